@@ -1,0 +1,196 @@
+#include "diag.h"
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void src_init(SrcMgr *sm, Arena *arena) {
+  memset(sm, 0, sizeof *sm);
+  sm->arena = arena;
+}
+
+int src_add(SrcMgr *sm, const char *path, const char *text, size_t len) {
+  if (sm->nfiles == sm->cap) {
+    int cap = sm->cap ? sm->cap * 2 : 8;
+    sm->files = arena_realloc(sm->arena, sm->files, sizeof(SrcFile *) * (size_t)sm->cap,
+                              sizeof(SrcFile *) * (size_t)cap);
+    sm->cap = cap;
+  }
+  SrcFile *f = arena_alloc(sm->arena, sizeof *f);
+  f->path = arena_strdup(sm->arena, path);
+  char *t = arena_alloc(sm->arena, len + 1);
+  memcpy(t, text, len);
+  t[len] = 0;
+  f->text = t;
+  f->len = len;
+  sm->files[sm->nfiles] = f;
+  return sm->nfiles++;
+}
+
+int src_load(SrcMgr *sm, const char *path) {
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return -1;
+  size_t cap = 4096, n = 0;
+  char *buf = malloc(cap);
+  for (;;) {
+    if (n == cap) {
+      cap *= 2;
+      char *nb = realloc(buf, cap);
+      if (!nb) {
+        free(buf);
+        fclose(fp);
+        errno = ENOMEM;
+        return -1;
+      }
+      buf = nb;
+    }
+    size_t got = fread(buf + n, 1, cap - n, fp);
+    n += got;
+    if (got == 0) break;
+  }
+  int err = ferror(fp);
+  fclose(fp);
+  if (err) {
+    free(buf);
+    errno = EIO;
+    return -1;
+  }
+  int idx = src_add(sm, path, buf, n);
+  free(buf);
+  return idx;
+}
+
+const SrcFile *src_file(const SrcMgr *sm, int idx) {
+  return idx >= 0 && idx < sm->nfiles ? sm->files[idx] : NULL;
+}
+
+const char *src_line(SrcMgr *sm, int file, int line, size_t *len) {
+  if (file < 0 || file >= sm->nfiles) return NULL;
+  SrcFile *f = sm->files[file];
+  if (!f->lines) {
+    int n = 1;
+    for (size_t i = 0; i < f->len; i++)
+      if (f->text[i] == '\n') n++;
+    f->lines = arena_alloc(sm->arena, sizeof(char *) * (size_t)n);
+    int k = 0;
+    f->lines[k++] = f->text;
+    for (size_t i = 0; i < f->len; i++)
+      if (f->text[i] == '\n') f->lines[k++] = f->text + i + 1;
+    f->nlines = n;
+  }
+  if (line < 1 || line > f->nlines) return NULL;
+  const char *s = f->lines[line - 1];
+  const char *end = f->text + f->len;
+  const char *e = s;
+  while (e < end && *e != '\n') e++;
+  if (e > s && e[-1] == '\r') e--;
+  *len = (size_t)(e - s);
+  return s;
+}
+
+void diag_init(Diag *d, SrcMgr *sm, FILE *out, DiagColor color) {
+  memset(d, 0, sizeof *d);
+  d->sm = sm;
+  d->out = out;
+  d->max_errors = 20;
+  d->last_printed = true;
+  d->color = color == DIAG_COLOR_ALWAYS || (color == DIAG_COLOR_AUTO && isatty(fileno(out)));
+}
+
+Span span_join(Span a, Span b) {
+  if (a.file < 0) return b;
+  if (b.file < 0 || b.file != a.file) return a;
+  Span r = a;
+  if (b.end_line > r.end_line || (b.end_line == r.end_line && b.end_col > r.end_col)) {
+    r.end_line = b.end_line;
+    r.end_col = b.end_col;
+  }
+  return r;
+}
+
+static void print_caret(Diag *d, Span sp, const char *col_on, const char *col_off) {
+  size_t len;
+  const char *line = src_line(d->sm, sp.file, sp.line, &len);
+  if (!line) return;
+  if (len > 4096) { /* do not flood the terminal with huge lines */
+    fprintf(d->out, "  (line %d is %zu bytes long)\n", sp.line, len);
+    return;
+  }
+  fputs("  ", d->out);
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)line[i];
+    fputc(c == '\t' ? ' ' : (c < 32 ? '?' : c), d->out);
+  }
+  fputs("\n  ", d->out);
+  int col = sp.col < 1 ? 1 : sp.col;
+  for (int i = 1; i < col && (size_t)i <= len; i++) fputc(' ', d->out);
+  int end = sp.end_line == sp.line && sp.end_col >= col ? sp.end_col : (int)len;
+  if (end < col) end = col;
+  fputs(col_on, d->out);
+  fputc('^', d->out);
+  for (int i = col + 1; i <= end; i++) fputc('~', d->out);
+  fputs(col_off, d->out);
+  fputc('\n', d->out);
+}
+
+void diag_emit(Diag *d, DiagLevel lv, Span sp, const char *code, const char *fmt, va_list ap) {
+  if (lv == DIAG_WARNING && d->werror) lv = DIAG_ERROR;
+  if (lv == DIAG_ERROR) {
+    d->nerrors++;
+    if (d->max_errors && d->nerrors > d->max_errors) {
+      if (d->nerrors == d->max_errors + 1)
+        fprintf(d->out, "slimc: too many errors emitted, stopping now\n");
+      d->last_printed = 0;
+      return;
+    }
+  } else if (lv == DIAG_WARNING) {
+    d->nwarnings++;
+  } else if (!d->last_printed) {
+    return;
+  }
+  d->last_printed = 1;
+  const char *bold = d->color ? "\033[1m" : "", *reset = d->color ? "\033[0m" : "";
+  const char *lc = "", *name = "note";
+  if (lv == DIAG_ERROR) lc = d->color ? "\033[1;31m" : "", name = "error";
+  else if (lv == DIAG_WARNING) lc = d->color ? "\033[1;35m" : "", name = "warning";
+  else lc = d->color ? "\033[1;36m" : "";
+  const SrcFile *f = src_file(d->sm, sp.file);
+  if (f && sp.line > 0)
+    fprintf(d->out, "%s%s:%d:%d: %s", bold, f->path, sp.line, sp.col, reset);
+  else if (f)
+    fprintf(d->out, "%s%s: %s", bold, f->path, reset);
+  else
+    fprintf(d->out, "%sslimc: %s", bold, reset);
+  fprintf(d->out, "%s%s:%s %s", lc, name, reset, bold);
+  vfprintf(d->out, fmt, ap);
+  fputs(reset, d->out);
+  if (code) fprintf(d->out, " [%s]", code);
+  fputc('\n', d->out);
+  if (f && sp.line > 0) print_caret(d, sp, d->color ? "\033[1;32m" : "", reset);
+}
+
+void diag_error(Diag *d, Span sp, const char *code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  diag_emit(d, DIAG_ERROR, sp, code, fmt, ap);
+  va_end(ap);
+}
+
+void diag_warning(Diag *d, Span sp, const char *name, const char *fmt, ...) {
+  for (int i = 0; i < d->ndisabled; i++)
+    if (name && strcmp(d->disabled_warnings[i], name) == 0) return;
+  va_list ap;
+  va_start(ap, fmt);
+  char code[64];
+  snprintf(code, sizeof code, "-W%s", name ? name : "");
+  diag_emit(d, DIAG_WARNING, sp, name ? code : NULL, fmt, ap);
+  va_end(ap);
+}
+
+void diag_note(Diag *d, Span sp, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  diag_emit(d, DIAG_NOTE, sp, NULL, fmt, ap);
+  va_end(ap);
+}

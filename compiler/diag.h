@@ -1,0 +1,77 @@
+/* Source files and diagnostics, shared by every stage.
+ *
+ * A Span names a range in one loaded source file. Diagnostics print as
+ *   FILE:LINE:COL: error: MESSAGE [-Ecode]
+ *     source line
+ *     ^~~~~~
+ * followed by their notes, each with its own span. */
+#ifndef SLIMC_DIAG_H
+#define SLIMC_DIAG_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "arena.h"
+
+typedef struct Span {
+  int file;               /* index into SrcMgr.files; -1 = no location */
+  int line, col;          /* 1-based; col counts bytes */
+  int end_line, end_col;  /* inclusive end; end_col >= col on one line */
+} Span;
+
+#define SPAN_NONE ((Span){-1, 0, 0, 0, 0})
+
+typedef struct SrcFile {
+  const char *path;     /* as given / as resolved (printed in diagnostics) */
+  const char *text;     /* NUL-terminated contents (may contain inner NULs: see len) */
+  size_t len;
+  const char **lines;   /* start of each line, computed lazily */
+  int nlines;
+} SrcFile;
+
+typedef struct SrcMgr {
+  Arena *arena;
+  SrcFile **files;
+  int nfiles, cap;
+} SrcMgr;
+
+void src_init(SrcMgr *sm, Arena *arena);
+/* Adds a file whose text is already in memory; returns its index. */
+int src_add(SrcMgr *sm, const char *path, const char *text, size_t len);
+/* Reads PATH; returns its index or -1 with errno set. */
+int src_load(SrcMgr *sm, const char *path);
+const SrcFile *src_file(const SrcMgr *sm, int idx);
+/* The text of line LINE (1-based) without its newline, and its length. */
+const char *src_line(SrcMgr *sm, int file, int line, size_t *len);
+
+typedef enum DiagLevel { DIAG_NOTE, DIAG_WARNING, DIAG_ERROR } DiagLevel;
+
+typedef enum DiagColor { DIAG_COLOR_AUTO, DIAG_COLOR_ALWAYS, DIAG_COLOR_NEVER } DiagColor;
+
+typedef struct Diag {
+  SrcMgr *sm;
+  FILE *out;             /* stderr by default */
+  bool color;
+  bool werror;
+  int max_errors;        /* 0 = unlimited */
+  int nerrors, nwarnings;
+  bool last_printed;     /* notes follow their diagnostic only if it was printed */
+  const char **disabled_warnings; /* -Wno-NAME */
+  int ndisabled;
+} Diag;
+
+void diag_init(Diag *d, SrcMgr *sm, FILE *out, DiagColor color);
+
+/* CODE is a stable identifier like "E0101" (errors) or "W0001"; may be NULL.
+   Errors past max_errors are counted but not printed. */
+void diag_error(Diag *d, Span sp, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void diag_warning(Diag *d, Span sp, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A note belongs to the diagnostic printed just before it. */
+void diag_note(Diag *d, Span sp, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void diag_emit(Diag *d, DiagLevel lv, Span sp, const char *code, const char *fmt, va_list ap);
+
+/* Span covering both A and B (same file assumed; A first). */
+Span span_join(Span a, Span b);
+
+#endif

@@ -1,0 +1,155 @@
+/* libslimrt: the runtime every slimc-generated program links.
+ * C11, no dependencies beyond libc, libm and pthreads. Library code never calls
+ * exit(): every failure returns an error code with a one-line message in the
+ * caller's buffer (ERR, ERRLEN; ERR may be NULL). */
+#ifndef SLIMRT_H
+#define SLIMRT_H
+#include <stddef.h>
+#include <stdint.h>
+#include "slimrt_ops.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SLIMRT_VERSION "0.1.0"
+
+/* Formats a message into ERR (if not NULL) and returns -1. */
+int slimrt_errorf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- arrays and .npy -------------------------------------------------- */
+typedef struct slimrt_array {
+  int dtype;                       /* slimrt_dtype */
+  int rank;
+  int64_t dims[SLIMRT_MAX_RANK];
+  void *data;                      /* malloc'ed, owned */
+  size_t nbytes;
+} slimrt_array;
+
+int64_t slimrt_shape_count(int rank, const int64_t *dims); /* -1 on overflow or negative */
+void slimrt_array_free(slimrt_array *a);
+/* PATH "-" reads standard input. Versions 1-3, little-endian, C order. */
+int slimrt_npy_read(const char *path, slimrt_array *out, char *err, size_t errlen);
+int slimrt_npy_read_mem(const char *name, const void *buf, size_t len, slimrt_array *out,
+                        char *err, size_t errlen);
+/* Writes to a temporary beside PATH and renames it; "-" writes standard output. */
+int slimrt_npy_write(const char *path, const slimrt_array *a, char *err, size_t errlen);
+/* Serialises to a malloc'ed buffer (for .npz members). */
+int slimrt_npy_encode(const slimrt_array *a, void **buf, size_t *len, char *err, size_t errlen);
+
+/* Binary PGM (P5) / PPM (P6), maxval <= 255; result is u8 [1,H,W,C]. */
+int slimrt_pnm_read(const char *path, slimrt_array *out, char *err, size_t errlen);
+int slimrt_pnm_read_mem(const char *name, const void *buf, size_t len, slimrt_array *out,
+                        char *err, size_t errlen);
+
+/* ---- TensorFlow checkpoints (format V2) -------------------------------- */
+typedef struct slimrt_ckpt slimrt_ckpt;
+
+typedef struct slimrt_ckpt_entry {
+  const char *key;
+  int dtype;                       /* slimrt_dtype (TF's DataType number) */
+  int rank;
+  int64_t dims[SLIMRT_MAX_RANK];
+  int32_t shard_id;
+  int64_t offset, size;
+  uint32_t crc32c;                 /* masked, as stored */
+  int nslices;                     /* > 0: partitioned variable, data in slice entries */
+} slimrt_ckpt_entry;
+
+/* PREFIX may be a checkpoint prefix or a directory with a `checkpoint` file. */
+slimrt_ckpt *slimrt_ckpt_open(const char *prefix, char *err, size_t errlen);
+void slimrt_ckpt_close(slimrt_ckpt *ck);
+const char *slimrt_ckpt_prefix(const slimrt_ckpt *ck);
+int slimrt_ckpt_count(const slimrt_ckpt *ck);       /* tensor entries (header excluded) */
+const slimrt_ckpt_entry *slimrt_ckpt_entry_at(const slimrt_ckpt *ck, int i); /* sorted by key */
+const slimrt_ckpt_entry *slimrt_ckpt_find(const slimrt_ckpt *ck, const char *key); /* O(log n) */
+/* Reads the whole tensor (slices reassembled) into DST of DST_SIZE bytes, raw dtype,
+   after verifying the CRC32C. String tensors are not loadable. */
+int slimrt_ckpt_read(const slimrt_ckpt *ck, const slimrt_ckpt_entry *e, void *dst, size_t dst_size,
+                     char *err, size_t errlen);
+/* Reads as float32, converting from f16/bf16/f64/ints. */
+int slimrt_ckpt_read_f32(const slimrt_ckpt *ck, const slimrt_ckpt_entry *e, float *dst, size_t count,
+                         char *err, size_t errlen);
+
+typedef struct slimrt_ckpt_writer slimrt_ckpt_writer;
+slimrt_ckpt_writer *slimrt_ckpt_writer_new(const char *prefix, int num_shards, char *err, size_t errlen);
+/* Keys may be added in any order; SHARD is taken modulo num_shards. */
+int slimrt_ckpt_writer_add(slimrt_ckpt_writer *w, const char *key, int dtype, int rank,
+                           const int64_t *dims, const void *data, int shard, char *err, size_t errlen);
+/* Writes all files (temporaries renamed at the end) and frees W. */
+int slimrt_ckpt_writer_finish(slimrt_ckpt_writer *w, char *err, size_t errlen);
+void slimrt_ckpt_writer_abort(slimrt_ckpt_writer *w);
+
+uint32_t slimrt_crc32c(uint32_t crc, const void *data, size_t n);
+uint32_t slimrt_crc32c_mask(uint32_t crc);
+uint32_t slimrt_crc32c_unmask(uint32_t masked);
+/* Snappy raw-format decompression; -1 on malformed input or if OUT is too small. */
+int slimrt_snappy_uncompressed_length(const void *in, size_t n, size_t *out_len);
+int slimrt_snappy_decompress(const void *in, size_t n, void *out, size_t out_len);
+
+/* ---- thread pool -------------------------------------------------------- */
+slimrt_pool *slimrt_pool_new(int nthreads);    /* nthreads <= 0: number of cores */
+void slimrt_pool_free(slimrt_pool *p);
+int slimrt_pool_size(const slimrt_pool *p);
+/* Runs fn(ctx, i) for i in [0, n), split over the pool; returns when all are done.
+   With p == NULL or n == 1 runs on the caller. */
+void slimrt_parallel_for(slimrt_pool *p, int64_t n, void (*fn)(void *ctx, int64_t i), void *ctx);
+
+/* ---- compiled models ---------------------------------------------------- */
+enum slimrt_init_kind {
+  SLIMRT_INIT_NONE = 0,     /* must come from a checkpoint */
+  SLIMRT_INIT_ZEROS, SLIMRT_INIT_ONES,
+  SLIMRT_INIT_CONSTANT,     /* p[0] scalar, or `values` (count n, last one repeated) */
+  SLIMRT_INIT_UNIFORM,      /* U(p[0], p[1]) */
+  SLIMRT_INIT_NORMAL,       /* N(p[0], p[1]) */
+  SLIMRT_INIT_TRUNCATED_NORMAL, /* N(p[0], p[1]) redrawn beyond 2 stddev */
+};
+
+typedef struct slimrt_var_desc {
+  const char *name;             /* variable name (op name) */
+  const char *ckpt_key;         /* checkpoint key from the restore map; NULL: not restored */
+  slimrt_shape shape;
+  const void *embedded;         /* compile-time weights (read-only) or NULL */
+  int64_t init_kind;            /* slimrt_init_kind, for --random-init */
+  double init_p[2];
+  const double *init_values;    /* SLIMRT_INIT_CONSTANT with a list */
+  int64_t init_nvalues;
+} slimrt_var_desc;
+
+typedef struct slimrt_io_desc {
+  const char *name;
+  slimrt_shape shape;
+} slimrt_io_desc;
+
+/* RUN: io = inputs then outputs (ninputs + noutputs pointers), arena of
+   arena_size bytes (64-byte aligned), weights[i] for vars[i]. */
+typedef void (*slimrt_run_fn)(void *const *io, void *arena, void *const *weights, slimrt_pool *pool);
+
+typedef struct slimrt_model_desc {
+  const char *name;
+  int64_t ninputs, noutputs, nvars;
+  const slimrt_io_desc *inputs;
+  const slimrt_io_desc *outputs;
+  const slimrt_var_desc *vars;
+  int64_t arena_size;
+  int64_t weights_embedded;     /* 1: every var has `embedded` */
+  slimrt_run_fn run;
+} slimrt_model_desc;
+
+typedef struct slimrt_model slimrt_model;
+
+enum { SLIMRT_WEIGHTS_AUTO = 0, SLIMRT_WEIGHTS_RANDOM = 1 };
+/* Weights: embedded if the model has them, else from CHECKPOINT, else (RANDOM_SEED >= 0)
+   from the initializers; all-or-nothing. */
+slimrt_model *slimrt_model_new(const slimrt_model_desc *d, const char *checkpoint, int64_t random_seed,
+                               int nthreads, char *err, size_t errlen);
+int slimrt_model_run(slimrt_model *m, const void *const *inputs, void *const *outputs);
+void slimrt_model_free(slimrt_model *m);
+
+/* The generated executable's main(): parses the command line of CLI.md. */
+int slimrt_main(const slimrt_model_desc *d, int argc, char **argv);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

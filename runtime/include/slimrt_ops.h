@@ -1,0 +1,138 @@
+/* Op ids and typed attribute structs, shared by compiler and runtime.
+ * Every attribute struct holds only int64_t and double fields so that its
+ * layout is the same on every 64-bit target (the backend emits them as i64 arrays). */
+#ifndef SLIMRT_OPS_H
+#define SLIMRT_OPS_H
+#include <stdint.h>
+
+#define SLIMRT_MAX_RANK 8
+
+enum {
+  SLIMRT_F_SOURCE = 1,      /* no kernel: input, constant or variable */
+  SLIMRT_F_VIEW = 2,        /* output aliases input 0 */
+  SLIMRT_F_ELEMENTWISE = 4, /* may be emitted inline by the backend */
+};
+
+typedef enum slimrt_op {
+#define SLIMRT_OP(ID, TF, MINI, MAXI, ATTR, FLAGS) SLIMRT_OP_##ID,
+#include "slimrt_ops.def"
+#undef SLIMRT_OP
+  SLIMRT_OP_COUNT
+} slimrt_op;
+
+/* dtypes: values are TensorFlow's DataType enum numbers (types.proto). */
+typedef enum slimrt_dtype {
+  SLIMRT_INVALID = 0,
+  SLIMRT_F32 = 1, SLIMRT_F64 = 2, SLIMRT_I32 = 3, SLIMRT_U8 = 4, SLIMRT_I16 = 5,
+  SLIMRT_I8 = 6, SLIMRT_STRING = 7, SLIMRT_I64 = 9, SLIMRT_BOOL = 10,
+  SLIMRT_BF16 = 14, SLIMRT_U16 = 17, SLIMRT_F16 = 19, SLIMRT_U32 = 22, SLIMRT_U64 = 23,
+} slimrt_dtype;
+
+typedef struct slimrt_attr_none { int64_t unused; } slimrt_attr_none;
+
+typedef struct slimrt_attr_matmul {
+  int64_t transpose_a, transpose_b;
+} slimrt_attr_matmul;
+
+/* CONV2D: filter [kh,kw,cin,cout]. DEPTHWISE: filter [kh,kw,cin,mult], output
+   channel c*mult+m. CONV2D_TRANSPOSE: filter [kh,kw,cout,cin], pads are those of
+   the forward convolution. Padding is explicit (SAME already resolved). */
+typedef struct slimrt_attr_conv {
+  int64_t stride_h, stride_w, dilation_h, dilation_w;
+  int64_t pad_top, pad_bottom, pad_left, pad_right;
+} slimrt_attr_conv;
+
+/* Pool window over H,W; padded cells are ignored (max) or not counted (avg). */
+typedef struct slimrt_attr_pool {
+  int64_t window_h, window_w, stride_h, stride_w;
+  int64_t pad_top, pad_bottom, pad_left, pad_right;
+} slimrt_attr_pool;
+
+typedef struct slimrt_attr_batchnorm { double epsilon; } slimrt_attr_batchnorm;
+
+/* axes[i] != 0 means dimension i of the input is reduced. */
+typedef struct slimrt_attr_reduce {
+  int64_t axes[SLIMRT_MAX_RANK];
+  int64_t keepdims;
+} slimrt_attr_reduce;
+
+typedef struct slimrt_attr_argmax { int64_t axis; } slimrt_attr_argmax;
+typedef struct slimrt_attr_transpose { int64_t perm[SLIMRT_MAX_RANK]; } slimrt_attr_transpose;
+typedef struct slimrt_attr_concat { int64_t axis; } slimrt_attr_concat;
+typedef struct slimrt_attr_pad {
+  int64_t before[SLIMRT_MAX_RANK], after[SLIMRT_MAX_RANK];
+  double value;
+} slimrt_attr_pad;
+/* out[i...] = in[begin[d] + i_d * stride[d] ...]; dims of the output give the counts.
+   Dimensions removed by shrink are still described here (count 1) and the
+   output shape simply omits them. */
+typedef struct slimrt_attr_slice {
+  int64_t begin[SLIMRT_MAX_RANK], stride[SLIMRT_MAX_RANK], count[SLIMRT_MAX_RANK];
+} slimrt_attr_slice;
+typedef struct slimrt_attr_tile { int64_t multiples[SLIMRT_MAX_RANK]; } slimrt_attr_tile;
+typedef struct slimrt_attr_onehot {
+  int64_t depth, axis;
+  double on_value, off_value;
+} slimrt_attr_onehot;
+
+typedef union slimrt_attr {
+#define SLIMRT_ATTR_MEMBER(ATTR) slimrt_attr_##ATTR ATTR;
+  slimrt_attr_none none;
+  slimrt_attr_matmul matmul;
+  slimrt_attr_conv conv;
+  slimrt_attr_pool pool;
+  slimrt_attr_batchnorm batchnorm;
+  slimrt_attr_reduce reduce;
+  slimrt_attr_argmax argmax;
+  slimrt_attr_transpose transpose;
+  slimrt_attr_concat concat;
+  slimrt_attr_pad pad;
+  slimrt_attr_slice slice;
+  slimrt_attr_tile tile;
+  slimrt_attr_onehot onehot;
+#undef SLIMRT_ATTR_MEMBER
+} slimrt_attr;
+
+/* A tensor's static description; all int64 for a fixed layout. */
+typedef struct slimrt_shape {
+  int64_t dtype;                  /* slimrt_dtype */
+  int64_t rank;
+  int64_t dims[SLIMRT_MAX_RANK];
+} slimrt_shape;
+
+typedef struct slimrt_pool slimrt_pool;
+
+/* What the generated code passes to every kernel. */
+typedef struct slimrt_call {
+  const void *const *in;          /* nin input buffers */
+  const slimrt_shape *in_shape;   /* nin shapes */
+  int64_t nin;
+  void *out;
+  const slimrt_shape *out_shape;
+  const void *attr;               /* slimrt_attr_<ATTR> of the op */
+  slimrt_pool *pool;              /* may be NULL: run on the calling thread */
+} slimrt_call;
+
+typedef void (*slimrt_kernel)(const slimrt_call *c);
+
+/* Table access (runtime/src/optable.c). */
+const char *slimrt_op_name(int op);     /* "CONV2D" */
+const char *slimrt_op_tf_type(int op);  /* "Conv2D" */
+int slimrt_op_min_inputs(int op);
+int slimrt_op_max_inputs(int op);       /* -1: any */
+int slimrt_op_flags(int op);
+slimrt_kernel slimrt_op_kernel(int op); /* NULL for SOURCE ops */
+const char *slimrt_op_kernel_symbol(int op); /* "slimrt_k_conv2d" (NULL for SOURCE ops) */
+size_t slimrt_op_attr_size(int op);
+
+/* dtypes */
+const char *slimrt_dtype_name(int dtype);  /* TF's: "float32", "int64", ... NULL if unknown */
+int slimrt_dtype_size(int dtype);          /* bytes per element; 0 for string/unknown */
+int slimrt_dtype_from_name(const char *s); /* "f32", "float32", "tf.float32"... ; 0 if unknown */
+
+/* Kernels: one per non-source op, declared from the table. */
+#define SLIMRT_OP(ID, TF, MINI, MAXI, ATTR, FLAGS) void slimrt_k_##ID(const slimrt_call *c);
+#include "slimrt_ops.def"
+#undef SLIMRT_OP
+
+#endif
