@@ -1,0 +1,31 @@
+/* Graph passes and the LLVM back end: checked graph -> object / assembly / IR /
+ * executable linked with libslimrt. */
+#ifndef SLIMC_BACKEND_H
+#define SLIMC_BACKEND_H
+#include <stdbool.h>
+#include "diag.h"
+#include "graph.h"
+
+typedef enum EmitKind { EMIT_EXE, EMIT_OBJ, EMIT_ASM, EMIT_LLVM } EmitKind;
+
+typedef struct BackendOptions {
+  EmitKind emit;
+  const char *output;          /* final path (temporary + rename inside) */
+  const char *header;          /* EMIT_OBJ: the C header path */
+  const char *prefix;          /* C identifier prefix of the C API (model name, sanitized) */
+  int opt_level;               /* 0..3 */
+  const char *triple;          /* NULL: host */
+  const char *cpu;             /* NULL: "generic"; "native" supported */
+  const char *checkpoint;      /* embed weights from this checkpoint (NULL: none) */
+  const char *dump;            /* comma list of stages to print to stdout: graph,opt,llvm */
+  bool print_memory_plan;      /* print the plan and stop */
+  const char *runtime_dir;     /* where libslimrt.a lives (for EMIT_EXE) */
+  const char *cc;              /* system C compiler used to link (default "cc") */
+} BackendOptions;
+
+/* Runs the passes (dead-op removal, constant folding, memory plan) on G. */
+int passes_run(Graph *g, Diag *d, const BackendOptions *o);
+/* Emits G as asked. 0 on success; errors are diagnostics; nothing is left behind. */
+int backend_compile(Graph *g, Diag *d, const BackendOptions *o);
+
+#endif
