@@ -1,0 +1,115 @@
+/* Internal interface between the parts of the TF / TF-Slim library:
+ *   tf.c          tf_install: namespaces (tensorflow, tf_slim, ...), globals, model hooks
+ *   tf_scope.c    variable scopes, name scopes, Graph.unique_name, default-name counters
+ *   tf_vars.c     variable store, get_variable / Variable / slim variables, collections, queries
+ *   tf_argscope.c arg_scope, add_arg_scope
+ *   tf_layers.c   TF-Slim layers, repeat, stack
+ *   tf_ema.c      ExponentialMovingAverage, restore maps
+ *   tf_print.c    --print-variables / -collection / -restore-map / -signature
+ *   tf_tensor.c   the Tensor value type: arithmetic, attributes, conversion
+ *   tf_ops.c      tf.* / tf.nn.* ops, dtypes, initializer and regularizer objects
+ * Not for use outside compiler/tf_*.c. */
+#ifndef SLIMC_TF_INTERNAL_H
+#define SLIMC_TF_INTERNAL_H
+#include "tf.h"
+
+typedef struct TfScope TfScope;     /* variable scope (tf_scope.c) */
+typedef struct TfVarStore TfVarStore;
+
+/* A tensor value: a graph node, or a variable (var != NULL; node is its VARIABLE op). */
+typedef struct TfTensor {
+  GNode *node;
+  GVar *var;
+  Value *self;                      /* the unique Value wrapping this tensor */
+  PtrVec collections;               /* const char* keys holding this value (variables) */
+} TfTensor;
+
+/* Opaque recorded objects: initializers and regularizers (tf_ops.c). */
+typedef struct TfInit { GInit init; const char *name; } TfInit;
+typedef struct TfRegularizer {
+  int kind;                         /* 0 l1, 1 l2, 2 l1_l2, 3 sum */
+  double l1, l2;
+  const char *op_name;              /* "l2_regularizer" ... */
+  PtrVec parts;                     /* sum_regularizer: TfRegularizer* */
+} TfRegularizer;
+
+struct TfLib {
+  Eval *ev;
+  Arena *arena;
+  Graph *graph;                     /* the current model's graph (fresh per model) */
+  TfScope *var_scope;               /* current variable scope (tf_scope.c) */
+  const char *name_stack;           /* current name scope, "" at root */
+  struct TfNameCounts *names;       /* Graph.unique_name state (tf_scope.c) */
+  struct TfScopeCounts *scope_counts; /* default-name counters (tf_scope.c) */
+  TfVarStore *store;                /* tf_vars.c */
+  Dict *collections;                /* key -> V_LIST of values, insertion ordered */
+  PtrVec arg_scopes;                /* stack of Dict* (tf_argscope.c) */
+  Value *restore_override;          /* restore(mapping) of the model, or NULL */
+  bool restore_ema;                 /* --restore-ema */
+  Value *model_result;
+  Span model_span;
+  const char *device;               /* current device scope or NULL */
+};
+
+extern const ExtType tf_tensor_type;     /* plain tensors */
+extern const ExtType tf_variable_type;   /* variables (also tensors) */
+
+TfLib *tf_lib(Eval *ev);                 /* the TfLib installed in EV */
+
+/* tf_tensor.c */
+Value *tf_wrap(TfLib *t, GNode *n);      /* the Value of N (one per node) */
+Value *tf_wrap_var(TfLib *t, GVar *v);   /* the Value of a variable */
+TfTensor *tf_tensor_of(Value *v);        /* NULL if V is not a tensor or variable */
+/* convert_to_tensor: tensors pass through; numbers and (nested) lists become CONST
+   nodes (dtype from DTYPE_HINT if > 0, else int32 for ints, float32 for floats).
+   NULL with an error pending on failure. */
+GNode *tf_to_node(TfLib *t, Value *v, int dtype_hint, Span sp);
+
+/* tf_scope.c */
+/* Graph.unique_name(name) under the current name scope (mark_as_used=True). */
+const char *tf_unique_name(TfLib *t, const char *name);
+/* The full op name for an op whose default name is DEFAULT ("Conv2D"), or NAME if given. */
+const char *tf_op_name(TfLib *t, const char *name, const char *dflt);
+const char *tf_var_scope_name(TfLib *t); /* current variable scope name, "" at root */
+
+/* tf_ops.c: adds op OP (inputs IN, attributes ATTR or NULL) named tf_op_name(NAME, DFLT);
+   shape errors become diagnostics at SP naming the op. Returns the node or NULL. */
+GNode *tf_build(TfLib *t, int op, const char *name, const char *dflt, GNode **in, int nin,
+                const slimrt_attr *attr, Span sp);
+/* Builders used by both the tf.nn ops and the slim layers (NULL on error). */
+GNode *tf_conv2d(TfLib *t, GNode *x, GNode *w, const int64_t strides[2], const int64_t rates[2],
+                 const char *padding, const char *name, Span sp);
+GNode *tf_depthwise_conv2d(TfLib *t, GNode *x, GNode *w, const int64_t strides[2], const int64_t rates[2],
+                           const char *padding, const char *name, Span sp);
+GNode *tf_pool(TfLib *t, int op, GNode *x, const int64_t ksize[2], const int64_t strides[2],
+               const char *padding, const char *name, Span sp);
+GNode *tf_matmul(TfLib *t, GNode *a, GNode *b, bool ta, bool tb, const char *name, Span sp);
+GNode *tf_binary(TfLib *t, int op, GNode *a, GNode *b, const char *name, Span sp);
+GNode *tf_unary(TfLib *t, int op, GNode *x, const char *name, Span sp);
+GNode *tf_reshape(TfLib *t, GNode *x, const int64_t *dims, int rank, const char *name, Span sp);
+/* Applies an activation given as a value (tf.nn.relu builtin, a user function, None). */
+Value *tf_apply_fn(TfLib *t, Value *fn, Value *x, Span sp);
+/* Initializer / regularizer objects (values of ExtType "Initializer"/"Regularizer"). */
+TfInit *tf_init_of(Value *v);
+TfRegularizer *tf_regularizer_of(Value *v);
+
+/* tf_vars.c: the one path that creates variables (get_variable semantics with reuse). */
+typedef struct TfVarRequest {
+  const char *name;                 /* relative to the current variable scope */
+  GShape shape;                     /* rank -1: unknown (reuse only) */
+  bool has_shape;
+  int dtype;
+  Value *initializer;               /* None/NULL: TF's default */
+  Value *regularizer;
+  const char *reg_name;             /* regularizer op base name (e.g. "kernel") or NULL: variable name */
+  bool trainable;
+  Value *collections;               /* list of keys or NULL (defaults) */
+  bool model_variable;              /* slim.model_variable: add GLOBAL + MODEL */
+  const char *device;
+  Span sp;
+} TfVarRequest;
+Value *tf_get_variable(TfLib *t, const TfVarRequest *r);
+void tf_add_to_collection(TfLib *t, const char *key, Value *v);
+Value *tf_get_collection(TfLib *t, const char *key, const char *scope_regex);
+
+#endif
