@@ -1,3 +1,427 @@
-/* PLACEHOLDER driver: replaced by the real one. */
+/* slimc: the driver. Parses the command line (GCC/Clang conventions, CLI.md),
+ * then runs the stages in a straight line:
+ *   load -> parse -> evaluate (TF-Slim semantics) -> listings, or
+ *   passes -> LLVM back end -> object / assembly / IR / executable.
+ * Exit status: 0 success, 1 the model has errors, 2 usage or I/O error. */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
-int main(void) { puts("slimc " SLIMC_VERSION); return 0; }
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "ast.h"
+#include "backend.h"
+#include "depfile.h"
+#include "diag.h"
+#include "eval.h"
+#include "parse.h"
+#include "tf.h"
+
+typedef struct Options {
+  const char *input;
+  const char *output;
+  EmitKind emit;
+  bool emit_set_c, emit_set_S, emit_llvm;
+  const char *model;
+  PtrVec defines, includes;
+  int opt_level;
+  const char *target, *cpu, *checkpoint;
+  bool restore_ema;
+  bool md, mmd;
+  const char *mf, *mt;
+  bool syntax_only;
+  bool print_variables, verbose, print_restore_map, print_signature, print_graph, print_memory_plan;
+  const char *print_collection;
+  bool dump_tokens, dump_ast, dump_eval, dump_graph, dump_opt, dump_llvm;
+  const char *dump_list;
+  bool werror;
+  PtrVec wno;
+  DiagColor color;
+  int64_t max_steps;
+  size_t max_memory;
+} Options;
+
+static const char *const usage_text =
+    "usage: slimc [options] FILE.slim\n"
+    "  -o PATH              output path (default: model name, or FILE.o / FILE.s / FILE.ll)\n"
+    "  -c                   emit an object file and a C header (PATH with .h)\n"
+    "  -S                   emit assembly; with -emit-llvm / --emit-llvm: LLVM IR text\n"
+    "  -m NAME              which model of the file (default: the only one)\n"
+    "  -D NAME=VALUE        set a model's compile-time option\n"
+    "  -I DIR               search path for load()\n"
+    "  -O0 -O1 -O2 -O3      optimisation level (default -O2)\n"
+    "  --target=TRIPLE      target triple (default: host); -mcpu=NAME (default generic; native)\n"
+    "  --checkpoint=PREFIX  embed the weights of this TensorFlow checkpoint\n"
+    "  --restore-ema        restore model variables from their ExponentialMovingAverage shadows\n"
+    "  -MD, -MMD, -MF PATH, -MT TARGET   write a make dependency file\n"
+    "  -fsyntax-only        parse and evaluate, report errors, emit nothing\n"
+    "  --print-variables [--verbose]  list the model's variables and exit\n"
+    "  --print-collection=KEY  list a collection and exit\n"
+    "  --print-restore-map  list checkpoint key -> variable and exit\n"
+    "  --print-signature    list the model's inputs and outputs and exit\n"
+    "  --print-graph        list the graph's ops and exit\n"
+    "  --print-memory-plan  list the arena plan and its peak and exit\n"
+    "  --dump=STAGE[,...]   print the IR after a stage: tokens, ast, eval, graph, opt, llvm\n"
+    "  -Werror, -Wno-NAME   warnings\n"
+    "  -fdiagnostics-color=auto|always|never\n"
+    "  -fmax-eval-steps=N, -fmax-eval-memory=MB   compile-time evaluation limits\n"
+    "  --version, --help\n";
+
+static int usage_error(const char *fmt, const char *arg) {
+  fprintf(stderr, "slimc: error: ");
+  fprintf(stderr, fmt, arg);
+  fprintf(stderr, "\nslimc: run 'slimc --help' for the options\n");
+  return 2;
+}
+
+static bool starts(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
+
+/* Options that take a value either joined ("-ofoo", "--x=foo") or as the next argument. */
+static const char *take_value(int argc, char **argv, int *i, const char *flag) {
+  const char *a = argv[*i];
+  size_t n = strlen(flag);
+  if (a[n] == '=' && flag[1] == '-') return a + n + 1;
+  if (a[n]) return flag[1] == '-' ? NULL : a + n;
+  if (*i + 1 >= argc) return NULL;
+  return argv[++*i];
+}
+
+static int parse_dump(Options *o, const char *list) {
+  o->dump_list = list;
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", list);
+  for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    if (!strcmp(t, "tokens")) o->dump_tokens = true;
+    else if (!strcmp(t, "ast")) o->dump_ast = true;
+    else if (!strcmp(t, "eval")) o->dump_eval = true;
+    else if (!strcmp(t, "graph")) o->dump_graph = true;
+    else if (!strcmp(t, "opt")) o->dump_opt = true;
+    else if (!strcmp(t, "llvm")) o->dump_llvm = true;
+    else return usage_error("unknown --dump stage '%s' (expected tokens, ast, eval, graph, opt, llvm)", t);
+  }
+  return 0;
+}
+
+static int parse_args(Arena *a, int argc, char **argv, Options *o) {
+  o->opt_level = 2;
+  o->color = DIAG_COLOR_AUTO;
+  for (int i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    const char *v;
+    if (arg[0] != '-' || !strcmp(arg, "-")) {
+      if (o->input) return usage_error("more than one input file ('%s')", arg);
+      o->input = arg;
+    } else if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+      fputs(usage_text, stdout);
+      exit(0);
+    } else if (!strcmp(arg, "--version")) {
+      printf("slimc %s (LLVM 19)\n", SLIMC_VERSION);
+      exit(0);
+    } else if (!strcmp(arg, "-c")) {
+      o->emit_set_c = true;
+    } else if (!strcmp(arg, "-S")) {
+      o->emit_set_S = true;
+    } else if (!strcmp(arg, "-emit-llvm") || !strcmp(arg, "--emit-llvm")) {
+      o->emit_llvm = true;
+    } else if (starts(arg, "-o")) {
+      if (!(v = take_value(argc, argv, &i, "-o"))) return usage_error("%s needs a path", "-o");
+      o->output = v;
+    } else if (starts(arg, "-m") && !starts(arg, "-mcpu")) {
+      if (!(v = take_value(argc, argv, &i, "-m"))) return usage_error("%s needs a model name", "-m");
+      o->model = v;
+    } else if (starts(arg, "-mcpu=")) {
+      o->cpu = arg + 6;
+    } else if (starts(arg, "-D")) {
+      if (!(v = take_value(argc, argv, &i, "-D")) || !strchr(v, '='))
+        return usage_error("%s needs NAME=VALUE", "-D");
+      ptrvec_push(a, &o->defines, (void *)v);
+    } else if (starts(arg, "-I")) {
+      if (!(v = take_value(argc, argv, &i, "-I"))) return usage_error("%s needs a directory", "-I");
+      ptrvec_push(a, &o->includes, (void *)v);
+    } else if (!strcmp(arg, "-O0") || !strcmp(arg, "-O1") || !strcmp(arg, "-O2") || !strcmp(arg, "-O3")) {
+      o->opt_level = arg[2] - '0';
+    } else if (!strcmp(arg, "-O")) {
+      o->opt_level = 2;
+    } else if (starts(arg, "--target=")) {
+      o->target = arg + 9;
+    } else if (starts(arg, "--checkpoint=")) {
+      o->checkpoint = arg + 13;
+    } else if (!strcmp(arg, "--checkpoint")) {
+      if (!(v = take_value(argc, argv, &i, "--checkpoint"))) return usage_error("%s needs a prefix", arg);
+      o->checkpoint = v;
+    } else if (!strcmp(arg, "--restore-ema")) {
+      o->restore_ema = true;
+    } else if (!strcmp(arg, "-MD")) {
+      o->md = true;
+    } else if (!strcmp(arg, "-MMD")) {
+      o->mmd = true;
+    } else if (starts(arg, "-MF")) {
+      if (!(v = take_value(argc, argv, &i, "-MF"))) return usage_error("%s needs a path", "-MF");
+      o->mf = v;
+    } else if (starts(arg, "-MT")) {
+      if (!(v = take_value(argc, argv, &i, "-MT"))) return usage_error("%s needs a target", "-MT");
+      o->mt = v;
+    } else if (!strcmp(arg, "-fsyntax-only")) {
+      o->syntax_only = true;
+    } else if (!strcmp(arg, "--print-variables")) {
+      o->print_variables = true;
+    } else if (!strcmp(arg, "--verbose") || !strcmp(arg, "-v")) {
+      o->verbose = true;
+    } else if (starts(arg, "--print-collection=")) {
+      o->print_collection = arg + 19;
+    } else if (!strcmp(arg, "--print-restore-map")) {
+      o->print_restore_map = true;
+    } else if (!strcmp(arg, "--print-signature")) {
+      o->print_signature = true;
+    } else if (!strcmp(arg, "--print-graph")) {
+      o->print_graph = true;
+    } else if (!strcmp(arg, "--print-memory-plan")) {
+      o->print_memory_plan = true;
+    } else if (starts(arg, "--dump=")) {
+      if (parse_dump(o, arg + 7)) return 2;
+    } else if (!strcmp(arg, "-Werror")) {
+      o->werror = true;
+    } else if (starts(arg, "-Wno-")) {
+      ptrvec_push(a, &o->wno, (void *)(arg + 5));
+    } else if (!strcmp(arg, "-Wall") || !strcmp(arg, "-Wextra")) {
+      /* every warning is on by default */
+    } else if (starts(arg, "-fdiagnostics-color")) {
+      const char *c = arg[19] == '=' ? arg + 20 : "always";
+      if (!strcmp(c, "auto")) o->color = DIAG_COLOR_AUTO;
+      else if (!strcmp(c, "always")) o->color = DIAG_COLOR_ALWAYS;
+      else if (!strcmp(c, "never")) o->color = DIAG_COLOR_NEVER;
+      else return usage_error("-fdiagnostics-color takes auto, always or never, not '%s'", c);
+    } else if (!strcmp(arg, "-fno-diagnostics-color")) {
+      o->color = DIAG_COLOR_NEVER;
+    } else if (starts(arg, "-fmax-eval-steps=")) {
+      char *end;
+      long long n = strtoll(arg + 17, &end, 10);
+      if (*end || n <= 0) return usage_error("-fmax-eval-steps needs a positive number, not '%s'", arg + 17);
+      o->max_steps = n;
+    } else if (starts(arg, "-fmax-eval-memory=")) {
+      char *end;
+      long long n = strtoll(arg + 18, &end, 10);
+      if (*end || n <= 0) return usage_error("-fmax-eval-memory needs a size in MB, not '%s'", arg + 18);
+      o->max_memory = (size_t)n << 20;
+    } else {
+      return usage_error("unknown option '%s'", arg);
+    }
+  }
+  if (!o->input) return usage_error("%s", "no input file");
+  if (o->emit_set_c && o->emit_set_S) return usage_error("%s", "-c and -S cannot be combined");
+  o->emit = o->emit_set_c ? EMIT_OBJ : o->emit_set_S ? (o->emit_llvm ? EMIT_LLVM : EMIT_ASM)
+                                                     : (o->emit_llvm ? EMIT_LLVM : EMIT_EXE);
+  return 0;
+}
+
+/* "dir/net.slim" -> "net" + SUFFIX, in the current directory as compilers do. */
+static char *derived_path(Arena *a, const char *input, const char *suffix) {
+  const char *base = strrchr(input, '/');
+  base = base ? base + 1 : input;
+  size_t n = strlen(base);
+  if (n > 5 && !strcmp(base + n - 5, ".slim")) n -= 5;
+  return arena_printf(a, "%.*s%s", (int)n, base, suffix);
+}
+
+/* The C identifier prefix of the C API: the model name with non-identifier
+   characters replaced. */
+static char *c_prefix(Arena *a, const char *name) {
+  char *p = arena_strdup(a, name);
+  for (char *c = p; *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_'))
+      *c = '_';
+  if (p[0] >= '0' && p[0] <= '9') p = arena_printf(a, "m_%s", p);
+  return p;
+}
+
+/* The directory holding libslimrt.a: beside slimc in the build tree, or
+   PREFIX/lib when installed. */
+static const char *find_runtime_dir(Arena *a) {
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    self[n] = 0;
+    char *slash = strrchr(self, '/');
+    if (slash) *slash = 0;
+    const char *cands[] = {arena_printf(a, "%s", self), arena_printf(a, "%s/../lib", self)};
+    for (int i = 0; i < 2; i++) {
+      char *lib = arena_printf(a, "%s/libslimrt.a", cands[i]);
+      if (access(lib, R_OK) == 0) return cands[i];
+    }
+  }
+  return SLIMC_INSTALL_LIBDIR;
+}
+
+static int select_model(Diag *d, Eval *ev, const Options *o, int file, const ModelDecl **out) {
+  ModelDecl *models;
+  int n = eval_models(ev, &models);
+  if (o->model) {
+    for (int i = 0; i < n; i++)
+      if (!strcmp(models[i].name, o->model)) {
+        *out = &models[i];
+        return 0;
+      }
+    diag_error(d, (Span){file, 0, 0, 0, 0}, "E0901", "no model named '%s' in this file", o->model);
+    for (int i = 0; i < n; i++) diag_note(d, models[i].def->span, "model '%s' is declared here", models[i].name);
+    return -1;
+  }
+  if (n == 1) {
+    *out = &models[0];
+    return 0;
+  }
+  if (n == 0) {
+    *out = NULL;
+    return 0;
+  }
+  diag_error(d, (Span){file, 0, 0, 0, 0}, "E0902", "this file declares %d models: pick one with -m NAME", n);
+  for (int i = 0; i < n; i++) diag_note(d, models[i].def->span, "model '%s' is declared here", models[i].name);
+  return -1;
+}
+
+static bool wants_listing(const Options *o) {
+  return o->print_variables || o->print_collection || o->print_restore_map || o->print_signature ||
+         o->print_graph;
+}
+
+static int run(Arena *arena, Options *o) {
+  SrcMgr sm;
+  src_init(&sm, arena);
+  Diag d;
+  diag_init(&d, &sm, stderr, o->color);
+  d.werror = o->werror;
+  d.disabled_warnings = (const char **)o->wno.items;
+  d.ndisabled = o->wno.n;
+
+  int file = src_load(&sm, o->input);
+  if (file < 0) {
+    fprintf(stderr, "slimc: error: cannot read '%s': %s\n", o->input, strerror(errno));
+    return 2;
+  }
+  if (o->dump_tokens) {
+    parse_dump_tokens(stdout, arena, &d, file);
+    return d.nerrors ? 1 : 0;
+  }
+  if (o->dump_ast) {
+    Ast *m = parse_file(arena, &d, file);
+    if (d.nerrors) return 1;
+    ast_dump(stdout, m);
+    return 0;
+  }
+
+  EvalOptions eo = {0};
+  eo.include_dirs = (const char **)o->includes.items;
+  eo.ninclude = o->includes.n;
+  eo.defines = (const char **)o->defines.items;
+  eo.ndefines = o->defines.n;
+  eo.max_steps = o->max_steps;
+  eo.max_memory = o->max_memory;
+  Eval *ev = eval_new(arena, &d, &sm, &eo);
+  TfLib *tf = tf_install(ev);
+  tf_set_restore_ema(tf, o->restore_ema);
+  int rc = 0;
+  const ModelDecl *model = NULL;
+  if (eval_main_file(ev, file) != 0 || d.nerrors) {
+    rc = 1;
+    goto done;
+  }
+  if (select_model(&d, ev, o, file, &model) != 0) {
+    rc = 1;
+    goto done;
+  }
+  if (!model) {
+    if (o->syntax_only) goto deps; /* a library file: evaluating it was the check */
+    diag_error(&d, (Span){file, 0, 0, 0, 0}, "E0903", "no model declared in this file (expected 'model NAME(...):')");
+    rc = 1;
+    goto done;
+  }
+  if (eval_run_model(ev, model) != 0 || d.nerrors) {
+    rc = 1;
+    goto done;
+  }
+  Graph *g = tf_graph(tf);
+  if (wants_listing(o)) {
+    if (o->print_variables) tf_print_variables(tf, stdout, o->verbose);
+    if (o->print_collection) tf_print_collection(tf, stdout, o->print_collection);
+    if (o->print_restore_map) tf_print_restore_map(tf, stdout);
+    if (o->print_signature) tf_print_signature(tf, stdout);
+    if (o->print_graph) graph_print(stdout, g);
+    goto done;
+  }
+  if (o->dump_eval) {
+    tf_print_variables(tf, stdout, true);
+    graph_print(stdout, g);
+  }
+  if (o->syntax_only) goto deps;
+
+  BackendOptions bo = {0};
+  bo.emit = o->emit;
+  bo.opt_level = o->opt_level;
+  bo.triple = o->target;
+  bo.cpu = o->cpu;
+  bo.checkpoint = o->checkpoint;
+  bo.print_memory_plan = o->print_memory_plan;
+  bo.prefix = c_prefix(arena, model->name);
+  bo.runtime_dir = find_runtime_dir(arena);
+  bo.cc = getenv("SLIMC_CC") ? getenv("SLIMC_CC") : "cc";
+  {
+    char stages[64] = "";
+    if (o->dump_graph) strcat(stages, "graph,");
+    if (o->dump_opt) strcat(stages, "opt,");
+    if (o->dump_llvm) strcat(stages, "llvm,");
+    bo.dump = stages[0] ? arena_strdup(arena, stages) : NULL;
+  }
+  if (o->output) bo.output = o->output;
+  else if (o->emit == EMIT_EXE) bo.output = arena_strdup(arena, model->name);
+  else if (o->emit == EMIT_OBJ) bo.output = derived_path(arena, o->input, ".o");
+  else if (o->emit == EMIT_ASM) bo.output = derived_path(arena, o->input, ".s");
+  else bo.output = derived_path(arena, o->input, ".ll");
+  if (o->emit == EMIT_OBJ) {
+    const char *dot = strrchr(bo.output, '.'), *slash = strrchr(bo.output, '/');
+    size_t n = dot && (!slash || dot > slash) ? (size_t)(dot - bo.output) : strlen(bo.output);
+    bo.header = arena_printf(arena, "%.*s.h", (int)n, bo.output);
+  }
+  if (passes_run(g, &d, &bo) != 0 || d.nerrors) {
+    rc = 1;
+    goto done;
+  }
+  if (o->print_memory_plan) goto done;
+  if (backend_compile(g, &d, &bo) != 0 || d.nerrors) {
+    rc = d.nerrors ? 1 : 2;
+    goto done;
+  }
+  o->output = bo.output;
+
+deps:
+  if (o->md || o->mmd) {
+    const char **paths;
+    int n = eval_loaded_files(ev, &paths);
+    const char *target = o->mt ? o->mt : o->output ? o->output : derived_path(arena, o->input, ".o");
+    const char *dpath = o->mf;
+    if (!dpath) {
+      const char *dot = strrchr(target, '.'), *slash = strrchr(target, '/');
+      size_t k = dot && (!slash || dot > slash) ? (size_t)(dot - target) : strlen(target);
+      dpath = arena_printf(arena, "%.*s.d", (int)k, target);
+    }
+    char err[512];
+    if (depfile_write(dpath, target, o->input, paths, n, err, sizeof err) != 0) {
+      fprintf(stderr, "slimc: error: %s\n", err);
+      rc = 2;
+    }
+  }
+done:
+  eval_free(ev);
+  return rc ? rc : (d.nerrors ? 1 : 0);
+}
+
+int main(int argc, char **argv) {
+  Arena arena;
+  arena_init(&arena);
+  Options o;
+  memset(&o, 0, sizeof o);
+  int rc = parse_args(&arena, argc, argv, &o);
+  if (rc == 0) rc = run(&arena, &o);
+  arena_free(&arena);
+  return rc;
+}
