@@ -1,0 +1,174 @@
+/* A loaded model: the generated code's descriptor plus the memory it runs in
+ * (arena, weights, thread pool). Weights come from the binary itself, a
+ * checkpoint, or the variables' initializers, all-or-nothing: either every
+ * variable is filled or slimrt_model_new fails and frees everything.
+ * No global state: any number of models, each used by one thread at a time. */
+#include <stdlib.h>
+#include <string.h>
+#include "rtio.h"
+
+struct slimrt_model {
+  const slimrt_model_desc *d;
+  void *arena;         /* arena_size bytes, 64-byte aligned */
+  void *weight_block;  /* every non-embedded variable, each 64-byte aligned */
+  void **weights;      /* weights[i] for d->vars[i] */
+  void **io;           /* inputs then outputs, filled by each run */
+  slimrt_pool *pool;   /* NULL: kernels run on the caller */
+};
+
+static size_t round64(size_t n) { return (n + 63) & ~(size_t)63; }
+
+/* Bytes of variable V, or -1 for a malformed descriptor. */
+static int64_t var_bytes(const slimrt_var_desc *v) {
+  int64_t n = slimrt_shape_count((int)v->shape.rank, v->shape.dims);
+  int64_t es = slimrt_dtype_size((int)v->shape.dtype);
+  if (n < 0 || es <= 0 || n > INT64_MAX / 64 / es) return -1;
+  return n * es;
+}
+
+static int check_desc(const slimrt_model_desc *d, char *err, size_t errlen) {
+  if (!d) return slimrt_errorf(err, errlen, "no model descriptor");
+  const char *mn = d->name ? d->name : "?";
+  if (!d->run || d->ninputs < 0 || d->noutputs < 0 || d->nvars < 0 || d->arena_size < 0 ||
+      (d->ninputs && !d->inputs) || (d->noutputs && !d->outputs) || (d->nvars && !d->vars))
+    return slimrt_errorf(err, errlen, "model %s: malformed descriptor", mn);
+  for (int64_t i = 0; i < d->nvars; i++)
+    if (!d->vars[i].name || var_bytes(&d->vars[i]) < 0)
+      return slimrt_errorf(err, errlen, "model %s: malformed descriptor for variable %lld", mn, (long long)i);
+  return 0;
+}
+
+static int shapes_equal(const slimrt_ckpt_entry *e, const slimrt_shape *s) {
+  if (e->rank != s->rank) return 0;
+  for (int i = 0; i < e->rank; i++)
+    if (e->dims[i] != s->dims[i]) return 0;
+  return 1;
+}
+
+/* Fills every variable from CK (restored ones) or its initializer (the rest). */
+static int load_checkpoint(slimrt_model *m, const char *checkpoint, uint64_t seed, char *err, size_t errlen) {
+  const slimrt_model_desc *d = m->d;
+  char msg[512];
+  slimrt_ckpt *ck = slimrt_ckpt_open(checkpoint, msg, sizeof msg);
+  if (!ck) return slimrt_errorf(err, errlen, "%s", msg);
+  int rc = 0;
+  for (int64_t i = 0; i < d->nvars && !rc; i++) {
+    const slimrt_var_desc *v = &d->vars[i];
+    if (!v->ckpt_key) {  /* not restored (e.g. a local variable): its initializer runs, as in TF */
+      if (slimrt_init_fill(v, seed, m->weights[i], msg, sizeof msg)) rc = slimrt_errorf(err, errlen, "%s", msg);
+      continue;
+    }
+    const slimrt_ckpt_entry *e = slimrt_ckpt_find(ck, v->ckpt_key);
+    char want[128], have[128];
+    if (!e) {
+      rc = slimrt_errorf(err, errlen, "checkpoint %s: key '%s' not found (needed for variable '%s')", checkpoint,
+                         v->ckpt_key, v->name);
+    } else if (e->dtype != v->shape.dtype) {
+      rc = slimrt_errorf(err, errlen, "checkpoint %s: key '%s' has dtype %s but the model expects %s", checkpoint,
+                         v->ckpt_key, slimrt_io_dtype_name(e->dtype), slimrt_io_dtype_name((int)v->shape.dtype));
+    } else if (!shapes_equal(e, &v->shape)) {
+      slimrt_io_format_shape(have, sizeof have, e->rank, e->dims);
+      slimrt_io_format_shape(want, sizeof want, (int)v->shape.rank, v->shape.dims);
+      rc = slimrt_errorf(err, errlen, "checkpoint %s: key '%s' has shape %s but the model expects %s", checkpoint,
+                         v->ckpt_key, have, want);
+    } else if (slimrt_ckpt_read(ck, e, m->weights[i], (size_t)var_bytes(v), msg, sizeof msg)) {
+      rc = slimrt_errorf(err, errlen, "%s", msg);
+    }
+  }
+  slimrt_ckpt_close(ck);
+  return rc;
+}
+
+slimrt_model *slimrt_model_new(const slimrt_model_desc *d, const char *checkpoint, int64_t random_seed, int nthreads,
+                               char *err, size_t errlen) {
+  if (check_desc(d, err, errlen)) return NULL;
+  const char *mn = d->name ? d->name : "?";
+  if (!d->weights_embedded && !checkpoint && random_seed < 0) {
+    slimrt_errorf(err, errlen, "model %s: no weights: it was compiled without embedded weights, and neither a "
+                  "checkpoint nor a random seed was given", mn);
+    return NULL;
+  }
+  slimrt_model *m = calloc(1, sizeof *m);
+  if (!m) {
+    slimrt_errorf(err, errlen, "model %s: out of memory", mn);
+    return NULL;
+  }
+  m->d = d;
+  m->weights = calloc((size_t)d->nvars + 1, sizeof *m->weights);
+  m->io = calloc((size_t)(d->ninputs + d->noutputs) + 1, sizeof *m->io);
+  /* the generated code may index the arena even when its plan is empty */
+  m->arena = aligned_alloc(64, round64(d->arena_size > 0 ? (size_t)d->arena_size : 64));
+  if (!m->weights || !m->io || !m->arena) goto oom;
+
+  if (d->weights_embedded) {
+    for (int64_t i = 0; i < d->nvars; i++) {
+      if (!d->vars[i].embedded) {
+        slimrt_errorf(err, errlen, "model %s: variable '%s' has no embedded weights", mn, d->vars[i].name);
+        goto fail;
+      }
+      m->weights[i] = (void *)d->vars[i].embedded;  /* used in place: kernels only read weights */
+    }
+  } else {
+    size_t total = 0;
+    for (int64_t i = 0; i < d->nvars; i++) total += round64((size_t)var_bytes(&d->vars[i]));
+    m->weight_block = aligned_alloc(64, total ? total : 64);
+    if (!m->weight_block) goto oom;
+    size_t at = 0;
+    for (int64_t i = 0; i < d->nvars; i++) {
+      m->weights[i] = (char *)m->weight_block + at;
+      at += round64((size_t)var_bytes(&d->vars[i]));
+    }
+    uint64_t seed = random_seed >= 0 ? (uint64_t)random_seed : 0;
+    if (checkpoint) {
+      if (load_checkpoint(m, checkpoint, seed, err, errlen)) goto fail;
+    } else {
+      char msg[512];
+      for (int64_t i = 0; i < d->nvars; i++)
+        if (slimrt_init_fill(&d->vars[i], seed, m->weights[i], msg, sizeof msg)) {
+          slimrt_errorf(err, errlen, "model %s: --random-init: %s", mn, msg);
+          goto fail;
+        }
+    }
+  }
+  if (nthreads != 1) {  /* one thread: no workers to start */
+    m->pool = slimrt_pool_new(nthreads);
+    if (!m->pool) {
+      slimrt_errorf(err, errlen, "model %s: cannot start %d threads", mn, nthreads);
+      goto fail;
+    }
+  }
+  return m;
+oom:
+  slimrt_errorf(err, errlen, "model %s: out of memory", mn);
+fail:
+  slimrt_model_free(m);
+  return NULL;
+}
+
+int slimrt_model_run(slimrt_model *m, const void *const *inputs, void *const *outputs) {
+  if (!m) return -1;
+  const slimrt_model_desc *d = m->d;
+  if ((d->ninputs && !inputs) || (d->noutputs && !outputs)) return -1;
+  for (int64_t i = 0; i < d->ninputs; i++) {
+    if (!inputs[i]) return -1;
+    m->io[i] = (void *)inputs[i];  /* the generated code never writes its inputs */
+  }
+  for (int64_t i = 0; i < d->noutputs; i++) {
+    if (!outputs[i]) return -1;
+    m->io[d->ninputs + i] = outputs[i];
+  }
+  d->run(m->io, m->arena, m->weights, m->pool);
+  return 0;
+}
+
+void slimrt_model_free(slimrt_model *m) {
+  if (!m) return;
+  if (m->pool) slimrt_pool_free(m->pool);
+  free(m->arena);
+  free(m->weight_block);
+  free(m->weights);
+  free(m->io);
+  free(m);
+}
+
+int slimrt_model_threads(const slimrt_model *m) { return m && m->pool ? slimrt_pool_size(m->pool) : 1; }

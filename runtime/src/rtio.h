@@ -1,0 +1,56 @@
+/* Internal to libslimrt (not installed): what npy.c, pnm.c, rng.c and model.c
+ * export to exe_main.c and to each other beyond the public slimrt.h. */
+#ifndef SLIMRT_RTIO_H
+#define SLIMRT_RTIO_H
+#include <stdint.h>
+#include <stdio.h>
+#include "slimrt.h"
+
+/* How a path is named in messages: "-" is standard input/output. */
+const char *slimrt_io_name(const char *path, int writing);
+
+/* Reads a whole file ("-": stdin) into a malloc'ed buffer (one spare NUL byte
+   after the data so text parsers may stop on it). */
+int slimrt_read_file(const char *path, unsigned char **buf, size_t *len, char *err, size_t errlen);
+
+/* Two-phase .npy writing so a program with several outputs leaves none behind
+   when one fails: write every temporary first, then commit (rename) them all. */
+typedef struct slimrt_npy_pending {
+  char *path;   /* target, or NULL when committed/aborted; "-" writes stdout at commit */
+  char *tmp;    /* temporary beside the target (NULL for "-") */
+  void *buf;    /* encoded file for "-" (written at commit), else NULL */
+  size_t len;
+} slimrt_npy_pending;
+int slimrt_npy_write_begin(const char *path, const slimrt_array *a, slimrt_npy_pending *p,
+                           char *err, size_t errlen);
+int slimrt_npy_write_commit(slimrt_npy_pending *p, char *err, size_t errlen);
+void slimrt_npy_write_abort(slimrt_npy_pending *p);
+
+/* The PRNG of --random-init: xoshiro256** seeded through splitmix64 from
+   (seed, FNV-1a hash of the variable name), so a variable's values do not
+   depend on which other variables exist or their order. The streams are not
+   TF's Philox streams: values differ from what TF would draw for the same seed. */
+typedef struct slimrt_rng {
+  uint64_t s[4];
+  double spare;      /* Box-Muller yields normals in pairs */
+  int has_spare;
+} slimrt_rng;
+void slimrt_rng_seed(slimrt_rng *r, uint64_t seed, const char *name);
+uint64_t slimrt_rng_next(slimrt_rng *r);
+double slimrt_rng_uniform(slimrt_rng *r);   /* [0, 1) with 53 random bits */
+double slimrt_rng_normal(slimrt_rng *r);    /* N(0, 1) */
+/* Fills DST (shape->dtype, count elements of SHAPE) from V's initializer. */
+int slimrt_init_fill(const slimrt_var_desc *v, uint64_t seed, void *dst, char *err, size_t errlen);
+
+/* Element I of BUF (of DTYPE) as a double, and the reverse (saturating for ints). */
+double slimrt_io_get(int dtype, const void *buf, int64_t i);
+void slimrt_io_set(int dtype, void *buf, int64_t i, double v);
+/* slimrt_dtype_name(), or "?" for dtypes it does not know. */
+const char *slimrt_io_dtype_name(int dtype);
+/* Writes "[1,224,224,3]" into BUF. */
+void slimrt_io_format_shape(char *buf, size_t n, int rank, const int64_t *dims);
+
+/* Worker threads of a model's pool (1 if it runs on the caller). */
+int slimrt_model_threads(const slimrt_model *m);
+
+#endif
