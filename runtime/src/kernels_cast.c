@@ -1,0 +1,160 @@
+/* CAST between every numeric dtype and bool. Values travel through double (float
+ * sources) or int64/uint64 (integer sources) so no precision is lost on the way;
+ * float -> integer truncates toward zero as TF does. */
+#include <math.h>
+#include <string.h>
+#include "kernels_common.h"
+
+static float half_to_float(uint16_t h) {
+  uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
+  if (exp == 0) {
+    if (man == 0) {
+      bits = sign;
+    } else { /* subnormal: renormalise */
+      int e = -1;
+      do { man <<= 1; e++; } while (!(man & 0x400));
+      bits = sign | (uint32_t)(127 - 15 - e) << 23 | (man & 0x3ff) << 13;
+    }
+  } else if (exp == 31) {
+    bits = sign | 0x7f800000u | man << 13;
+  } else {
+    bits = sign | (exp + 127 - 15) << 23 | man << 13;
+  }
+  float f;
+  memcpy(&f, &bits, 4);
+  return f;
+}
+
+static uint16_t float_to_half(float f) {
+  uint32_t x;
+  memcpy(&x, &f, 4);
+  uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
+  uint32_t exp = (x >> 23) & 0xff, man = x & 0x7fffff;
+  if (exp == 0xff) return sign | 0x7c00 | (man ? 0x200 : 0);
+  int e = (int)exp - 127 + 15;
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    man |= 0x800000;
+    int shift = 14 - e;
+    uint32_t h = man >> shift, rem = man & ((1u << shift) - 1), half = 1u << (shift - 1);
+    if (rem > half || (rem == half && (h & 1))) h++;
+    return sign | (uint16_t)h;
+  }
+  uint32_t h = (uint32_t)e << 10 | man >> 13, rem = man & 0x1fff;
+  if (rem > 0x1000 || (rem == 0x1000 && (h & 1))) h++; /* may carry into the exponent: correct */
+  return sign | (uint16_t)h;
+}
+
+static float bf16_to_float(uint16_t b) {
+  uint32_t bits = (uint32_t)b << 16;
+  float f;
+  memcpy(&f, &bits, 4);
+  return f;
+}
+
+static uint16_t float_to_bf16(float f) {
+  uint32_t x;
+  memcpy(&x, &f, 4);
+  if ((x & 0x7fffffff) > 0x7f800000) return (uint16_t)((x >> 16) | 0x40); /* quiet NaN */
+  x += 0x7fff + ((x >> 16) & 1); /* round to nearest even */
+  return (uint16_t)(x >> 16);
+}
+
+static int is_float(int dt) {
+  return dt == SLIMRT_F32 || dt == SLIMRT_F64 || dt == SLIMRT_F16 || dt == SLIMRT_BF16;
+}
+
+static double load_f(int dt, const void *p, int64_t i) {
+  switch (dt) {
+  case SLIMRT_F32: return ((const float *)p)[i];
+  case SLIMRT_F64: return ((const double *)p)[i];
+  case SLIMRT_F16: return half_to_float(((const uint16_t *)p)[i]);
+  case SLIMRT_BF16: return bf16_to_float(((const uint16_t *)p)[i]);
+  }
+  return 0;
+}
+
+static int64_t load_i(int dt, const void *p, int64_t i) {
+  switch (dt) {
+  case SLIMRT_I8: return ((const int8_t *)p)[i];
+  case SLIMRT_U8: return ((const uint8_t *)p)[i];
+  case SLIMRT_I16: return ((const int16_t *)p)[i];
+  case SLIMRT_U16: return ((const uint16_t *)p)[i];
+  case SLIMRT_I32: return ((const int32_t *)p)[i];
+  case SLIMRT_U32: return ((const uint32_t *)p)[i];
+  case SLIMRT_I64: return ((const int64_t *)p)[i];
+  case SLIMRT_U64: return (int64_t)((const uint64_t *)p)[i];
+  case SLIMRT_BOOL: return ((const uint8_t *)p)[i] != 0;
+  }
+  return 0;
+}
+
+static void store_f(int dt, void *p, int64_t i, double v) {
+  switch (dt) {
+  case SLIMRT_F32: ((float *)p)[i] = (float)v; break;
+  case SLIMRT_F64: ((double *)p)[i] = v; break;
+  case SLIMRT_F16: ((uint16_t *)p)[i] = float_to_half((float)v); break;
+  case SLIMRT_BF16: ((uint16_t *)p)[i] = float_to_bf16((float)v); break;
+  }
+}
+
+/* Integers wrap modulo the destination width, as a C conversion through uint64. */
+static void store_i(int dt, void *p, int64_t i, int64_t v) {
+  uint64_t u = (uint64_t)v;
+  switch (dt) {
+  case SLIMRT_I8: ((int8_t *)p)[i] = (int8_t)(uint8_t)u; break;
+  case SLIMRT_U8: ((uint8_t *)p)[i] = (uint8_t)u; break;
+  case SLIMRT_I16: ((int16_t *)p)[i] = (int16_t)(uint16_t)u; break;
+  case SLIMRT_U16: ((uint16_t *)p)[i] = (uint16_t)u; break;
+  case SLIMRT_I32: ((int32_t *)p)[i] = (int32_t)(uint32_t)u; break;
+  case SLIMRT_U32: ((uint32_t *)p)[i] = (uint32_t)u; break;
+  case SLIMRT_I64: ((int64_t *)p)[i] = v; break;
+  case SLIMRT_U64: ((uint64_t *)p)[i] = u; break;
+  case SLIMRT_BOOL: ((uint8_t *)p)[i] = v != 0; break;
+  }
+}
+
+/* Truncation toward zero; NaN gives 0 and out-of-range values saturate at the
+   int64 range (C leaves the conversion undefined there). */
+static int64_t trunc_i64(double d) {
+  if (isnan(d)) return 0;
+  if (d >= 9223372036854775807.0) return INT64_MAX;
+  if (d <= -9223372036854775808.0) return INT64_MIN;
+  return (int64_t)d;
+}
+
+void slimrt_k_CAST(const slimrt_call *c) {
+  int src = (int)c->in_shape[0].dtype, dst = (int)c->out_shape->dtype;
+  int64_t n = k_count(&c->in_shape[0]);
+  const void *in = c->in[0];
+  void *out = c->out;
+  /* the conversions models actually use, without the per-element dispatch */
+  if (src == SLIMRT_U8 && dst == SLIMRT_F32) {
+    for (int64_t i = 0; i < n; i++) ((float *)out)[i] = ((const uint8_t *)in)[i];
+    return;
+  }
+  if (src == SLIMRT_I32 && dst == SLIMRT_F32) {
+    for (int64_t i = 0; i < n; i++) ((float *)out)[i] = (float)((const int32_t *)in)[i];
+    return;
+  }
+  if (src == dst) {
+    memmove(out, in, (size_t)n * (size_t)slimrt_dtype_size(src));
+    return;
+  }
+  for (int64_t i = 0; i < n; i++) {
+    if (is_float(src)) {
+      double d = load_f(src, in, i);
+      if (is_float(dst)) store_f(dst, out, i, d);
+      else if (dst == SLIMRT_BOOL) ((uint8_t *)out)[i] = d != 0;
+      else if (dst == SLIMRT_U64 && d >= 9223372036854775808.0)
+        ((uint64_t *)out)[i] = d >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)d;
+      else store_i(dst, out, i, trunc_i64(d));
+    } else {
+      int64_t v = load_i(src, in, i);
+      if (is_float(dst))
+        store_f(dst, out, i, src == SLIMRT_U64 ? (double)(uint64_t)v : (double)v);
+      else store_i(dst, out, i, v);
+    }
+  }
+}

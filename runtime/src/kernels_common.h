@@ -1,0 +1,33 @@
+/* Helpers shared by the kernels_*.c files (internal to libslimrt). */
+#ifndef SLIMRT_KERNELS_COMMON_H
+#define SLIMRT_KERNELS_COMMON_H
+#include <stdint.h>
+#include "slimrt.h"
+
+/* Number of elements of a shape (shapes reaching kernels were checked by the compiler). */
+static inline int64_t k_count(const slimrt_shape *s) {
+  int64_t n = 1;
+  for (int64_t i = 0; i < s->rank; i++) n *= s->dims[i];
+  return n;
+}
+
+/* Product of dims [lo, hi). */
+static inline int64_t k_span(const slimrt_shape *s, int64_t lo, int64_t hi) {
+  int64_t n = 1;
+  for (int64_t i = lo; i < hi; i++) n *= s->dims[i];
+  return n;
+}
+
+/* Row-major element strides of S into ST. */
+static inline void k_strides(const slimrt_shape *s, int64_t *st) {
+  int64_t acc = 1;
+  for (int64_t i = s->rank - 1; i >= 0; i--) {
+    st[i] = acc;
+    acc *= s->dims[i];
+  }
+}
+
+/* Normalises a possibly negative axis against RANK. */
+static inline int64_t k_axis(int64_t axis, int64_t rank) { return axis < 0 ? axis + rank : axis; }
+
+#endif

@@ -1,0 +1,183 @@
+/* MATMUL and the convolutions (f32, NHWC data, HWIO filters).
+ * Each kernel is split over output rows with slimrt_parallel_for; every output
+ * element is produced by exactly one task with a fixed summation order, so the
+ * results are bit-identical for any thread count. */
+#include <string.h>
+#include "kernels_common.h"
+
+/* ---- MATMUL: [..., M, K] x [..., K, N]; a rank-2 operand is shared by every batch ---- */
+typedef struct mm_ctx {
+  const float *a, *b;
+  float *o;
+  int64_t m, k, n, stride_a, stride_b;
+  int ta, tb;
+} mm_ctx;
+
+static void mm_row(void *vctx, int64_t r) {
+  const mm_ctx *x = vctx;
+  int64_t batch = r / x->m, i = r % x->m;
+  const float *a = x->a + batch * x->stride_a, *b = x->b + batch * x->stride_b;
+  float *o = x->o + r * x->n;
+  /* a(i,kk) walks a row of A, or a column when A is transposed */
+  int64_t a0 = x->ta ? i : i * x->k, ak = x->ta ? x->m : 1;
+  if (x->tb) { /* rows of B are contiguous over k: dot products */
+    for (int64_t j = 0; j < x->n; j++) {
+      const float *bj = b + j * x->k;
+      float acc = 0;
+      for (int64_t kk = 0; kk < x->k; kk++) acc += a[a0 + kk * ak] * bj[kk];
+      o[j] = acc;
+    }
+  } else { /* i-k-j order: the innermost loop streams a row of B */
+    memset(o, 0, (size_t)x->n * sizeof *o);
+    for (int64_t kk = 0; kk < x->k; kk++) {
+      float av = a[a0 + kk * ak];
+      const float *bk = b + kk * x->n;
+      for (int64_t j = 0; j < x->n; j++) o[j] += av * bk[j];
+    }
+  }
+}
+
+void slimrt_k_MATMUL(const slimrt_call *c) {
+  const slimrt_attr_matmul *at = c->attr;
+  const slimrt_shape *sa = &c->in_shape[0], *sb = &c->in_shape[1], *so = c->out_shape;
+  mm_ctx x = {.a = c->in[0], .b = c->in[1], .o = c->out, .ta = at && at->transpose_a,
+              .tb = at && at->transpose_b};
+  x.m = so->dims[so->rank - 2];
+  x.n = so->dims[so->rank - 1];
+  x.k = x.ta ? sa->dims[sa->rank - 2] : sa->dims[sa->rank - 1];
+  x.stride_a = sa->rank > 2 ? x.m * x.k : 0;
+  x.stride_b = sb->rank > 2 ? x.k * x.n : 0;
+  int64_t rows = k_count(so) / (x.n ? x.n : 1);
+  if (x.n == 0) return;
+  slimrt_parallel_for(c->pool, rows, mm_row, &x);
+}
+
+/* ---- convolutions ---- */
+typedef struct conv_ctx {
+  const float *in, *f;
+  float *o;
+  int64_t n, h, w, ci;        /* input (for CONV2D_TRANSPOSE: the out_backprop) */
+  int64_t oh, ow, co;         /* output */
+  int64_t kh, kw, mult;       /* filter (mult: depthwise multiplier) */
+  const slimrt_attr_conv *at;
+} conv_ctx;
+
+static void conv_init(conv_ctx *x, const slimrt_call *c, const slimrt_shape *in, const slimrt_shape *f,
+                      const void *inp, const void *fp) {
+  const slimrt_shape *so = c->out_shape;
+  x->in = inp;
+  x->f = fp;
+  x->o = c->out;
+  x->n = in->dims[0]; x->h = in->dims[1]; x->w = in->dims[2]; x->ci = in->dims[3];
+  x->oh = so->dims[1]; x->ow = so->dims[2]; x->co = so->dims[3];
+  x->kh = f->dims[0]; x->kw = f->dims[1]; x->mult = f->dims[3];
+  x->at = c->attr;
+}
+
+/* CONV2D: out[n,oh,ow,co] = sum in[n, oh*sh-pt+kh*dh, ow*sw-pl+kw*dw, ci] * f[kh,kw,ci,co] */
+static void conv_row(void *vctx, int64_t r) {
+  const conv_ctx *x = vctx;
+  const slimrt_attr_conv *a = x->at;
+  int64_t n = r / x->oh, oh = r % x->oh;
+  float *orow = x->o + r * x->ow * x->co;
+  memset(orow, 0, (size_t)(x->ow * x->co) * sizeof *orow);
+  for (int64_t ow = 0; ow < x->ow; ow++) {
+    float *acc = orow + ow * x->co;
+    for (int64_t kh = 0; kh < x->kh; kh++) {
+      int64_t ih = oh * a->stride_h - a->pad_top + kh * a->dilation_h;
+      if (ih < 0 || ih >= x->h) continue;
+      for (int64_t kw = 0; kw < x->kw; kw++) {
+        int64_t iw = ow * a->stride_w - a->pad_left + kw * a->dilation_w;
+        if (iw < 0 || iw >= x->w) continue;
+        const float *px = x->in + ((n * x->h + ih) * x->w + iw) * x->ci;
+        const float *fw = x->f + (kh * x->kw + kw) * x->ci * x->co;
+        for (int64_t ci = 0; ci < x->ci; ci++) {
+          float v = px[ci];
+          const float *fr = fw + ci * x->co;
+          for (int64_t co = 0; co < x->co; co++) acc[co] += v * fr[co];
+        }
+      }
+    }
+  }
+}
+
+void slimrt_k_CONV2D(const slimrt_call *c) {
+  conv_ctx x;
+  conv_init(&x, c, &c->in_shape[0], &c->in_shape[1], c->in[0], c->in[1]);
+  slimrt_parallel_for(c->pool, x.n * x.oh, conv_row, &x);
+}
+
+/* DEPTHWISE_CONV2D: out[n,oh,ow,c*mult+m] = sum in[n,ih,iw,c] * f[kh,kw,c,m]; the
+   output channel index equals the filter's flattened (c, m) index. */
+static void dw_row(void *vctx, int64_t r) {
+  const conv_ctx *x = vctx;
+  const slimrt_attr_conv *a = x->at;
+  int64_t n = r / x->oh, oh = r % x->oh, cm = x->ci * x->mult;
+  float *orow = x->o + r * x->ow * cm;
+  memset(orow, 0, (size_t)(x->ow * cm) * sizeof *orow);
+  for (int64_t ow = 0; ow < x->ow; ow++) {
+    float *acc = orow + ow * cm;
+    for (int64_t kh = 0; kh < x->kh; kh++) {
+      int64_t ih = oh * a->stride_h - a->pad_top + kh * a->dilation_h;
+      if (ih < 0 || ih >= x->h) continue;
+      for (int64_t kw = 0; kw < x->kw; kw++) {
+        int64_t iw = ow * a->stride_w - a->pad_left + kw * a->dilation_w;
+        if (iw < 0 || iw >= x->w) continue;
+        const float *px = x->in + ((n * x->h + ih) * x->w + iw) * x->ci;
+        const float *fw = x->f + (kh * x->kw + kw) * cm;
+        for (int64_t ch = 0; ch < x->ci; ch++) {
+          float v = px[ch];
+          for (int64_t m = 0; m < x->mult; m++) acc[ch * x->mult + m] += v * fw[ch * x->mult + m];
+        }
+      }
+    }
+  }
+}
+
+void slimrt_k_DEPTHWISE_CONV2D(const slimrt_call *c) {
+  conv_ctx x;
+  conv_init(&x, c, &c->in_shape[0], &c->in_shape[1], c->in[0], c->in[1]);
+  slimrt_parallel_for(c->pool, x.n * x.oh, dw_row, &x);
+}
+
+/* CONV2D_TRANSPOSE (TF's Conv2DBackpropInput): inputs in TF's order, filter
+   [kh,kw,co,ci] then dy [n,h,w,ci]. The forward conv maps the output (as its
+   input) to dy, so out[n,oh,ow,co] gathers dy[n,ih,iw,ci] * f[kh,kw,co,ci] over
+   every (ih,kh) with ih*sh - pt + kh*dh == oh (and likewise for w). Gathering per
+   output row keeps tasks independent. */
+static void convt_row(void *vctx, int64_t r) {
+  const conv_ctx *x = vctx;
+  const slimrt_attr_conv *a = x->at;
+  int64_t n = r / x->oh, oh = r % x->oh;
+  float *orow = x->o + r * x->ow * x->co;
+  memset(orow, 0, (size_t)(x->ow * x->co) * sizeof *orow);
+  for (int64_t ow = 0; ow < x->ow; ow++) {
+    float *acc = orow + ow * x->co;
+    for (int64_t kh = 0; kh < x->kh; kh++) {
+      int64_t th = oh + a->pad_top - kh * a->dilation_h;
+      if (th < 0 || th % a->stride_h) continue;
+      int64_t ih = th / a->stride_h;
+      if (ih >= x->h) continue;
+      for (int64_t kw = 0; kw < x->kw; kw++) {
+        int64_t tw = ow + a->pad_left - kw * a->dilation_w;
+        if (tw < 0 || tw % a->stride_w) continue;
+        int64_t iw = tw / a->stride_w;
+        if (iw >= x->w) continue;
+        const float *px = x->in + ((n * x->h + ih) * x->w + iw) * x->ci;
+        const float *fw = x->f + (kh * x->kw + kw) * x->co * x->ci;
+        for (int64_t co = 0; co < x->co; co++) {
+          const float *fr = fw + co * x->ci;
+          float s = 0;
+          for (int64_t ci = 0; ci < x->ci; ci++) s += px[ci] * fr[ci];
+          acc[co] += s;
+        }
+      }
+    }
+  }
+}
+
+void slimrt_k_CONV2D_TRANSPOSE(const slimrt_call *c) {
+  conv_ctx x;
+  conv_init(&x, c, &c->in_shape[1], &c->in_shape[0], c->in[1], c->in[0]);
+  slimrt_parallel_for(c->pool, x.n * x.oh, convt_row, &x);
+}

@@ -1,0 +1,34 @@
+/* Accessors for the op table: every fact comes from slimrt_ops.def through one
+ * X-macro expansion per table, so adding an op touches only the .def file. */
+#include <stddef.h>
+#include "slimrt_ops.h"
+
+typedef struct op_info {
+  const char *name, *tf_type, *symbol;
+  int min_in, max_in, flags;
+  size_t attr_size;
+  slimrt_kernel kernel;
+} op_info;
+
+/* Source ops have kernels too (no-ops) but the table hides them: the backend
+   binds their buffers and must never emit a call. */
+#define SLIMRT_OP(ID, TF, MINI, MAXI, ATTR, FLAGS)                                   \
+  {#ID, TF, ((FLAGS) & SLIMRT_F_SOURCE) ? NULL : "slimrt_k_" #ID, MINI, MAXI, FLAGS,   \
+   sizeof(slimrt_attr_##ATTR), ((FLAGS) & SLIMRT_F_SOURCE) ? NULL : slimrt_k_##ID},
+static const op_info op_table[SLIMRT_OP_COUNT] = {
+#include "slimrt_ops.def"
+};
+#undef SLIMRT_OP
+
+static const op_info *info(int op) {
+  return op >= 0 && op < SLIMRT_OP_COUNT ? &op_table[op] : NULL;
+}
+
+const char *slimrt_op_name(int op) { return info(op) ? info(op)->name : NULL; }
+const char *slimrt_op_tf_type(int op) { return info(op) ? info(op)->tf_type : NULL; }
+int slimrt_op_min_inputs(int op) { return info(op) ? info(op)->min_in : 0; }
+int slimrt_op_max_inputs(int op) { return info(op) ? info(op)->max_in : 0; }
+int slimrt_op_flags(int op) { return info(op) ? info(op)->flags : 0; }
+slimrt_kernel slimrt_op_kernel(int op) { return info(op) ? info(op)->kernel : NULL; }
+const char *slimrt_op_kernel_symbol(int op) { return info(op) ? info(op)->symbol : NULL; }
+size_t slimrt_op_attr_size(int op) { return info(op) ? info(op)->attr_size : 0; }

@@ -1,0 +1,137 @@
+/* A persistent pool of n-1 worker threads plus the calling thread.
+ * slimrt_parallel_for splits [0,n) into one contiguous chunk per thread (static
+ * partition), so which thread computes an index never changes the arithmetic:
+ * kernels stay bit-identical whatever the thread count. Idle workers block on a
+ * condition variable; nothing spins. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "slimrt.h"
+
+struct slimrt_pool {
+  int nthreads;                 /* workers + caller */
+  pthread_t *workers;
+  int nworkers;                 /* actually started */
+  pthread_mutex_t submit;       /* one parallel_for at a time; busy => run inline */
+  pthread_mutex_t mu;
+  pthread_cond_t work_cv, done_cv;
+  uint64_t generation;          /* bumped for every job */
+  int pending;                  /* workers still running the current job */
+  int shutdown;
+  /* the current job */
+  void (*fn)(void *ctx, int64_t i);
+  void *ctx;
+  int64_t n;
+};
+
+typedef struct worker_arg {
+  slimrt_pool *p;
+  int index;                    /* chunk index; the caller takes chunk 0 */
+} worker_arg;
+
+static void run_chunk(void (*fn)(void *, int64_t), void *ctx, int64_t n, int chunk, int nchunks) {
+  /* chunk k covers [n*k/T, n*(k+1)/T); split so the product cannot overflow */
+  int64_t q = n / nchunks, r = n % nchunks;
+  int64_t lo = q * chunk + (chunk < r ? chunk : r);
+  int64_t hi = lo + q + (chunk < r ? 1 : 0);
+  for (int64_t i = lo; i < hi; i++) fn(ctx, i);
+}
+
+static void *worker_main(void *arg) {
+  worker_arg *wa = arg;
+  slimrt_pool *p = wa->p;
+  int index = wa->index;
+  free(wa);
+  uint64_t seen = 0;
+  pthread_mutex_lock(&p->mu);
+  for (;;) {
+    while (!p->shutdown && p->generation == seen) pthread_cond_wait(&p->work_cv, &p->mu);
+    if (p->shutdown) break;
+    seen = p->generation;
+    void (*fn)(void *, int64_t) = p->fn;
+    void *ctx = p->ctx;
+    int64_t n = p->n;
+    int nchunks = p->nthreads;
+    pthread_mutex_unlock(&p->mu);
+    run_chunk(fn, ctx, n, index, nchunks);
+    pthread_mutex_lock(&p->mu);
+    if (--p->pending == 0) pthread_cond_signal(&p->done_cv);
+  }
+  pthread_mutex_unlock(&p->mu);
+  return NULL;
+}
+
+slimrt_pool *slimrt_pool_new(int nthreads) {
+  if (nthreads <= 0) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    nthreads = n > 0 ? (int)n : 1;
+  }
+  if (nthreads > 1024) nthreads = 1024;
+  slimrt_pool *p = calloc(1, sizeof *p);
+  if (!p) return NULL;
+  p->nthreads = nthreads;
+  pthread_mutex_init(&p->submit, NULL);
+  pthread_mutex_init(&p->mu, NULL);
+  pthread_cond_init(&p->work_cv, NULL);
+  pthread_cond_init(&p->done_cv, NULL);
+  if (nthreads > 1) {
+    p->workers = calloc((size_t)nthreads - 1, sizeof *p->workers);
+    if (!p->workers) { slimrt_pool_free(p); return NULL; }
+    for (int i = 1; i < nthreads; i++) {
+      worker_arg *wa = malloc(sizeof *wa);
+      if (!wa) { slimrt_pool_free(p); return NULL; }
+      wa->p = p;
+      wa->index = i;
+      if (pthread_create(&p->workers[p->nworkers], NULL, worker_main, wa) != 0) {
+        free(wa);
+        slimrt_pool_free(p);
+        return NULL;
+      }
+      p->nworkers++;
+    }
+  }
+  return p;
+}
+
+void slimrt_pool_free(slimrt_pool *p) {
+  if (!p) return;
+  pthread_mutex_lock(&p->mu);
+  p->shutdown = 1;
+  pthread_cond_broadcast(&p->work_cv);
+  pthread_mutex_unlock(&p->mu);
+  for (int i = 0; i < p->nworkers; i++) pthread_join(p->workers[i], NULL);
+  free(p->workers);
+  pthread_cond_destroy(&p->work_cv);
+  pthread_cond_destroy(&p->done_cv);
+  pthread_mutex_destroy(&p->mu);
+  pthread_mutex_destroy(&p->submit);
+  free(p);
+}
+
+int slimrt_pool_size(const slimrt_pool *p) { return p ? p->nthreads : 1; }
+
+void slimrt_parallel_for(slimrt_pool *p, int64_t n, void (*fn)(void *ctx, int64_t i), void *ctx) {
+  if (n <= 0) return;
+  /* Serial when there is nothing to share, or when the pool is already running a
+     job: a nested call (from inside fn) or a second caller must not wait for
+     workers that are busy with the outer job. */
+  if (!p || p->nthreads == 1 || n == 1 || pthread_mutex_trylock(&p->submit) != 0) {
+    for (int64_t i = 0; i < n; i++) fn(ctx, i);
+    return;
+  }
+  pthread_mutex_lock(&p->mu);
+  p->fn = fn;
+  p->ctx = ctx;
+  p->n = n;
+  p->pending = p->nworkers;
+  p->generation++;
+  pthread_cond_broadcast(&p->work_cv);
+  pthread_mutex_unlock(&p->mu);
+
+  run_chunk(fn, ctx, n, 0, p->nthreads);
+
+  pthread_mutex_lock(&p->mu);
+  while (p->pending > 0) pthread_cond_wait(&p->done_cv, &p->mu);
+  pthread_mutex_unlock(&p->mu);
+  pthread_mutex_unlock(&p->submit);
+}
