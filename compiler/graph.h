@@ -108,6 +108,14 @@ GNode *graph_op_shaped(Graph *g, int op, const char *name, GNode **in, int nin, 
 /* Shape inference for one op (compiler/shape.c): fills n->shape from its inputs
    and attributes; 0 on success, -1 with a message in ERR. */
 int shape_infer(GNode *n, char *err, size_t errlen);
+/* Added by tfops. graph_op_shaped's OUT is checked by shape_infer (NULL if
+   inconsistent); for RESHAPE, CAST, SLICE and CONV2D_TRANSPOSE it is the requested
+   result (reshape dims, cast dtype, slice dims after shrinking, deconv size). */
+/* IN reshaped to DIMS[0..RANK) (one -1 is inferred, TF's rule); -1 with TF's message. */
+int shape_reshape(const GShape *in, const int64_t *dims, int rank, GShape *out, char *err, size_t errlen);
+/* TF's SAME (or VALID, SAME false) padding of one spatial dimension; -1 if invalid. */
+int shape_same_padding(int64_t in, int64_t k, int64_t stride, int64_t rate, bool same, int64_t *pad_before,
+                       int64_t *pad_after);
 
 /* --print-graph: one op a line: name, op, dtype, shape, inputs. */
 void graph_print(FILE *out, const Graph *g);
