@@ -49,6 +49,7 @@ struct TfLib {
   Value *model_result;
   Span model_span;
   const char *device;               /* current device scope or NULL */
+  PtrVec argscope_srcs;             /* TfArgSrc*: where arg_scope kwargs came from (tf_argscope.c) */
 };
 
 extern const ExtType tf_tensor_type;     /* plain tensors */
@@ -107,9 +108,47 @@ typedef struct TfVarRequest {
   bool model_variable;              /* slim.model_variable: add GLOBAL + MODEL */
   const char *device;
   Span sp;
+  const GInit *default_init;        /* used when initializer is NULL (absent); NULL: TF's default */
 } TfVarRequest;
 Value *tf_get_variable(TfLib *t, const TfVarRequest *r);
 void tf_add_to_collection(TfLib *t, const char *key, Value *v);
 Value *tf_get_collection(TfLib *t, const char *key, const char *scope_regex);
+
+
+/* ---- registration and C-side helpers of the TF-Slim parts (tfslim) ---- */
+/* tf_ops.c: registers tf.* / tf.nn.* / tf.math.* ops, dtypes, initializers, regularizers. */
+void tf_ops_register(TfLib *t, Value *tf_ns, Value *nn_ns, Value *math_ns);
+
+/* tf_scope.c */
+enum { TF_REUSE_NONE = 0, TF_REUSE_TRUE = 1, TF_REUSE_AUTO = 2 };
+typedef struct TfVsCtx TfVsCtx;
+/* variable_scope(NAME_OR_SCOPE (str, VariableScope or NULL/None), default_name=DFLT, reuse=REUSE
+   (NULL: not given)) entered from C; NULL with an error pending. */
+TfVsCtx *tf_vs_open(TfLib *t, Value *name_or_scope, const char *dflt, Value *reuse, Span sp);
+void tf_vs_close(TfLib *t, TfVsCtx *c);
+/* name_scope(NAME or DFLT) from C: returns the name stack to give back to tf_ns_restore. */
+const char *tf_ns_open(TfLib *t, const char *name, const char *dflt);
+void tf_ns_restore(TfLib *t, const char *saved);
+int tf_scope_reuse(TfLib *t);
+Value *tf_scope_initializer(TfLib *t);   /* variable_scope(initializer=...) or NULL */
+Value *tf_scope_regularizer(TfLib *t);
+void tf_scope_reset(TfLib *t);          /* fresh state for a model */
+void tf_scope_register(TfLib *t, Value *tf_ns);
+/* tf_vars.c */
+void tf_vars_reset(TfLib *t);
+void tf_vars_register(TfLib *t, Value *tf_ns, Value *slim_ns, Value *train_ns);
+/* tf_argscope.c: merges the active arg_scope defaults of op KEY into A (explicit keywords
+   win); OUT shares A's arrays where it can. Reports unknown keywords (PARAMS != NULL)
+   at the call with a note at the arg_scope. -1 with an error pending. */
+int tf_argscope_merge(TfLib *t, const char *fname, const void *key, const char *const *params,
+                      const Args *a, Args *out);
+const char *tf_argscope_key(TfLib *t, Value *op);   /* NULL: not decorated */
+void tf_argscope_register(TfLib *t, Value *slim_ns);
+/* tf_layers.c */
+void tf_layers_register(TfLib *t, Value *slim_ns, Value *utils_ns);
+/* tf_ema.c */
+void tf_ema_register(TfLib *t, Value *train_ns);
+/* tf_print.c: "float32" etc. */
+const char *tf_dtype_name(int dtype);
 
 #endif
