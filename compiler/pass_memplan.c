@@ -1,0 +1,139 @@
+/* Static memory plan: every intermediate tensor gets an offset in one arena
+ * whose size is known at compile time.
+ *
+ * A tensor lives from the op that writes it to its last reader (position in the
+ * topological order; views extend their root's life, as they read its buffer).
+ * Two tensors may share bytes only if their intervals are disjoint; intervals
+ * are closed, so an op's output never aliases its own inputs. Placement is
+ * greedy, largest first, each into the smallest gap that fits (best fit).
+ * Inputs, outputs, variables and constants live outside the arena; an op whose
+ * result is a model output writes straight into the caller's buffer. */
+#include <stdlib.h>
+#include <string.h>
+#include "cg_internal.h"
+
+enum { ALIGN = 64 };
+
+typedef struct Interval {
+  GNode *n;
+  int first, last;
+  int64_t size;       /* rounded up to ALIGN */
+} Interval;
+
+int64_t cg_nbytes(const GNode *n) {
+  int64_t count = gshape_count(&n->shape);
+  int es = slimrt_dtype_size(n->shape.dtype);
+  if (count < 0 || es <= 0 || count > INT64_MAX / es) return -1;
+  return count * es;
+}
+
+GNode *cg_view_root(GNode *n) {
+  while ((slimrt_op_flags(n->op) & SLIMRT_F_VIEW) && n->nin > 0) n = n->in[0];
+  return n;
+}
+
+int cg_output_slot(const Graph *g, const GNode *n) {
+  if (slimrt_op_flags(n->op) & (SLIMRT_F_SOURCE | SLIMRT_F_VIEW)) return -1;
+  for (int k = 0; k < g->noutputs; k++)
+    if (g->outputs[k].node == n) return k;
+  return -1;
+}
+
+static int by_size_desc(const void *pa, const void *pb) {
+  const Interval *a = pa, *b = pb;
+  if (a->size != b->size) return a->size > b->size ? -1 : 1;
+  return a->first - b->first; /* deterministic tie-break */
+}
+
+static int by_offset(const void *pa, const void *pb) {
+  const GNode *a = *(GNode *const *)pa, *b = *(GNode *const *)pb;
+  if (a->arena_offset != b->arena_offset) return a->arena_offset < b->arena_offset ? -1 : 1;
+  return a->id - b->id;
+}
+
+int cg_pass_memplan(Graph *g, Diag *d) {
+  int n = g->nodes.n;
+  int maxid = 0;
+  for (int i = 0; i < n; i++) {
+    GNode *x = g->nodes.items[i];
+    if (x->id > maxid) maxid = x->id;
+  }
+  /* per node id: position in the order, and last position that reads its buffer */
+  int *pos = calloc((size_t)maxid + 1, sizeof *pos);
+  int *last = calloc((size_t)maxid + 1, sizeof *last);
+  Interval *iv = calloc((size_t)n + 1, sizeof *iv);
+  GNode **placed = calloc((size_t)n + 1, sizeof *placed);
+  int rc = 0;
+  for (int i = 0; i < n; i++) {
+    GNode *x = g->nodes.items[i];
+    pos[x->id] = i;
+    last[x->id] = i;
+    x->arena_offset = -1;
+    x->nbytes = cg_nbytes(x);
+    if (x->nbytes < 0) {
+      diag_error(d, x->span, "E0901", "tensor of op '%s' is too large", x->name);
+      rc = -1;
+    }
+  }
+  for (int i = 0; i < n; i++) {
+    GNode *x = g->nodes.items[i];
+    for (int j = 0; j < x->nin; j++) {
+      GNode *r = cg_view_root(x->in[j]);
+      if (last[r->id] < i) last[r->id] = i;
+    }
+  }
+  /* An output that is not written in place is copied after the last op. */
+  for (int k = 0; k < g->noutputs; k++) {
+    GNode *o = g->outputs[k].node;
+    if (cg_output_slot(g, o) == k) continue;
+    last[cg_view_root(o)->id] = n;
+  }
+  int niv = 0;
+  for (int i = 0; i < n && rc == 0; i++) {
+    GNode *x = g->nodes.items[i];
+    if (slimrt_op_flags(x->op) & (SLIMRT_F_SOURCE | SLIMRT_F_VIEW)) continue;
+    if (cg_output_slot(g, x) >= 0) continue;
+    int64_t size = (x->nbytes + ALIGN - 1) / ALIGN * ALIGN;
+    if (size == 0) size = ALIGN; /* distinct address even for empty tensors */
+    iv[niv++] = (Interval){x, pos[x->id], last[x->id], size};
+  }
+  qsort(iv, (size_t)niv, sizeof *iv, by_size_desc);
+  int64_t peak = 0;
+  for (int a = 0; a < niv && rc == 0; a++) {
+    /* the already placed tensors alive at the same time, by offset */
+    int np = 0;
+    for (int b = 0; b < a; b++)
+      if (iv[b].first <= iv[a].last && iv[a].first <= iv[b].last) placed[np++] = iv[b].n;
+    qsort(placed, (size_t)np, sizeof *placed, by_offset);
+    int64_t best = -1, best_gap = INT64_MAX, cursor = 0;
+    for (int b = 0; b < np; b++) {
+      int64_t off = placed[b]->arena_offset;
+      int64_t gap = off - cursor;
+      if (gap >= iv[a].size && gap < best_gap) {
+        best = cursor;
+        best_gap = gap;
+      }
+      int64_t end = off + (placed[b]->nbytes + ALIGN - 1) / ALIGN * ALIGN;
+      if (end == off) end = off + ALIGN;
+      if (end > cursor) cursor = end;
+    }
+    if (best < 0) best = cursor;
+    iv[a].n->arena_offset = best;
+    if (best + iv[a].size > peak) peak = best + iv[a].size;
+  }
+  g->arena_size = peak;
+  free(pos);
+  free(last);
+  free(iv);
+  free(placed);
+  return rc;
+}
+
+void cg_memplan_print(FILE *out, const Graph *g) {
+  for (int i = 0; i < g->nodes.n; i++) {
+    const GNode *x = g->nodes.items[i];
+    if (x->arena_offset < 0) continue;
+    fprintf(out, "%s\t%lld\t%lld\n", x->name, (long long)x->arena_offset, (long long)x->nbytes);
+  }
+  fprintf(out, "peak\t%lld\n", (long long)g->arena_size);
+}
