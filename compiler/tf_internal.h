@@ -50,6 +50,7 @@ struct TfLib {
   Span model_span;
   const char *device;               /* current device scope or NULL */
   PtrVec argscope_srcs;             /* TfArgSrc*: where arg_scope kwargs came from (tf_argscope.c) */
+  PtrVec node_values;               /* Value* by GNode id, the one Value per node (tf_tensor.c) */
 };
 
 extern const ExtType tf_tensor_type;     /* plain tensors */
@@ -65,6 +66,10 @@ TfTensor *tf_tensor_of(Value *v);        /* NULL if V is not a tensor or variabl
    nodes (dtype from DTYPE_HINT if > 0, else int32 for ints, float32 for floats).
    NULL with an error pending on failure. */
 GNode *tf_to_node(TfLib *t, Value *v, int dtype_hint, Span sp);
+/* tf.float32 etc.: the DType value of DTYPE (one per dtype and TfLib). */
+Value *tf_dtype_value(TfLib *t, int dtype);
+/* A dtype argument: DType value or TF name string ("float32"); 0 (no error) if V is neither. */
+int tf_dtype_of(Value *v);
 
 /* tf_scope.c */
 /* Graph.unique_name(name) under the current name scope (mark_as_used=True). */
@@ -88,6 +93,10 @@ GNode *tf_matmul(TfLib *t, GNode *a, GNode *b, bool ta, bool tb, const char *nam
 GNode *tf_binary(TfLib *t, int op, GNode *a, GNode *b, const char *name, Span sp);
 GNode *tf_unary(TfLib *t, int op, GNode *x, const char *name, Span sp);
 GNode *tf_reshape(TfLib *t, GNode *x, const int64_t *dims, int rank, const char *name, Span sp);
+/* Like tf_build with a requested output (see graph_op_shaped): reshape, cast, slice. */
+GNode *tf_build_shaped(TfLib *t, int op, const char *name, const char *dflt, GNode **in, int nin,
+                       const slimrt_attr *attr, GShape out, Span sp);
+GNode *tf_cast(TfLib *t, GNode *x, int dtype, const char *name, Span sp);
 /* Applies an activation given as a value (tf.nn.relu builtin, a user function, None). */
 Value *tf_apply_fn(TfLib *t, Value *fn, Value *x, Span sp);
 /* Initializer / regularizer objects (values of ExtType "Initializer"/"Regularizer"). */

@@ -83,6 +83,8 @@ typedef struct ExtType {
   const char *(*repr)(Eval *ev, Value *self);
   /* equality for == (identity if NULL) */
   bool (*equal)(Value *a, Value *b);
+  /* len() and iteration: the items as a list value (NULL hook: not iterable). (tfops addition) */
+  Value *(*items)(Eval *ev, Value *self, Span sp);
 } ExtType;
 
 struct Value {
@@ -136,6 +138,11 @@ bool dict_del(Dict *d, Value *key);
 int dict_len(const Dict *d);
 /* iteration in insertion order: for (int i = 0; dict_next(d, &i, &k, &v);) */
 bool dict_next(const Dict *d, int *iter, Value **key, Value **val);
+
+/* x[lo:hi:step] passes a slice object to ExtType.index (each field None if omitted);
+   a tuple index (x[:, 0]) arrives as a V_TUPLE of ints and slices. (eval addition) */
+typedef struct SliceObj { Value *lo, *hi, *step; } SliceObj;
+extern const ExtType val_slice_type;
 
 /* namespaces */
 void ns_set(Eval *ev, Value *ns, const char *name, Value *v);
