@@ -1,0 +1,471 @@
+/* slimrt_main: the command line of every executable slimc builds (CLI.md,
+ * "The generated executable"). Exit status 0 on success, 1 when the run fails
+ * (bad input file, checkpoint, write error), 2 for usage errors. Every error is
+ * one line on stderr, `PROG: ...`. Outputs are written to temporaries and
+ * renamed only once every output has been written, so a failure leaves no file. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "rtio.h"
+
+enum { EXIT_RUN = 1, EXIT_USAGE = 2, DEFAULT_TOP = 5 };
+
+typedef struct cli {
+  const char *prog;
+  const slimrt_model_desc *d;
+  const char *checkpoint;
+  const char **in_files;   /* [ninputs], NULL until given */
+  const char **out_files;  /* [noutputs] */
+  int print, top, threads, bench, help, random;
+  int64_t seed;
+} cli;
+
+static const char usage_line[] =
+    "[--checkpoint=PREFIX] [--input[=NAME]=FILE ...] [--output[=NAME]=FILE ...]\n"
+    "       [--print] [--top=K] [--threads=N] [--bench=RUNS] [--random-init[=SEED]] [--help]\n";
+
+static void print_sig(FILE *f, const char *kind, const slimrt_io_desc *io) {
+  char sh[160];
+  slimrt_io_format_shape(sh, sizeof sh, (int)io->shape.rank, io->shape.dims);
+  fprintf(f, "  %s\t%s\t%s\t%s\n", kind, io->name, slimrt_io_dtype_name((int)io->shape.dtype), sh);
+}
+
+static void print_help(const cli *c) {
+  const slimrt_model_desc *d = c->d;
+  printf("usage: %s %s\n", c->prog, usage_line);
+  printf("Runs the model '%s' compiled by slimc.\n\n", d->name ? d->name : "?");
+  for (int64_t i = 0; i < d->ninputs; i++) print_sig(stdout, "input", &d->inputs[i]);
+  for (int64_t i = 0; i < d->noutputs; i++) print_sig(stdout, "output", &d->outputs[i]);
+  printf("\nweights: %s\n\n", d->weights_embedded ? "embedded in this binary"
+                                                   : "not embedded; give --checkpoint=PREFIX or --random-init");
+  printf("  --checkpoint=PREFIX   TF checkpoint (format V2, or a directory with a `checkpoint` file)\n"
+         "  --input[=NAME]=FILE   an input as .npy of exactly its dtype and shape ('-': stdin); uint8\n"
+         "                        inputs of shape [1,H,W,1] or [1,H,W,3] also take binary PGM/PPM images;\n"
+         "                        NAME may be left out when the model has one input\n"
+         "  --output[=NAME]=FILE  write an output as .npy ('-': stdout)\n"
+         "  --print               print each output: NAME, dtype, shape, then one value a line\n"
+         "  --top=K               print the K largest entries of each output, per row of its last\n"
+         "                        axis, with their indices along that axis\n"
+         "  --threads=N           threads to run on (default: one per core)\n"
+         "  --bench=RUNS          one warm-up run, then RUNS timed runs; prints median, min and max\n"
+         "  --random-init[=SEED]  initialize variables from their initializers (seed 0 by default;\n"
+         "                        the random streams are not TensorFlow's)\n"
+         "  --help                this text\n"
+         "Without --output, --print, --top or --bench, the model prints --top=%d.\n",
+         DEFAULT_TOP);
+}
+
+static int usage_error(const cli *c, const char *fmt, const char *arg) {
+  fprintf(stderr, "%s: ", c->prog);
+  fprintf(stderr, fmt, arg);
+  fprintf(stderr, " (see --help)\n");
+  return EXIT_USAGE;
+}
+
+/* Parses a decimal in [LO, INT32_MAX]; -1 if malformed or out of range. */
+static int64_t parse_count(const char *s, int64_t lo, int64_t hi) {
+  if (!*s) return -1;
+  int64_t v = 0;
+  for (; *s; s++) {
+    if (*s < '0' || *s > '9') return -1;
+    v = v * 10 + (*s - '0');
+    if (v > hi) return -1;
+  }
+  return v < lo ? -1 : v;
+}
+
+static void list_names(const slimrt_io_desc *io, int64_t n, char *buf, size_t len) {
+  size_t at = 0;
+  buf[0] = 0;
+  for (int64_t i = 0; i < n && at < len; i++)
+    at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? ", " : "", io[i].name);
+}
+
+/* --input=FILE or --input=NAME=FILE (same for --output): a prefix before '='
+   that names an input selects it; otherwise the whole value is a file, which
+   needs a model with exactly one input. */
+static int bind(cli *c, const char *opt, const char *kind, const char *val, const slimrt_io_desc *io, int64_t n,
+                const char **files) {
+  char msg[512], names[256];
+  list_names(io, n, names, sizeof names);
+  const char *eq = strchr(val, '=');
+  int64_t which = -1;
+  const char *file = val;
+  if (eq)
+    for (int64_t i = 0; i < n; i++)
+      if (strlen(io[i].name) == (size_t)(eq - val) && !strncmp(io[i].name, val, (size_t)(eq - val))) {
+        which = i;
+        file = eq + 1;
+      }
+  if (which < 0) {
+    if (n == 1) {
+      which = 0;
+    } else if (n == 0) {
+      snprintf(msg, sizeof msg, "%s: the model has no %ss", opt, kind);
+      return usage_error(c, "%s", msg);
+    } else if (eq) {
+      snprintf(msg, sizeof msg, "%s=%s: no %s named '%.*s' (%ss: %s)", opt, val, kind, (int)(eq - val), val, kind,
+               names);
+      return usage_error(c, "%s", msg);
+    } else {
+      snprintf(msg, sizeof msg, "%s=%s: the model has several %ss; use %s=NAME=FILE (%ss: %s)", opt, val, kind, opt,
+               kind, names);
+      return usage_error(c, "%s", msg);
+    }
+  }
+  if (!*file) return usage_error(c, "%s needs a file name", opt);
+  if (files[which]) {
+    snprintf(msg, sizeof msg, "%s '%s' given twice", kind, io[which].name);
+    return usage_error(c, "%s", msg);
+  }
+  files[which] = file;
+  return 0;
+}
+
+/* The value of "--NAME=VALUE" if ARG is that option, else NULL. */
+static const char *opt_value(const char *arg, const char *name) {
+  size_t n = strlen(name);
+  return !strncmp(arg, name, n) && arg[n] == '=' ? arg + n + 1 : NULL;
+}
+
+static int parse_args(cli *c, int argc, char **argv) {
+  const slimrt_model_desc *d = c->d;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v;
+    int64_t n;
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+      c->help = 1;
+    } else if (!strcmp(a, "--print")) {
+      c->print = 1;
+    } else if (!strcmp(a, "--random-init")) {
+      c->random = 1;
+      c->seed = 0;
+    } else if ((v = opt_value(a, "--random-init"))) {
+      if ((n = parse_count(v, 0, INT64_MAX / 10)) < 0)
+        return usage_error(c, "--random-init=%s: the seed must be a non-negative integer", v);
+      c->random = 1;
+      c->seed = n;
+    } else if ((v = opt_value(a, "--checkpoint"))) {
+      if (!*v) return usage_error(c, "%s needs a checkpoint prefix", "--checkpoint");
+      c->checkpoint = v;
+    } else if ((v = opt_value(a, "--input"))) {
+      if (bind(c, "--input", "input", v, d->inputs, d->ninputs, c->in_files)) return EXIT_USAGE;
+    } else if ((v = opt_value(a, "--output"))) {
+      if (bind(c, "--output", "output", v, d->outputs, d->noutputs, c->out_files)) return EXIT_USAGE;
+    } else if ((v = opt_value(a, "--top"))) {
+      if ((n = parse_count(v, 1, 1 << 30)) < 0) return usage_error(c, "--top=%s: K must be a positive integer", v);
+      c->top = (int)n;
+    } else if ((v = opt_value(a, "--threads"))) {
+      if ((n = parse_count(v, 1, 4096)) < 0)
+        return usage_error(c, "--threads=%s: N must be an integer from 1 to 4096", v);
+      c->threads = (int)n;
+    } else if ((v = opt_value(a, "--bench"))) {
+      if ((n = parse_count(v, 1, 1 << 24)) < 0)
+        return usage_error(c, "--bench=%s: RUNS must be a positive integer", v);
+      c->bench = (int)n;
+    } else {
+      static const char *const with_value[] = {"--checkpoint", "--input", "--output", "--top", "--threads", "--bench"};
+      for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
+        if (!strcmp(a, with_value[k])) return usage_error(c, "%s needs a value: write it as OPTION=VALUE", a);
+      return usage_error(c, a[0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'", a);
+    }
+  }
+  return 0;
+}
+
+/* Does an image of U8 [1,H,W,1|3] fit this input? */
+static int takes_image(const slimrt_shape *s) {
+  return s->dtype == SLIMRT_U8 && s->rank == 4 && s->dims[0] == 1 && (s->dims[3] == 1 || s->dims[3] == 3);
+}
+
+static int load_input(const cli *c, const slimrt_io_desc *io, const char *path, slimrt_array *out) {
+  const char *name = slimrt_io_name(path, 0);
+  char err[512], want[160], have[160];
+  unsigned char *buf;
+  size_t len;
+  if (slimrt_read_file(path, &buf, &len, err, sizeof err)) {
+    fprintf(stderr, "%s: %s\n", c->prog, err);
+    return -1;
+  }
+  const slimrt_shape *s = &io->shape;
+  slimrt_io_format_shape(want, sizeof want, (int)s->rank, s->dims);
+  int rc;
+  int is_pnm = len >= 2 && buf[0] == 'P' && (buf[1] == '5' || buf[1] == '6');
+  if (is_pnm && takes_image(s)) {
+    rc = slimrt_pnm_read_mem(name, buf, len, out, err, sizeof err);
+  } else if (is_pnm) {
+    snprintf(err, sizeof err, "%s: a PGM/PPM image cannot feed input '%s' (%s %s): images feed only uint8 "
+             "[1,H,W,1] or [1,H,W,3] inputs; give a .npy file", name, io->name, slimrt_io_dtype_name((int)s->dtype), want);
+    rc = -1;
+  } else {
+    rc = slimrt_npy_read_mem(name, buf, len, out, err, sizeof err);
+    if (rc && takes_image(s) && len >= 6 && memcmp(buf, "\x93NUMPY", 6))
+      snprintf(err, sizeof err, "%s: neither a .npy file nor a binary PGM/PPM image", name);
+  }
+  free(buf);
+  if (rc) {
+    fprintf(stderr, "%s: %s\n", c->prog, err);
+    return -1;
+  }
+  int same = out->dtype == s->dtype && out->rank == s->rank;
+  for (int i = 0; same && i < out->rank; i++) same = out->dims[i] == s->dims[i];
+  if (!same) {
+    slimrt_io_format_shape(have, sizeof have, out->rank, out->dims);
+    fprintf(stderr, "%s: %s: input '%s' expects %s %s, found %s %s\n", c->prog, name, io->name,
+            slimrt_io_dtype_name((int)s->dtype), want, slimrt_io_dtype_name(out->dtype), have);
+    slimrt_array_free(out);
+    return -1;
+  }
+  return 0;
+}
+
+static void print_value(int dtype, const void *buf, int64_t i) {
+  switch (dtype) {
+  case SLIMRT_I64: printf("%lld", (long long)((const int64_t *)buf)[i]); break;
+  case SLIMRT_U64: printf("%llu", (unsigned long long)((const uint64_t *)buf)[i]); break;
+  case SLIMRT_F32: case SLIMRT_F64: case SLIMRT_F16: case SLIMRT_BF16:
+    printf("%.9g", slimrt_io_get(dtype, buf, i));
+    break;
+  default: printf("%.0f", slimrt_io_get(dtype, buf, i)); break;
+  }
+}
+
+static void print_header(const slimrt_io_desc *io) {
+  char sh[160];
+  slimrt_io_format_shape(sh, sizeof sh, (int)io->shape.rank, io->shape.dims);
+  printf("%s\t%s\t%s\n", io->name, slimrt_io_dtype_name((int)io->shape.dtype), sh);
+}
+
+typedef struct ranked { double v; int64_t i; } ranked;
+
+/* Largest first; NaN after every number; ties keep the lower index first. */
+static int cmp_ranked(const void *pa, const void *pb) {
+  const ranked *a = pa, *b = pb;
+  int an = isnan(a->v), bn = isnan(b->v);
+  if (an != bn) return an - bn;
+  if (!an && a->v != b->v) return a->v > b->v ? -1 : 1;
+  return (a->i > b->i) - (a->i < b->i);
+}
+
+/* tf.nn.top_k's view: the top K along the last axis, for every leading index. */
+static int print_top(const slimrt_io_desc *io, const void *buf, int k) {
+  const slimrt_shape *s = &io->shape;
+  int dt = (int)s->dtype;
+  int64_t total = slimrt_shape_count((int)s->rank, s->dims);
+  int64_t row = s->rank > 0 ? s->dims[s->rank - 1] : 1;
+  int64_t nrows = row > 0 ? total / row : 0;
+  print_header(io);
+  ranked *r = malloc(sizeof *r * (size_t)(row > 0 ? row : 1));
+  if (!r) return -1;
+  for (int64_t q = 0; q < nrows; q++) {
+    if (nrows > 1) {  /* name the row by its leading indices */
+      printf("[");
+      int64_t rem = q;
+      int64_t idx[SLIMRT_MAX_RANK] = {0};
+      for (int64_t d = s->rank - 2; d >= 0; d--) {
+        idx[d] = rem % s->dims[d];
+        rem /= s->dims[d];
+      }
+      for (int64_t d = 0; d + 1 < s->rank; d++) printf("%s%lld", d ? "," : "", (long long)idx[d]);
+      printf("]\n");
+    }
+    for (int64_t i = 0; i < row; i++) r[i] = (ranked){slimrt_io_get(dt, buf, q * row + i), i};
+    qsort(r, (size_t)row, sizeof *r, cmp_ranked);
+    for (int64_t i = 0; i < row && i < k; i++) {
+      printf("  %lld\t", (long long)r[i].i);
+      print_value(dt, buf, q * row + r[i].i);
+      printf("\n");
+    }
+  }
+  free(r);
+  return 0;
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *pa, const void *pb) {
+  double a = *(const double *)pa, b = *(const double *)pb;
+  return (a > b) - (a < b);
+}
+
+static int bench(const cli *c, slimrt_model *m, const void *const *in, void *const *out) {
+  double *t = malloc(sizeof *t * (size_t)c->bench);
+  if (!t) {
+    fprintf(stderr, "%s: out of memory\n", c->prog);
+    return -1;
+  }
+  slimrt_model_run(m, in, out);  /* warm-up: page faults, pool start-up, caches */
+  for (int i = 0; i < c->bench; i++) {
+    double t0 = now_ms();
+    slimrt_model_run(m, in, out);
+    t[i] = now_ms() - t0;
+  }
+  qsort(t, (size_t)c->bench, sizeof *t, cmp_double);
+  int n = c->bench;
+  double median = n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+  /* always "runs"/"threads": scripts parse this line */
+  printf("median %.3f ms  min %.3f ms  max %.3f ms  (%d runs, %d threads)\n", median, t[0], t[n - 1], n,
+         slimrt_model_threads(m));
+  free(t);
+  return 0;
+}
+
+/* Writes every --output to a temporary, then renames them all. */
+static int write_outputs(const cli *c, void *const *out) {
+  const slimrt_model_desc *d = c->d;
+  slimrt_npy_pending *p = calloc((size_t)d->noutputs + 1, sizeof *p);
+  char err[512];
+  int rc = 0;
+  if (!p) {
+    fprintf(stderr, "%s: out of memory\n", c->prog);
+    return -1;
+  }
+  for (int64_t i = 0; i < d->noutputs && !rc; i++) {
+    if (!c->out_files[i]) continue;
+    const slimrt_shape *s = &d->outputs[i].shape;
+    slimrt_array a = {.dtype = (int)s->dtype, .rank = (int)s->rank, .data = out[i]};
+    memcpy(a.dims, s->dims, sizeof a.dims);
+    a.nbytes = (size_t)slimrt_shape_count(a.rank, a.dims) * (size_t)slimrt_dtype_size(a.dtype);
+    if (slimrt_npy_write_begin(c->out_files[i], &a, &p[i], err, sizeof err)) {
+      fprintf(stderr, "%s: %s\n", c->prog, err);
+      rc = -1;
+    }
+  }
+  for (int64_t i = 0; i < d->noutputs; i++) {
+    if (rc) {
+      slimrt_npy_write_abort(&p[i]);
+    } else if (slimrt_npy_write_commit(&p[i], err, sizeof err)) {
+      fprintf(stderr, "%s: %s\n", c->prog, err);
+      rc = -1;
+    }
+  }
+  free(p);
+  return rc;
+}
+
+/* Everything after argument parsing; frees what it allocates. */
+static int run(cli *c) {
+  const slimrt_model_desc *d = c->d;
+  int64_t nio = d->ninputs + d->noutputs;
+  slimrt_array *in = calloc((size_t)d->ninputs + 1, sizeof *in);
+  void **ptrs = calloc((size_t)nio + 1, sizeof *ptrs);
+  slimrt_model *m = NULL;
+  int rc = EXIT_RUN;
+  char err[1024];
+  if (!in || !ptrs) {
+    fprintf(stderr, "%s: out of memory\n", c->prog);
+    goto done;
+  }
+  for (int64_t i = 0; i < d->ninputs; i++) {
+    if (load_input(c, &d->inputs[i], c->in_files[i], &in[i])) goto done;
+    ptrs[i] = in[i].data;
+  }
+  for (int64_t i = 0; i < d->noutputs; i++) {
+    const slimrt_shape *s = &d->outputs[i].shape;
+    int64_t n = slimrt_shape_count((int)s->rank, s->dims);
+    size_t bytes = n > 0 ? (size_t)n * (size_t)slimrt_dtype_size((int)s->dtype) : 0;
+    bytes = (bytes + 63) & ~(size_t)63;
+    ptrs[d->ninputs + i] = aligned_alloc(64, bytes ? bytes : 64);
+    if (!ptrs[d->ninputs + i]) {
+      fprintf(stderr, "%s: out of memory for output '%s'\n", c->prog, d->outputs[i].name);
+      goto done;
+    }
+    memset(ptrs[d->ninputs + i], 0, bytes);
+  }
+  m = slimrt_model_new(d, c->checkpoint, c->random ? c->seed : -1, c->threads, err, sizeof err);
+  if (!m) {
+    fprintf(stderr, "%s: %s\n", c->prog, err);
+    goto done;
+  }
+  const void *const *inp = (const void *const *)ptrs;
+  void *const *outp = ptrs + d->ninputs;
+  if (c->bench) {
+    if (bench(c, m, inp, outp)) goto done;
+  } else if (slimrt_model_run(m, inp, outp)) {
+    fprintf(stderr, "%s: the model could not run\n", c->prog);
+    goto done;
+  }
+  if (write_outputs(c, outp)) goto done;
+  int any_out = 0;
+  for (int64_t i = 0; i < d->noutputs; i++) any_out |= c->out_files[i] != NULL;
+  int top = c->top ? c->top : (!any_out && !c->print && !c->bench ? DEFAULT_TOP : 0);
+  for (int64_t i = 0; i < d->noutputs; i++) {
+    if (c->print) {
+      const slimrt_shape *s = &d->outputs[i].shape;
+      int64_t n = slimrt_shape_count((int)s->rank, s->dims);
+      print_header(&d->outputs[i]);
+      for (int64_t j = 0; j < n; j++) {
+        print_value((int)s->dtype, outp[i], j);
+        printf("\n");
+      }
+    }
+    if (top && print_top(&d->outputs[i], outp[i], top)) {
+      fprintf(stderr, "%s: out of memory\n", c->prog);
+      goto done;
+    }
+  }
+  if (fflush(stdout)) {
+    fprintf(stderr, "%s: <stdout>: write error: %s\n", c->prog, strerror(errno));
+    goto done;
+  }
+  rc = 0;
+done:
+  slimrt_model_free(m);
+  for (int64_t i = 0; in && i < d->ninputs; i++) slimrt_array_free(&in[i]);
+  for (int64_t i = 0; ptrs && i < d->noutputs; i++) free(ptrs[d->ninputs + i]);
+  free(in);
+  free(ptrs);
+  fflush(stdout);
+  return rc;
+}
+
+int slimrt_main(const slimrt_model_desc *d, int argc, char **argv) {
+  cli c = {0};
+  const char *prog = argc > 0 && argv[0] ? argv[0] : (d && d->name ? d->name : "model");
+  const char *slash = strrchr(prog, '/');
+  c.prog = slash ? slash + 1 : prog;
+  c.d = d;
+  if (!d || d->ninputs < 0 || d->noutputs < 0) {
+    fprintf(stderr, "%s: malformed model descriptor\n", c.prog);
+    return EXIT_RUN;
+  }
+  c.in_files = calloc((size_t)d->ninputs + 1, sizeof *c.in_files);
+  c.out_files = calloc((size_t)d->noutputs + 1, sizeof *c.out_files);
+  int rc;
+  if (!c.in_files || !c.out_files) {
+    fprintf(stderr, "%s: out of memory\n", c.prog);
+    rc = EXIT_RUN;
+  } else if ((rc = parse_args(&c, argc, argv))) {
+    /* usage error already reported */
+  } else if (c.help) {
+    print_help(&c);
+    fflush(stdout);
+    rc = 0;
+  } else if (d->weights_embedded && (c.checkpoint || c.random)) {
+    rc = usage_error(&c, "%s: this binary has embedded weights; it takes no checkpoint or random init",
+                     c.checkpoint ? "--checkpoint" : "--random-init");
+  } else if (!d->weights_embedded && !c.checkpoint && !c.random) {
+    rc = usage_error(&c, "%s", "no weights: give --checkpoint=PREFIX or --random-init[=SEED] (this binary has none "
+                     "embedded)");
+  } else {
+    rc = 0;
+    for (int64_t i = 0; i < d->ninputs && !rc; i++)
+      if (!c.in_files[i]) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "missing %s for input '%s'", d->ninputs == 1 ? "--input=FILE" : "--input=NAME=FILE",
+                 d->inputs[i].name);
+        rc = usage_error(&c, "%s", msg);
+      }
+    if (!rc) rc = run(&c);
+  }
+  free(c.in_files);
+  free(c.out_files);
+  return rc;
+}
