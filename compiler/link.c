@@ -21,7 +21,12 @@ int cg_link(Diag *d, const BackendOptions *o, const char *obj, const char *out) 
     diag_error(d, SPAN_NONE, "E0920", "runtime library '%s' not found: %s", lib, strerror(errno));
     goto done;
   }
-  char *argv[] = {(char *)cc, (char *)obj, "-o", (char *)out, (char *)lib, "-lm", "-lpthread", NULL};
+  char *argv[] = {(char *)cc, (char *)obj, "-o", (char *)out, (char *)lib, "-lm", "-lpthread", NULL, NULL};
+#ifdef __SANITIZE_ADDRESS__
+  /* A sanitized slimc comes from a sanitized build (SLIMC_SANITIZE), whose
+     libslimrt.a needs the sanitizer runtimes too. */
+  argv[7] = "-fsanitize=address,undefined";
+#endif
   pid_t pid;
   int err = posix_spawnp(&pid, cc, NULL, NULL, argv, environ);
   if (err != 0) {
