@@ -448,3 +448,65 @@ Test(e2e, mlp_softmax_executable) {
   }
   slimrt_array_free(&y);
 }
+
+/* ---- embedded weights (a real TF 1.0 checkpoint) ------------------------------ */
+
+#define DNN_CKPT SLIMC_SHARED_DIR "/testdata/tf-checkpoints/dnn-mnist-weights-biases/model.ckpt"
+
+static Graph *bias_graph(int64_t n) {
+  Graph *g = graph_new(&arena, "bias");
+  GNode *x = graph_input(g, "x", SHAPE(n), SPAN_NONE);
+  GVar *b = graph_variable(g, "dnn/hidden1/biases", SHAPE(n), SPAN_NONE);
+  GNode *y = op2(g, SLIMRT_OP_ADD, "y", x, b->node);
+  g->restore = arena_alloc(&arena, sizeof *g->restore);
+  g->restore[0] = (GRestore){"dnn/hidden1/biases", b};
+  g->nrestore = 1;
+  set_outputs(g, 1, "y", y);
+  return g;
+}
+
+Test(e2e, embedded_checkpoint_weights) {
+  Graph *g = bias_graph(300);
+  char *exe = arena_printf(&arena, "%s/bias", tmpdir);
+  BackendOptions o = opts(EMIT_EXE, exe);
+  o.checkpoint = DNN_CKPT;
+  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(backend_compile(g, &diag, &o), 0);
+  float xv[300] = {0};
+  slimrt_array x = {.dtype = SLIMRT_F32, .rank = 1, .dims = {300}, .data = xv, .nbytes = sizeof xv};
+  char err[256];
+  char *xin = arena_printf(&arena, "%s/x.npy", tmpdir), *yout = arena_printf(&arena, "%s/y.npy", tmpdir);
+  cr_assert_eq(slimrt_npy_write(xin, &x, err, sizeof err), 0, "%s", err);
+  /* no --checkpoint at run time: the weights are in the binary */
+  cr_assert_eq(system(arena_printf(&arena, "'%s' --input='%s' --output='%s'", exe, xin, yout)), 0);
+  slimrt_array y;
+  cr_assert_eq(slimrt_npy_read(yout, &y, err, sizeof err), 0, "%s", err);
+  const float *yv = y.data;
+  double sum = 0;
+  for (int i = 0; i < 300; i++) sum += yv[i];
+  /* first element and sum as listed in the checkpoint's README */
+  cr_assert_float_eq(yv[0], -0.0121380379, 1e-7);
+  cr_assert_float_eq(sum, 2.65289235, 1e-5);
+  slimrt_array_free(&y);
+}
+
+Test(e2e, embedded_shape_mismatch_is_a_diagnostic) {
+  Graph *g = bias_graph(299);
+  char *out = arena_printf(&arena, "%s/bias.o", tmpdir);
+  BackendOptions o = opts(EMIT_OBJ, out);
+  o.header = arena_printf(&arena, "%s/bias.h", tmpdir);
+  o.checkpoint = DNN_CKPT;
+  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  FILE *err = tmpfile();
+  diag.out = err;
+  cr_assert_neq(backend_compile(g, &diag, &o), 0);
+  rewind(err);
+  char buf[2048] = "";
+  fread(buf, 1, sizeof buf - 1, err);
+  fclose(err);
+  cr_assert(strstr(buf, "key 'dnn/hidden1/biases'"), "%s", buf);
+  cr_assert(strstr(buf, "expected float32 [299]"), "%s", buf);
+  cr_assert(strstr(buf, "found float32 [300]"), "%s", buf);
+  cr_assert(strstr(buf, "model.ckpt"), "%s", buf);
+  cr_assert_eq(count_files(), 0, "nothing written");
+}
