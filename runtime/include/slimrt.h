@@ -77,6 +77,11 @@ slimrt_ckpt_writer *slimrt_ckpt_writer_new(const char *prefix, int num_shards, c
 int slimrt_ckpt_writer_add(slimrt_ckpt_writer *w, const char *key, int dtype, int rank,
                            const int64_t *dims, const void *data, int shard, char *err, size_t errlen);
 /* Writes all files (temporaries renamed at the end) and frees W. */
+/* A partitioned tensor's slice: START[i], LENGTH[i] (-1: to the end) within FULL_DIMS;
+   DATA holds the slice densely. Readers reassemble the slices into one tensor. */
+int slimrt_ckpt_writer_add_slice(slimrt_ckpt_writer *w, const char *key, int dtype, int rank,
+                                 const int64_t *full_dims, const int64_t *start, const int64_t *length,
+                                 const void *data, int shard, char *err, size_t errlen);
 int slimrt_ckpt_writer_finish(slimrt_ckpt_writer *w, char *err, size_t errlen);
 void slimrt_ckpt_writer_abort(slimrt_ckpt_writer *w);
 
