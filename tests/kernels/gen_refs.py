@@ -1,0 +1,381 @@
+#!/usr/bin/python3
+"""Writes reference cases for the libslimrt kernels into OUT_DIR.
+
+Usage: /usr/bin/python3 gen_refs.py OUT_DIR
+
+NumPy is the independent reference: convolutions, pools and the transposed
+convolution are computed here from their definitions (window slices, and a
+scatter formulation for the transposed convolution, where the kernel gathers),
+never with code shared with the C kernels.
+
+OUT_DIR/manifest.txt has one case per line:
+    CASE OPNAME NIN SLOT...
+where each SLOT is `i:N` (int64) or `f:X` (double), in the field order of the
+op's slimrt_attr_* struct (every field is 8 bytes, arrays spelt out in full).
+The inputs are CASE.in0.npy ... and the expected output is CASE.out.npy; its
+dtype and shape are the kernel's out_shape.
+"""
+import math
+import os
+import sys
+
+import numpy as np
+
+MAX_RANK = 8
+rng = np.random.default_rng(20240611)
+
+
+class Writer:
+    def __init__(self, out_dir):
+        self.dir = out_dir
+        self.lines = []
+        self.count = {}
+
+    def case(self, op, inputs, expected, slots=None):
+        k = self.count.get(op, 0)
+        self.count[op] = k + 1
+        name = "%s_%d" % (op.lower(), k)
+        for i, a in enumerate(inputs):
+            np.save(os.path.join(self.dir, "%s.in%d.npy" % (name, i)), np.ascontiguousarray(a))
+        np.save(os.path.join(self.dir, name + ".out.npy"), np.ascontiguousarray(expected))
+        toks = []
+        for s in slots if slots is not None else [0]:
+            if isinstance(s, float):
+                toks.append("f:%r" % s)
+            else:
+                toks.append("i:%d" % int(s))
+        self.lines.append("%s %s %d %s" % (name, op, len(inputs), " ".join(toks)))
+
+    def finish(self):
+        with open(os.path.join(self.dir, "manifest.txt"), "w") as f:
+            f.write("\n".join(self.lines) + "\n")
+
+
+def arr8(vals, fill=0):
+    vals = list(vals)
+    return vals + [fill] * (MAX_RANK - len(vals))
+
+
+def f32(shape, lo=-3.0, hi=3.0):
+    return rng.uniform(lo, hi, size=shape).astype(np.float32)
+
+
+def out_size(n, k, s, d, padding):
+    """TF's output size and (before, after) padding for one spatial dimension."""
+    keff = k + (k - 1) * (d - 1)
+    if padding == "VALID":
+        return -(-(n - keff + 1) // s), 0, 0
+    out = -(-n // s)
+    total = max((out - 1) * s + keff - n, 0)
+    return out, total // 2, total - total // 2
+
+
+# ---------------------------------------------------------------- views
+def gen_views(w):
+    x = f32((3, 5))
+    w.case("IDENTITY", [x], x)
+    w.case("RESHAPE", [x], x.reshape(5, 3))
+    w.case("RESHAPE", [x], x.reshape(15))
+
+
+# ---------------------------------------------------------------- unary
+def gen_unary(w):
+    fns = {
+        "RELU": lambda x: np.maximum(x, 0),
+        "RELU6": lambda x: np.minimum(np.maximum(x, 0), 6),
+        "ELU": lambda x: np.where(x > 0, x, np.expm1(x)),
+        "SIGMOID": lambda x: 1 / (1 + np.exp(-x)),
+        "TANH": np.tanh,
+        "NEG": np.negative,
+        "ABS": np.abs,
+        "SQRT": np.sqrt,
+        "RSQRT": lambda x: 1 / np.sqrt(x),
+        "SQUARE": np.square,
+        "EXP": np.exp,
+        "LOG": np.log,
+    }
+    positive = {"SQRT", "RSQRT", "LOG"}
+    for op, fn in fns.items():
+        for shape in [(7,), (2, 3, 5)]:
+            x = f32(shape, 0.05, 9.0) if op in positive else f32(shape, -8.0, 8.0)
+            w.case(op, [x], fn(x.astype(np.float64)).astype(np.float32))
+
+
+# ---------------------------------------------------------------- binary
+BIN_SHAPES = [((2, 3, 4), (2, 3, 4)), ((2, 3, 4), (4,)), ((2, 1, 4), (3, 1)),
+              ((5,), ()), ((), (3, 2)), ((1,), (3, 1, 2)), ((4, 1, 3, 1), (1, 5, 1, 2))]
+
+
+def gen_binary(w):
+    fns = {
+        "ADD": np.add, "SUB": np.subtract, "MUL": np.multiply, "DIV": np.divide,
+        "MAXIMUM": np.maximum, "MINIMUM": np.minimum, "POW": np.power,
+    }
+    for op, fn in fns.items():
+        for sa, sb in BIN_SHAPES:
+            if op == "POW":
+                a, b = f32(sa, 0.1, 3.0), f32(sb, -2.0, 2.0)
+            elif op == "DIV":
+                b = f32(sb, 0.5, 3.0) * rng.choice([-1, 1], size=sb).astype(np.float32)
+                a = f32(sa)
+            else:
+                a, b = f32(sa), f32(sb)
+            w.case(op, [a, b], fn(a.astype(np.float64), b.astype(np.float64)).astype(np.float32))
+        if op in ("DIV", "POW"):
+            continue
+        for dt in (np.int32, np.int64):
+            for sa, sb in BIN_SHAPES[:3]:
+                a = rng.integers(-1000, 1000, size=sa).astype(dt)
+                b = rng.integers(-1000, 1000, size=sb).astype(dt)
+                w.case(op, [a, b], fn(a, b).astype(dt))
+    # wrap-around of int32 addition, as TF's two's complement arithmetic
+    a = np.array([2**31 - 1, -2**31], dtype=np.int32)
+    b = np.array([1, -1], dtype=np.int32)
+    w.case("ADD", [a, b], np.array([-2**31, 2**31 - 1], dtype=np.int32))
+
+
+def gen_bias_add(w):
+    for shape in [(2, 3, 3, 5), (4, 7), (3,)]:
+        x, b = f32(shape), f32(shape[-1:])
+        w.case("BIAS_ADD", [x, b], x + b)
+
+
+# ---------------------------------------------------------------- cast
+def gen_cast(w):
+    fx = np.array([-2.7, -1.5, -0.5, 0.0, 0.49, 1.5, 2.5, 3.99, 100.25], dtype=np.float32)
+    u8 = rng.integers(0, 256, size=(2, 3, 4)).astype(np.uint8)
+    i32 = rng.integers(-300, 300, size=(10,)).astype(np.int32)
+    i64 = np.array([2**40 + 5, -7, 255, 256, -1], dtype=np.int64)
+    cases = [
+        (u8, np.float32), (fx, np.int32), (fx, np.int64), (i32, np.float32), (fx, np.bool_),
+        (np.array([True, False, True]), np.float32), (i64, np.int32), (i32, np.uint8),
+        (fx, np.float16), (fx.astype(np.float16), np.float32), (fx.astype(np.float64), np.float32),
+        (fx, np.float64), (i32, np.int64), (u8, np.int32), (fx, fx.dtype),
+    ]
+    for src, dst in cases:
+        if np.issubdtype(src.dtype, np.floating) and np.issubdtype(dst, np.integer):
+            exp = np.trunc(src).astype(dst)  # truncation toward zero, as TF
+        else:
+            exp = src.astype(dst)
+        w.case("CAST", [src], exp)
+
+
+# ---------------------------------------------------------------- matmul
+def gen_matmul(w):
+    for (m, k, n) in [(5, 7, 3), (1, 4, 9), (6, 1, 2)]:
+        for ta in (0, 1):
+            for tb in (0, 1):
+                a, b = f32((m, k)), f32((k, n))
+                ia = a.T.copy() if ta else a
+                ib = b.T.copy() if tb else b
+                w.case("MATMUL", [ia, ib], (a.astype(np.float64) @ b).astype(np.float32), [ta, tb])
+    a, b = f32((2, 3, 4)), f32((2, 4, 5))
+    w.case("MATMUL", [a, b], np.matmul(a.astype(np.float64), b).astype(np.float32), [0, 0])
+    a, b = f32((2, 3, 4)), f32((4, 5))
+    w.case("MATMUL", [a, b], np.matmul(a.astype(np.float64), b).astype(np.float32), [0, 0])
+
+
+# ---------------------------------------------------------------- convolution
+CONV_CASES = [
+    # N, H, W, C, KH, KW, CO/mult, stride, dilation, padding
+    (1, 5, 5, 3, 3, 3, 4, 1, 1, "SAME"),
+    (2, 7, 6, 2, 3, 3, 5, 2, 1, "SAME"),
+    (1, 7, 7, 3, 3, 2, 2, 2, 1, "VALID"),
+    (1, 9, 8, 2, 3, 3, 3, 1, 2, "SAME"),
+    (2, 8, 9, 3, 2, 3, 2, 1, 2, "VALID"),
+    (1, 6, 6, 4, 1, 1, 3, 1, 1, "VALID"),
+    (1, 5, 4, 1, 5, 4, 2, 3, 1, "SAME"),
+    (3, 4, 5, 2, 2, 2, 1, 2, 1, "SAME"),
+]
+
+
+def windows(x, kh, kw, s, d, pads, oh, ow):
+    """Yields (i, j, patch) with patch [N, KH, KW, C] taken from zero-padded x."""
+    pt, pb, pl, pr = pads
+    xp = np.pad(x, ((0, 0), (pt, pb + s), (pl, pr + s), (0, 0)))
+    for i in range(oh):
+        for j in range(ow):
+            yield i, j, xp[:, i * s:i * s + (kh - 1) * d + 1:d, j * s:j * s + (kw - 1) * d + 1:d, :]
+
+
+def gen_conv(w):
+    for (n, h, wd, c, kh, kw, co, s, d, padding) in CONV_CASES:
+        oh, pt, pb = out_size(h, kh, s, d, padding)
+        ow, pl, pr = out_size(wd, kw, s, d, padding)
+        slots = [s, s, d, d, pt, pb, pl, pr]
+        x = f32((n, h, wd, c)).astype(np.float64)
+        # CONV2D: cross-correlation
+        f = f32((kh, kw, c, co)).astype(np.float64)
+        out = np.zeros((n, oh, ow, co))
+        for i, j, p in windows(x, kh, kw, s, d, (pt, pb, pl, pr), oh, ow):
+            out[:, i, j, :] = np.einsum("nhwc,hwco->no", p, f)
+        w.case("CONV2D", [x.astype(np.float32), f.astype(np.float32)], out.astype(np.float32), slots)
+        # DEPTHWISE_CONV2D: output channel c*mult + m
+        fd = f32((kh, kw, c, co)).astype(np.float64)
+        out = np.zeros((n, oh, ow, c * co))
+        for i, j, p in windows(x, kh, kw, s, d, (pt, pb, pl, pr), oh, ow):
+            out[:, i, j, :] = np.einsum("nhwc,hwcm->ncm", p, fd).reshape(n, c * co)
+        w.case("DEPTHWISE_CONV2D", [x.astype(np.float32), fd.astype(np.float32)],
+               out.astype(np.float32), slots)
+
+
+def gen_conv_transpose(w):
+    # N, H, W (of dy), CI (channels of dy), KH, KW, CO, stride, dilation, padding
+    cases = [
+        (1, 3, 3, 2, 3, 3, 4, 2, 1, "SAME"),
+        (2, 4, 3, 3, 3, 3, 2, 1, 1, "SAME"),
+        (1, 3, 4, 2, 2, 2, 3, 2, 1, "VALID"),
+        (1, 2, 3, 2, 3, 2, 2, 3, 1, "VALID"),
+        (1, 4, 4, 1, 3, 3, 2, 1, 2, "SAME"),
+        (2, 3, 2, 2, 4, 4, 3, 2, 1, "SAME"),
+    ]
+    for (n, h, wd, ci, kh, kw, co, s, d, padding) in cases:
+        keh, kew = kh + (kh - 1) * (d - 1), kw + (kw - 1) * (d - 1)
+        if padding == "SAME":
+            oh, ow = h * s, wd * s
+        else:
+            oh, ow = h * s + max(keh - s, 0), wd * s + max(kew - s, 0)
+        # the forward conv maps [oh, ow] to [h, w]; its pads are the attribute
+        fh, pt, pb = out_size(oh, kh, s, d, padding)
+        fw, pl, pr = out_size(ow, kw, s, d, padding)
+        assert (fh, fw) == (h, wd)
+        dy = f32((n, h, wd, ci)).astype(np.float64)
+        f = f32((kh, kw, co, ci)).astype(np.float64)
+        # scatter every dy cell through the filter into a padded output, then crop
+        full = np.zeros((n, pt + oh + keh + s * h, pl + ow + kew + s * wd, co))
+        for i in range(h):
+            for j in range(wd):
+                for a in range(kh):
+                    for b in range(kw):
+                        full[:, i * s + a * d, j * s + b * d, :] += dy[:, i, j, :] @ f[a, b].T
+        out = full[:, pt:pt + oh, pl:pl + ow, :]
+        w.case("CONV2D_TRANSPOSE", [f.astype(np.float32), dy.astype(np.float32)],
+               out.astype(np.float32), [s, s, d, d, pt, pb, pl, pr])
+
+
+# ---------------------------------------------------------------- pooling
+def gen_pool(w):
+    cases = [
+        (1, 5, 5, 3, 2, 2, 2, "VALID"), (2, 7, 6, 2, 3, 3, 2, "SAME"), (1, 6, 6, 1, 3, 3, 1, "SAME"),
+        (1, 8, 7, 4, 3, 2, 2, "SAME"), (1, 9, 9, 2, 3, 3, 2, "VALID"), (2, 4, 4, 3, 4, 4, 1, "VALID"),
+    ]
+    for (n, h, wd, c, kh, kw, s, padding) in cases:
+        oh, pt, pb = out_size(h, kh, s, 1, padding)
+        ow, pl, pr = out_size(wd, kw, s, 1, padding)
+        # negative inputs only: a max pool that counted padded zeros would show
+        x = f32((n, h, wd, c), -9.0, -0.5).astype(np.float64)
+        mx, av = np.zeros((n, oh, ow, c)), np.zeros((n, oh, ow, c))
+        for i in range(oh):
+            for j in range(ow):
+                h0, w0 = i * s - pt, j * s - pl
+                win = x[:, max(h0, 0):min(h0 + kh, h), max(w0, 0):min(w0 + kw, wd), :]
+                mx[:, i, j, :] = win.max(axis=(1, 2))
+                av[:, i, j, :] = win.mean(axis=(1, 2))  # valid cells only
+        slots = [kh, kw, s, s, pt, pb, pl, pr]
+        w.case("MAX_POOL", [x.astype(np.float32)], mx.astype(np.float32), slots)
+        w.case("AVG_POOL", [x.astype(np.float32)], av.astype(np.float32), slots)
+
+
+# ---------------------------------------------------------------- normalisation
+def gen_norm(w):
+    for shape, eps in [((2, 3, 3, 5), 1e-3), ((4, 6), 1e-5), ((1, 2, 2, 300), 1e-3)]:
+        c = shape[-1]
+        x, scale, offset, mean = f32(shape), f32((c,)), f32((c,)), f32((c,))
+        var = f32((c,), 0.01, 4.0)
+        y = scale.astype(np.float64) * (x - mean.astype(np.float64)) / np.sqrt(var.astype(np.float64) + eps) + offset
+        w.case("BATCH_NORM", [x, scale, offset, mean, var], y.astype(np.float32), [float(eps)])
+    for shape, scale in [((3, 7), 1.0), ((2, 2, 5), 50.0), ((1, 1000), 10.0), ((4,), 1.0)]:
+        x = f32(shape) * np.float32(scale)
+        z = x.astype(np.float64) - x.max(axis=-1, keepdims=True)
+        lse = np.log(np.exp(z).sum(axis=-1, keepdims=True))
+        w.case("SOFTMAX", [x], np.exp(z - lse).astype(np.float32))
+        w.case("LOG_SOFTMAX", [x], (z - lse).astype(np.float32))
+
+
+# ---------------------------------------------------------------- reductions
+def gen_reduce(w):
+    x = f32((2, 3, 4, 5))
+    fns = {"REDUCE_SUM": np.sum, "REDUCE_MEAN": np.mean, "REDUCE_MAX": np.max}
+    for op, fn in fns.items():
+        for axes in [(1, 2), (3,), (0,), (0, 1, 2, 3), (0, 2), (1, 3)]:
+            for keep in (0, 1):
+                exp = fn(x.astype(np.float64), axis=axes, keepdims=bool(keep)).astype(np.float32)
+                mask = [1 if d in axes else 0 for d in range(4)]
+                w.case(op, [x], np.asarray(exp), arr8(mask) + [keep])
+        y = f32((7,))
+        w.case(op, [y], np.asarray(fn(y.astype(np.float64))).astype(np.float32), arr8([1]) + [0])
+    for shape, axis, dt in [((3, 7), 1, np.int64), ((4, 5, 6), 1, np.int64), ((4, 5, 6), -1, np.int32),
+                            ((5, 3), 0, np.int64)]:
+        # small integers force ties: the first maximum must win
+        x = rng.integers(0, 4, size=shape).astype(np.float32)
+        w.case("ARGMAX", [x], np.argmax(x, axis=axis).astype(dt), [axis])
+
+
+# ---------------------------------------------------------------- data movement
+def gen_movement(w):
+    for shape, perm, dt in [((2, 3, 4), (2, 0, 1), np.float32), ((2, 3, 4, 5), (0, 3, 1, 2), np.float32),
+                            ((3, 4), (1, 0), np.int32), ((2, 3, 4), (0, 1, 2), np.float32),
+                            ((2, 1, 3), (1, 2, 0), np.int64)]:
+        x = (f32(shape) * 100).astype(dt)
+        w.case("TRANSPOSE", [x], np.transpose(x, perm), arr8(perm))
+
+    for shapes, axis in [([(2, 3, 4), (2, 5, 4), (2, 1, 4)], 1), ([(2, 3), (2, 4)], -1),
+                         ([(1, 3), (2, 3), (3, 3)], 0), ([(2, 2, 3)], 2), ([(1, 2, 2, 3), (1, 2, 2, 5)], 3)]:
+        xs = [f32(s) for s in shapes]
+        w.case("CONCAT", xs, np.concatenate(xs, axis=axis), [axis])
+
+    for shape, before, after, value, dt in [((2, 3, 4), (0, 1, 2), (1, 0, 3), 0.0, np.float32),
+                                            ((1, 4, 4, 2), (0, 2, 1, 0), (0, 1, 2, 0), 1.5, np.float32),
+                                            ((3, 2), (1, 1), (2, 0), 7.0, np.int32), ((5,), (3,), (0,), -1.0, np.float32)]:
+        x = (f32(shape) * 10).astype(dt)
+        exp = np.pad(x, list(zip(before, after)), constant_values=dt(value))
+        w.case("PAD", [x], exp, arr8(before) + arr8(after) + [float(value)])
+
+    x = f32((5, 6, 7))
+    for begin, stride, count, shrink in [
+            ((1, 0, 2), (1, 2, 1), (3, 3, 4), ()),
+            ((4, 5, 6), (-1, -2, -3), (5, 3, 3), ()),
+            ((2, 0, 0), (1, 1, 1), (1, 6, 7), (0,)),
+            ((0, 3, 6), (2, 1, -1), (3, 1, 7), (1,)),
+            ((0, 0, 0), (1, 1, 1), (5, 6, 7), ())]:
+        idx = tuple(slice(b, b + s * cnt if b + s * cnt >= 0 else None, s) for b, s, cnt in zip(begin, stride, count))
+        exp = x[idx]
+        assert exp.shape == count
+        exp = exp.reshape([cnt for d, cnt in enumerate(count) if d not in shrink])
+        w.case("SLICE", [x], exp, arr8(begin) + arr8(stride) + arr8(count))
+    xi = rng.integers(0, 100, size=(4, 3)).astype(np.int64)
+    w.case("SLICE", [xi], xi[::-1, 1:3], arr8((3, 1)) + arr8((-1, 1)) + arr8((4, 2)))
+
+    for shape, mult, dt in [((2, 3), (2, 3), np.float32), ((1, 3, 2), (3, 1, 2), np.float32),
+                            ((4,), (3,), np.int32), ((2, 2), (1, 1), np.float32)]:
+        x = (f32(shape) * 10).astype(dt)
+        w.case("TILE", [x], np.tile(x, mult), arr8(mult))
+
+    for ishape, depth, axis, on, off, idt, odt in [
+            ((6,), 4, -1, 1.0, 0.0, np.int32, np.float32), ((2, 3), 5, 0, 2.0, -1.0, np.int64, np.float32),
+            ((2, 3), 5, 1, 1.0, 0.0, np.int64, np.float32), ((2, 3), 3, -1, 1.0, 0.0, np.int32, np.int32)]:
+        ind = rng.integers(-1, depth + 1, size=ishape).astype(idt)  # includes out-of-range indices
+        hot = (ind[..., None] == np.arange(depth)).astype(np.float64)
+        hot = np.where(hot > 0, on, off)
+        ax = len(ishape) if axis < 0 else axis
+        hot = np.moveaxis(hot, -1, ax).astype(odt)
+        w.case("ONE_HOT", [ind], hot, [depth, axis, float(on), float(off)])
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.stderr.write("usage: gen_refs.py OUT_DIR\n")
+        return 2
+    out_dir = sys.argv[1]
+    os.makedirs(out_dir, exist_ok=True)
+    w = Writer(out_dir)
+    for gen in (gen_views, gen_unary, gen_binary, gen_bias_add, gen_cast, gen_matmul, gen_conv,
+                gen_conv_transpose, gen_pool, gen_norm, gen_reduce, gen_movement):
+        gen(w)
+    w.finish()
+    print("gen_refs: %d cases in %s" % (len(w.lines), out_dir))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
