@@ -413,6 +413,34 @@ Test(codegen, bad_target_is_a_diagnostic) {
   cr_assert_eq(count_files(), 0);
 }
 
+Test(codegen, asm_native_O0) {
+  Graph *g = conv_graph();
+  char *out = arena_printf(&arena, "%s/m.s", tmpdir);
+  BackendOptions o = opts(EMIT_ASM, out);
+  o.cpu = "native";
+  o.opt_level = 0;
+  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(backend_compile(g, &diag, &o), 0);
+  char *s = slurp(out, NULL);
+  cr_assert(strstr(s, "slimc_run"));
+  cr_assert(strstr(s, "slimrt_k_CONV2D"));
+  free(s);
+  cr_assert_eq(count_files(), 1);
+}
+
+Test(codegen, dump_opt_and_llvm) {
+  Graph *g = chain_graph();
+  BackendOptions o = opts(EMIT_LLVM, arena_printf(&arena, "%s/m.ll", tmpdir));
+  o.dump = "llvm";
+  cr_redirect_stdout();
+  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(backend_compile(g, &diag, &o), 0);
+  fflush(stdout);
+  char *ll = slurp(o.output, NULL);
+  cr_assert_stdout_eq_str(ll, "--dump=llvm prints the module as written");
+  free(ll);
+}
+
 /* ---- end to end: compile, link, run, compare ------------------------------- */
 
 TestSuite(e2e, .init = setup, .fini = teardown);
