@@ -54,7 +54,7 @@ static void print_help(const cli *c) {
          "  --random-init[=SEED]  initialize variables from their initializers (seed 0 by default;\n"
          "                        the random streams are not TensorFlow's)\n"
          "  --help                this text\n"
-         "Without --output, --print, --top or --bench, the model prints --top=%d.\n",
+         "Without --output, --print, --top or --bench, the %d largest entries of each output are printed.\n",
          DEFAULT_TOP);
 }
 
