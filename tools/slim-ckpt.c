@@ -1,3 +1,440 @@
-/* PLACEHOLDER: replaced by the checkpoint work. */
+/* slim-ckpt: inspect and convert TensorFlow V2 checkpoints (CLI.md, "Tools").
+ *
+ *   slim-ckpt ls PREFIX                   KEY<TAB>DTYPE<TAB>SHAPE, sorted by key
+ *   slim-ckpt dump PREFIX KEY [--npy=F]   values one a line, or a .npy file
+ *   slim-ckpt from-npz NPZ -o PREFIX      every NAME.npy member becomes tensor NAME
+ *   slim-ckpt to-npz PREFIX -o NPZ        every loadable tensor becomes NAME.npy
+ *   slim-ckpt init FILE.slim -o PREFIX    (not available yet)
+ *
+ * Exit status: 0 success, 1 bad input, 2 usage. The .npz side is a plain zip
+ * (stored or deflate members) handled with zlib; .npy encoding is libslimrt's. */
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
-int main(void) { return 2; }
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+#include "slimrt.h"
+
+enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
+
+static const char usage_text[] =
+    "usage: slim-ckpt ls PREFIX\n"
+    "       slim-ckpt dump PREFIX KEY [--npy=FILE]\n"
+    "       slim-ckpt from-npz NPZ -o PREFIX\n"
+    "       slim-ckpt to-npz PREFIX -o NPZ\n"
+    "       slim-ckpt init FILE.slim -o PREFIX\n"
+    "PREFIX is a checkpoint prefix or a directory with a 'checkpoint' file.\n";
+
+static int usage(const char *why) {
+  if (why) fprintf(stderr, "slim-ckpt: %s\n", why);
+  fputs(usage_text, stderr);
+  return EXIT_USAGE;
+}
+
+static int fail(const char *msg) {
+  fprintf(stderr, "slim-ckpt: %s\n", msg);
+  return EXIT_INPUT;
+}
+
+static void print_dtype(FILE *f, int dtype) {
+  const char *n = slimrt_dtype_name(dtype);
+  if (n) fputs(n, f);
+  else fprintf(f, "dtype%d", dtype);
+}
+
+static void print_shape(FILE *f, const slimrt_ckpt_entry *e) {
+  fputc('[', f);
+  for (int i = 0; i < e->rank; i++) fprintf(f, "%s%" PRId64, i ? "," : "", e->dims[i]);
+  fputc(']', f);
+}
+
+static int cmd_ls(const char *prefix) {
+  char err[1024];
+  slimrt_ckpt *ck = slimrt_ckpt_open(prefix, err, sizeof err);
+  if (!ck) return fail(err);
+  for (int i = 0; i < slimrt_ckpt_count(ck); i++) {
+    const slimrt_ckpt_entry *e = slimrt_ckpt_entry_at(ck, i);
+    fputs(e->key, stdout);
+    putchar('\t');
+    print_dtype(stdout, e->dtype);
+    putchar('\t');
+    print_shape(stdout, e);
+    putchar('\n');
+  }
+  slimrt_ckpt_close(ck);
+  return fflush(stdout) ? fail("write error on standard output") : 0;
+}
+
+/* Reads tensor E into a fresh slimrt_array (raw dtype). */
+static int load_array(const slimrt_ckpt *ck, const slimrt_ckpt_entry *e, slimrt_array *a, char *err, size_t errlen) {
+  memset(a, 0, sizeof *a);
+  int esz = slimrt_dtype_size(e->dtype);
+  int64_t n = slimrt_shape_count(e->rank, e->dims);
+  if (esz <= 0 || n < 0)
+    return slimrt_errorf(err, errlen, "%s: tensor '%s' has dtype %s, which cannot be loaded",
+                         slimrt_ckpt_prefix(ck), e->key, slimrt_dtype_name(e->dtype) ? slimrt_dtype_name(e->dtype) : "(unsupported)");
+  a->dtype = e->dtype;
+  a->rank = e->rank;
+  memcpy(a->dims, e->dims, sizeof a->dims);
+  a->nbytes = (size_t)n * (size_t)esz;
+  a->data = malloc(a->nbytes ? a->nbytes : 1);
+  if (!a->data) return slimrt_errorf(err, errlen, "out of memory");
+  if (slimrt_ckpt_read(ck, e, a->data, a->nbytes, err, errlen)) {
+    free(a->data);
+    a->data = NULL;
+    return -1;
+  }
+  return 0;
+}
+
+static void print_value(const slimrt_array *a, size_t i, float f) {
+  const unsigned char *p = a->data;
+  switch (a->dtype) {
+  case SLIMRT_F64: { double d; memcpy(&d, p + 8 * i, 8); printf("%.17g\n", d); return; }
+  case SLIMRT_F32: case SLIMRT_F16: case SLIMRT_BF16: printf("%.9g\n", f); return;
+  case SLIMRT_I64: { int64_t v; memcpy(&v, p + 8 * i, 8); printf("%" PRId64 "\n", v); return; }
+  case SLIMRT_U64: { uint64_t v; memcpy(&v, p + 8 * i, 8); printf("%" PRIu64 "\n", v); return; }
+  case SLIMRT_I32: { int32_t v; memcpy(&v, p + 4 * i, 4); printf("%" PRId32 "\n", v); return; }
+  case SLIMRT_U32: { uint32_t v; memcpy(&v, p + 4 * i, 4); printf("%" PRIu32 "\n", v); return; }
+  case SLIMRT_I16: { int16_t v; memcpy(&v, p + 2 * i, 2); printf("%d\n", v); return; }
+  case SLIMRT_U16: { uint16_t v; memcpy(&v, p + 2 * i, 2); printf("%u\n", v); return; }
+  case SLIMRT_I8: printf("%d\n", (int)(int8_t)p[i]); return;
+  default: printf("%u\n", (unsigned)p[i]); return; /* uint8, bool */
+  }
+}
+
+static int cmd_dump(const char *prefix, const char *key, const char *npy) {
+  char err[1024];
+  slimrt_ckpt *ck = slimrt_ckpt_open(prefix, err, sizeof err);
+  if (!ck) return fail(err);
+  int rc = EXIT_INPUT;
+  slimrt_array a = {0};
+  float *f = NULL;
+  const slimrt_ckpt_entry *e = slimrt_ckpt_find(ck, key);
+  if (!e) {
+    fprintf(stderr, "slim-ckpt: %s: no tensor '%s' in the checkpoint\n", slimrt_ckpt_prefix(ck), key);
+    goto out;
+  }
+  if (load_array(ck, e, &a, err, sizeof err)) {
+    fail(err);
+    goto out;
+  }
+  if (npy) {
+    if (slimrt_npy_write(npy, &a, err, sizeof err)) {
+      fail(err);
+      goto out;
+    }
+    rc = 0;
+    goto out;
+  }
+  size_t n = (size_t)slimrt_shape_count(a.rank, a.dims);
+  int half = a.dtype == SLIMRT_F32 || a.dtype == SLIMRT_F16 || a.dtype == SLIMRT_BF16;
+  if (half) {
+    f = malloc(n * sizeof *f + 1);
+    if (!f || slimrt_ckpt_read_f32(ck, e, f, n, err, sizeof err)) {
+      fail(f ? err : "out of memory");
+      goto out;
+    }
+  }
+  for (size_t i = 0; i < n; i++) print_value(&a, i, half ? f[i] : 0);
+  rc = fflush(stdout) ? fail("write error on standard output") : 0;
+out:
+  free(f);
+  free(a.data);
+  slimrt_ckpt_close(ck);
+  return rc;
+}
+
+/* ---- .npz (zip) -------------------------------------------------------------- */
+
+static uint16_t rd16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t rd32(const unsigned char *p) { return (uint32_t)rd16(p) | (uint32_t)rd16(p + 2) << 16; }
+static void wr16(unsigned char *p, unsigned v) { p[0] = (unsigned char)v, p[1] = (unsigned char)(v >> 8); }
+static void wr32(unsigned char *p, uint32_t v) { wr16(p, v & 0xffff), wr16(p + 2, v >> 16); }
+
+static unsigned char *read_all(const char *path, size_t *len, char *err, size_t errlen) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    slimrt_errorf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    return NULL;
+  }
+  size_t cap = 1 << 16, n = 0, k;
+  unsigned char *b = malloc(cap);
+  while (b && (k = fread(b + n, 1, cap - n, f)) > 0) {
+    n += k;
+    if (n == cap) {
+      unsigned char *nb = cap > SIZE_MAX / 2 ? NULL : realloc(b, cap * 2);
+      if (!nb) free(b);
+      b = nb;
+      cap *= 2;
+    }
+  }
+  int bad = ferror(f);
+  fclose(f);
+  if (!b || bad) {
+    free(b);
+    slimrt_errorf(err, errlen, "%s: read error", path);
+    return NULL;
+  }
+  *len = n;
+  return b;
+}
+
+/* Inflates a raw deflate stream of known output size. */
+static int inflate_raw(const unsigned char *in, size_t n, unsigned char *out, size_t outlen) {
+  z_stream z;
+  memset(&z, 0, sizeof z);
+  if (inflateInit2(&z, -15) != Z_OK) return -1;
+  z.next_in = (unsigned char *)in;
+  z.avail_in = (uInt)n;
+  z.next_out = out;
+  z.avail_out = (uInt)outlen;
+  int r = inflate(&z, Z_FINISH);
+  int ok = r == Z_STREAM_END && z.total_out == outlen;
+  inflateEnd(&z);
+  return ok ? 0 : -1;
+}
+
+static int cmd_from_npz(const char *npz, const char *prefix) {
+  char err[1024];
+  size_t len;
+  unsigned char *z = read_all(npz, &len, err, sizeof err);
+  if (!z) return fail(err);
+  int rc = EXIT_INPUT, members = 0;
+  slimrt_ckpt_writer *w = NULL;
+  /* end of central directory: the last "PK\5\6" within the final 64 KiB + 22 bytes */
+  size_t eocd = (size_t)-1;
+  for (size_t i = len >= 22 ? len - 22 + 1 : 0; i-- > 0 && len - i <= 65535 + 22;)
+    if (rd32(z + i) == 0x06054b50u) {
+      eocd = i;
+      break;
+    }
+  if (eocd == (size_t)-1) {
+    fprintf(stderr, "slim-ckpt: %s: not a .npz (zip) file\n", npz);
+    goto out;
+  }
+  uint32_t count = rd16(z + eocd + 10), cd_size = rd32(z + eocd + 12), cd_off = rd32(z + eocd + 16);
+  if (cd_off > eocd || cd_size > eocd - cd_off || count == 0xffff || cd_off == 0xffffffffu) {
+    fprintf(stderr, "slim-ckpt: %s: unsupported or corrupt zip directory (zip64?)\n", npz);
+    goto out;
+  }
+  w = slimrt_ckpt_writer_new(prefix, 1, err, sizeof err);
+  if (!w) {
+    fail(err);
+    goto out;
+  }
+  size_t p = cd_off;
+  for (uint32_t m = 0; m < count; m++) {
+    if (p > eocd || eocd - p < 46 || rd32(z + p) != 0x02014b50u) {
+      fprintf(stderr, "slim-ckpt: %s: corrupt zip central directory\n", npz);
+      goto out;
+    }
+    unsigned method = rd16(z + p + 10);
+    uint32_t crc = rd32(z + p + 16), csize = rd32(z + p + 20), usize = rd32(z + p + 24);
+    size_t nlen = rd16(z + p + 28), xlen = rd16(z + p + 30), clen = rd16(z + p + 32);
+    uint32_t loff = rd32(z + p + 42);
+    const char *name = (const char *)z + p + 46;
+    if (eocd - p - 46 < nlen) {
+      fprintf(stderr, "slim-ckpt: %s: corrupt zip central directory\n", npz);
+      goto out;
+    }
+    p += 46 + nlen + xlen + clen;
+    if (nlen < 5 || memcmp(name + nlen - 4, ".npy", 4)) {
+      fprintf(stderr, "slim-ckpt: %s: member '%.*s' is not a .npy file\n", npz, (int)nlen, name);
+      goto out;
+    }
+    if (csize == 0xffffffffu || usize == 0xffffffffu || loff == 0xffffffffu || (method != 0 && method != 8)) {
+      fprintf(stderr, "slim-ckpt: %s: member '%.*s': unsupported zip entry (zip64 or compression %u)\n", npz,
+              (int)nlen, name, method);
+      goto out;
+    }
+    if ((size_t)loff > len || len - loff < 30 || rd32(z + loff) != 0x04034b50u ||
+        len - loff - 30 < (size_t)rd16(z + loff + 26) + rd16(z + loff + 28) ||
+        len - loff - 30 - rd16(z + loff + 26) - rd16(z + loff + 28) < csize) {
+      fprintf(stderr, "slim-ckpt: %s: member '%.*s': truncated or corrupt\n", npz, (int)nlen, name);
+      goto out;
+    }
+    const unsigned char *data = z + loff + 30 + rd16(z + loff + 26) + rd16(z + loff + 28);
+    unsigned char *raw = malloc(usize ? usize : 1);
+    if (!raw) {
+      fail("out of memory");
+      goto out;
+    }
+    int bad = method == 0 ? (csize != usize || (memcpy(raw, data, usize), 0))
+                          : inflate_raw(data, csize, raw, usize);
+    if (!bad && (uint32_t)crc32(crc32(0, NULL, 0), raw, usize) != crc) bad = 1;
+    if (bad) {
+      free(raw);
+      fprintf(stderr, "slim-ckpt: %s: member '%.*s': corrupt data (CRC or deflate error)\n", npz, (int)nlen, name);
+      goto out;
+    }
+    char key[4096];
+    snprintf(key, sizeof key, "%.*s", (int)(nlen - 4), name);
+    slimrt_array a;
+    int r = slimrt_npy_read_mem(key, raw, usize, &a, err, sizeof err);
+    free(raw);
+    if (r) {
+      fprintf(stderr, "slim-ckpt: %s: %s\n", npz, err);
+      goto out;
+    }
+    r = slimrt_ckpt_writer_add(w, key, a.dtype, a.rank, a.dims, a.data, 0, err, sizeof err);
+    slimrt_array_free(&a);
+    if (r) {
+      fail(err);
+      goto out;
+    }
+    members++;
+  }
+  slimrt_ckpt_writer *ww = w;
+  w = NULL;
+  if (slimrt_ckpt_writer_finish(ww, err, sizeof err)) {
+    fail(err);
+    goto out;
+  }
+  rc = 0;
+out:
+  slimrt_ckpt_writer_abort(w);
+  free(z);
+  return rc;
+}
+
+static int cmd_to_npz(const char *prefix, const char *npz) {
+  char err[1024];
+  slimrt_ckpt *ck = slimrt_ckpt_open(prefix, err, sizeof err);
+  if (!ck) return fail(err);
+  int rc = EXIT_INPUT, n = slimrt_ckpt_count(ck);
+  size_t tlen = strlen(npz) + 16;
+  char *tmp = malloc(tlen);
+  unsigned char *cd = NULL;
+  size_t cdlen = 0, cdcap = 0;
+  FILE *f = NULL;
+  if (!tmp) goto out;
+  snprintf(tmp, tlen, "%s.tmp%ld", npz, (long)getpid());
+  f = fopen(tmp, "wb");
+  if (!f) {
+    fprintf(stderr, "slim-ckpt: %s: cannot create: %s\n", npz, strerror(errno));
+    goto out;
+  }
+  uint32_t off = 0;
+  int written = 0;
+  for (int i = 0; i < n; i++) {
+    const slimrt_ckpt_entry *e = slimrt_ckpt_entry_at(ck, i);
+    if (e->dtype == SLIMRT_STRING) continue; /* e.g. _CHECKPOINTABLE_OBJECT_GRAPH: not an array */
+    slimrt_array a;
+    void *buf;
+    size_t blen;
+    if (load_array(ck, e, &a, err, sizeof err) || slimrt_npy_encode(&a, &buf, &blen, err, sizeof err)) {
+      free(a.data);
+      fail(err);
+      goto out;
+    }
+    free(a.data);
+    size_t nlen = strlen(e->key) + 4;
+    if (nlen > 0xffff || blen > 0xfffffffeu || (uint64_t)off + 30 + nlen + blen > 0xfffffffeu) {
+      free(buf);
+      fprintf(stderr, "slim-ckpt: %s: too large for a non-zip64 archive at '%s'\n", npz, e->key);
+      goto out;
+    }
+    uint32_t crc = (uint32_t)crc32(crc32(0, NULL, 0), buf, (uInt)blen);
+    unsigned char lh[30] = {0};
+    wr32(lh, 0x04034b50u), wr16(lh + 4, 20), wr16(lh + 10, 0), wr16(lh + 12, 0x21); /* 1980-01-01 */
+    wr32(lh + 14, crc), wr32(lh + 18, (uint32_t)blen), wr32(lh + 22, (uint32_t)blen), wr16(lh + 26, (unsigned)nlen);
+    int bad = fwrite(lh, 1, 30, f) != 30 || fprintf(f, "%s.npy", e->key) < 0 || fwrite(buf, 1, blen, f) != blen;
+    free(buf);
+    if (bad) {
+      fprintf(stderr, "slim-ckpt: %s: write error: %s\n", npz, strerror(errno));
+      goto out;
+    }
+    if (cdlen + 46 + nlen > cdcap) {
+      size_t c = (cdcap + 46 + nlen) * 2;
+      unsigned char *nc = realloc(cd, c);
+      if (!nc) goto out;
+      cd = nc, cdcap = c;
+    }
+    unsigned char *ch = cd + cdlen;
+    memset(ch, 0, 46);
+    wr32(ch, 0x02014b50u), wr16(ch + 4, 20), wr16(ch + 6, 20), wr16(ch + 14, 0x21);
+    wr32(ch + 16, crc), wr32(ch + 20, (uint32_t)blen), wr32(ch + 24, (uint32_t)blen), wr16(ch + 28, (unsigned)nlen);
+    wr32(ch + 42, off);
+    memcpy(ch + 46, e->key, nlen - 4);
+    memcpy(ch + 46 + nlen - 4, ".npy", 4);
+    cdlen += 46 + nlen;
+    off += (uint32_t)(30 + nlen + blen);
+    written++;
+  }
+  unsigned char end[22] = {0};
+  wr32(end, 0x06054b50u), wr16(end + 8, (unsigned)written), wr16(end + 10, (unsigned)written);
+  wr32(end + 12, (uint32_t)cdlen), wr32(end + 16, off);
+  if (written > 0xfffe || (cdlen && fwrite(cd, 1, cdlen, f) != cdlen) || fwrite(end, 1, 22, f) != 22) {
+    fprintf(stderr, "slim-ckpt: %s: write error\n", npz);
+    goto out;
+  }
+  int bad = fclose(f) != 0;
+  f = NULL;
+  if (bad || rename(tmp, npz)) {
+    fprintf(stderr, "slim-ckpt: %s: cannot write: %s\n", npz, strerror(errno));
+    goto out;
+  }
+  rc = 0;
+out:
+  if (f) fclose(f);
+  if (rc && tmp) unlink(tmp);
+  free(tmp);
+  free(cd);
+  slimrt_ckpt_close(ck);
+  return rc;
+}
+
+/* Splits ARGV into positional arguments and the -o / --npy options. */
+int main(int argc, char **argv) {
+  const char *pos[4] = {0}, *out = NULL, *npy = NULL;
+  int npos = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      fputs(usage_text, stdout);
+      return 0;
+    } else if (!strcmp(a, "-o")) {
+      if (++i >= argc) return usage("-o needs a file name");
+      out = argv[i];
+    } else if (!strncmp(a, "-o", 2)) {
+      out = a + 2;
+    } else if (!strncmp(a, "--npy=", 6)) {
+      npy = a + 6;
+      if (!*npy) return usage("--npy needs a file name");
+    } else if (a[0] == '-' && a[1]) {
+      fprintf(stderr, "slim-ckpt: unknown option '%s'\n", a);
+      return usage(NULL);
+    } else if (npos < 4) {
+      pos[npos++] = a;
+    } else {
+      return usage("too many arguments");
+    }
+  }
+  if (npos == 0) return usage("missing command");
+  const char *cmd = pos[0];
+  if (!strcmp(cmd, "ls")) {
+    if (npos != 2 || out || npy) return usage("ls takes one PREFIX");
+    return cmd_ls(pos[1]);
+  }
+  if (!strcmp(cmd, "dump")) {
+    if (npos != 3 || out) return usage("dump takes PREFIX KEY [--npy=FILE]");
+    return cmd_dump(pos[1], pos[2], npy);
+  }
+  if (!strcmp(cmd, "from-npz")) {
+    if (npos != 2 || !out || npy) return usage("from-npz takes NPZ -o PREFIX");
+    return cmd_from_npz(pos[1], out);
+  }
+  if (!strcmp(cmd, "to-npz")) {
+    if (npos != 2 || !out || npy) return usage("to-npz takes PREFIX -o NPZ");
+    return cmd_to_npz(pos[1], out);
+  }
+  if (!strcmp(cmd, "init")) {
+    if (npos != 2 || !out || npy) return usage("init takes FILE.slim -o PREFIX");
+    return fail("init is not available yet");
+  }
+  fprintf(stderr, "slim-ckpt: unknown command '%s'\n", cmd);
+  return usage(NULL);
+}

@@ -1,0 +1,103 @@
+#!/bin/bash
+# slim-ckpt end to end: `ls` golden output on real checkpoints, dump, the
+# checkpoint -> .npz -> checkpoint round trip, and the error exits (1 bad input, 2 usage).
+# usage: slim_ckpt.sh BUILD_DIR SHARED_DIR
+set -u
+BUILD=$1
+SHARED=$2
+SRC=${SLIMC_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+TOOL=$BUILD/slim-ckpt
+GOLD=$SRC/tests/golden/slim_ckpt
+CK=$SHARED/testdata/tf-checkpoints
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+fails=0
+pass() { echo "ok   $1"; }
+bad() { echo "FAIL $1"; fails=$((fails + 1)); }
+check() { # NAME EXPECTED ACTUAL
+  if [ "$2" == "$3" ]; then pass "$1"; else bad "$1: expected [$2], got [$3]"; fi
+}
+golden() { # NAME GOLDEN_FILE COMMAND...
+  local name=$1 file=$2
+  shift 2
+  if "$@" > "$TMP/out" 2> "$TMP/err" && diff -u "$file" "$TMP/out" > "$TMP/diff"; then pass "$name"
+  else bad "$name"; cat "$TMP/err" "$TMP/diff"; fi
+}
+
+CARND=$CK/carnd-traffic-sign-tf012/model.ckpt
+golden "ls carnd" "$GOLD/ls_carnd.txt" "$TOOL" ls "$CARND"
+golden "ls carnd via directory" "$GOLD/ls_carnd.txt" "$TOOL" ls "$CK/carnd-traffic-sign-tf012"
+golden "ls snappy-free tf-serving" "$GOLD/ls_half_plus_two_mkl.txt" "$TOOL" ls \
+  "$CK/tf-serving-testdata/saved_model_half_plus_two_mkl/00000123/variables/variables"
+
+check "dump int64 global_step" 963849 "$("$TOOL" dump "$CK/vww-mobilenet-v1-025" global_step)"
+check "dump float scalar" 0.0249022506 "$("$TOOL" dump "$CARND" beta2_power)"
+check "dump first of Variable_1" 0.0292294249 "$("$TOOL" dump "$CARND" Variable_1 | head -1)"
+check "dump element count" 324 "$("$TOOL" dump "$CARND" Variable | wc -l)"
+check "dump snappy-index checkpoint" 2 \
+  "$("$TOOL" dump "$CK/tf-serving-testdata/saved_model_half_plus_two_cpu/00000123/variables/variables" b)"
+
+# checkpoint -> npz -> checkpoint keeps names, dtypes, shapes and values
+if "$TOOL" to-npz "$CARND" -o "$TMP/c.npz" && "$TOOL" from-npz "$TMP/c.npz" -o "$TMP/back"; then
+  golden "npz round trip ls" "$GOLD/ls_carnd.txt" "$TOOL" ls "$TMP/back"
+  check "npz round trip values" "$("$TOOL" dump "$CARND" Variable_4 | md5sum)" "$("$TOOL" dump "$TMP/back" Variable_4 | md5sum)"
+  check "no temporaries left" "back.data-00000-of-00001 back.index" "$(cd "$TMP" && echo back.*)$(ls "$TMP" | grep tempstate)"
+else
+  bad "to-npz / from-npz failed"
+fi
+
+# numpy, when available, reads what we write and writes what we read
+PY=/usr/bin/python3
+if $PY -c 'import numpy' 2> /dev/null; then
+  $PY - "$TMP" << 'EOF'
+import sys, numpy as np
+d = sys.argv[1]
+np.savez_compressed(d + "/n.npz", **{"dense/kernel": np.arange(12, dtype=np.float32).reshape(3, 4) / 8,
+                                      "global_step": np.array(7, dtype=np.int64),
+                                      "h": np.array([0.5, -3], dtype=np.float16)})
+z = np.load(d + "/c.npz")
+assert len(z.files) == 38 and z["Variable_4"].shape == (1152, 240), z.files
+assert abs(float(z["Variable_4"].astype(np.float64).sum()) - (-889.145796)) < 1e-3
+EOF
+  check "numpy reads to-npz output" 0 $?
+  if "$TOOL" from-npz "$TMP/n.npz" -o "$TMP/n"; then
+    check "from-npz (deflate) ls" "$(printf 'dense/kernel\tfloat32\t[3,4]\nglobal_step\tint64\t[]\nh\tfloat16\t[2]')" \
+      "$("$TOOL" ls "$TMP/n")"
+    check "from-npz values" "1.375" "$("$TOOL" dump "$TMP/n" dense/kernel | tail -1)"
+    check "from-npz float16" "$(printf '0.5\n-3')" "$("$TOOL" dump "$TMP/n" h)"
+    "$TOOL" dump "$TMP/n" dense/kernel --npy="$TMP/k.npy"
+    check "dump --npy" ok "$($PY -c "import numpy as np; a=np.load('$TMP/k.npy'); print('ok' if a.shape==(3,4) and a[2,3]==1.375 else a)")"
+  else
+    bad "from-npz of a numpy archive"
+  fi
+fi
+
+# errors: one line naming the file, exit 1; usage: exit 2
+expect_fail() { # NAME STATUS MESSAGE_SUBSTRING COMMAND...
+  local name=$1 st=$2 msg=$3
+  shift 3
+  "$@" > /dev/null 2> "$TMP/err"
+  local got=$?
+  if [ $got -eq "$st" ] && grep -qF -- "$msg" "$TMP/err"; then pass "$name"
+  else bad "$name: status $got, stderr: $(cat "$TMP/err")"; fi
+}
+expect_fail "missing key" 1 "model.ckpt: no tensor 'nope' in the checkpoint" "$TOOL" dump "$CARND" nope
+expect_fail "missing prefix" 1 "nowhere.index: cannot open: No such file or directory" "$TOOL" ls "$TMP/nowhere"
+expect_fail "string tensor" 1 "tensor '_CHECKPOINTABLE_OBJECT_GRAPH' has dtype string" "$TOOL" dump \
+  "$CK/tf-serving-testdata/tf_text_regression/01/variables/variables" _CHECKPOINTABLE_OBJECT_GRAPH
+cp "$TMP/back.index" "$TMP/bad.index"
+cp "$TMP/back.data-00000-of-00001" "$TMP/bad.data-00000-of-00001"
+printf '\x01' | dd of="$TMP/bad.data-00000-of-00001" bs=1 seek=100 conv=notrunc 2> /dev/null
+expect_fail "corrupt tensor data" 1 "bad.data-00000-of-00001: tensor 'Variable': CRC32C mismatch" \
+  "$TOOL" dump "$TMP/bad" Variable
+echo "not a zip" > "$TMP/x.npz"
+expect_fail "not an npz" 1 "x.npz: not a .npz (zip) file" "$TOOL" from-npz "$TMP/x.npz" -o "$TMP/x"
+check "failed from-npz leaves nothing" "" "$(ls "$TMP" | grep '^x\.' | grep -v npz)"
+expect_fail "init placeholder" 1 "init is not available yet" "$TOOL" init m.slim -o "$TMP/i"
+expect_fail "no command" 2 "missing command" "$TOOL"
+expect_fail "unknown command" 2 "unknown command 'frobnicate'" "$TOOL" frobnicate
+expect_fail "dump without key" 2 "dump takes PREFIX KEY" "$TOOL" dump "$CARND"
+expect_fail "unknown option" 2 "unknown option '--bogus'" "$TOOL" ls --bogus "$CARND"
+
+if [ $fails -ne 0 ]; then echo "$fails failure(s)"; exit 1; fi
+echo "all slim-ckpt checks passed"
