@@ -70,6 +70,10 @@ GNode *tf_to_node(TfLib *t, Value *v, int dtype_hint, Span sp);
 Value *tf_dtype_value(TfLib *t, int dtype);
 /* A dtype argument: DType value or TF name string ("float32"); 0 (no error) if V is neither. */
 int tf_dtype_of(Value *v);
+/* A CONST node from a Python number or nested list, named tf_op_name(NAME, "Const"). */
+GNode *tf_const_values(TfLib *t, Value *v, int dtype_hint, const char *name, Span sp);
+/* tf_ops.c: slim's initializers (xavier, slim's variance_scaling) and the regularizers on slim. */
+void tf_ops_register_slim(TfLib *t, Value *slim_ns);
 
 /* tf_scope.c */
 /* Graph.unique_name(name) under the current name scope (mark_as_used=True). */
