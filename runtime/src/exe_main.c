@@ -173,6 +173,9 @@ static int parse_args(cli *c, int argc, char **argv) {
       return usage_error(c, a[0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'", a);
     }
   }
+  int from_stdin = 0;
+  for (int64_t i = 0; i < d->ninputs; i++) from_stdin += c->in_files[i] && !strcmp(c->in_files[i], "-");
+  if (from_stdin > 1) return usage_error(c, "%s", "only one input can be read from standard input ('-')");
   return 0;
 }
 

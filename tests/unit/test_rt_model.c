@@ -487,6 +487,9 @@ Test(exe_main, named_inputs, .init = make_tmpdir, .fini = remove_tmpdir) {
   captured c = run_main(&sub, (char *[]){"sub", ib, ia, "--top=1", NULL});
   cr_assert_eq(c.rc, 0, "%s", c.err);
   cr_assert_str_eq(c.out, "z\tint64\t[3]\n  1\t18\n");
+  c = run_main(&sub, (char *[]){"sub", "--input=a=-", "--input=b=-", NULL});
+  cr_assert_eq(c.rc, 2);
+  cr_assert_str_eq(c.err, "sub: only one input can be read from standard input ('-') (see --help)\n");
   c = run_main(&sub, (char *[]){"sub", "--input=a.npy", NULL});
   cr_assert_eq(c.rc, 2);
   cr_assert_str_eq(c.err, "sub: --input=a.npy: the model has several inputs; use --input=NAME=FILE (inputs: a, b) "
