@@ -61,7 +61,7 @@ static uint16_t float_to_bf16(float f) {
   return (uint16_t)(x >> 16);
 }
 
-static int is_float(int dt) {
+int slimrt_kx_is_float(int dt) {
   return dt == SLIMRT_F32 || dt == SLIMRT_F64 || dt == SLIMRT_F16 || dt == SLIMRT_BF16;
 }
 
@@ -143,18 +143,41 @@ void slimrt_k_CAST(const slimrt_call *c) {
     return;
   }
   for (int64_t i = 0; i < n; i++) {
-    if (is_float(src)) {
+    if (slimrt_kx_is_float(src)) {
       double d = load_f(src, in, i);
-      if (is_float(dst)) store_f(dst, out, i, d);
+      if (slimrt_kx_is_float(dst)) store_f(dst, out, i, d);
       else if (dst == SLIMRT_BOOL) ((uint8_t *)out)[i] = d != 0;
       else if (dst == SLIMRT_U64 && d >= 9223372036854775808.0)
         ((uint64_t *)out)[i] = d >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)d;
       else store_i(dst, out, i, trunc_i64(d));
     } else {
       int64_t v = load_i(src, in, i);
-      if (is_float(dst))
+      if (slimrt_kx_is_float(dst))
         store_f(dst, out, i, src == SLIMRT_U64 ? (double)(uint64_t)v : (double)v);
       else store_i(dst, out, i, v);
     }
   }
+}
+
+/* ---- element access by dtype, for the kernels' generic (non-f32) paths ---- */
+
+double slimrt_kx_load_f(int dt, const void *p, int64_t i) {
+  if (slimrt_kx_is_float(dt)) return load_f(dt, p, i);
+  if (dt == SLIMRT_U64) return (double)((const uint64_t *)p)[i];
+  return (double)load_i(dt, p, i);
+}
+
+int64_t slimrt_kx_load_i(int dt, const void *p, int64_t i) {
+  return slimrt_kx_is_float(dt) ? trunc_i64(load_f(dt, p, i)) : load_i(dt, p, i);
+}
+
+void slimrt_kx_store_f(int dt, void *p, int64_t i, double v) {
+  if (slimrt_kx_is_float(dt)) store_f(dt, p, i, v);
+  else if (dt == SLIMRT_BOOL) ((uint8_t *)p)[i] = v != 0;
+  else store_i(dt, p, i, trunc_i64(v));
+}
+
+void slimrt_kx_store_i(int dt, void *p, int64_t i, int64_t v) {
+  if (slimrt_kx_is_float(dt)) store_f(dt, p, i, (double)v);
+  else store_i(dt, p, i, v);
 }

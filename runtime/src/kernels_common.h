@@ -30,4 +30,13 @@ static inline void k_strides(const slimrt_shape *s, int64_t *st) {
 /* Normalises a possibly negative axis against RANK. */
 static inline int64_t k_axis(int64_t axis, int64_t rank) { return axis < 0 ? axis + rank : axis; }
 
+/* Element access by dtype (kernels_cast.c), for the generic paths that serve
+   the dtypes without a dedicated loop: floats travel as double, integers as
+   int64 (wrapping to the destination width on store). */
+int slimrt_kx_is_float(int dtype);
+double slimrt_kx_load_f(int dtype, const void *p, int64_t i);
+int64_t slimrt_kx_load_i(int dtype, const void *p, int64_t i);
+void slimrt_kx_store_f(int dtype, void *p, int64_t i, double v);
+void slimrt_kx_store_i(int dtype, void *p, int64_t i, int64_t v);
+
 #endif

@@ -140,8 +140,9 @@ void slimrt_k_DEPTHWISE_CONV2D(const slimrt_call *c) {
   slimrt_parallel_for(c->pool, x.n * x.oh, dw_row, &x);
 }
 
-/* CONV2D_TRANSPOSE (TF's Conv2DBackpropInput): inputs in TF's order, filter
-   [kh,kw,co,ci] then dy [n,h,w,ci]. The forward conv maps the output (as its
+/* CONV2D_TRANSPOSE (TF's Conv2DBackpropInput): inputs dy [n,h,w,ci] then filter
+   [kh,kw,co,ci], like CONV2D's (TF's input_sizes is implied by the output shape,
+   and the compiler's shape inference takes the data first). The forward conv maps the output (as its
    input) to dy, so out[n,oh,ow,co] gathers dy[n,ih,iw,ci] * f[kh,kw,co,ci] over
    every (ih,kh) with ih*sh - pt + kh*dh == oh (and likewise for w). Gathering per
    output row keeps tasks independent. */
@@ -178,6 +179,6 @@ static void convt_row(void *vctx, int64_t r) {
 
 void slimrt_k_CONV2D_TRANSPOSE(const slimrt_call *c) {
   conv_ctx x;
-  conv_init(&x, c, &c->in_shape[1], &c->in_shape[0], c->in[1], c->in[0]);
+  conv_init(&x, c, &c->in_shape[0], &c->in_shape[1], c->in[0], c->in[1]);
   slimrt_parallel_for(c->pool, x.n * x.oh, convt_row, &x);
 }

@@ -173,7 +173,7 @@ void slimrt_k_TILE(const slimrt_call *c) {
   }
 }
 
-/* ONE_HOT: indices (int32/int64) [outer..., inner...] -> [outer..., depth, inner...]
+/* ONE_HOT: indices (any integer dtype) [outer..., inner...] -> [outer..., depth, inner...]
    with the depth axis at attr.axis (-1: last). Indices outside [0, depth) give a
    row of off_value, as TF does. */
 void slimrt_k_ONE_HOT(const slimrt_call *c) {
@@ -186,12 +186,11 @@ void slimrt_k_ONE_HOT(const slimrt_call *c) {
   pad_value((int)so->dtype, at->on_value, on);
   pad_value((int)so->dtype, at->off_value, off);
   char *out = c->out;
-  int i64 = s->dtype == SLIMRT_I64;
   for (int64_t o = 0; o < outer; o++)
     for (int64_t j = 0; j < depth; j++)
       for (int64_t i = 0; i < inner; i++) {
         int64_t k = o * inner + i;
-        int64_t v = i64 ? ((const int64_t *)c->in[0])[k] : ((const int32_t *)c->in[0])[k];
+        int64_t v = slimrt_kx_load_i((int)s->dtype, c->in[0], k);
         memcpy(out + ((o * depth + j) * inner + i) * es, v == j ? on : off, (size_t)es);
       }
 }

@@ -249,7 +249,7 @@ def gen_conv_transpose(w):
                     for b in range(kw):
                         full[:, i * s + a * d, j * s + b * d, :] += dy[:, i, j, :] @ f[a, b].T
         out = full[:, pt:pt + oh, pl:pl + ow, :]
-        w.case("CONV2D_TRANSPOSE", [f.astype(np.float32), dy.astype(np.float32)],
+        w.case("CONV2D_TRANSPOSE", [dy.astype(np.float32), f.astype(np.float32)],
                out.astype(np.float32), [s, s, d, d, pt, pb, pl, pr])
 
 
@@ -362,6 +362,49 @@ def gen_movement(w):
         w.case("ONE_HOT", [ind], hot, [depth, axis, float(on), float(off)])
 
 
+# ---------------------------------------------------------------- other dtypes
+def gen_generic_dtypes(w):
+    """The kernels' generic paths: dtypes without a dedicated loop."""
+    xi = rng.integers(-50, 50, size=(3, 4)).astype(np.int32)
+    w.case("RELU", [xi], np.maximum(xi, 0))
+    w.case("RELU6", [xi.astype(np.int64)], np.clip(xi, 0, 6).astype(np.int64))
+    w.case("NEG", [xi.astype(np.int8)], (-xi).astype(np.int8))
+    w.case("SQUARE", [xi.astype(np.int16)], (xi * xi).astype(np.int16))
+    w.case("ABS", [xi], np.abs(xi))
+    xd = f32((2, 5)).astype(np.float64)
+    w.case("TANH", [xd], np.tanh(xd))
+    w.case("EXP", [xd], np.exp(xd))
+    # f16 sums and products of f16 values are exact in double: one rounding, as numpy
+    a16, b16 = f32((2, 3)).astype(np.float16), f32((3,)).astype(np.float16)
+    w.case("ADD", [a16, b16], a16 + b16)
+    w.case("MUL", [a16, b16], a16 * b16)
+    a8 = rng.integers(-128, 128, size=(4, 5)).astype(np.int8)
+    b8 = rng.integers(-128, 128, size=(5,)).astype(np.int8)
+    w.case("ADD", [a8, b8], (a8.astype(np.int64) + b8).astype(np.int8))  # wraps
+    u8a = rng.integers(0, 256, size=(3, 4)).astype(np.uint8)
+    u8b = rng.integers(0, 256, size=(3, 1)).astype(np.uint8)
+    w.case("MAXIMUM", [u8a, u8b], np.maximum(u8a, u8b))
+    w.case("SUB", [u8a, u8b], (u8a.astype(np.int64) - u8b).astype(np.uint8))
+    pa = rng.integers(1, 100, size=(6,)).astype(np.int32)
+    pb = rng.integers(1, 10, size=(6,)).astype(np.int32)
+    w.case("DIV", [pa, pb], (pa // pb).astype(np.int32))  # positive: floor == trunc
+    dd = f32((2, 3)).astype(np.float64)
+    w.case("DIV", [dd, dd[:1] + 5.0], dd / (dd[:1] + 5.0))
+    bd = f32((2, 3, 3)).astype(np.float64)
+    w.case("BIAS_ADD", [bd, bd[0, 0]], bd + bd[0, 0])
+    xr = rng.integers(-1000, 1000, size=(3, 4, 5)).astype(np.int32)
+    w.case("REDUCE_SUM", [xr], xr.sum(axis=(0, 2)).astype(np.int32), arr8([1, 0, 1]) + [0])
+    w.case("REDUCE_MAX", [xr.astype(np.int64)], xr.max(axis=2).astype(np.int64), arr8([0, 0, 1]) + [1])
+    xm = rng.integers(0, 100, size=(4, 6)).astype(np.int64)
+    w.case("REDUCE_MEAN", [xm], np.trunc(xm.mean(axis=1)).astype(np.int64), arr8([0, 1]) + [0])
+    w.case("REDUCE_MEAN", [xd], xd.mean(axis=0), arr8([1, 0]) + [0])
+    xa = rng.integers(0, 5, size=(4, 6)).astype(np.int32)
+    w.case("ARGMAX", [xa], np.argmax(xa, axis=1).astype(np.int64), [1])
+    w.case("ARGMAX", [xd], np.argmax(xd, axis=0).astype(np.int64), [0])
+    ind = rng.integers(0, 4, size=(5,)).astype(np.uint8)
+    w.case("ONE_HOT", [ind], (ind[:, None] == np.arange(4)).astype(np.float32), [4, -1, 1.0, 0.0])
+
+
 def main():
     if len(sys.argv) != 2:
         sys.stderr.write("usage: gen_refs.py OUT_DIR\n")
@@ -370,7 +413,7 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     w = Writer(out_dir)
     for gen in (gen_views, gen_unary, gen_binary, gen_bias_add, gen_cast, gen_matmul, gen_conv,
-                gen_conv_transpose, gen_pool, gen_norm, gen_reduce, gen_movement):
+                gen_conv_transpose, gen_pool, gen_norm, gen_reduce, gen_movement, gen_generic_dtypes):
         gen(w)
     w.finish()
     print("gen_refs: %d cases in %s" % (len(w.lines), out_dir))
