@@ -1,0 +1,70 @@
+/* The listings of CLI.md: --print-variables (+ --verbose), --print-collection=KEY,
+ * --print-restore-map, --print-signature. */
+#include <stdlib.h>
+#include <string.h>
+#include "tf_internal.h"
+
+const char *tf_dtype_name(int dtype) {
+  const char *n = slimrt_dtype_name(dtype);
+  return n ? n : "invalid";
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+void tf_print_variables(TfLib *t, FILE *out, bool verbose) {
+  Graph *g = t->graph;
+  if (!g) return;
+  for (int i = 0; i < g->vars.n; i++) {
+    GVar *v = g->vars.items[i];
+    TfTensor *tt = tf_tensor_of(tf_wrap_var(t, v));
+    char shape[256];
+    gshape_str(&v->shape, shape, sizeof shape);
+    fprintf(out, "%s\t%s\t%s\t", v->name, tf_dtype_name(v->shape.dtype), shape);
+    int n = tt ? tt->collections.n : 0;
+    const char **keys = malloc(sizeof(char *) * (n ? n : 1));
+    for (int j = 0; j < n; j++) keys[j] = tt->collections.items[j];
+    qsort(keys, n, sizeof *keys, cmp_str);
+    for (int j = 0; j < n; j++) fprintf(out, "%s%s", j ? "," : "", keys[j]);
+    free(keys);
+    if (verbose) {
+      fprintf(out, "\tinit=%s", v->init.text ? v->init.text : "default");
+      if (v->regularizer) fprintf(out, " regularizer=%s", v->regularizer);
+      if (v->device) fprintf(out, " device=%s", v->device);
+    }
+    fputc('\n', out);
+  }
+}
+
+void tf_print_collection(TfLib *t, FILE *out, const char *key) {
+  if (!t->collections) return;
+  Value *l = dict_get_str(t->collections, key);
+  if (!l) return;
+  for (int i = 0; i < l->u.list.n; i++) {
+    Value *v = l->u.list.items[i];
+    TfTensor *tt = tf_tensor_of(v);
+    if (tt) fprintf(out, "%s:0\n", tt->var ? tt->var->name : tt->node->name);
+    else fprintf(out, "%s\n", val_str_of(t->ev, v));
+  }
+}
+
+void tf_print_restore_map(TfLib *t, FILE *out) {
+  Graph *g = t->graph;
+  if (!g) return;
+  for (int i = 0; i < g->nrestore; i++) fprintf(out, "%s\t%s\n", g->restore[i].key, g->restore[i].var->name);
+}
+
+void tf_print_signature(TfLib *t, FILE *out) {
+  Graph *g = t->graph;
+  if (!g) return;
+  char shape[256];
+  for (int i = 0; i < g->inputs.n; i++) {
+    GNode *n = g->inputs.items[i];
+    gshape_str(&n->shape, shape, sizeof shape);
+    fprintf(out, "input\t%s\t%s\t%s\n", n->name, tf_dtype_name(n->shape.dtype), shape);
+  }
+  for (int i = 0; i < g->noutputs; i++) {
+    GNode *n = g->outputs[i].node;
+    gshape_str(&n->shape, shape, sizeof shape);
+    fprintf(out, "output\t%s\t%s\t%s\n", g->outputs[i].name, tf_dtype_name(n->shape.dtype), shape);
+  }
+}
