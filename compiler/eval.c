@@ -1,0 +1,2165 @@
+/* The compile-time evaluator: a tree-walking interpreter of the Slim AST with
+ * Python's semantics. Errors are recorded as one pending diagnostic that
+ * collects notes and the call chain while it unwinds, and is printed when it
+ * reaches eval_main_file / eval_run_model. */
+#include "eval_internal.h"
+#include "parse.h"
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- name tables: open addressing keyed by string hash ---- */
+
+typedef struct Slot { const char *name; uint32_t h; Value *v; } Slot;
+typedef struct Table { Slot *s; int n, cap; } Table;
+
+static uint32_t hname(const char *s) {
+  uint32_t h = 2166136261u;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+  return h;
+}
+
+static Slot *tab_find(const Table *t, const char *name, uint32_t h) {
+  if (!t->cap) return NULL;
+  uint32_t mask = (uint32_t)t->cap - 1;
+  for (uint32_t i = h & mask;; i = (i + 1) & mask) {
+    Slot *s = &t->s[i];
+    if (!s->name) return NULL;
+    if (s->h == h && (s->name == name || strcmp(s->name, name) == 0)) return s;
+  }
+}
+
+static void tab_put(Eval *ev, Table *t, const char *name, uint32_t h, Value *v);
+
+static void tab_grow(Eval *ev, Table *t) {
+  Table old = *t;
+  t->cap = old.cap ? old.cap * 2 : 8;
+  t->s = eval_alloc(ev, sizeof(Slot) * (size_t)t->cap);
+  t->n = 0;
+  for (int i = 0; i < old.cap; i++)
+    if (old.s[i].name) tab_put(ev, t, old.s[i].name, old.s[i].h, old.s[i].v);
+}
+
+static void tab_put(Eval *ev, Table *t, const char *name, uint32_t h, Value *v) {
+  Slot *s = tab_find(t, name, h);
+  if (s) { s->v = v; return; }
+  if ((t->n + 1) * 4 > t->cap * 3) tab_grow(ev, t);
+  uint32_t mask = (uint32_t)t->cap - 1;
+  uint32_t i = h & mask;
+  while (t->s[i].name) i = (i + 1) & mask;
+  t->s[i] = (Slot){name, h, v};
+  t->n++;
+}
+
+/* ---- environments ---- */
+
+typedef struct Module Module;
+
+/* One scope: module globals (locals == NULL, parent == NULL), a function call
+   (locals = names assigned in the body), or a comprehension. */
+typedef struct Env {
+  struct Env *parent;
+  Table vars;
+  const Table *locals;
+  Module *mod;
+} Env;
+
+struct Module {
+  const char *path;     /* resolved path (cache key) */
+  int file;
+  Env *env;
+  bool done, is_main;
+  Span load_span;       /* where it was first loaded (cycle notes) */
+  Module *loader;
+};
+
+typedef struct ENote { Span sp; const char *msg; } ENote;
+
+typedef struct Frame { struct Frame *prev; const char *name; Span call; } Frame;
+
+typedef struct PtrMap { const void **k; void **v; int n, cap; } PtrMap;
+
+struct Eval {
+  Arena *arena;
+  Diag *d;
+  SrcMgr *sm;
+  EvalOptions opt;
+  EvalHooks hooks;
+  bool has_hooks;
+  size_t mem_base;
+  int64_t steps;
+  int depth;
+  Frame *frame;
+  ValCache *vc;
+  Table builtins;
+  Dict *modules;        /* dotted name -> namespace */
+  PtrVec mods;          /* Module* in load order */
+  PtrVec loaded_paths;
+  PtrMap localsets;     /* Ast* (def / lambda / model) -> Table* */
+  ModelDecl *models;
+  int nmodels, capmodels;
+  Value *retval;
+  /* the pending error */
+  bool err;
+  Span err_sp;
+  const char *err_code, *err_msg;
+  PtrVec notes, chain;
+};
+
+enum Flow { F_NORMAL, F_RETURN, F_BREAK, F_CONTINUE, F_ERROR };
+
+static Value *eval_expr(Eval *ev, Env *env, Ast *n);
+static enum Flow exec_block(Eval *ev, Env *env, AstList *body);
+static const Table *localset(Eval *ev, Ast *def);
+
+void *eval_alloc(Eval *ev, size_t n) {
+  void *p = arena_alloc(ev->arena, n);
+  if (!p) { /* the arena has its own hard limit: nothing sensible to report */
+    fprintf(stderr, "slimc: out of memory\n");
+    abort();
+  }
+  return p;
+}
+
+ValCache *eval_valcache(Eval *ev) { return ev->vc; }
+Arena *eval_arena(Eval *ev) { return ev->arena; }
+Diag *eval_diag(Eval *ev) { return ev->d; }
+void *eval_hooks_ud(Eval *ev) { return ev->hooks.ud; }
+bool eval_has_error(Eval *ev) { return ev->err; }
+Span eval_call_span(Eval *ev) { return ev->frame ? ev->frame->call : SPAN_NONE; }
+
+static void *pm_get(PtrMap *m, const void *k) {
+  if (!m->cap) return NULL;
+  size_t mask = (size_t)m->cap - 1;
+  for (size_t i = ((uintptr_t)k >> 4) * 0x9e3779b97f4a7c15ULL & mask;; i = (i + 1) & mask) {
+    if (!m->k[i]) return NULL;
+    if (m->k[i] == k) return m->v[i];
+  }
+}
+
+static void pm_put(Eval *ev, PtrMap *m, const void *k, void *v) {
+  if ((m->n + 1) * 2 > m->cap) {
+    PtrMap old = *m;
+    m->cap = old.cap ? old.cap * 2 : 16;
+    m->k = eval_alloc(ev, sizeof(void *) * (size_t)m->cap);
+    m->v = eval_alloc(ev, sizeof(void *) * (size_t)m->cap);
+    m->n = 0;
+    for (int i = 0; i < old.cap; i++)
+      if (old.k[i]) pm_put(ev, m, old.k[i], old.v[i]);
+  }
+  size_t mask = (size_t)m->cap - 1;
+  size_t i = ((uintptr_t)k >> 4) * 0x9e3779b97f4a7c15ULL & mask;
+  while (m->k[i]) i = (i + 1) & mask;
+  m->k[i] = k;
+  m->v[i] = v;
+  m->n++;
+}
+
+/* ---- errors ---- */
+
+Value *eval_error(Eval *ev, Span sp, const char *code, const char *fmt, ...) {
+  if (ev->err) return NULL; /* the first error wins: evaluation stops there */
+  va_list ap;
+  va_start(ap, fmt);
+  ev->err_msg = arena_vprintf(ev->arena, fmt, ap);
+  va_end(ap);
+  ev->err = true;
+  ev->err_sp = sp;
+  ev->err_code = code;
+  ev->notes.n = ev->chain.n = 0;
+  return NULL;
+}
+
+const char *eval_clear_error(Eval *ev) {
+  const char *code = ev->err ? ev->err_code : NULL;
+  ev->err = false;
+  ev->notes.n = ev->chain.n = 0;
+  return code;
+}
+
+static void add_note(Eval *ev, PtrVec *v, Span sp, const char *msg) {
+  ENote *n = eval_alloc(ev, sizeof *n);
+  n->sp = sp;
+  n->msg = msg;
+  ptrvec_push(ev->arena, v, n);
+}
+
+void eval_note(Eval *ev, Span sp, const char *fmt, ...) {
+  if (!ev->err) return;
+  va_list ap;
+  va_start(ap, fmt);
+  add_note(ev, &ev->notes, sp, arena_vprintf(ev->arena, fmt, ap));
+  va_end(ap);
+}
+
+static void chain_note(Eval *ev, Span sp, const char *fmt, const char *name) {
+  if (ev->err) add_note(ev, &ev->chain, sp, arena_printf(ev->arena, fmt, name));
+}
+
+/* Prints the pending error; long call chains (deep recursion) are cut. */
+static void report(Eval *ev) {
+  if (!ev->err) return;
+  diag_error(ev->d, ev->err_sp, ev->err_code, "%s", ev->err_msg);
+  for (int i = 0; i < ev->notes.n; i++) {
+    ENote *n = ev->notes.items[i];
+    diag_note(ev->d, n->sp, "%s", n->msg);
+  }
+  enum { HEAD = 8, TAIL = 2 };
+  int n = ev->chain.n;
+  for (int i = 0; i < n; i++) {
+    if (n > HEAD + TAIL + 1 && i == HEAD) {
+      diag_note(ev->d, SPAN_NONE, "... %d more calls not shown", n - HEAD - TAIL);
+      i = n - TAIL - 1;
+      continue;
+    }
+    ENote *e = ev->chain.items[i];
+    diag_note(ev->d, e->sp, "%s", e->msg);
+  }
+  ev->err = false;
+  ev->notes.n = ev->chain.n = 0;
+}
+
+static int edit_distance(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  if (la > 64 || lb > 64) return 99;
+  int row[65];
+  for (size_t j = 0; j <= lb; j++) row[j] = (int)j;
+  for (size_t i = 1; i <= la; i++) {
+    int prev = row[0];
+    row[0] = (int)i;
+    for (size_t j = 1; j <= lb; j++) {
+      int cur = row[j];
+      int sub = prev + (a[i - 1] != b[j - 1]);
+      int del = row[j] + 1, ins = row[j - 1] + 1;
+      row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+      prev = cur;
+    }
+  }
+  return row[lb];
+}
+
+const char *eval_suggest(const char *name, const char *const *cands, int n) {
+  const char *best = NULL;
+  int bestd = 0;
+  int limit = (int)strlen(name) / 3 + 1;
+  if (limit > 3) limit = 3;
+  for (int i = 0; i < n; i++) {
+    if (!cands[i] || strcmp(cands[i], name) == 0) continue;
+    int dd = edit_distance(name, cands[i]);
+    /* ties go to the alphabetically first name so the hint never depends on table layout */
+    if (dd <= limit && (!best || dd < bestd || (dd == bestd && strcmp(cands[i], best) < 0))) {
+      best = cands[i];
+      bestd = dd;
+    }
+  }
+  return best;
+}
+
+static void table_names(Eval *ev, const Table *t, PtrVec *out) {
+  for (int i = 0; i < t->cap; i++)
+    if (t->s[i].name) ptrvec_push(ev->arena, out, (void *)t->s[i].name);
+}
+
+/* ---- resource limits ---- */
+
+bool eval_check_mem(Eval *ev, size_t n, Span sp) {
+  size_t used = ev->arena->used_total - ev->mem_base;
+  if (used + n > ev->opt.max_memory) {
+    eval_error(ev, sp, "E0314", "evaluation exceeded the memory limit of %zu bytes", ev->opt.max_memory);
+    return false;
+  }
+  return true;
+}
+
+bool eval_step(Eval *ev, Span sp) {
+  if (ev->err) return false;
+  if (++ev->steps > ev->opt.max_steps) {
+    eval_error(ev, sp, "E0313", "evaluation exceeded %lld steps (raise with -fmax-eval-steps=N)",
+               (long long)ev->opt.max_steps);
+    return false;
+  }
+  if ((ev->steps & 1023) == 0) return eval_check_mem(ev, 0, sp);
+  return true;
+}
+
+/* ---- construction ---- */
+
+Eval *eval_new(Arena *arena, Diag *d, SrcMgr *sm, const EvalOptions *opt) {
+  Eval *ev = arena_alloc(arena, sizeof *ev);
+  ev->arena = arena;
+  ev->d = d;
+  ev->sm = sm;
+  if (opt) ev->opt = *opt;
+  if (ev->opt.max_steps <= 0) ev->opt.max_steps = 100000000;
+  if (!ev->opt.max_memory) ev->opt.max_memory = (size_t)4 << 30;
+  if (ev->opt.max_depth <= 0) ev->opt.max_depth = 1000;
+  ev->mem_base = arena->used_total;
+  ev->vc = eval_alloc(ev, sizeof *ev->vc);
+  ev->vc->none.kind = V_NONE;
+  ev->vc->t.kind = ev->vc->f.kind = V_BOOL;
+  ev->vc->t.u.b = true;
+  for (int i = 0; i < 1024 + 6; i++) {
+    ev->vc->small[i].kind = V_INT;
+    ev->vc->small[i].u.i = i - 5;
+  }
+  ev->modules = val_dict(ev)->u.dict;
+  py_install(ev);
+  return ev;
+}
+
+void eval_free(Eval *ev) { (void)ev; /* everything lives in the compilation's arena */ }
+
+void eval_set_hooks(Eval *ev, const EvalHooks *h) {
+  ev->hooks = *h;
+  ev->has_hooks = true;
+}
+
+void eval_set_global(Eval *ev, const char *name, Value *v) {
+  name = arena_strdup(ev->arena, name);
+  tab_put(ev, &ev->builtins, name, hname(name), v);
+}
+
+Value *eval_get_global(Eval *ev, const char *name) {
+  Slot *s = tab_find(&ev->builtins, name, hname(name));
+  return s ? s->v : NULL;
+}
+
+void eval_register_module(Eval *ev, const char *dotted, Value *ns) { dict_set_str(ev, ev->modules, dotted, ns); }
+
+/* ---- truth, conversion helpers ---- */
+
+int eval_truthy(Eval *ev, Value *v, Span sp) {
+  switch (v->kind) {
+  case V_NONE: return 0;
+  case V_BOOL: return v->u.b;
+  case V_INT: return v->u.i != 0;
+  case V_FLOAT: return v->u.f != 0;
+  case V_STR: return v->u.str.len != 0;
+  case V_LIST: case V_TUPLE: return v->u.list.n != 0;
+  case V_DICT: return dict_len(v->u.dict) != 0;
+  case V_EXT:
+    if (v->u.ext.type->truthy) return v->u.ext.type->truthy(ev, v, sp);
+    if (v->u.ext.type == &py_range_type) return py_range_len(v->u.ext.data) != 0;
+    return 1;
+  default: return 1;
+  }
+}
+
+bool eval_to_int(Eval *ev, Value *v, Span sp, const char *what, int64_t *out) {
+  if (v->kind == V_INT) { *out = v->u.i; return true; }
+  if (v->kind == V_BOOL) { *out = v->u.b; return true; }
+  eval_error(ev, sp, "E0302", "%s must be int, got %s", what, val_type_name(v));
+  return false;
+}
+
+bool eval_to_float(Eval *ev, Value *v, Span sp, const char *what, double *out) {
+  if (v->kind == V_FLOAT) { *out = v->u.f; return true; }
+  if (v->kind == V_INT) { *out = (double)v->u.i; return true; }
+  if (v->kind == V_BOOL) { *out = v->u.b; return true; }
+  eval_error(ev, sp, "E0302", "%s must be float, got %s", what, val_type_name(v));
+  return false;
+}
+
+bool eval_to_str(Eval *ev, Value *v, Span sp, const char *what, const char **out) {
+  if (v->kind == V_STR) { *out = v->u.str.s; return true; }
+  eval_error(ev, sp, "E0302", "%s must be str, got %s", what, val_type_name(v));
+  return false;
+}
+
+/* ---- iteration ---- */
+
+typedef struct Iter { Value *src; Value **items; int64_t i, n; RangeObj r; int kind; } Iter;
+enum { IT_ITEMS, IT_RANGE, IT_STR };
+
+static bool iter_init(Eval *ev, Iter *it, Value *v, Span sp) {
+  memset(it, 0, sizeof *it);
+  it->src = v;
+  switch (v->kind) {
+  case V_LIST: case V_TUPLE: it->kind = IT_ITEMS; it->n = -1; return true; /* live length: lists may grow */
+  case V_STR: it->kind = IT_STR; it->n = (int64_t)v->u.str.len; return true;
+  case V_INSTANCE: it->kind = IT_ITEMS; it->items = v->u.inst->vals; it->n = v->u.inst->cls->nfields; return true;
+  case V_DICT: {
+    int n = dict_len(v->u.dict), k = 0;
+    it->items = eval_alloc(ev, sizeof(Value *) * (size_t)(n ? n : 1));
+    Value *key;
+    for (int j = 0; dict_next(v->u.dict, &j, &key, NULL);) it->items[k++] = key;
+    it->kind = IT_ITEMS;
+    it->n = n;
+    return true;
+  }
+  case V_EXT:
+    if (v->u.ext.type == &py_range_type) {
+      it->kind = IT_RANGE;
+      it->r = *(RangeObj *)v->u.ext.data;
+      it->n = py_range_len(&it->r);
+      return true;
+    }
+    if (v->u.ext.type->items) {
+      Value *l = v->u.ext.type->items(ev, v, sp);
+      if (!l) return false;
+      it->kind = IT_ITEMS;
+      it->items = l->u.list.items;
+      it->n = l->u.list.n;
+      return true;
+    }
+    break;
+  default: break;
+  }
+  eval_error(ev, sp, "E0302", "'%s' object is not iterable", val_type_name(v));
+  return false;
+}
+
+static Value *iter_next(Eval *ev, Iter *it) {
+  switch (it->kind) {
+  case IT_ITEMS:
+    if (it->n < 0) {
+      if (it->i >= it->src->u.list.n) return NULL;
+      return it->src->u.list.items[it->i++];
+    }
+    if (it->i >= it->n) return NULL;
+    return it->items[it->i++];
+  case IT_RANGE:
+    if (it->i >= it->n) return NULL;
+    return val_int(ev, it->r.start + it->r.step * it->i++);
+  case IT_STR: {
+    if (it->i >= it->n) return NULL;
+    const unsigned char *s = (const unsigned char *)it->src->u.str.s;
+    int64_t j = it->i + 1; /* a UTF-8 sequence is one character */
+    if (s[it->i] >= 0xC0)
+      while (j < it->n && (s[j] & 0xC0) == 0x80) j++;
+    Value *c = val_strn(ev, (const char *)s + it->i, (size_t)(j - it->i));
+    it->i = j;
+    return c;
+  }
+  }
+  return NULL;
+}
+
+Value *eval_iter_list(Eval *ev, Value *v, Span sp) {
+  Iter it;
+  if (!iter_init(ev, &it, v, sp)) return NULL;
+  if (it.kind == IT_RANGE && !eval_check_mem(ev, (size_t)it.n * 8, sp)) return NULL;
+  Value *out = val_list(ev, 0);
+  for (Value *x; (x = iter_next(ev, &it));) val_list_append(ev, out, x);
+  return out;
+}
+
+/* ---- names ---- */
+
+static Value *lookup(Eval *ev, Env *env, const char *name, Span sp) {
+  uint32_t h = hname(name);
+  for (Env *e = env; e; e = e->parent) {
+    Slot *s = tab_find(&e->vars, name, h);
+    if (s) return s->v;
+    if (e->locals && tab_find(e->locals, name, h)) {
+      if (e == env)
+        return eval_error(ev, sp, "E0301", "local variable '%s' referenced before assignment", name);
+      return eval_error(ev, sp, "E0301",
+                        "free variable '%s' referenced before assignment in enclosing scope", name);
+    }
+  }
+  Slot *s = tab_find(&ev->builtins, name, h);
+  if (s) return s->v;
+  PtrVec names = {0};
+  for (Env *e = env; e; e = e->parent) table_names(ev, &e->vars, &names);
+  table_names(ev, &ev->builtins, &names);
+  const char *sug = eval_suggest(name, (const char *const *)names.items, names.n);
+  if (sug) return eval_error(ev, sp, "E0301", "name '%s' is not defined; did you mean '%s'?", name, sug);
+  return eval_error(ev, sp, "E0301", "name '%s' is not defined", name);
+}
+
+static void bind(Eval *ev, Env *env, const char *name, Value *v) { tab_put(ev, &env->vars, name, hname(name), v); }
+
+/* ---- arithmetic ---- */
+
+static bool is_num(const Value *v) { return v->kind == V_INT || v->kind == V_BOOL || v->kind == V_FLOAT; }
+static bool is_intlike(const Value *v) { return v->kind == V_INT || v->kind == V_BOOL; }
+static int64_t ival(const Value *v) { return v->kind == V_INT ? v->u.i : (int64_t)v->u.b; }
+static double fval(const Value *v) { return v->kind == V_FLOAT ? v->u.f : (double)ival(v); }
+
+static Value *overflow(Eval *ev, Span sp, const char *op) {
+  return eval_error(ev, sp, "E0308", "integer overflow in '%s' (compile-time ints are 64-bit)", op);
+}
+
+static Value *unsupported(Eval *ev, AstOp op, Value *l, Value *r, Span sp) {
+  return eval_error(ev, sp, "E0302", "unsupported operand type(s) for %s: '%s' and '%s'",
+                    op == OP_POW ? "** or pow()" : ast_op_name(op), val_type_name(l), val_type_name(r));
+}
+
+static Value *int_binop(Eval *ev, AstOp op, int64_t a, int64_t b, Span sp) {
+  int64_t r;
+  switch (op) {
+  case OP_ADD: if (__builtin_add_overflow(a, b, &r)) return overflow(ev, sp, "+"); return val_int(ev, r);
+  case OP_SUB: if (__builtin_sub_overflow(a, b, &r)) return overflow(ev, sp, "-"); return val_int(ev, r);
+  case OP_MUL: if (__builtin_mul_overflow(a, b, &r)) return overflow(ev, sp, "*"); return val_int(ev, r);
+  case OP_DIV:
+    if (b == 0) return eval_error(ev, sp, "E0307", "division by zero");
+    return val_float(ev, (double)a / (double)b);
+  case OP_FLOORDIV: case OP_MOD: {
+    if (b == 0) return eval_error(ev, sp, "E0307", "integer division or modulo by zero");
+    if (a == INT64_MIN && b == -1) return op == OP_MOD ? val_int(ev, 0) : overflow(ev, sp, "//");
+    int64_t q = a / b, m = a % b;
+    if (m != 0 && ((m < 0) != (b < 0))) { q--; m += b; } /* Python floors toward -inf */
+    return val_int(ev, op == OP_MOD ? m : q);
+  }
+  case OP_POW: {
+    if (b < 0) return val_float(ev, pow((double)a, (double)b));
+    int64_t res = 1, base = a;
+    while (b) {
+      if (b & 1 && __builtin_mul_overflow(res, base, &res)) return overflow(ev, sp, "**");
+      b >>= 1;
+      if (b && __builtin_mul_overflow(base, base, &base)) return overflow(ev, sp, "**");
+    }
+    return val_int(ev, res);
+  }
+  default: return NULL;
+  }
+}
+
+static Value *float_binop(Eval *ev, AstOp op, double a, double b, Span sp) {
+  switch (op) {
+  case OP_ADD: return val_float(ev, a + b);
+  case OP_SUB: return val_float(ev, a - b);
+  case OP_MUL: return val_float(ev, a * b);
+  case OP_DIV:
+    if (b == 0) return eval_error(ev, sp, "E0307", "float division by zero");
+    return val_float(ev, a / b);
+  case OP_FLOORDIV: case OP_MOD: {
+    if (b == 0) return eval_error(ev, sp, "E0307", "float %s by zero", op == OP_MOD ? "modulo" : "floor division");
+    double m = fmod(a, b);
+    if (m != 0 && ((m < 0) != (b < 0))) m += b;
+    if (op == OP_MOD) return val_float(ev, m);
+    return val_float(ev, floor((a - m) / b + 0.5) == (a - m) / b ? (a - m) / b : floor(a / b));
+  }
+  case OP_POW:
+    if (a == 0 && b < 0) return eval_error(ev, sp, "E0307", "0.0 cannot be raised to a negative power");
+    if (a < 0 && b != floor(b))
+      return eval_error(ev, sp, "E0306", "negative number cannot be raised to a fractional power");
+    return val_float(ev, pow(a, b));
+  default: return NULL;
+  }
+}
+
+static Value *seq_repeat(Eval *ev, Value *s, int64_t k, Span sp) {
+  if (k < 0) k = 0;
+  if (s->kind == V_STR) {
+    if (s->u.str.len && (uint64_t)k > (uint64_t)1 << 40) return eval_error(ev, sp, "E0314", "repeated string is too large");
+    size_t n = s->u.str.len * (size_t)k;
+    if (!eval_check_mem(ev, n, sp)) return NULL;
+    char *p = eval_alloc(ev, n + 1);
+    for (int64_t i = 0; i < k; i++) memcpy(p + (size_t)i * s->u.str.len, s->u.str.s, s->u.str.len);
+    Value *v = val_strn(ev, "", 0);
+    v->u.str.s = p;
+    v->u.str.len = n;
+    return v;
+  }
+  int n = s->u.list.n;
+  if (n && k > INT_MAX / n) return eval_error(ev, sp, "E0314", "repeated %s is too large", val_type_name(s));
+  if (!eval_check_mem(ev, (size_t)n * (size_t)k * sizeof(Value *), sp)) return NULL;
+  Value *out = s->kind == V_LIST ? val_list(ev, (int)(n * k)) : val_tuple(ev, (int)(n * k));
+  for (int64_t i = 0; i < k; i++)
+    if (n) memcpy(out->u.list.items + i * n, s->u.list.items, sizeof(Value *) * (size_t)n);
+  return out;
+}
+
+static Value *seq_concat(Eval *ev, Value *l, Value *r) {
+  int n = l->u.list.n + r->u.list.n;
+  Value *out = l->kind == V_LIST ? val_list(ev, n) : val_tuple(ev, n);
+  if (l->u.list.n) memcpy(out->u.list.items, l->u.list.items, sizeof(Value *) * (size_t)l->u.list.n);
+  if (r->u.list.n) memcpy(out->u.list.items + l->u.list.n, r->u.list.items, sizeof(Value *) * (size_t)r->u.list.n);
+  return out;
+}
+
+Value *eval_binop(Eval *ev, AstOp op, Value *l, Value *r, Span sp) {
+  if (l->kind == V_EXT || r->kind == V_EXT) {
+    Value *res = NULL;
+    if (l->kind == V_EXT && l->u.ext.type->binop) res = l->u.ext.type->binop(ev, op, l, r, sp);
+    if (!res && !ev->err && r->kind == V_EXT && r->u.ext.type->binop && r->u.ext.type != (l->kind == V_EXT ? l->u.ext.type : NULL))
+      res = r->u.ext.type->binop(ev, op, l, r, sp);
+    if (res || ev->err) return res;
+    return unsupported(ev, op, l, r, sp);
+  }
+  if (is_intlike(l) && is_intlike(r)) {
+    Value *res = int_binop(ev, op, ival(l), ival(r), sp);
+    if (res || ev->err) return res;
+    return unsupported(ev, op, l, r, sp);
+  }
+  if (is_num(l) && is_num(r)) {
+    Value *res = float_binop(ev, op, fval(l), fval(r), sp);
+    if (res || ev->err) return res;
+    return unsupported(ev, op, l, r, sp);
+  }
+  switch (op) {
+  case OP_ADD:
+    if (l->kind == V_STR && r->kind == V_STR) {
+      size_t n = l->u.str.len + r->u.str.len;
+      char *p = eval_alloc(ev, n + 1);
+      memcpy(p, l->u.str.s, l->u.str.len);
+      memcpy(p + l->u.str.len, r->u.str.s, r->u.str.len);
+      Value *v = val_strn(ev, "", 0);
+      v->u.str.s = p;
+      v->u.str.len = n;
+      return v;
+    }
+    if ((l->kind == V_LIST && r->kind == V_LIST) || (l->kind == V_TUPLE && r->kind == V_TUPLE))
+      return seq_concat(ev, l, r);
+    if (l->kind == V_LIST && r->kind != V_LIST && (r->kind == V_TUPLE || r->kind == V_STR))
+      return eval_error(ev, sp, "E0302", "can only concatenate list (not \"%s\") to list", val_type_name(r));
+    if (l->kind == V_STR && r->kind != V_STR)
+      return eval_error(ev, sp, "E0302", "can only concatenate str (not \"%s\") to str", val_type_name(r));
+    break;
+  case OP_MUL:
+    if ((l->kind == V_STR || l->kind == V_LIST || l->kind == V_TUPLE) && is_intlike(r))
+      return seq_repeat(ev, l, ival(r), sp);
+    if ((r->kind == V_STR || r->kind == V_LIST || r->kind == V_TUPLE) && is_intlike(l))
+      return seq_repeat(ev, r, ival(l), sp);
+    break;
+  case OP_MOD:
+    if (l->kind == V_STR) return py_str_mod(ev, l, r, sp);
+    break;
+  default: break;
+  }
+  return unsupported(ev, op, l, r, sp);
+}
+
+static Value *unop(Eval *ev, AstOp op, Value *v, Span sp) {
+  if (v->kind == V_EXT) {
+    Value *r = v->u.ext.type->unop ? v->u.ext.type->unop(ev, op, v, sp) : NULL;
+    if (r || ev->err) return r;
+  } else if (is_intlike(v)) {
+    int64_t i = ival(v);
+    if (op == OP_NEG) return i == INT64_MIN ? overflow(ev, sp, "-") : val_int(ev, -i);
+    if (op == OP_POS) return val_int(ev, i);
+    if (op == OP_INVERT) return val_int(ev, ~i);
+  } else if (v->kind == V_FLOAT) {
+    if (op == OP_NEG) return val_float(ev, -v->u.f);
+    if (op == OP_POS) return v;
+  }
+  return eval_error(ev, sp, "E0302", "bad operand type for unary %s: '%s'", ast_op_name(op), val_type_name(v));
+}
+
+static int contains(Eval *ev, Value *container, Value *x, Span sp) {
+  switch (container->kind) {
+  case V_STR:
+    if (x->kind != V_STR)
+      return eval_error(ev, sp, "E0302", "'in <string>' requires string as left operand, not %s", val_type_name(x)), -1;
+    if (!x->u.str.len) return 1;
+    for (size_t i = 0; i + x->u.str.len <= container->u.str.len; i++)
+      if (memcmp(container->u.str.s + i, x->u.str.s, x->u.str.len) == 0) return 1;
+    return 0;
+  case V_LIST: case V_TUPLE:
+    for (int i = 0; i < container->u.list.n; i++)
+      if (val_equal(container->u.list.items[i], x)) return 1;
+    return 0;
+  case V_INSTANCE:
+    for (int i = 0; i < container->u.inst->cls->nfields; i++)
+      if (val_equal(container->u.inst->vals[i], x)) return 1;
+    return 0;
+  case V_DICT:
+    if (!val_hashable(x)) return eval_error(ev, sp, "E0302", "unhashable type: '%s'", val_type_name(x)), -1;
+    return dict_get(container->u.dict, x) != NULL;
+  case V_EXT:
+    if (container->u.ext.type == &py_range_type && is_intlike(x)) {
+      RangeObj *r = container->u.ext.data;
+      int64_t i = ival(x), n = py_range_len(r);
+      if (n == 0) return 0;
+      if ((i - r->start) % r->step) return 0;
+      int64_t k = (i - r->start) / r->step;
+      return k >= 0 && k < n;
+    }
+    break;
+  default: break;
+  }
+  eval_error(ev, sp, "E0302", "argument of type '%s' is not iterable", val_type_name(container));
+  return -1;
+}
+
+/* One comparison a OP b; returns a bool value, or a graph value for tensors. */
+static Value *compare(Eval *ev, AstOp op, Value *a, Value *b, Span sp) {
+  int r;
+  switch (op) {
+  case OP_EQ: return val_bool(ev, val_equal(a, b));
+  case OP_NE: return val_bool(ev, !val_equal(a, b));
+  case OP_IS: return val_bool(ev, a == b || (a->kind == V_EXT && b->kind == V_EXT && a->u.ext.data == b->u.ext.data));
+  case OP_IS_NOT: return val_bool(ev, !(a == b || (a->kind == V_EXT && b->kind == V_EXT && a->u.ext.data == b->u.ext.data)));
+  case OP_IN: case OP_NOT_IN:
+    r = contains(ev, b, a, sp);
+    if (r < 0) return NULL;
+    return val_bool(ev, op == OP_IN ? r : !r);
+  default: break;
+  }
+  if (a->kind == V_EXT || b->kind == V_EXT) return eval_binop(ev, op, a, b, sp);
+  switch (op) {
+  case OP_LT: r = val_less(ev, a, b, sp); break;
+  case OP_GT: r = val_less(ev, b, a, sp); break;
+  case OP_LE: r = val_less(ev, b, a, sp); if (r >= 0) r = !r; break;
+  case OP_GE: r = val_less(ev, a, b, sp); if (r >= 0) r = !r; break;
+  default: r = -1; break;
+  }
+  if (r < 0) {
+    if (!ev->err) return NULL;
+    /* name the real operator, not the '<' used to implement it */
+    ev->err_msg = arena_printf(ev->arena, "'%s' not supported between instances of '%s' and '%s'",
+                               ast_op_name(op), val_type_name(a), val_type_name(b));
+    return NULL;
+  }
+  /* NaN compares false both ways: <= is not "not >" then */
+  if ((op == OP_LE || op == OP_GE) && is_num(a) && is_num(b) && (isnan(fval(a)) || isnan(fval(b))))
+    return val_bool(ev, false);
+  return val_bool(ev, r);
+}
+
+/* ---- indexing ---- */
+
+static bool norm_index(Eval *ev, Value *idx, int64_t n, const char *what, Span sp, int64_t *out) {
+  if (!is_intlike(idx)) {
+    eval_error(ev, sp, "E0302", "%s indices must be integers or slices, not %s", what, val_type_name(idx));
+    return false;
+  }
+  int64_t i = ival(idx);
+  if (i < 0) i += n;
+  if (i < 0 || i >= n) {
+    eval_error(ev, sp, "E0305", "%s index out of range", what);
+    eval_note(ev, sp, "index is %lld, length is %lld", (long long)ival(idx), (long long)n);
+    return false;
+  }
+  *out = i;
+  return true;
+}
+
+/* Python's slice.indices(): clamps LO/HI and returns the element count. */
+static bool slice_indices(Eval *ev, SliceObj *s, int64_t n, Span sp, int64_t *start, int64_t *step, int64_t *count) {
+  int64_t st = 1, lo, hi;
+  if (s->step->kind != V_NONE) {
+    if (!eval_to_int(ev, s->step, sp, "slice step", &st)) return false;
+    if (st == 0) { eval_error(ev, sp, "E0306", "slice step cannot be zero"); return false; }
+  }
+  if (s->lo->kind == V_NONE) lo = st < 0 ? n - 1 : 0;
+  else {
+    if (!eval_to_int(ev, s->lo, sp, "slice index", &lo)) return false;
+    if (lo < 0) { lo += n; if (lo < 0) lo = st < 0 ? -1 : 0; }
+    else if (lo >= n) lo = st < 0 ? n - 1 : n;
+  }
+  if (s->hi->kind == V_NONE) hi = st < 0 ? -1 : n;
+  else {
+    if (!eval_to_int(ev, s->hi, sp, "slice index", &hi)) return false;
+    if (hi < 0) { hi += n; if (hi < 0) hi = st < 0 ? -1 : 0; }
+    else if (hi >= n) hi = st < 0 ? n - 1 : n;
+  }
+  int64_t c = 0;
+  if (st > 0 && hi > lo) c = (hi - lo + st - 1) / st;
+  else if (st < 0 && lo > hi) c = (lo - hi + (-st) - 1) / (-st);
+  *start = lo;
+  *step = st;
+  *count = c;
+  return true;
+}
+
+static Value *index_value(Eval *ev, Value *obj, Value *idx, Span sp) {
+  bool is_slice = val_is_ext(idx, &val_slice_type);
+  switch (obj->kind) {
+  case V_LIST: case V_TUPLE: case V_STR: case V_INSTANCE: {
+    int64_t n = val_len(obj);
+    const char *what = obj->kind == V_LIST ? "list" : obj->kind == V_STR ? "string" : "tuple";
+    if (is_slice) {
+      int64_t start, step, count;
+      if (!slice_indices(ev, idx->u.ext.data, n, sp, &start, &step, &count)) return NULL;
+      if (obj->kind == V_STR) {
+        char *p = eval_alloc(ev, (size_t)count + 1);
+        for (int64_t i = 0; i < count; i++) p[i] = obj->u.str.s[start + i * step];
+        Value *v = val_strn(ev, "", 0);
+        v->u.str.s = p;
+        v->u.str.len = (size_t)count;
+        return v;
+      }
+      Value **src = obj->kind == V_INSTANCE ? obj->u.inst->vals : obj->u.list.items;
+      Value *out = obj->kind == V_LIST ? val_list(ev, (int)count) : val_tuple(ev, (int)count);
+      for (int64_t i = 0; i < count; i++) out->u.list.items[i] = src[start + i * step];
+      return out;
+    }
+    int64_t i;
+    if (!norm_index(ev, idx, n, what, sp, &i)) return NULL;
+    if (obj->kind == V_STR) return val_strn(ev, obj->u.str.s + i, 1);
+    if (obj->kind == V_INSTANCE) return obj->u.inst->vals[i];
+    return obj->u.list.items[i];
+  }
+  case V_DICT: {
+    if (!val_hashable(idx)) return eval_error(ev, sp, "E0302", "unhashable type: '%s'", val_type_name(idx));
+    Value *v = dict_get(obj->u.dict, idx);
+    if (!v) return eval_error(ev, sp, "E0305", "KeyError: %s", val_repr(ev, idx));
+    return v;
+  }
+  case V_EXT:
+    if (obj->u.ext.type == &py_range_type) {
+      RangeObj *r = obj->u.ext.data;
+      int64_t n = py_range_len(r), i;
+      if (is_slice) {
+        int64_t start, step, count;
+        if (!slice_indices(ev, idx->u.ext.data, n, sp, &start, &step, &count)) return NULL;
+        RangeObj *o = eval_alloc(ev, sizeof *o);
+        o->start = r->start + start * r->step;
+        o->step = r->step * step;
+        o->stop = o->start + count * o->step;
+        return val_ext(ev, &py_range_type, o);
+      }
+      if (!norm_index(ev, idx, n, "range object", sp, &i)) return NULL;
+      return val_int(ev, r->start + i * r->step);
+    }
+    if (obj->u.ext.type->index) return obj->u.ext.type->index(ev, obj, idx, sp);
+    break;
+  default: break;
+  }
+  return eval_error(ev, sp, "E0302", "'%s' object is not subscriptable", val_type_name(obj));
+}
+
+static Value *make_slice(Eval *ev, Env *env, Ast *n) {
+  SliceObj *s = eval_alloc(ev, sizeof *s);
+  Ast *parts[3] = {n->u.slice.lo, n->u.slice.hi, n->u.slice.step};
+  Value **out[3] = {&s->lo, &s->hi, &s->step};
+  for (int i = 0; i < 3; i++) {
+    if (!parts[i]) { *out[i] = val_none(ev); continue; }
+    if (!(*out[i] = eval_expr(ev, env, parts[i]))) return NULL;
+  }
+  return val_ext(ev, &val_slice_type, s);
+}
+
+static Value *eval_index_expr(Eval *ev, Env *env, Ast *n) {
+  if (n->kind == AST_SLICE) return make_slice(ev, env, n);
+  if (n->kind == AST_TUPLE) {
+    Value *t = val_tuple(ev, n->u.list.items.n);
+    for (int i = 0; i < n->u.list.items.n; i++)
+      if (!(t->u.list.items[i] = eval_index_expr(ev, env, n->u.list.items.items[i]))) return NULL;
+    return t;
+  }
+  return eval_expr(ev, env, n);
+}
+
+/* ---- attributes ---- */
+
+Value *eval_getattr(Eval *ev, Value *obj, const char *name, Span sp) {
+  Value *v = NULL;
+  switch (obj->kind) {
+  case V_NAMESPACE: {
+    v = ns_get(obj, name);
+    if (v) return v;
+    PtrVec names = {0};
+    Value *k;
+    for (int it = 0; dict_next(obj->u.ns->attrs, &it, &k, NULL);) ptrvec_push(ev->arena, &names, (void *)k->u.str.s);
+    const char *sug = eval_suggest(name, (const char *const *)names.items, names.n);
+    if (sug)
+      return eval_error(ev, sp, "E0304", "module '%s' has no attribute '%s'; did you mean '%s'?", obj->u.ns->name,
+                        name, sug);
+    return eval_error(ev, sp, "E0304", "module '%s' has no attribute '%s'", obj->u.ns->name, name);
+  }
+  case V_INSTANCE:
+    for (int i = 0; i < obj->u.inst->cls->nfields; i++)
+      if (strcmp(obj->u.inst->cls->fields[i], name) == 0) return obj->u.inst->vals[i];
+    break;
+  case V_EXT:
+    if (obj->u.ext.type->getattr) {
+      v = obj->u.ext.type->getattr(ev, obj, name, sp);
+      if (v || ev->err) return v;
+    }
+    break;
+  default: break;
+  }
+  v = py_attr(ev, obj, name, sp);
+  if (v || ev->err) return v;
+  if (obj->kind == V_INSTANCE) {
+    const char *sug = eval_suggest(name, obj->u.inst->cls->fields, obj->u.inst->cls->nfields);
+    if (sug)
+      return eval_error(ev, sp, "E0304", "'%s' object has no attribute '%s'; did you mean '%s'?",
+                        val_type_name(obj), name, sug);
+  }
+  return eval_error(ev, sp, "E0304", "'%s' object has no attribute '%s'", val_type_name(obj), name);
+}
+
+/* ---- assignment ---- */
+
+static bool assign(Eval *ev, Env *env, Ast *t, Value *v);
+
+static bool unpack(Eval *ev, Env *env, Ast *t, Value *v) {
+  AstList *tl = &t->u.list.items;
+  Value *items;
+  if (v->kind == V_LIST || v->kind == V_TUPLE) items = v;
+  else if (v->kind == V_EXT && v->u.ext.type != &py_range_type && !v->u.ext.type->items) {
+    eval_error(ev, t->span, "E0302", "cannot unpack non-iterable %s object", val_type_name(v));
+    return false;
+  } else {
+    if (!is_num(v) && v->kind != V_NONE) items = eval_iter_list(ev, v, t->span);
+    else items = NULL;
+    if (!items) {
+      if (!ev->err) eval_error(ev, t->span, "E0302", "cannot unpack non-iterable %s object", val_type_name(v));
+      else ev->err_msg = arena_printf(ev->arena, "cannot unpack non-iterable %s object", val_type_name(v));
+      return false;
+    }
+  }
+  int n = items->u.list.n, star = -1;
+  for (int i = 0; i < tl->n; i++)
+    if (tl->items[i]->kind == AST_STARRED) star = i;
+  if (star < 0) {
+    if (n < tl->n) {
+      eval_error(ev, t->span, "E0306", "not enough values to unpack (expected %d, got %d)", tl->n, n);
+      return false;
+    }
+    if (n > tl->n) {
+      eval_error(ev, t->span, "E0306", "too many values to unpack (expected %d)", tl->n);
+      return false;
+    }
+    for (int i = 0; i < n; i++)
+      if (!assign(ev, env, tl->items[i], items->u.list.items[i])) return false;
+    return true;
+  }
+  int after = tl->n - star - 1;
+  if (n < tl->n - 1) {
+    eval_error(ev, t->span, "E0306", "not enough values to unpack (expected at least %d, got %d)", tl->n - 1, n);
+    return false;
+  }
+  for (int i = 0; i < star; i++)
+    if (!assign(ev, env, tl->items[i], items->u.list.items[i])) return false;
+  Value *rest = val_list_of(ev, items->u.list.items + star, n - star - after);
+  if (!assign(ev, env, tl->items[star]->u.un.operand, rest)) return false;
+  for (int i = 0; i < after; i++)
+    if (!assign(ev, env, tl->items[star + 1 + i], items->u.list.items[n - after + i])) return false;
+  return true;
+}
+
+static bool store_index(Eval *ev, Value *obj, Value *idx, Value *v, Span sp) {
+  if (obj->kind == V_LIST) {
+    if (val_is_ext(idx, &val_slice_type)) {
+      int64_t start, step, count;
+      if (!slice_indices(ev, idx->u.ext.data, obj->u.list.n, sp, &start, &step, &count)) return false;
+      Value *src = eval_iter_list(ev, v, sp);
+      if (!src) return false;
+      if (step != 1) {
+        if (src->u.list.n != count) {
+          eval_error(ev, sp, "E0306", "attempt to assign sequence of size %d to extended slice of size %lld",
+                     src->u.list.n, (long long)count);
+          return false;
+        }
+        for (int64_t i = 0; i < count; i++) obj->u.list.items[start + i * step] = src->u.list.items[i];
+        return true;
+      }
+      Value *out = val_list_of(ev, obj->u.list.items, (int)start);
+      for (int i = 0; i < src->u.list.n; i++) val_list_append(ev, out, src->u.list.items[i]);
+      for (int64_t i = start + count; i < obj->u.list.n; i++) val_list_append(ev, out, obj->u.list.items[i]);
+      obj->u.list = out->u.list;
+      return true;
+    }
+    int64_t i;
+    if (!norm_index(ev, idx, obj->u.list.n, "list assignment", sp, &i)) return false;
+    obj->u.list.items[i] = v;
+    return true;
+  }
+  if (obj->kind == V_DICT) {
+    if (!val_hashable(idx)) {
+      eval_error(ev, sp, "E0302", "unhashable type: '%s'", val_type_name(idx));
+      return false;
+    }
+    dict_set(ev, obj->u.dict, idx, v);
+    return true;
+  }
+  eval_error(ev, sp, "E0302", "'%s' object does not support item assignment", val_type_name(obj));
+  return false;
+}
+
+static bool assign(Eval *ev, Env *env, Ast *t, Value *v) {
+  switch (t->kind) {
+  case AST_NAME: bind(ev, env, t->u.name, v); return true;
+  case AST_TUPLE: case AST_LIST: return unpack(ev, env, t, v);
+  case AST_INDEX: {
+    Value *obj = eval_expr(ev, env, t->u.index.obj);
+    if (!obj) return false;
+    Value *idx = eval_index_expr(ev, env, t->u.index.index);
+    if (!idx) return false;
+    return store_index(ev, obj, idx, v, t->span);
+  }
+  case AST_ATTR: {
+    Value *obj = eval_expr(ev, env, t->u.attr.obj);
+    if (!obj) return false;
+    eval_error(ev, t->span, "E0304", "cannot set attribute '%s' of a '%s' object", t->u.attr.name,
+               val_type_name(obj));
+    return false;
+  }
+  case AST_STARRED:
+    eval_error(ev, t->span, "E0306", "starred assignment target must be in a list or tuple");
+    return false;
+  default:
+    eval_error(ev, t->span, "E0306", "cannot assign to %s", ast_kind_name(t->kind));
+    return false;
+  }
+}
+
+/* ---- calls ---- */
+
+bool eval_is_callable(Value *v) {
+  switch (v->kind) {
+  case V_FUNC: case V_BUILTIN: case V_PARTIAL: case V_CLASS: return true;
+  case V_EXT: return v->u.ext.type->call != NULL;
+  default: return false;
+  }
+}
+
+const char *eval_callable_name(Value *fn) {
+  switch (fn->kind) {
+  case V_FUNC: return fn->u.func->name;
+  case V_BUILTIN: return fn->u.builtin->name;
+  case V_PARTIAL: return eval_callable_name(fn->u.partial->fn);
+  case V_CLASS: return fn->u.cls->name;
+  default: return val_type_name(fn);
+  }
+}
+
+static const char *name_list(Eval *ev, const char **names, int n) {
+  /* 'a', 'a' and 'b', 'a', 'b', and 'c' like Python */
+  const char *s = "";
+  for (int i = 0; i < n; i++) {
+    const char *sep = i == 0 ? "" : (n == 2 ? " and " : (i == n - 1 ? ", and " : ", "));
+    s = arena_printf(ev->arena, "%s%s'%s'", s, sep, names[i]);
+  }
+  return s;
+}
+
+/* The parameter list of a callee, normalised for binding. */
+typedef struct ParamSpec {
+  const char **names;   /* positional then keyword-only */
+  int npos, nkwonly;    /* counts */
+  int star, dstar;      /* index of *args / **kwargs slot in OUT, or -1 */
+  bool *has_default;    /* per name */
+} ParamSpec;
+
+/* Binds A to SPEC; OUT has npos + nkwonly (+1 star) (+1 dstar) slots; absent
+   optional params stay NULL. CHECK_MISSING is off for eval_bind (builtins
+   with defaults check for NULL themselves). */
+static int bind_args(Eval *ev, const char *fname, const ParamSpec *ps, const Args *a, Value **out, bool check_missing) {
+  int nnamed = ps->npos + ps->nkwonly;
+  Span sp = a->call_span;
+  int np = a->npos;
+  if (np > ps->npos && ps->star < 0) {
+    int nreq = 0;
+    for (int i = 0; i < ps->npos; i++) nreq += !ps->has_default[i];
+    const char *takes;
+    if (nreq == ps->npos)
+      takes = arena_printf(ev->arena, "%d positional argument%s", ps->npos, ps->npos == 1 ? "" : "s");
+    else
+      takes = arena_printf(ev->arena, "from %d to %d positional arguments", nreq, ps->npos);
+    eval_error(ev, a->npos > ps->npos && a->pos_spans ? a->pos_spans[ps->npos] : sp, "E0303",
+               "%s() takes %s but %d %s given", fname, takes, np, np == 1 ? "was" : "were");
+    return -1;
+  }
+  for (int i = 0; i < np && i < ps->npos; i++) out[i] = a->pos[i];
+  if (ps->star >= 0) {
+    int extra = np > ps->npos ? np - ps->npos : 0;
+    out[ps->star] = val_tuple_of(ev, a->pos + ps->npos, extra);
+  }
+  Value *kwd = ps->dstar >= 0 ? val_dict(ev) : NULL;
+  for (int k = 0; k < a->nkw; k++) {
+    const char *kn = a->kw[k];
+    Span ks = a->kw_spans ? a->kw_spans[k] : sp;
+    int j = -1;
+    for (int i = 0; i < nnamed; i++)
+      if (strcmp(ps->names[i], kn) == 0) { j = i; break; }
+    if (j < 0) {
+      if (kwd) {
+        if (dict_get_str(kwd->u.dict, kn)) {
+          eval_error(ev, ks, "E0303", "%s() got multiple values for keyword argument '%s'", fname, kn);
+          return -1;
+        }
+        dict_set_str(ev, kwd->u.dict, kn, a->kwv[k]);
+        continue;
+      }
+      const char *sug = eval_suggest(kn, ps->names, nnamed);
+      if (sug)
+        eval_error(ev, ks, "E0303", "%s() got an unexpected keyword argument '%s'; did you mean '%s'?", fname, kn, sug);
+      else
+        eval_error(ev, ks, "E0303", "%s() got an unexpected keyword argument '%s'", fname, kn);
+      return -1;
+    }
+    if (out[j]) {
+      eval_error(ev, ks, "E0303", "%s() got multiple values for argument '%s'", fname, kn);
+      return -1;
+    }
+    out[j] = a->kwv[k];
+  }
+  if (kwd) out[ps->dstar] = kwd;
+  if (check_missing) {
+    const char *miss[64];
+    int nm = 0;
+    for (int i = 0; i < ps->npos; i++)
+      if (!out[i] && !ps->has_default[i] && nm < 64) miss[nm++] = ps->names[i];
+    if (nm) {
+      eval_error(ev, sp, "E0303", "%s() missing %d required positional argument%s: %s", fname, nm,
+                 nm == 1 ? "" : "s", name_list(ev, miss, nm));
+      return -1;
+    }
+    for (int i = ps->npos; i < nnamed; i++)
+      if (!out[i] && !ps->has_default[i] && nm < 64) miss[nm++] = ps->names[i];
+    if (nm) {
+      eval_error(ev, sp, "E0303", "%s() missing %d required keyword-only argument%s: %s", fname, nm,
+                 nm == 1 ? "" : "s", name_list(ev, miss, nm));
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* A builtin's "a", "b", "*args", "**kw" list as a ParamSpec; slot order is the
+   order of PARAMS (eval_bind's contract). */
+static int builtin_bind(Eval *ev, const char *fname, const char *const *params, int nrequired, const Args *a,
+                        Value **out, bool check) {
+  int n = 0;
+  while (params[n]) n++;
+  ParamSpec ps = {.star = -1, .dstar = -1};
+  ps.names = eval_alloc(ev, sizeof(char *) * (size_t)(n + 1));
+  ps.has_default = eval_alloc(ev, sizeof(bool) * (size_t)(n + 1));
+  int *slot = eval_alloc(ev, sizeof(int) * (size_t)(n + 1));
+  bool seen_star = false;
+  for (int i = 0; i < n; i++) {
+    const char *p = params[i];
+    if (p[0] == '*' && p[1] == '*') { ps.dstar = i; continue; }
+    if (p[0] == '*') { ps.star = i; seen_star = true; continue; }
+    slot[ps.npos + ps.nkwonly] = i;
+    ps.has_default[ps.npos + ps.nkwonly] = i >= nrequired;
+    ps.names[ps.npos + ps.nkwonly] = p;
+    if (seen_star) ps.nkwonly++;
+    else ps.npos++;
+  }
+  int nn = ps.npos + ps.nkwonly;
+  Value **tmp = eval_alloc(ev, sizeof(Value *) * (size_t)(nn + 2));
+  int star = ps.star, dstar = ps.dstar;
+  ps.star = star >= 0 ? nn : -1;
+  ps.dstar = dstar >= 0 ? nn + 1 : -1;
+  if (bind_args(ev, fname, &ps, a, tmp, check) < 0) return -1;
+  for (int i = 0; i < n; i++) out[i] = NULL;
+  for (int i = 0; i < nn; i++) out[slot[i]] = tmp[i];
+  if (star >= 0) out[star] = tmp[nn];
+  if (dstar >= 0) out[dstar] = tmp[nn + 1];
+  return 0;
+}
+
+int eval_bind_checked(Eval *ev, const char *fname, const char *const *params, int nrequired, const Args *a,
+                      Value **out) {
+  return builtin_bind(ev, fname, params, nrequired, a, out, true);
+}
+
+int eval_bind(Eval *ev, const char *fname, const char *const *params, const Args *a, Value **out) {
+  int n = 0;
+  while (params[n]) n++;
+  return builtin_bind(ev, fname, params, n, a, out, false) < 0 ? -1 : 0;
+}
+
+static ParamSpec *func_spec(Eval *ev, Ast *def) {
+  AstList *pl = &def->u.fn.params;
+  ParamSpec *ps = eval_alloc(ev, sizeof *ps);
+  ps->star = ps->dstar = -1;
+  ps->names = eval_alloc(ev, sizeof(char *) * (size_t)(pl->n + 1));
+  ps->has_default = eval_alloc(ev, sizeof(bool) * (size_t)(pl->n + 1));
+  bool kwonly = false;
+  int k = 0;
+  for (int i = 0; i < pl->n; i++) {
+    Ast *p = pl->items[i];
+    if (p->u.param.kind == PARAM_STAR) { kwonly = true; if (p->u.param.name) ps->star = -2; continue; }
+    if (p->u.param.kind == PARAM_DSTAR) { ps->dstar = -2; continue; }
+    ps->names[k] = p->u.param.name;
+    ps->has_default[k] = p->u.param.deflt != NULL;
+    k++;
+    if (kwonly) ps->nkwonly++;
+    else ps->npos++;
+  }
+  if (ps->star == -2) ps->star = k++;
+  if (ps->dstar == -2) ps->dstar = k++;
+  return ps;
+}
+
+typedef struct FuncInfo { const Table *locals; ParamSpec *spec; } FuncInfo;
+
+static FuncInfo *func_info(Eval *ev, Ast *def) {
+  FuncInfo *fi = pm_get(&ev->localsets, def);
+  if (fi) return fi;
+  fi = eval_alloc(ev, sizeof *fi);
+  fi->locals = localset(ev, def);
+  fi->spec = func_spec(ev, def);
+  pm_put(ev, &ev->localsets, def, fi);
+  return fi;
+}
+
+static bool push_frame(Eval *ev, Frame *fr, const char *name, Span call) {
+  if (ev->depth >= ev->opt.max_depth) {
+    eval_error(ev, call, "E0312", "maximum recursion depth (%d) exceeded in call to '%s'", ev->opt.max_depth, name);
+    return false;
+  }
+  fr->prev = ev->frame;
+  fr->name = name;
+  fr->call = call;
+  ev->frame = fr;
+  ev->depth++;
+  return true;
+}
+
+static void pop_frame(Eval *ev, Frame *fr) {
+  ev->frame = fr->prev;
+  ev->depth--;
+}
+
+static Value *call_func(Eval *ev, Func *f, const Args *a) {
+  Ast *def = f->def;
+  FuncInfo *fi = func_info(ev, def);
+  ParamSpec *ps = fi->spec;
+  int nslots = ps->npos + ps->nkwonly + (ps->star >= 0) + (ps->dstar >= 0);
+  Value *stackv[16];
+  Value **out = nslots <= 16 ? stackv : eval_alloc(ev, sizeof(Value *) * (size_t)nslots);
+  memset(out, 0, sizeof(Value *) * (size_t)nslots);
+  if (bind_args(ev, f->name, ps, a, out, true) < 0) {
+    eval_note(ev, def->span, "'%s' defined here", f->name);
+    return NULL;
+  }
+  Env *env = eval_alloc(ev, sizeof *env);
+  env->parent = f->closure;
+  env->locals = fi->locals;
+  env->mod = f->closure ? f->closure->mod : NULL;
+  /* defaults are per param in declaration order; map them to spec slots */
+  AstList *pl = &def->u.fn.params;
+  int k = 0;
+  for (int i = 0; i < pl->n; i++) {
+    Ast *p = pl->items[i];
+    if (p->u.param.kind == PARAM_STAR || p->u.param.kind == PARAM_DSTAR) continue;
+    Value *v = out[k];
+    if (!v) v = f->defaults ? f->defaults[i] : NULL;
+    if (!v) v = val_none(ev);
+    bind(ev, env, p->u.param.name, v);
+    k++;
+  }
+  for (int i = 0; i < pl->n; i++) {
+    Ast *p = pl->items[i];
+    if (p->u.param.kind == PARAM_STAR && p->u.param.name) bind(ev, env, p->u.param.name, out[ps->star]);
+    if (p->u.param.kind == PARAM_DSTAR) bind(ev, env, p->u.param.name, out[ps->dstar]);
+  }
+  Frame fr;
+  if (!push_frame(ev, &fr, f->name, a->call_span)) return NULL;
+  Value *result;
+  if (def->kind == AST_LAMBDA) {
+    result = eval_expr(ev, env, def->u.fn.body.items[0]);
+  } else {
+    enum Flow fl = exec_block(ev, env, &def->u.fn.body);
+    result = fl == F_ERROR ? NULL : fl == F_RETURN ? ev->retval : val_none(ev);
+    ev->retval = NULL;
+  }
+  pop_frame(ev, &fr);
+  if (!result) chain_note(ev, a->call_span, "in call to '%s'", f->name);
+  return result;
+}
+
+static Value *make_instance(Eval *ev, ClassT *c, const Args *a) {
+  const char **params = eval_alloc(ev, sizeof(char *) * (size_t)(c->nfields + 1));
+  for (int i = 0; i < c->nfields; i++) params[i] = c->fields[i];
+  Value **out = eval_alloc(ev, sizeof(Value *) * (size_t)(c->nfields + 1));
+  if (builtin_bind(ev, c->name, params, c->nfields, a, out, true) < 0) return NULL;
+  Value *v = eval_alloc(ev, sizeof *v);
+  v->kind = V_INSTANCE;
+  v->u.inst = eval_alloc(ev, sizeof *v->u.inst);
+  v->u.inst->cls = c;
+  v->u.inst->vals = out;
+  return v;
+}
+
+Value *eval_call(Eval *ev, Value *fn, const Args *a) {
+  if (!eval_step(ev, a->call_span)) return NULL;
+  switch (fn->kind) {
+  case V_FUNC: return call_func(ev, fn->u.func, a);
+  case V_BUILTIN: {
+    Builtin *b = fn->u.builtin;
+    if (b->params) {
+      int n = 0;
+      while (b->params[n]) n++;
+      Value **tmp = eval_alloc(ev, sizeof(Value *) * (size_t)(n + 1));
+      if (builtin_bind(ev, b->name, b->params, b->nrequired, a, tmp, true) < 0) return NULL;
+    }
+    /* builtins see the call span through eval_call_span() */
+    Frame fr = {ev->frame, b->name, a->call_span};
+    ev->frame = &fr;
+    Value *r = b->fn(ev, a, b->data);
+    ev->frame = fr.prev;
+    return r;
+  }
+  case V_PARTIAL: {
+    Partial *p = fn->u.partial;
+    Args m = *a;
+    m.npos = p->args.npos + a->npos;
+    m.pos = eval_alloc(ev, sizeof(Value *) * (size_t)(m.npos + 1));
+    m.pos_spans = eval_alloc(ev, sizeof(Span) * (size_t)(m.npos + 1));
+    for (int i = 0; i < p->args.npos; i++) {
+      m.pos[i] = p->args.pos[i];
+      m.pos_spans[i] = a->call_span;
+    }
+    for (int i = 0; i < a->npos; i++) {
+      m.pos[p->args.npos + i] = a->pos[i];
+      m.pos_spans[p->args.npos + i] = a->pos_spans ? a->pos_spans[i] : a->call_span;
+    }
+    /* call-time keywords override the stored ones */
+    int nkw = 0;
+    m.kw = eval_alloc(ev, sizeof(char *) * (size_t)(p->args.nkw + a->nkw + 1));
+    m.kwv = eval_alloc(ev, sizeof(Value *) * (size_t)(p->args.nkw + a->nkw + 1));
+    m.kw_spans = eval_alloc(ev, sizeof(Span) * (size_t)(p->args.nkw + a->nkw + 1));
+    for (int i = 0; i < p->args.nkw; i++) {
+      bool over = false;
+      for (int j = 0; j < a->nkw; j++) over |= strcmp(a->kw[j], p->args.kw[i]) == 0;
+      if (over) continue;
+      m.kw[nkw] = p->args.kw[i];
+      m.kwv[nkw] = p->args.kwv[i];
+      m.kw_spans[nkw++] = a->call_span;
+    }
+    for (int j = 0; j < a->nkw; j++) {
+      m.kw[nkw] = a->kw[j];
+      m.kwv[nkw] = a->kwv[j];
+      m.kw_spans[nkw++] = a->kw_spans ? a->kw_spans[j] : a->call_span;
+    }
+    m.nkw = nkw;
+    return eval_call(ev, p->fn, &m);
+  }
+  case V_CLASS: return make_instance(ev, fn->u.cls, a);
+  case V_EXT:
+    if (fn->u.ext.type->call) return fn->u.ext.type->call(ev, fn, a);
+    break;
+  default: break;
+  }
+  return eval_error(ev, a->call_span, "E0302", "'%s' object is not callable", val_type_name(fn));
+}
+
+Value *eval_call_pos(Eval *ev, Value *fn, Value **argv, int argc, Span sp) {
+  Span spans[8];
+  Args a = {.pos = argv, .npos = argc, .call_span = sp};
+  if (argc <= 8) {
+    for (int i = 0; i < argc; i++) spans[i] = sp;
+    a.pos_spans = spans;
+  }
+  return eval_call(ev, fn, &a);
+}
+
+static Value *eval_call_expr(Eval *ev, Env *env, Ast *n) {
+  Value *fn = eval_expr(ev, env, n->u.call.fn);
+  if (!fn) return NULL;
+  AstList *al = &n->u.call.args;
+  int cap = al->n + 4;
+  Args a = {.call_span = n->span};
+  a.pos = eval_alloc(ev, sizeof(Value *) * (size_t)cap);
+  a.pos_spans = eval_alloc(ev, sizeof(Span) * (size_t)cap);
+  a.kw = eval_alloc(ev, sizeof(char *) * (size_t)cap);
+  a.kwv = eval_alloc(ev, sizeof(Value *) * (size_t)cap);
+  a.kw_spans = eval_alloc(ev, sizeof(Span) * (size_t)cap);
+  int pcap = cap, kcap = cap;
+  for (int i = 0; i < al->n; i++) {
+    Ast *arg = al->items[i];
+    Ast *ve = arg->kind == AST_ARG ? arg->u.arg.value : arg;
+    AstArgKind kind = arg->kind == AST_ARG ? arg->u.arg.kind : ARG_POS;
+    Value *v = eval_expr(ev, env, ve);
+    if (!v) return NULL;
+    Value **extra = NULL;
+    int nextra = 0;
+    if (kind == ARG_POS) {
+      extra = &v;
+      nextra = 1;
+    } else if (kind == ARG_STAR) {
+      Value *l = eval_iter_list(ev, v, ve->span);
+      if (!l) {
+        ev->err_msg = arena_printf(ev->arena, "%s() argument after * must be an iterable, not %s",
+                                   eval_callable_name(fn), val_type_name(v));
+        return NULL;
+      }
+      extra = l->u.list.items;
+      nextra = l->u.list.n;
+    }
+    if (kind == ARG_POS || kind == ARG_STAR) {
+      if (a.npos + nextra > pcap) {
+        int nc = (a.npos + nextra) * 2;
+        a.pos = arena_realloc(ev->arena, a.pos, sizeof(Value *) * (size_t)pcap, sizeof(Value *) * (size_t)nc);
+        a.pos_spans = arena_realloc(ev->arena, a.pos_spans, sizeof(Span) * (size_t)pcap, sizeof(Span) * (size_t)nc);
+        pcap = nc;
+      }
+      for (int j = 0; j < nextra; j++) {
+        a.pos[a.npos] = extra[j];
+        a.pos_spans[a.npos++] = ve->span;
+      }
+      continue;
+    }
+    const char **names;
+    Value **vals;
+    int nk;
+    const char *one;
+    if (kind == ARG_KW) {
+      one = arg->u.arg.name;
+      names = &one;
+      vals = &v;
+      nk = 1;
+    } else {
+      if (v->kind != V_DICT)
+        return eval_error(ev, ve->span, "E0302", "%s() argument after ** must be a mapping, not %s",
+                          eval_callable_name(fn), val_type_name(v));
+      nk = dict_len(v->u.dict);
+      names = eval_alloc(ev, sizeof(char *) * (size_t)(nk + 1));
+      vals = eval_alloc(ev, sizeof(Value *) * (size_t)(nk + 1));
+      Value *k, *x;
+      int j = 0;
+      for (int it = 0; dict_next(v->u.dict, &it, &k, &x); j++) {
+        if (k->kind != V_STR) return eval_error(ev, ve->span, "E0302", "keywords must be strings");
+        names[j] = k->u.str.s;
+        vals[j] = x;
+      }
+    }
+    for (int j = 0; j < nk; j++) {
+      for (int q = 0; q < a.nkw; q++)
+        if (strcmp(a.kw[q], names[j]) == 0)
+          return eval_error(ev, kind == ARG_KW ? arg->span : ve->span, "E0303",
+                            "%s() got multiple values for keyword argument '%s'", eval_callable_name(fn), names[j]);
+      if (a.nkw == kcap) {
+        int nc = kcap * 2;
+        a.kw = arena_realloc(ev->arena, a.kw, sizeof(char *) * (size_t)kcap, sizeof(char *) * (size_t)nc);
+        a.kwv = arena_realloc(ev->arena, a.kwv, sizeof(Value *) * (size_t)kcap, sizeof(Value *) * (size_t)nc);
+        a.kw_spans = arena_realloc(ev->arena, a.kw_spans, sizeof(Span) * (size_t)kcap, sizeof(Span) * (size_t)nc);
+        kcap = nc;
+      }
+      a.kw[a.nkw] = names[j];
+      a.kwv[a.nkw] = vals[j];
+      a.kw_spans[a.nkw++] = kind == ARG_KW ? arg->span : ve->span;
+    }
+  }
+  return eval_call(ev, fn, &a);
+}
+
+/* ---- functions, lambdas, comprehensions ---- */
+
+static Value *make_func(Eval *ev, Env *env, Ast *def, const char *name) {
+  AstList *pl = &def->u.fn.params;
+  Func *f = eval_alloc(ev, sizeof *f);
+  f->name = name;
+  f->def = def;
+  f->closure = env;
+  for (int i = 0; i < pl->n; i++) {
+    Ast *p = pl->items[i];
+    if (!p->u.param.deflt) continue;
+    if (!f->defaults) f->defaults = eval_alloc(ev, sizeof(Value *) * (size_t)pl->n);
+    if (!(f->defaults[i] = eval_expr(ev, env, p->u.param.deflt))) return NULL;
+  }
+  Value *v = eval_alloc(ev, sizeof *v);
+  v->kind = V_FUNC;
+  v->u.func = f;
+  return v;
+}
+
+static bool comp_loop(Eval *ev, Env *cenv, Env *outer, Ast *n, int g, Value *out) {
+  AstGen *gen = n->u.comp.gens[g];
+  /* the first iterable is evaluated in the enclosing scope, as in Python */
+  Value *it_v = eval_expr(ev, g == 0 ? outer : cenv, gen->iter);
+  if (!it_v) return false;
+  Iter it;
+  if (!iter_init(ev, &it, it_v, gen->iter->span)) return false;
+  for (Value *x; (x = iter_next(ev, &it));) {
+    if (!eval_step(ev, n->span)) return false;
+    if (!assign(ev, cenv, gen->target, x)) return false;
+    bool ok = true;
+    for (int c = 0; c < gen->conds.n && ok; c++) {
+      Value *cv = eval_expr(ev, cenv, gen->conds.items[c]);
+      if (!cv) return false;
+      int t = eval_truthy(ev, cv, gen->conds.items[c]->span);
+      if (t < 0) return false;
+      ok = t;
+    }
+    if (!ok) continue;
+    if (g + 1 < n->u.comp.ngens) {
+      if (!comp_loop(ev, cenv, outer, n, g + 1, out)) return false;
+      continue;
+    }
+    if (n->kind == AST_LISTCOMP) {
+      Value *e = eval_expr(ev, cenv, n->u.comp.elt);
+      if (!e) return false;
+      val_list_append(ev, out, e);
+    } else {
+      Value *k = eval_expr(ev, cenv, n->u.comp.key);
+      if (!k) return false;
+      Value *e = eval_expr(ev, cenv, n->u.comp.elt);
+      if (!e) return false;
+      if (!val_hashable(k)) {
+        eval_error(ev, n->u.comp.key->span, "E0302", "unhashable type: '%s'", val_type_name(k));
+        return false;
+      }
+      dict_set(ev, out->u.dict, k, e);
+    }
+  }
+  return true;
+}
+
+static Value *eval_comp(Eval *ev, Env *env, Ast *n) {
+  Env *cenv = eval_alloc(ev, sizeof *cenv);
+  cenv->parent = env;
+  cenv->mod = env->mod;
+  Value *out = n->kind == AST_LISTCOMP ? val_list(ev, 0) : val_dict(ev);
+  if (!comp_loop(ev, cenv, env, n, 0, out)) return NULL;
+  return out;
+}
+
+/* ---- expressions ---- */
+
+static Value *eval_expr(Eval *ev, Env *env, Ast *n) {
+  if (!eval_step(ev, n->span)) return NULL;
+  switch (n->kind) {
+  case AST_NAME: return lookup(ev, env, n->u.name, n->span);
+  case AST_INT: return val_int(ev, n->u.ival);
+  case AST_FLOAT: return val_float(ev, n->u.fval);
+  case AST_STR: {
+    Value *v = eval_alloc(ev, sizeof *v); /* literal text lives as long as the AST */
+    v->kind = V_STR;
+    v->u.str.s = n->u.str.s;
+    v->u.str.len = n->u.str.len;
+    return v;
+  }
+  case AST_BOOL: return val_bool(ev, n->u.ival != 0);
+  case AST_NONE: return val_none(ev);
+  case AST_TUPLE: case AST_LIST: {
+    AstList *l = &n->u.list.items;
+    Value *out = n->kind == AST_LIST ? val_list(ev, 0) : val_tuple(ev, 0);
+    for (int i = 0; i < l->n; i++) {
+      Ast *e = l->items[i];
+      if (e->kind == AST_STARRED) { /* [*a, b] */
+        Value *v = eval_expr(ev, env, e->u.un.operand);
+        if (!v) return NULL;
+        Value *items = eval_iter_list(ev, v, e->span);
+        if (!items) return NULL;
+        for (int j = 0; j < items->u.list.n; j++) val_list_append(ev, out, items->u.list.items[j]);
+        continue;
+      }
+      Value *v = eval_expr(ev, env, e);
+      if (!v) return NULL;
+      val_list_append(ev, out, v);
+    }
+    return out;
+  }
+  case AST_DICT: {
+    Value *d = val_dict(ev);
+    for (int i = 0; i < n->u.dict.keys.n; i++) {
+      Ast *ke = n->u.dict.keys.items[i];
+      Value *k = ke ? eval_expr(ev, env, ke) : NULL;
+      if (ke && !k) return NULL;
+      Value *v = eval_expr(ev, env, n->u.dict.values.items[i]);
+      if (!v) return NULL;
+      if (!ke) { /* {**other} */
+        if (v->kind != V_DICT)
+          return eval_error(ev, n->u.dict.values.items[i]->span, "E0302", "'%s' object is not a mapping",
+                            val_type_name(v));
+        Value *kk, *vv;
+        for (int it = 0; dict_next(v->u.dict, &it, &kk, &vv);) dict_set(ev, d->u.dict, kk, vv);
+        continue;
+      }
+      if (!val_hashable(k)) return eval_error(ev, ke->span, "E0302", "unhashable type: '%s'", val_type_name(k));
+      dict_set(ev, d->u.dict, k, v);
+    }
+    return d;
+  }
+  case AST_LISTCOMP: case AST_DICTCOMP: return eval_comp(ev, env, n);
+  case AST_BINOP: {
+    Value *l = eval_expr(ev, env, n->u.bin.lhs);
+    if (!l) return NULL;
+    Value *r = eval_expr(ev, env, n->u.bin.rhs);
+    if (!r) return NULL;
+    return eval_binop(ev, n->u.bin.op, l, r, n->span);
+  }
+  case AST_UNOP: {
+    Value *v = eval_expr(ev, env, n->u.un.operand);
+    if (!v) return NULL;
+    return unop(ev, n->u.un.op, v, n->span);
+  }
+  case AST_AND: case AST_OR: {
+    Value *l = eval_expr(ev, env, n->u.bin.lhs);
+    if (!l) return NULL;
+    int t = eval_truthy(ev, l, n->u.bin.lhs->span);
+    if (t < 0) return NULL;
+    if ((n->kind == AST_AND) != (t != 0)) return l;
+    return eval_expr(ev, env, n->u.bin.rhs);
+  }
+  case AST_NOT: {
+    Value *v = eval_expr(ev, env, n->u.un.operand);
+    if (!v) return NULL;
+    int t = eval_truthy(ev, v, n->u.un.operand->span);
+    return t < 0 ? NULL : val_bool(ev, !t);
+  }
+  case AST_COMPARE: {
+    Value *l = eval_expr(ev, env, n->u.cmp.first);
+    if (!l) return NULL;
+    Value *res = NULL;
+    for (int i = 0; i < n->u.cmp.rest.n; i++) {
+      Ast *re = n->u.cmp.rest.items[i];
+      Value *r = eval_expr(ev, env, re);
+      if (!r) return NULL;
+      res = compare(ev, n->u.cmp.ops[i], l, r, n->span);
+      if (!res) return NULL;
+      if (i + 1 < n->u.cmp.rest.n) { /* a < b < c: stop at the first false link */
+        int t = eval_truthy(ev, res, n->span);
+        if (t < 0) return NULL;
+        if (!t) return res;
+      }
+      l = r;
+    }
+    return res;
+  }
+  case AST_IFEXP: {
+    Value *c = eval_expr(ev, env, n->u.ifexp.cond);
+    if (!c) return NULL;
+    int t = eval_truthy(ev, c, n->u.ifexp.cond->span);
+    if (t < 0) return NULL;
+    return eval_expr(ev, env, t ? n->u.ifexp.then : n->u.ifexp.els);
+  }
+  case AST_LAMBDA: return make_func(ev, env, n, "<lambda>");
+  case AST_CALL: return eval_call_expr(ev, env, n);
+  case AST_ATTR: {
+    Value *o = eval_expr(ev, env, n->u.attr.obj);
+    if (!o) return NULL;
+    return eval_getattr(ev, o, n->u.attr.name, n->span);
+  }
+  case AST_INDEX: {
+    Value *o = eval_expr(ev, env, n->u.index.obj);
+    if (!o) return NULL;
+    Value *i = eval_index_expr(ev, env, n->u.index.index);
+    if (!i) return NULL;
+    return index_value(ev, o, i, n->span);
+  }
+  case AST_SLICE: return make_slice(ev, env, n);
+  case AST_STARRED: return eval_error(ev, n->span, "E0306", "can't use starred expression here");
+  case AST_ERROR: return eval_error(ev, n->span, "E0300", "invalid expression");
+  default: return eval_error(ev, n->span, "E0300", "%s is not an expression", ast_kind_name(n->kind));
+  }
+}
+
+/* ---- locals analysis: a name assigned anywhere in a def is local to it ---- */
+
+static void add_local(Eval *ev, Table *t, const char *name) {
+  if (name) tab_put(ev, t, name, hname(name), val_none(ev));
+}
+
+static void target_names(Eval *ev, Table *t, Ast *tg) {
+  if (!tg) return;
+  switch (tg->kind) {
+  case AST_NAME: add_local(ev, t, tg->u.name); break;
+  case AST_TUPLE: case AST_LIST:
+    for (int i = 0; i < tg->u.list.items.n; i++) target_names(ev, t, tg->u.list.items.items[i]);
+    break;
+  case AST_STARRED: target_names(ev, t, tg->u.un.operand); break;
+  default: break;
+  }
+}
+
+static void scan_locals(Eval *ev, Table *t, AstList *body) {
+  for (int i = 0; i < body->n; i++) {
+    Ast *s = body->items[i];
+    switch (s->kind) {
+    case AST_ASSIGN:
+      for (int j = 0; j < s->u.assign.targets.n; j++) target_names(ev, t, s->u.assign.targets.items[j]);
+      break;
+    case AST_AUGASSIGN: target_names(ev, t, s->u.aug.target); break;
+    case AST_FOR:
+      target_names(ev, t, s->u.for_.target);
+      scan_locals(ev, t, &s->u.for_.body);
+      break;
+    case AST_IF:
+      scan_locals(ev, t, &s->u.if_.body);
+      scan_locals(ev, t, &s->u.if_.orelse);
+      break;
+    case AST_WITH:
+      for (int j = 0; j < s->u.with.items.n; j++) target_names(ev, t, s->u.with.items.items[j]->u.withitem.as);
+      scan_locals(ev, t, &s->u.with.body);
+      break;
+    case AST_DEF: add_local(ev, t, s->u.fn.name); break;
+    case AST_IMPORT:
+      if (s->u.import.alias) add_local(ev, t, s->u.import.alias);
+      else {
+        const char *dot = strchr(s->u.import.module, '.');
+        add_local(ev, t, dot ? arena_strndup(ev->arena, s->u.import.module, (size_t)(dot - s->u.import.module))
+                             : s->u.import.module);
+      }
+      break;
+    case AST_FROM_IMPORT: case AST_LOAD: {
+      AstList *nl = s->kind == AST_LOAD ? &s->u.load.names : &s->u.import.names;
+      for (int j = 0; j < nl->n; j++)
+        add_local(ev, t, nl->items[j]->u.impname.alias ? nl->items[j]->u.impname.alias : nl->items[j]->u.impname.name);
+      break;
+    }
+    default: break;
+    }
+  }
+}
+
+static const Table *localset(Eval *ev, Ast *def) {
+  Table *t = eval_alloc(ev, sizeof *t);
+  for (int i = 0; i < def->u.fn.params.n; i++) add_local(ev, t, def->u.fn.params.items[i]->u.param.name);
+  if (def->kind != AST_LAMBDA) scan_locals(ev, t, &def->u.fn.body);
+  return t;
+}
+
+/* ---- imports and load ---- */
+
+static Value *find_module(Eval *ev, const char *dotted) { return dict_get_str(ev->modules, dotted); }
+
+static Value *no_module(Eval *ev, Span sp, const char *name) {
+  PtrVec names = {0};
+  Value *k;
+  for (int it = 0; dict_next(ev->modules, &it, &k, NULL);) ptrvec_push(ev->arena, &names, (void *)k->u.str.s);
+  const char *sug = eval_suggest(name, (const char *const *)names.items, names.n);
+  if (sug) return eval_error(ev, sp, "E0315", "no module named '%s'; did you mean '%s'?", name, sug);
+  eval_error(ev, sp, "E0315", "no module named '%s'", name);
+  eval_note(ev, sp, "only the builtin modules can be imported; use load(\"file.slim\", ...) for Slim files");
+  return NULL;
+}
+
+static bool exec_import(Eval *ev, Env *env, Ast *s) {
+  const char *mod = s->u.import.module;
+  if (s->kind == AST_IMPORT) {
+    Value *m = find_module(ev, mod);
+    if (!m) return no_module(ev, s->span, mod), false;
+    if (s->u.import.alias) {
+      bind(ev, env, s->u.import.alias, m);
+      return true;
+    }
+    /* `import a.b` binds `a` */
+    const char *dot = strchr(mod, '.');
+    if (!dot) { bind(ev, env, mod, m); return true; }
+    const char *top = arena_strndup(ev->arena, mod, (size_t)(dot - mod));
+    Value *tm = find_module(ev, top);
+    if (!tm) return no_module(ev, s->span, top), false;
+    bind(ev, env, top, tm);
+    return true;
+  }
+  if (strcmp(mod, "__future__") == 0) return true;
+  Value *m = find_module(ev, mod);
+  for (int i = 0; i < s->u.import.names.n; i++) {
+    Ast *in = s->u.import.names.items[i];
+    const char *name = in->u.impname.name;
+    const char *full = arena_printf(ev->arena, "%s.%s", mod, name);
+    Value *v = find_module(ev, full);
+    if (!v && m) v = ns_get(m, name);
+    if (!v) {
+      if (!m) return no_module(ev, s->span, mod), false;
+      eval_error(ev, in->span, "E0315", "cannot import name '%s' from '%s'", name, mod);
+      return false;
+    }
+    bind(ev, env, in->u.impname.alias ? in->u.impname.alias : name, v);
+  }
+  return true;
+}
+
+static enum Flow run_module(Eval *ev, Module *m, Ast *ast);
+
+static char *resolve_path(Eval *ev, const char *dir, const char *rel) {
+  char *p = rel[0] == '/' || !dir || !*dir ? arena_strdup(ev->arena, rel) : arena_printf(ev->arena, "%s/%s", dir, rel);
+  if (access(p, R_OK) != 0) return NULL;
+  char *real = realpath(p, NULL);
+  if (!real) return NULL;
+  char *r = arena_strdup(ev->arena, real);
+  free(real);
+  return r;
+}
+
+static const char *dir_of(Eval *ev, const char *path) {
+  const char *slash = strrchr(path, '/');
+  return slash ? arena_strndup(ev->arena, path, (size_t)(slash - path)) : ".";
+}
+
+static bool exec_load(Eval *ev, Env *env, Ast *s) {
+  Ast *pe = s->u.load.path;
+  const char *rel = pe->u.str.s;
+  const SrcFile *cur = src_file(ev->sm, env->mod ? env->mod->file : -1);
+  const char *shown = NULL;
+  char *path = resolve_path(ev, cur ? dir_of(ev, cur->path) : ".", rel);
+  if (path) shown = cur && rel[0] != '/' ? arena_printf(ev->arena, "%s/%s", dir_of(ev, cur->path), rel) : rel;
+  for (int i = 0; !path && i < ev->opt.ninclude; i++) {
+    path = resolve_path(ev, ev->opt.include_dirs[i], rel);
+    if (path) shown = arena_printf(ev->arena, "%s/%s", ev->opt.include_dirs[i], rel);
+  }
+  if (!path) {
+    eval_error(ev, pe->span, "E0316", "cannot find '%s' to load", rel);
+    eval_note(ev, pe->span, "searched %s%s", cur ? dir_of(ev, cur->path) : ".",
+              ev->opt.ninclude ? " and the -I directories" : "");
+    return false;
+  }
+  Module *m = NULL;
+  for (int i = 0; i < ev->mods.n; i++) {
+    Module *x = ev->mods.items[i];
+    if (x->path && strcmp(x->path, path) == 0) m = x;
+  }
+  if (m && !m->done) {
+    eval_error(ev, s->span, "E0316", "load cycle: '%s' is already being loaded", rel);
+    for (Module *x = env->mod; x && x != m; x = x->loader)
+      if (x->loader) eval_note(ev, x->load_span, "'%s' loaded from here", src_file(ev->sm, x->file)->path);
+    eval_note(ev, m->load_span.file >= 0 ? m->load_span : s->span, "'%s' first loaded here",
+              src_file(ev->sm, m->file)->path);
+    return false;
+  }
+  if (!m) {
+    int idx = src_load(ev->sm, shown);
+    if (idx < 0) {
+      eval_error(ev, pe->span, "E0316", "cannot read '%s'", shown);
+      return false;
+    }
+    int before = ev->d->nerrors;
+    Ast *ast = parse_file(ev->arena, ev->d, idx);
+    if (ev->d->nerrors > before) {
+      eval_error(ev, s->span, "E0316", "'%s' has syntax errors", rel);
+      return false;
+    }
+    ptrvec_push(ev->arena, &ev->loaded_paths, (void *)shown);
+    m = eval_alloc(ev, sizeof *m);
+    m->path = path;
+    m->file = idx;
+    m->load_span = s->span;
+    m->loader = env->mod;
+    ptrvec_push(ev->arena, &ev->mods, m);
+    if (run_module(ev, m, ast) == F_ERROR) {
+      chain_note(ev, s->span, "in '%s' loaded here", rel);
+      return false;
+    }
+  }
+  for (int i = 0; i < s->u.load.names.n; i++) {
+    Ast *in = s->u.load.names.items[i];
+    const char *name = in->u.impname.name;
+    Slot *sl = tab_find(&m->env->vars, name, hname(name));
+    if (!sl) {
+      PtrVec names = {0};
+      table_names(ev, &m->env->vars, &names);
+      const char *sug = eval_suggest(name, (const char *const *)names.items, names.n);
+      if (sug) eval_error(ev, in->span, "E0316", "'%s' has no symbol '%s'; did you mean '%s'?", rel, name, sug);
+      else eval_error(ev, in->span, "E0316", "'%s' has no symbol '%s'", rel, name);
+      return false;
+    }
+    bind(ev, env, in->u.impname.alias ? in->u.impname.alias : name, sl->v);
+  }
+  return true;
+}
+
+/* ---- statements ---- */
+
+static enum Flow exec_with(Eval *ev, Env *env, Ast *s, int k) {
+  if (k == s->u.with.items.n) return exec_block(ev, env, &s->u.with.body);
+  Ast *item = s->u.with.items.items[k];
+  Value *cm = eval_expr(ev, env, item->u.withitem.ctx);
+  if (!cm) return F_ERROR;
+  if (cm->kind != V_EXT || !cm->u.ext.type->enter) {
+    eval_error(ev, item->u.withitem.ctx->span, "E0302", "'%s' object does not support the context manager protocol",
+               val_type_name(cm));
+    return F_ERROR;
+  }
+  Value *as = cm->u.ext.type->enter(ev, cm, item->u.withitem.ctx->span);
+  if (!as) return F_ERROR;
+  if (item->u.withitem.as && !assign(ev, env, item->u.withitem.as, as)) return F_ERROR;
+  enum Flow fl = exec_with(ev, env, s, k + 1);
+  /* scopes must close on return/break too; after an error evaluation stops anyway */
+  if (fl != F_ERROR && cm->u.ext.type->exit && cm->u.ext.type->exit(ev, cm, item->u.withitem.ctx->span) != 0)
+    return F_ERROR;
+  return fl;
+}
+
+static enum Flow exec_raise(Eval *ev, Env *env, Ast *s) {
+  if (!s->u.expr.value) {
+    eval_error(ev, s->span, "E0309", "RuntimeError: No active exception to reraise");
+    return F_ERROR;
+  }
+  Value *v = eval_expr(ev, env, s->u.expr.value);
+  if (!v) return F_ERROR;
+  if (py_exception_class(v)) { /* raise ValueError */
+    eval_error(ev, s->span, "E0309", "%s", py_exception_class(v));
+    return F_ERROR;
+  }
+  if (!val_is_ext(v, &val_exception_type)) {
+    eval_error(ev, s->span, "E0302", "exceptions must derive from BaseException, not %s", val_type_name(v));
+    return F_ERROR;
+  }
+  ExcObj *x = v->u.ext.data;
+  if (x->msg && *x->msg) eval_error(ev, s->span, "E0309", "%s: %s", x->cls, x->msg);
+  else eval_error(ev, s->span, "E0309", "%s", x->cls);
+  return F_ERROR;
+}
+
+static enum Flow exec_stmt(Eval *ev, Env *env, Ast *s) {
+  if (!eval_step(ev, s->span)) return F_ERROR;
+  switch (s->kind) {
+  case AST_EXPR_STMT: return eval_expr(ev, env, s->u.expr.value) ? F_NORMAL : F_ERROR;
+  case AST_ASSIGN: {
+    Value *v = eval_expr(ev, env, s->u.assign.value);
+    if (!v) return F_ERROR;
+    for (int i = 0; i < s->u.assign.targets.n; i++)
+      if (!assign(ev, env, s->u.assign.targets.items[i], v)) return F_ERROR;
+    return F_NORMAL;
+  }
+  case AST_AUGASSIGN: {
+    Ast *t = s->u.aug.target;
+    Value *obj = NULL, *idx = NULL, *cur;
+    if (t->kind == AST_NAME) cur = lookup(ev, env, t->u.name, t->span);
+    else if (t->kind == AST_INDEX) {
+      if (!(obj = eval_expr(ev, env, t->u.index.obj))) return F_ERROR;
+      if (!(idx = eval_index_expr(ev, env, t->u.index.index))) return F_ERROR;
+      cur = index_value(ev, obj, idx, t->span);
+    } else {
+      eval_error(ev, t->span, "E0306", "illegal expression for augmented assignment");
+      return F_ERROR;
+    }
+    if (!cur) return F_ERROR;
+    Value *r = eval_expr(ev, env, s->u.aug.value);
+    if (!r) return F_ERROR;
+    Value *nv;
+    if (cur->kind == V_LIST && s->u.aug.op == OP_ADD) { /* list += iterable extends in place */
+      Value *items = eval_iter_list(ev, r, s->u.aug.value->span);
+      if (!items) return F_ERROR;
+      for (int i = 0; i < items->u.list.n; i++) val_list_append(ev, cur, items->u.list.items[i]);
+      nv = cur;
+    } else {
+      nv = eval_binop(ev, s->u.aug.op, cur, r, s->span);
+      if (!nv) return F_ERROR;
+    }
+    if (t->kind == AST_NAME) bind(ev, env, t->u.name, nv);
+    else if (!store_index(ev, obj, idx, nv, t->span)) return F_ERROR;
+    return F_NORMAL;
+  }
+  case AST_RETURN: {
+    if (!env->locals) {
+      eval_error(ev, s->span, "E0319", "'return' outside function");
+      return F_ERROR;
+    }
+    Value *v = s->u.expr.value ? eval_expr(ev, env, s->u.expr.value) : val_none(ev);
+    if (!v) return F_ERROR;
+    ev->retval = v;
+    return F_RETURN;
+  }
+  case AST_PASS: return F_NORMAL;
+  case AST_BREAK: return F_BREAK;
+  case AST_CONTINUE: return F_CONTINUE;
+  case AST_RAISE: return exec_raise(ev, env, s);
+  case AST_ASSERT: {
+    Value *c = eval_expr(ev, env, s->u.assert_.cond);
+    if (!c) return F_ERROR;
+    int t = eval_truthy(ev, c, s->u.assert_.cond->span);
+    if (t < 0) return F_ERROR;
+    if (t) return F_NORMAL;
+    if (s->u.assert_.msg) {
+      Value *m = eval_expr(ev, env, s->u.assert_.msg);
+      if (!m) return F_ERROR;
+      eval_error(ev, s->span, "E0311", "AssertionError: %s", val_str_of(ev, m));
+    } else {
+      eval_error(ev, s->span, "E0311", "AssertionError");
+    }
+    return F_ERROR;
+  }
+  case AST_IF: {
+    Value *c = eval_expr(ev, env, s->u.if_.cond);
+    if (!c) return F_ERROR;
+    int t = eval_truthy(ev, c, s->u.if_.cond->span);
+    if (t < 0) return F_ERROR;
+    return exec_block(ev, env, t ? &s->u.if_.body : &s->u.if_.orelse);
+  }
+  case AST_FOR: {
+    Value *seqv = eval_expr(ev, env, s->u.for_.iter);
+    if (!seqv) return F_ERROR;
+    Iter it;
+    if (!iter_init(ev, &it, seqv, s->u.for_.iter->span)) return F_ERROR;
+    for (Value *x; (x = iter_next(ev, &it));) {
+      if (!assign(ev, env, s->u.for_.target, x)) return F_ERROR;
+      enum Flow fl = exec_block(ev, env, &s->u.for_.body);
+      if (fl == F_BREAK) break;
+      if (fl == F_RETURN || fl == F_ERROR) return fl;
+    }
+    return F_NORMAL;
+  }
+  case AST_WITH: return exec_with(ev, env, s, 0);
+  case AST_DEF: {
+    /* decorator expressions are evaluated top-down, applied bottom-up */
+    AstList *dl = &s->u.fn.decorators;
+    Value **decs = dl->n ? eval_alloc(ev, sizeof(Value *) * (size_t)dl->n) : NULL;
+    for (int i = 0; i < dl->n; i++)
+      if (!(decs[i] = eval_expr(ev, env, dl->items[i]))) return F_ERROR;
+    Value *f = make_func(ev, env, s, s->u.fn.name);
+    if (!f) return F_ERROR;
+    for (int i = dl->n - 1; i >= 0; i--) {
+      Value *inner = f;
+      f = eval_call_pos(ev, decs[i], &inner, 1, dl->items[i]->span);
+      if (!f) return F_ERROR;
+    }
+    bind(ev, env, s->u.fn.name, f);
+    return F_NORMAL;
+  }
+  case AST_MODEL:
+    if (!env->locals && env->mod && env->mod->is_main) {
+      if (ev->nmodels == ev->capmodels) {
+        int cap = ev->capmodels ? ev->capmodels * 2 : 4;
+        ev->models = arena_realloc(ev->arena, ev->models, sizeof(ModelDecl) * (size_t)ev->capmodels,
+                                   sizeof(ModelDecl) * (size_t)cap);
+        ev->capmodels = cap;
+      }
+      for (int i = 0; i < ev->nmodels; i++)
+        if (strcmp(ev->models[i].name, s->u.fn.name) == 0) {
+          eval_error(ev, s->span, "E0319", "model '%s' is declared twice", s->u.fn.name);
+          eval_note(ev, ev->models[i].def->span, "first declared here");
+          return F_ERROR;
+        }
+      ev->models[ev->nmodels++] = (ModelDecl){s->u.fn.name, s, env->mod->file};
+    } else if (env->locals) {
+      eval_error(ev, s->span, "E0319", "'model' must be declared at the top level of a file");
+      return F_ERROR;
+    }
+    return F_NORMAL;
+  case AST_LOAD: return exec_load(ev, env, s) ? F_NORMAL : F_ERROR;
+  case AST_IMPORT: case AST_FROM_IMPORT: return exec_import(ev, env, s) ? F_NORMAL : F_ERROR;
+  case AST_ERROR: eval_error(ev, s->span, "E0300", "invalid statement"); return F_ERROR;
+  default:
+    if (eval_expr(ev, env, s)) return F_NORMAL;
+    return F_ERROR;
+  }
+}
+
+static enum Flow exec_block(Eval *ev, Env *env, AstList *body) {
+  for (int i = 0; i < body->n; i++) {
+    enum Flow fl = exec_stmt(ev, env, body->items[i]);
+    if (fl != F_NORMAL) return fl;
+  }
+  return F_NORMAL;
+}
+
+static enum Flow run_module(Eval *ev, Module *m, Ast *ast) {
+  m->env = eval_alloc(ev, sizeof *m->env);
+  m->env->mod = m;
+  enum Flow fl = exec_block(ev, m->env, &ast->u.module.body);
+  if (fl == F_BREAK || fl == F_CONTINUE) {
+    eval_error(ev, ast->span, "E0319", "'break' or 'continue' outside loop");
+    fl = F_ERROR;
+  }
+  m->done = true;
+  return fl;
+}
+
+/* ---- entry points ---- */
+
+int eval_main_file(Eval *ev, int file_idx) {
+  int before = ev->d->nerrors;
+  Ast *ast = parse_file(ev->arena, ev->d, file_idx);
+  if (ev->d->nerrors > before) return 1;
+  Module *m = eval_alloc(ev, sizeof *m);
+  const SrcFile *f = src_file(ev->sm, file_idx);
+  char *real = f ? realpath(f->path, NULL) : NULL;
+  m->path = real ? arena_strdup(ev->arena, real) : NULL;
+  free(real);
+  m->file = file_idx;
+  m->is_main = true;
+  m->load_span = SPAN_NONE;
+  ptrvec_push(ev->arena, &ev->mods, m);
+  if (run_module(ev, m, ast) == F_ERROR) {
+    report(ev);
+    return 1;
+  }
+  return 0;
+}
+
+int eval_models(Eval *ev, ModelDecl **out) {
+  *out = ev->models;
+  return ev->nmodels;
+}
+
+int eval_loaded_files(Eval *ev, const char ***paths) {
+  *paths = (const char **)ev->loaded_paths.items;
+  return ev->loaded_paths.n;
+}
+
+/* -D values: int, float, True/False/None, else the text as a string. */
+static Value *parse_define(Eval *ev, const char *s) {
+  char *end;
+  if (*s) {
+    long long i = strtoll(s, &end, 0);
+    if (!*end) return val_int(ev, i);
+    double f = strtod(s, &end);
+    if (!*end) return val_float(ev, f);
+  }
+  if (strcmp(s, "True") == 0) return val_bool(ev, true);
+  if (strcmp(s, "False") == 0) return val_bool(ev, false);
+  if (strcmp(s, "None") == 0) return val_none(ev);
+  return val_str(ev, s);
+}
+
+int eval_run_model(Eval *ev, const ModelDecl *md) {
+  Ast *def = md->def;
+  Module *mod = NULL;
+  for (int i = 0; i < ev->mods.n; i++) {
+    Module *x = ev->mods.items[i];
+    if (x->file == md->file) mod = x;
+  }
+  if (!mod) {
+    diag_error(ev->d, def->span, "E0318", "model '%s' does not belong to an evaluated file", md->name);
+    return 1;
+  }
+  AstList *pl = &def->u.fn.params;
+  /* -D names must each name a parameter */
+  const char **pnames = eval_alloc(ev, sizeof(char *) * (size_t)(pl->n + 1));
+  for (int i = 0; i < pl->n; i++) pnames[i] = pl->items[i]->u.param.name;
+  Value **dvals = eval_alloc(ev, sizeof(Value *) * (size_t)(pl->n + 1));
+  for (int d = 0; d < ev->opt.ndefines; d++) {
+    const char *def_s = ev->opt.defines[d];
+    const char *eq = strchr(def_s, '=');
+    const char *name = eq ? arena_strndup(ev->arena, def_s, (size_t)(eq - def_s)) : def_s;
+    int j = -1;
+    for (int i = 0; i < pl->n; i++)
+      if (pnames[i] && strcmp(pnames[i], name) == 0) j = i;
+    if (j < 0 || pl->items[j]->u.param.kind != PARAM_PLAIN) {
+      const char *sug = eval_suggest(name, pnames, pl->n);
+      if (j >= 0)
+        diag_error(ev->d, pl->items[j]->span, "E0318", "-D %s: '%s' is an input tensor of model '%s', not an option",
+                   name, name, md->name);
+      else if (sug)
+        diag_error(ev->d, def->span, "E0318", "-D %s: model '%s' has no parameter '%s'; did you mean '%s'?", name,
+                   md->name, name, sug);
+      else
+        diag_error(ev->d, def->span, "E0318", "-D %s: model '%s' has no parameter '%s'", name, md->name, name);
+      return 1;
+    }
+    dvals[j] = parse_define(ev, eq ? eq + 1 : "True");
+  }
+  if (ev->has_hooks && ev->hooks.model_begin && ev->hooks.model_begin(ev, md->name, def->span) != 0) {
+    report(ev);
+    return 1;
+  }
+  Env *env = eval_alloc(ev, sizeof *env);
+  env->parent = mod->env;
+  env->locals = func_info(ev, def)->locals;
+  env->mod = mod;
+  for (int i = 0; i < pl->n; i++) {
+    Ast *p = pl->items[i];
+    Value *v = NULL;
+    if (p->u.param.kind == PARAM_TENSOR) {
+      if (ev->has_hooks && ev->hooks.model_input)
+        v = ev->hooks.model_input(ev, p->u.param.name, p->u.param.dtype, p->u.param.dims, p->u.param.ndims, p->span);
+      else
+        v = val_none(ev);
+    } else if (dvals[i]) {
+      v = dvals[i];
+    } else if (p->u.param.deflt) {
+      v = eval_expr(ev, mod->env, p->u.param.deflt);
+    } else if (p->u.param.name) {
+      eval_error(ev, p->span, "E0318", "model option '%s' has no value (give one with -D %s=VALUE)", p->u.param.name,
+                 p->u.param.name);
+    }
+    if (!v) {
+      report(ev);
+      return 1;
+    }
+    if (p->u.param.name) bind(ev, env, p->u.param.name, v);
+  }
+  Frame fr;
+  push_frame(ev, &fr, md->name, def->span);
+  enum Flow fl = exec_block(ev, env, &def->u.fn.body);
+  pop_frame(ev, &fr);
+  Value *result = fl == F_RETURN ? ev->retval : val_none(ev);
+  ev->retval = NULL;
+  if (fl == F_ERROR || (fl != F_RETURN && fl != F_NORMAL)) {
+    if (!ev->err) eval_error(ev, def->span, "E0319", "'break' or 'continue' outside loop");
+    report(ev);
+    return 1;
+  }
+  if (ev->has_hooks && ev->hooks.model_end && ev->hooks.model_end(ev, result, def->span) != 0) {
+    report(ev);
+    return 1;
+  }
+  return 0;
+}

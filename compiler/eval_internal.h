@@ -1,0 +1,63 @@
+/* Internal interface between the parts of the evaluator:
+ *   value.c        value constructors, dicts, equality, ordering, hashing, str/repr
+ *   eval.c         statements, expressions, calls, scopes, load/import, models, errors
+ *   builtins_py.c  Python builtins, str/list/dict methods, % and str.format
+ * Not for use outside these files (the TF library uses value.h and eval.h). */
+#ifndef SLIMC_EVAL_INTERNAL_H
+#define SLIMC_EVAL_INTERNAL_H
+#include "eval.h"
+
+/* ---- value.c ---- */
+/* Shared singletons and the small-int cache live in this block, owned by the Eval. */
+typedef struct ValCache {
+  Value none, t, f;
+  Value small[1024 + 6];   /* -5 .. 1024 */
+} ValCache;
+ValCache *eval_valcache(Eval *ev);
+bool val_hashable(const Value *v);
+/* Python's < on compile-time values: 1/0, or -1 with an error pending at SP. */
+int val_less(Eval *ev, Value *a, Value *b, Span sp);
+/* repr of a float as Python prints it (shortest round trip). BUF >= 32 bytes. */
+void val_float_repr(double f, char *buf);
+Value *val_tuple_of(Eval *ev, Value **items, int n);
+Value *val_list_of(Eval *ev, Value **items, int n);
+int val_len(const Value *v);   /* -1: no len() */
+/* A "ValueError: msg" style exception object (what builtin exception constructors return). */
+extern const ExtType val_exception_type;
+typedef struct ExcObj { const char *cls; const char *msg; } ExcObj;
+
+/* ---- eval.c ---- */
+void *eval_alloc(Eval *ev, size_t n);
+/* Counts one evaluation step; false once the step or memory limit is hit (error pending). */
+bool eval_step(Eval *ev, Span sp);
+/* Errors if allocating N more bytes would pass the memory limit. */
+bool eval_check_mem(Eval *ev, size_t n, Span sp);
+/* "did you mean 'x'?" candidate among CANDS (NULL if none close). */
+const char *eval_suggest(const char *name, const char *const *cands, int n);
+Value *eval_getattr(Eval *ev, Value *obj, const char *name, Span sp);
+Value *eval_binop(Eval *ev, AstOp op, Value *l, Value *r, Span sp);
+/* A call with only positional arguments. */
+Value *eval_call_pos(Eval *ev, Value *fn, Value **argv, int argc, Span sp);
+const char *eval_callable_name(Value *fn);
+/* eval_bind that also reports missing required params (the first NREQUIRED). */
+int eval_bind_checked(Eval *ev, const char *fname, const char *const *params, int nrequired, const Args *a,
+                      Value **out);
+/* Drops the pending error (hasattr / getattr with a default); returns its code. */
+const char *eval_clear_error(Eval *ev);
+bool eval_is_callable(Value *v);
+
+/* ---- builtins_py.c ---- */
+/* range() values are lazy so `for i in range(N)` allocates nothing per step. */
+typedef struct RangeObj { int64_t start, stop, step; } RangeObj;
+extern const ExtType py_range_type;
+int64_t py_range_len(const RangeObj *r);
+void py_install(Eval *ev);
+/* The bound method NAME of a str/list/dict/namedtuple/partial/func value, or an
+   attribute such as __name__; NULL without a pending error if there is none. */
+Value *py_attr(Eval *ev, Value *self, const char *name, Span sp);
+/* FMT % ARGS */
+/* The class name if V is an exception class (ValueError), else NULL. */
+const char *py_exception_class(Value *v);
+Value *py_str_mod(Eval *ev, Value *fmt, Value *args, Span sp);
+
+#endif

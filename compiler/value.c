@@ -1,0 +1,599 @@
+/* Compile-time values: constructors, insertion-ordered dicts, equality,
+ * ordering, hashing, str() and repr(). Python's semantics throughout. */
+#include "eval_internal.h"
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- constructors ---- */
+
+static Value *newv(Eval *ev, ValueKind k) {
+  Value *v = eval_alloc(ev, sizeof *v);
+  v->kind = k;
+  return v;
+}
+
+Value *val_none(Eval *ev) { return &eval_valcache(ev)->none; }
+Value *val_bool(Eval *ev, bool b) { return b ? &eval_valcache(ev)->t : &eval_valcache(ev)->f; }
+
+Value *val_int(Eval *ev, int64_t i) {
+  if (i >= -5 && i <= 1024) return &eval_valcache(ev)->small[i + 5];
+  Value *v = newv(ev, V_INT);
+  v->u.i = i;
+  return v;
+}
+
+Value *val_float(Eval *ev, double f) {
+  Value *v = newv(ev, V_FLOAT);
+  v->u.f = f;
+  return v;
+}
+
+Value *val_strn(Eval *ev, const char *s, size_t n) {
+  Value *v = newv(ev, V_STR);
+  char *p = eval_alloc(ev, n + 1);
+  memcpy(p, s, n);
+  p[n] = 0;
+  v->u.str.s = p;
+  v->u.str.len = n;
+  return v;
+}
+
+Value *val_str(Eval *ev, const char *s) { return val_strn(ev, s, strlen(s)); }
+
+Value *val_strf(Eval *ev, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *s = arena_vprintf(eval_arena(ev), fmt, ap);
+  va_end(ap);
+  Value *v = newv(ev, V_STR);
+  v->u.str.s = s;
+  v->u.str.len = strlen(s);
+  return v;
+}
+
+static Value *seq(Eval *ev, ValueKind k, int n) {
+  Value *v = newv(ev, k);
+  int cap = n < 4 ? 4 : n;
+  v->u.list.items = eval_alloc(ev, sizeof(Value *) * (size_t)cap);
+  for (int i = 0; i < n; i++) v->u.list.items[i] = val_none(ev);
+  v->u.list.n = n;
+  v->u.list.cap = cap;
+  return v;
+}
+
+Value *val_list(Eval *ev, int n) { return seq(ev, V_LIST, n); }
+Value *val_tuple(Eval *ev, int n) { return seq(ev, V_TUPLE, n); }
+
+Value *val_list_of(Eval *ev, Value **items, int n) {
+  Value *v = seq(ev, V_LIST, n);
+  if (n) memcpy(v->u.list.items, items, sizeof(Value *) * (size_t)n);
+  return v;
+}
+
+Value *val_tuple_of(Eval *ev, Value **items, int n) {
+  Value *v = seq(ev, V_TUPLE, n);
+  if (n) memcpy(v->u.list.items, items, sizeof(Value *) * (size_t)n);
+  return v;
+}
+
+void val_list_append(Eval *ev, Value *list, Value *item) {
+  if (list->u.list.n == list->u.list.cap) { /* doubling keeps appends amortised O(1) */
+    int cap = list->u.list.cap ? list->u.list.cap * 2 : 4;
+    Value **items = eval_alloc(ev, sizeof(Value *) * (size_t)cap);
+    if (list->u.list.n) memcpy(items, list->u.list.items, sizeof(Value *) * (size_t)list->u.list.n);
+    list->u.list.items = items;
+    list->u.list.cap = cap;
+  }
+  list->u.list.items[list->u.list.n++] = item;
+}
+
+/* ---- dicts ---- */
+
+typedef struct DictEntry { Value *key, *val; uint64_t hash; } DictEntry;
+
+struct Dict {
+  Eval *ev;
+  DictEntry *e;   /* insertion order; key NULL = deleted */
+  int n, cap;     /* used entries (incl. deleted), capacity */
+  int live;
+  int32_t *index; /* open addressing over entry indices; -1 empty */
+  int nindex;     /* power of two */
+};
+
+Value *val_dict(Eval *ev) {
+  Value *v = newv(ev, V_DICT);
+  Dict *d = eval_alloc(ev, sizeof *d);
+  d->ev = ev;
+  v->u.dict = d;
+  return v;
+}
+
+static uint64_t mix64(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+static uint64_t hash_str(const char *s, size_t n) {
+  uint64_t h = 1469598103934665603ULL;
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+  return h;
+}
+
+bool val_hashable(const Value *v) {
+  switch (v->kind) {
+  case V_LIST: case V_DICT: return false;
+  case V_TUPLE:
+    for (int i = 0; i < v->u.list.n; i++)
+      if (!val_hashable(v->u.list.items[i])) return false;
+    return true;
+  case V_INSTANCE:
+    for (int i = 0; i < v->u.inst->cls->nfields; i++)
+      if (!val_hashable(v->u.inst->vals[i])) return false;
+    return true;
+  default: return true;
+  }
+}
+
+/* Equal values hash equal (1 == 1.0 == True). Identity-hashed kinds use the
+   address only to find a bucket: iteration order is insertion order, so
+   output never depends on it. */
+static uint64_t val_hash(const Value *v) {
+  switch (v->kind) {
+  case V_NONE: return 0x9e3779b97f4a7c15ULL;
+  case V_BOOL: return mix64((uint64_t)v->u.b);
+  case V_INT: return mix64((uint64_t)v->u.i);
+  case V_FLOAT:
+    if (v->u.f == floor(v->u.f) && fabs(v->u.f) < 9.2e18) return mix64((uint64_t)(int64_t)v->u.f);
+    {
+      uint64_t bits;
+      memcpy(&bits, &v->u.f, sizeof bits);
+      return mix64(bits);
+    }
+  case V_STR: return hash_str(v->u.str.s, v->u.str.len);
+  case V_TUPLE: {
+    uint64_t h = 0x345678;
+    for (int i = 0; i < v->u.list.n; i++) h = mix64(h ^ val_hash(v->u.list.items[i])) + 97;
+    return h;
+  }
+  case V_INSTANCE: {
+    uint64_t h = 0x345678;
+    for (int i = 0; i < v->u.inst->cls->nfields; i++) h = mix64(h ^ val_hash(v->u.inst->vals[i])) + 97;
+    return h;
+  }
+  case V_EXT: return mix64((uint64_t)(uintptr_t)v->u.ext.data);
+  case V_FUNC: return mix64((uint64_t)(uintptr_t)v->u.func);
+  case V_BUILTIN: return mix64((uint64_t)(uintptr_t)v->u.builtin->fn ^ (uint64_t)(uintptr_t)v->u.builtin->data);
+  default: return mix64((uint64_t)(uintptr_t)v);
+  }
+}
+
+static int dict_find(const Dict *d, Value *key, uint64_t h) {
+  if (!d->nindex) return -1;
+  size_t mask = (size_t)d->nindex - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    int32_t ix = d->index[i];
+    if (ix < 0) return -1;
+    DictEntry *e = &d->e[ix];
+    if (e->key && e->hash == h && (e->key == key || val_equal(e->key, key))) return ix;
+  }
+}
+
+static void dict_reindex(Dict *d, int nindex) {
+  d->index = eval_alloc(d->ev, sizeof(int32_t) * (size_t)nindex);
+  memset(d->index, 0xff, sizeof(int32_t) * (size_t)nindex);
+  d->nindex = nindex;
+  size_t mask = (size_t)nindex - 1;
+  for (int ix = 0; ix < d->n; ix++) {
+    if (!d->e[ix].key) continue;
+    size_t i = d->e[ix].hash & mask;
+    while (d->index[i] >= 0) i = (i + 1) & mask;
+    d->index[i] = ix;
+  }
+}
+
+Value *dict_get(Dict *d, Value *key) {
+  int ix = dict_find(d, key, val_hash(key));
+  return ix < 0 ? NULL : d->e[ix].val;
+}
+
+Value *dict_get_str(Dict *d, const char *key) {
+  Value k = {.kind = V_STR};
+  k.u.str.s = key;
+  k.u.str.len = strlen(key);
+  return dict_get(d, &k);
+}
+
+void dict_set(Eval *ev, Dict *d, Value *key, Value *val) {
+  uint64_t h = val_hash(key);
+  int ix = dict_find(d, key, h);
+  if (ix >= 0) {
+    d->e[ix].val = val;
+    return;
+  }
+  if (d->n == d->cap) {
+    if (d->live < d->n / 2) { /* compact tombstones instead of growing */
+      int k = 0;
+      for (int i = 0; i < d->n; i++)
+        if (d->e[i].key) d->e[k++] = d->e[i];
+      d->n = k;
+    } else {
+      int cap = d->cap ? d->cap * 2 : 8;
+      DictEntry *e = eval_alloc(ev, sizeof *e * (size_t)cap);
+      if (d->n) memcpy(e, d->e, sizeof *e * (size_t)d->n);
+      d->e = e;
+      d->cap = cap;
+    }
+    dict_reindex(d, d->cap * 2);
+  }
+  d->e[d->n] = (DictEntry){key, val, h};
+  size_t mask = (size_t)d->nindex - 1;
+  size_t i = h & mask;
+  while (d->index[i] >= 0) i = (i + 1) & mask;
+  d->index[i] = d->n++;
+  d->live++;
+}
+
+void dict_set_str(Eval *ev, Dict *d, const char *key, Value *val) { dict_set(ev, d, val_str(ev, key), val); }
+
+bool dict_del(Dict *d, Value *key) {
+  int ix = dict_find(d, key, val_hash(key));
+  if (ix < 0) return false;
+  d->e[ix].key = NULL;
+  d->e[ix].val = NULL;
+  d->live--;
+  dict_reindex(d, d->nindex); /* tombstones in the entry array, none in the index */
+  return true;
+}
+
+int dict_len(const Dict *d) { return d->live; }
+
+bool dict_next(const Dict *d, int *iter, Value **key, Value **val) {
+  while (*iter < d->n) {
+    DictEntry *e = &d->e[(*iter)++];
+    if (!e->key) continue;
+    if (key) *key = e->key;
+    if (val) *val = e->val;
+    return true;
+  }
+  return false;
+}
+
+/* ---- builtins, namespaces, ext ---- */
+
+Value *val_builtin(Eval *ev, const Builtin *b) {
+  Value *v = newv(ev, V_BUILTIN);
+  v->u.builtin = (Builtin *)b;
+  return v;
+}
+
+Value *val_namespace(Eval *ev, const char *name) {
+  Value *v = newv(ev, V_NAMESPACE);
+  v->u.ns = eval_alloc(ev, sizeof *v->u.ns);
+  v->u.ns->name = arena_strdup(eval_arena(ev), name);
+  v->u.ns->attrs = val_dict(ev)->u.dict;
+  return v;
+}
+
+Value *val_ext(Eval *ev, const ExtType *t, void *data) {
+  Value *v = newv(ev, V_EXT);
+  v->u.ext.type = t;
+  v->u.ext.data = data;
+  return v;
+}
+
+bool val_is_ext(const Value *v, const ExtType *t) { return v && v->kind == V_EXT && v->u.ext.type == t; }
+
+void ns_set(Eval *ev, Value *ns, const char *name, Value *v) { dict_set_str(ev, ns->u.ns->attrs, name, v); }
+Value *ns_get(Value *ns, const char *name) { return dict_get_str(ns->u.ns->attrs, name); }
+
+static const char *exc_repr(Eval *ev, Value *self) {
+  ExcObj *x = self->u.ext.data;
+  return arena_printf(eval_arena(ev), "%s(%s)", x->cls, x->msg ? x->msg : "");
+}
+const ExtType val_exception_type = {.name = "Exception", .repr = exc_repr};
+
+/* ---- introspection ---- */
+
+const char *val_type_name(const Value *v) {
+  switch (v->kind) {
+  case V_NONE: return "NoneType";
+  case V_BOOL: return "bool";
+  case V_INT: return "int";
+  case V_FLOAT: return "float";
+  case V_STR: return "str";
+  case V_LIST: return "list";
+  case V_TUPLE: return "tuple";
+  case V_DICT: return "dict";
+  case V_FUNC: return "function";
+  case V_BUILTIN: return "builtin_function_or_method";
+  case V_PARTIAL: return "functools.partial";
+  case V_CLASS: return "type";
+  case V_INSTANCE: return v->u.inst->cls->name;
+  case V_NAMESPACE: return "module";
+  case V_EXT:
+    if (v->u.ext.type == &val_exception_type) return ((ExcObj *)v->u.ext.data)->cls;
+    return v->u.ext.type->name;
+  }
+  return "object";
+}
+
+int val_len(const Value *v) {
+  switch (v->kind) {
+  case V_STR: return (int)v->u.str.len;
+  case V_LIST: case V_TUPLE: return v->u.list.n;
+  case V_DICT: return dict_len(v->u.dict);
+  case V_INSTANCE: return v->u.inst->cls->nfields;
+  default: return -1;
+  }
+}
+
+static bool is_num(const Value *v) { return v->kind == V_INT || v->kind == V_BOOL || v->kind == V_FLOAT; }
+static double num_f(const Value *v) {
+  return v->kind == V_FLOAT ? v->u.f : v->kind == V_INT ? (double)v->u.i : (double)v->u.b;
+}
+static int64_t num_i(const Value *v) { return v->kind == V_INT ? v->u.i : (int64_t)v->u.b; }
+
+static bool seq_equal(Value **a, int na, Value **b, int nb) {
+  if (na != nb) return false;
+  for (int i = 0; i < na; i++)
+    if (!val_equal(a[i], b[i])) return false;
+  return true;
+}
+
+bool val_equal(Value *a, Value *b) {
+  if (a == b) return a->kind != V_FLOAT || a->u.f == a->u.f;
+  if (is_num(a) && is_num(b)) {
+    if (a->kind == V_FLOAT || b->kind == V_FLOAT) return num_f(a) == num_f(b);
+    return num_i(a) == num_i(b);
+  }
+  if (a->kind == V_EXT || b->kind == V_EXT) {
+    if (a->kind == V_EXT && b->kind == V_EXT && a->u.ext.type == b->u.ext.type && a->u.ext.type->equal)
+      return a->u.ext.type->equal(a, b);
+    return a->kind == b->kind && a->u.ext.data == b->u.ext.data && a->u.ext.type == b->u.ext.type;
+  }
+  /* a namedtuple compares like a tuple */
+  if ((a->kind == V_INSTANCE || a->kind == V_TUPLE) && (b->kind == V_INSTANCE || b->kind == V_TUPLE)) {
+    Value **ai = a->kind == V_TUPLE ? a->u.list.items : a->u.inst->vals;
+    Value **bi = b->kind == V_TUPLE ? b->u.list.items : b->u.inst->vals;
+    int na = a->kind == V_TUPLE ? a->u.list.n : a->u.inst->cls->nfields;
+    int nb = b->kind == V_TUPLE ? b->u.list.n : b->u.inst->cls->nfields;
+    return seq_equal(ai, na, bi, nb);
+  }
+  if (a->kind != b->kind) return false;
+  switch (a->kind) {
+  case V_NONE: return true;
+  case V_STR: return a->u.str.len == b->u.str.len && memcmp(a->u.str.s, b->u.str.s, a->u.str.len) == 0;
+  case V_LIST: return seq_equal(a->u.list.items, a->u.list.n, b->u.list.items, b->u.list.n);
+  case V_DICT: {
+    if (dict_len(a->u.dict) != dict_len(b->u.dict)) return false;
+    Value *k, *v;
+    for (int it = 0; dict_next(a->u.dict, &it, &k, &v);) {
+      Value *w = dict_get(b->u.dict, k);
+      if (!w || !val_equal(v, w)) return false;
+    }
+    return true;
+  }
+  case V_FUNC: return a->u.func == b->u.func;
+  case V_BUILTIN:
+    return a->u.builtin == b->u.builtin ||
+           (a->u.builtin->fn == b->u.builtin->fn && a->u.builtin->data == b->u.builtin->data);
+  case V_PARTIAL: return a->u.partial == b->u.partial;
+  case V_CLASS: return a->u.cls == b->u.cls;
+  case V_NAMESPACE: return a->u.ns == b->u.ns;
+  default: return false;
+  }
+}
+
+int val_less(Eval *ev, Value *a, Value *b, Span sp) {
+  if (is_num(a) && is_num(b)) {
+    if (a->kind == V_FLOAT || b->kind == V_FLOAT) return num_f(a) < num_f(b);
+    return num_i(a) < num_i(b);
+  }
+  if (a->kind == V_STR && b->kind == V_STR) {
+    size_t n = a->u.str.len < b->u.str.len ? a->u.str.len : b->u.str.len;
+    int c = memcmp(a->u.str.s, b->u.str.s, n);
+    return c < 0 || (c == 0 && a->u.str.len < b->u.str.len);
+  }
+  if ((a->kind == V_LIST && b->kind == V_LIST) || (a->kind == V_TUPLE && b->kind == V_TUPLE)) {
+    int n = a->u.list.n < b->u.list.n ? a->u.list.n : b->u.list.n;
+    for (int i = 0; i < n; i++) {
+      Value *x = a->u.list.items[i], *y = b->u.list.items[i];
+      if (val_equal(x, y)) continue;
+      return val_less(ev, x, y, sp);
+    }
+    return a->u.list.n < b->u.list.n;
+  }
+  eval_error(ev, sp, "E0302", "'<' not supported between instances of '%s' and '%s'", val_type_name(a),
+             val_type_name(b));
+  return -1;
+}
+
+/* ---- str / repr ---- */
+
+void val_float_repr(double f, char *buf) {
+  if (isnan(f)) { strcpy(buf, "nan"); return; }
+  if (isinf(f)) { strcpy(buf, f < 0 ? "-inf" : "inf"); return; }
+  if (f == 0) { strcpy(buf, signbit(f) ? "-0.0" : "0.0"); return; }
+  /* shortest digit string that reads back as the same double */
+  char tmp[40];
+  int prec;
+  for (prec = 1; prec <= 17; prec++) {
+    snprintf(tmp, sizeof tmp, "%.*e", prec - 1, f);
+    if (strtod(tmp, NULL) == f) break;
+  }
+  /* tmp is [-]d.ddde[+-]XX: collect digits and the exponent */
+  char digits[24];
+  int nd = 0;
+  const char *p = tmp;
+  bool neg = *p == '-';
+  if (neg) p++;
+  for (; *p && *p != 'e'; p++)
+    if (*p >= '0' && *p <= '9') digits[nd++] = *p;
+  int exp = atoi(p + 1);
+  while (nd > 1 && digits[nd - 1] == '0') nd--;
+  char *o = buf;
+  if (neg) *o++ = '-';
+  if (exp >= -4 && exp < 16) { /* Python switches to exponents outside [1e-4, 1e16) */
+    if (exp < 0) {
+      *o++ = '0';
+      *o++ = '.';
+      for (int i = 0; i < -exp - 1; i++) *o++ = '0';
+      for (int i = 0; i < nd; i++) *o++ = digits[i];
+    } else {
+      for (int i = 0; i <= exp; i++) *o++ = i < nd ? digits[i] : '0';
+      *o++ = '.';
+      if (nd > exp + 1)
+        for (int i = exp + 1; i < nd; i++) *o++ = digits[i];
+      else
+        *o++ = '0';
+    }
+    *o = 0;
+  } else {
+    *o++ = digits[0];
+    if (nd > 1) {
+      *o++ = '.';
+      for (int i = 1; i < nd; i++) *o++ = digits[i];
+    }
+    sprintf(o, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+  }
+}
+
+typedef struct Buf { char *s; size_t n, cap; Eval *ev; } Buf;
+
+static void buf_put(Buf *b, const char *s, size_t n) {
+  if (b->n + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap * 2 : 64;
+    while (cap < b->n + n + 1) cap *= 2;
+    char *ns = eval_alloc(b->ev, cap);
+    if (b->n) memcpy(ns, b->s, b->n);
+    b->s = ns;
+    b->cap = cap;
+  }
+  memcpy(b->s + b->n, s, n);
+  b->n += n;
+  b->s[b->n] = 0;
+}
+static void buf_puts(Buf *b, const char *s) { buf_put(b, s, strlen(s)); }
+
+static void repr_str(Buf *b, const char *s, size_t n) {
+  /* Python prefers single quotes unless the text has one and no double quote */
+  char q = '\'';
+  if (memchr(s, '\'', n) && !memchr(s, '"', n)) q = '"';
+  buf_put(b, &q, 1);
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    char esc[8];
+    if (c == (unsigned char)q || c == '\\') { esc[0] = '\\'; esc[1] = (char)c; buf_put(b, esc, 2); }
+    else if (c == '\n') buf_puts(b, "\\n");
+    else if (c == '\t') buf_puts(b, "\\t");
+    else if (c == '\r') buf_puts(b, "\\r");
+    else if (c < 32 || c == 127) { snprintf(esc, sizeof esc, "\\x%02x", c); buf_puts(b, esc); }
+    else buf_put(b, (const char *)&c, 1);
+  }
+  buf_put(b, &q, 1);
+}
+
+static void repr_into(Buf *b, Value *v, int depth);
+
+static void repr_seq(Buf *b, Value **items, int n, int depth) {
+  for (int i = 0; i < n; i++) {
+    if (i) buf_puts(b, ", ");
+    repr_into(b, items[i], depth + 1);
+  }
+}
+
+static void repr_into(Buf *b, Value *v, int depth) {
+  char tmp[64];
+  if (depth > 100) { buf_puts(b, "..."); return; } /* self-containing lists */
+  switch (v->kind) {
+  case V_NONE: buf_puts(b, "None"); break;
+  case V_BOOL: buf_puts(b, v->u.b ? "True" : "False"); break;
+  case V_INT: snprintf(tmp, sizeof tmp, "%lld", (long long)v->u.i); buf_puts(b, tmp); break;
+  case V_FLOAT: val_float_repr(v->u.f, tmp); buf_puts(b, tmp); break;
+  case V_STR: repr_str(b, v->u.str.s, v->u.str.len); break;
+  case V_LIST: buf_puts(b, "["); repr_seq(b, v->u.list.items, v->u.list.n, depth); buf_puts(b, "]"); break;
+  case V_TUPLE:
+    buf_puts(b, "(");
+    repr_seq(b, v->u.list.items, v->u.list.n, depth);
+    if (v->u.list.n == 1) buf_puts(b, ",");
+    buf_puts(b, ")");
+    break;
+  case V_DICT: {
+    buf_puts(b, "{");
+    Value *k, *x;
+    int first = 1;
+    for (int it = 0; dict_next(v->u.dict, &it, &k, &x);) {
+      if (!first) buf_puts(b, ", ");
+      first = 0;
+      repr_into(b, k, depth + 1);
+      buf_puts(b, ": ");
+      repr_into(b, x, depth + 1);
+    }
+    buf_puts(b, "}");
+    break;
+  }
+  case V_FUNC: buf_puts(b, "<function "); buf_puts(b, v->u.func->name); buf_puts(b, ">"); break;
+  case V_BUILTIN: buf_puts(b, "<built-in function "); buf_puts(b, v->u.builtin->name); buf_puts(b, ">"); break;
+  case V_PARTIAL:
+    buf_puts(b, "functools.partial(");
+    repr_into(b, v->u.partial->fn, depth + 1);
+    for (int i = 0; i < v->u.partial->args.npos; i++) {
+      buf_puts(b, ", ");
+      repr_into(b, v->u.partial->args.pos[i], depth + 1);
+    }
+    for (int i = 0; i < v->u.partial->args.nkw; i++) {
+      buf_puts(b, ", ");
+      buf_puts(b, v->u.partial->args.kw[i]);
+      buf_puts(b, "=");
+      repr_into(b, v->u.partial->args.kwv[i], depth + 1);
+    }
+    buf_puts(b, ")");
+    break;
+  case V_CLASS: buf_puts(b, "<class '"); buf_puts(b, v->u.cls->name); buf_puts(b, "'>"); break;
+  case V_INSTANCE:
+    buf_puts(b, v->u.inst->cls->name);
+    buf_puts(b, "(");
+    for (int i = 0; i < v->u.inst->cls->nfields; i++) {
+      if (i) buf_puts(b, ", ");
+      buf_puts(b, v->u.inst->cls->fields[i]);
+      buf_puts(b, "=");
+      repr_into(b, v->u.inst->vals[i], depth + 1);
+    }
+    buf_puts(b, ")");
+    break;
+  case V_NAMESPACE: buf_puts(b, "<module '"); buf_puts(b, v->u.ns->name); buf_puts(b, "'>"); break;
+  case V_EXT:
+    if (v->u.ext.type->repr) buf_puts(b, v->u.ext.type->repr(b->ev, v));
+    else { buf_puts(b, "<"); buf_puts(b, v->u.ext.type->name); buf_puts(b, " object>"); }
+    break;
+  }
+}
+
+const char *val_repr(Eval *ev, Value *v) {
+  Buf b = {.ev = ev};
+  repr_into(&b, v, 0);
+  return b.s ? b.s : "";
+}
+
+const char *val_str_of(Eval *ev, Value *v) {
+  if (v->kind == V_STR) return v->u.str.s;
+  if (val_is_ext(v, &val_exception_type)) {
+    ExcObj *x = v->u.ext.data;
+    return x->msg ? x->msg : "";
+  }
+  return val_repr(ev, v);
+}
+
+static const char *slice_repr(Eval *ev, Value *self) {
+  SliceObj *s = self->u.ext.data;
+  return arena_printf(eval_arena(ev), "slice(%s, %s, %s)", val_repr(ev, s->lo), val_repr(ev, s->hi),
+                      val_repr(ev, s->step));
+}
+const ExtType val_slice_type = {.name = "slice", .repr = slice_repr};
