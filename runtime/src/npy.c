@@ -382,7 +382,7 @@ int slimrt_npy_write_begin(const char *path, const slimrt_array *a, slimrt_npy_p
   if (encode_header(a, hdr, &hlen, msg, sizeof msg)) return slimrt_errorf(err, errlen, "%s: %s", name, msg);
   if (!strcmp(path, "-")) {
     /* stdout cannot be renamed into place; buffer it until commit instead */
-    void *b;
+    void *b = NULL;
     if (slimrt_npy_encode(a, &b, &p->len, msg, sizeof msg)) return slimrt_errorf(err, errlen, "%s: %s", name, msg);
     p->buf = b;
     p->path = strdup(path);
