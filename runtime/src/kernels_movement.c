@@ -64,22 +64,10 @@ void slimrt_k_CONCAT(const slimrt_call *c) {
     }
 }
 
-/* The pad value in the output's dtype, as ES raw bytes in BUF. */
+/* The pad value in the output's dtype, as raw bytes in BUF (8 bytes). */
 static void pad_value(int dtype, double v, unsigned char *buf) {
-  switch (dtype) {
-  case SLIMRT_F32: { float f = (float)v; memcpy(buf, &f, 4); break; }
-  case SLIMRT_F64: memcpy(buf, &v, 8); break;
-  case SLIMRT_I32: { int32_t i = (int32_t)v; memcpy(buf, &i, 4); break; }
-  case SLIMRT_I64: { int64_t i = (int64_t)v; memcpy(buf, &i, 8); break; }
-  case SLIMRT_U32: { uint32_t i = (uint32_t)v; memcpy(buf, &i, 4); break; }
-  case SLIMRT_U64: { uint64_t i = (uint64_t)v; memcpy(buf, &i, 8); break; }
-  case SLIMRT_I16: { int16_t i = (int16_t)v; memcpy(buf, &i, 2); break; }
-  case SLIMRT_U16: { uint16_t i = (uint16_t)v; memcpy(buf, &i, 2); break; }
-  case SLIMRT_I8: { int8_t i = (int8_t)v; memcpy(buf, &i, 1); break; }
-  case SLIMRT_U8: { uint8_t i = (uint8_t)v; memcpy(buf, &i, 1); break; }
-  case SLIMRT_BOOL: buf[0] = v != 0; break;
-  default: memset(buf, 0, 8); /* f16/bf16 pads are only ever 0 in practice */
-  }
+  memset(buf, 0, 8);
+  slimrt_kx_store_f(dtype, buf, 0, v);
 }
 
 /* Fills the output with the value, then copies each input row into place. */
