@@ -451,10 +451,11 @@ int slimrt_main(const slimrt_model_desc *d, int argc, char **argv) {
     print_help(&c);
     fflush(stdout);
     rc = 0;
-  } else if (d->weights_embedded && (c.checkpoint || c.random)) {
+  } else if (d->weights_embedded && d->nvars > 0 && (c.checkpoint || c.random)) {
+    /* a model without variables needs no weights and accepts either option */
     rc = usage_error(&c, "%s: this binary has embedded weights; it takes no checkpoint or random init",
                      c.checkpoint ? "--checkpoint" : "--random-init");
-  } else if (!d->weights_embedded && !c.checkpoint && !c.random) {
+  } else if (!d->weights_embedded && d->nvars > 0 && !c.checkpoint && !c.random) {
     rc = usage_error(&c, "%s", "no weights: give --checkpoint=PREFIX or --random-init[=SEED] (this binary has none "
                      "embedded)");
   } else {
