@@ -38,6 +38,7 @@ struct LexCtx {
   Span open_at[LEX_MAX_NESTING];
   int depth;
   bool fatal;       /* a lexical error that stops the scan: the parser goes quiet */
+  int lex_err_line;  /* last line a lexical error dropped input on */
   bool stmt_kw;
   char unclosed;          /* the bracket a statement keyword showed to be unclosed */
   Span unclosed_at;

@@ -202,6 +202,8 @@ simple_stmt:
   small_list NEWLINE          { $$ = $1; }
 | small_list ';' NEWLINE      { $$ = $1; }
 | error NEWLINE               { $$ = one(c, mk(c, AST_ERROR, @1)); }
+  /* a broken block header: keep checking the block under it */
+| error NEWLINE INDENT stmts DEDENT  { $$ = one(c, mk(c, AST_ERROR, @1)); }
 ;
 
 small_list:
@@ -659,11 +661,33 @@ static void describe(const LexCtx *c, yysymbol_kind_t s, char *buf, size_t n) {
   }
 }
 
+/* Operators and postfix openers: listing them after "x" would bury the one
+   token that was really missing. */
+static bool continues_expr(yysymbol_kind_t s) {
+  switch (s) {
+  case YYSYMBOL_AND: case YYSYMBOL_OR: case YYSYMBOL_NOT: case YYSYMBOL_IN: case YYSYMBOL_IS:
+  case YYSYMBOL_IF: case YYSYMBOL_FOR: case YYSYMBOL_POW: case YYSYMBOL_FLOORDIV: case YYSYMBOL_EQ:
+  case YYSYMBOL_NE: case YYSYMBOL_LE: case YYSYMBOL_GE: case YYSYMBOL_AUGOP:
+    return true;
+  default: break;
+  }
+  const char *name = yysymbol_name(s); /* single-character tokens are named "'x'" */
+  return name[0] == '\'' && name[2] == '\'' && strchr("+-*/%@<>([.", name[1]);
+}
+
 static int yyreport_syntax_error(const yypcontext_t *pc, LexCtx *c) {
   if (c->fatal) return 0; /* the lexer already said why the input stopped */
-  yysymbol_kind_t la = yypcontext_token(pc), exp[4];
-  int n = yypcontext_expected_tokens(pc, exp, 4);
+  yysymbol_kind_t la = yypcontext_token(pc), exp[YYNTOKENS];
+  int n = yypcontext_expected_tokens(pc, exp, YYNTOKENS);
   Span sp = lex_span(c, yypcontext_location(pc));
+  if (sp.line == c->lex_err_line) return 0;
+  bool want_expr = false; /* an expression could start here */
+  int nshown = 0;         /* the expected tokens that do not just continue an expression */
+  yysymbol_kind_t shown[4];
+  for (int i = 0; i < n; i++) {
+    want_expr |= exp[i] == YYSYMBOL_INT;
+    if (!continues_expr(exp[i]) && nshown++ < 4) shown[nshown - 1] = exp[i];
+  }
   char what[96], buf[256], tmp[64];
   describe(c, la, what, sizeof what);
   if (la == YYSYMBOL_NEWLINE && c->closing_newline) {
@@ -676,11 +700,15 @@ static int yyreport_syntax_error(const yypcontext_t *pc, LexCtx *c) {
     diag_error(c->d, sp, "E0101", "unexpected indent");
   } else if (n == 1 && exp[0] == YYSYMBOL_INDENT) {
     diag_error(c->d, sp, "E0102", "expected an indented block before %s", what);
-  } else if (n > 0) {
+  } else if ((la == YYSYMBOL_ELSE || la == YYSYMBOL_ELIF) && want_expr) {
+    diag_error(c->d, sp, "E0106", "%s without a matching 'if'", what);
+  } else if (n > 4 && want_expr) {
+    diag_error(c->d, sp, "E0105", "expected an expression before %s", what);
+  } else if (nshown > 0 && nshown <= 4) {
     size_t k = 0;
-    for (int i = 0; i < n; i++) {
-      const char *sep = i == 0 ? "" : i == n - 1 ? " or " : ", ";
-      k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%s", sep, sym_text(exp[i], tmp, sizeof tmp));
+    for (int i = 0; i < nshown; i++) {
+      const char *sep = i == 0 ? "" : i == nshown - 1 ? " or " : ", ";
+      k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%s", sep, sym_text(shown[i], tmp, sizeof tmp));
       if (k >= sizeof buf) break;
     }
     diag_error(c->d, sp, "E0100", "expected %s before %s", buf, what);
