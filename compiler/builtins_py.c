@@ -344,7 +344,8 @@ static Value *b_sorted(Eval *ev, Value *self, Value **v, const Args *a) {
   Value *l = eval_iter_list(ev, v[0], argsp(a, 0));
   if (!l) return NULL;
   l = val_list_of(ev, l->u.list.items, l->u.list.n);
-  return sort_list(ev, l, v[1], v[2], a->call_span) ? l : NULL;
+  /* v[1] is the bare '*' of the parameter list */
+  return sort_list(ev, l, v[2], v[3], a->call_span) ? l : NULL;
 }
 
 static Value *b_reversed(Eval *ev, Value *self, Value **v, const Args *a) {
@@ -765,7 +766,7 @@ static bool format_value(Eval *ev, Sb *out, Value *v, Spec *sp, Span where, bool
     const char *s = (t == 'r' || t == 'a') ? val_repr(ev, v) : val_str_of(ev, v);
     size_t n = strlen(s);
     if (sp->prec >= 0 && (size_t)sp->prec < n) n = (size_t)sp->prec;
-    pad_into(out, s, n, sp, '<');
+    pad_into(out, s, n, sp, percent_style ? '>' : '<');
     return true;
   }
   case 'c':
@@ -1313,7 +1314,7 @@ static Value *l_reverse(Eval *ev, Value *self, Value **v, const Args *a) {
   return val_none(ev);
 }
 static Value *l_sort(Eval *ev, Value *self, Value **v, const Args *a) {
-  return sort_list(ev, self, v[0], v[1], a->call_span) ? val_none(ev) : NULL;
+  return sort_list(ev, self, v[1], v[2], a->call_span) ? val_none(ev) : NULL; /* v[0]: '*' */
 }
 static Value *l_copy(Eval *ev, Value *self, Value **v, const Args *a) {
   return val_list_of(ev, self->u.list.items, self->u.list.n);

@@ -1120,6 +1120,7 @@ static int builtin_bind(Eval *ev, const char *fname, const char *const *params, 
   for (int i = 0; i < n; i++) {
     const char *p = params[i];
     if (p[0] == '*' && p[1] == '*') { ps.dstar = i; continue; }
+    if (p[0] == '*' && !p[1]) { seen_star = true; continue; } /* bare '*': keyword-only marker */
     if (p[0] == '*') { ps.star = i; seen_star = true; continue; }
     slot[ps.npos + ps.nkwonly] = i;
     ps.has_default[ps.npos + ps.nkwonly] = i >= nrequired;
