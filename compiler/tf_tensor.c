@@ -193,7 +193,8 @@ static Value *shape_items(Eval *ev, Value *self, Span sp) {
 static const char *shape_repr(Eval *ev, Value *self) {
   char buf[160];
   const GShape *s = &((ShapeObj *)self->u.ext.data)->s;
-  return arena_printf(eval_arena(ev), "TensorShape(%s)", gshape_tf_str(s, buf, sizeof buf));
+  /* str(TensorShape) in TF: "(2, 3, 4)", which is what print() shows */
+  return arena_strdup(eval_arena(ev), gshape_tf_str(s, buf, sizeof buf));
 }
 
 static bool shape_equal(Value *a, Value *b) {
