@@ -17,15 +17,19 @@ typedef struct cli {
   const char *prog;
   const slimrt_model_desc *d;
   const char *checkpoint;
+  const char *labels_file;
   const char **in_files;   /* [ninputs], NULL until given */
   const char **out_files;  /* [noutputs] */
   int print, top, threads, bench, help, random;
   int64_t seed;
+  char *labels_buf;        /* the --labels file, its newlines turned into NULs */
+  const char **labels;     /* [nlabels], pointing into labels_buf */
+  int64_t nlabels;
 } cli;
 
 static const char usage_line[] =
     "[--checkpoint=PREFIX] [--input[=NAME]=FILE ...] [--output[=NAME]=FILE ...]\n"
-    "       [--print] [--top=K] [--threads=N] [--bench=RUNS] [--random-init[=SEED]] [--help]\n";
+    "       [--print] [--top=K] [--labels=FILE] [--threads=N] [--bench=RUNS] [--random-init[=SEED]] [--help]\n";
 
 static void print_sig(FILE *f, const char *kind, const slimrt_io_desc *io) {
   char sh[160];
@@ -49,6 +53,8 @@ static void print_help(const cli *c) {
          "  --print               print each output: NAME, dtype, shape, then one value a line\n"
          "  --top=K               print the K largest entries of each output, per row of its last\n"
          "                        axis, with their indices along that axis\n"
+         "  --labels=FILE         one label a line, line I naming index I: the top entries of the first\n"
+         "                        output with that many classes print as 'LABEL VALUE' lines, alone\n"
          "  --threads=N           threads to run on (default: one per core)\n"
          "  --bench=RUNS          one warm-up run, then RUNS timed runs; prints median, min and max\n"
          "  --random-init[=SEED]  initialize variables from their initializers (seed 0 by default;\n"
@@ -158,6 +164,9 @@ static int parse_args(cli *c, int argc, char **argv) {
     } else if ((v = opt_value(a, "--top"))) {
       if ((n = parse_count(v, 1, 1 << 30)) < 0) return usage_error(c, "--top=%s: K must be a positive integer", v);
       c->top = (int)n;
+    } else if ((v = opt_value(a, "--labels"))) {
+      if (!*v) return usage_error(c, "%s needs a file name", "--labels");
+      c->labels_file = v;
     } else if ((v = opt_value(a, "--threads"))) {
       if ((n = parse_count(v, 1, 4096)) < 0)
         return usage_error(c, "--threads=%s: N must be an integer from 1 to 4096", v);
@@ -167,7 +176,8 @@ static int parse_args(cli *c, int argc, char **argv) {
         return usage_error(c, "--bench=%s: RUNS must be a positive integer", v);
       c->bench = (int)n;
     } else {
-      static const char *const with_value[] = {"--checkpoint", "--input", "--output", "--top", "--threads", "--bench"};
+      static const char *const with_value[] = {"--checkpoint", "--input", "--output", "--top", "--labels", "--threads",
+                                                  "--bench"};
       for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
         if (!strcmp(a, with_value[k])) return usage_error(c, "%s needs a value: write it as OPTION=VALUE", a);
       return usage_error(c, a[0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'", a);
@@ -253,14 +263,16 @@ static int cmp_ranked(const void *pa, const void *pb) {
   return (a->i > b->i) - (a->i < b->i);
 }
 
-/* tf.nn.top_k's view: the top K along the last axis, for every leading index. */
-static int print_top(const slimrt_io_desc *io, const void *buf, int k) {
+/* tf.nn.top_k's view: the top K along the last axis, for every leading index.
+   With LABELS (one per entry of the last axis) entries print as "LABEL VALUE"
+   and the header line is left out: that view is for people, not scripts. */
+static int print_top(const slimrt_io_desc *io, const void *buf, int k, const char *const *labels) {
   const slimrt_shape *s = &io->shape;
   int dt = (int)s->dtype;
   int64_t total = slimrt_shape_count((int)s->rank, s->dims);
   int64_t row = s->rank > 0 ? s->dims[s->rank - 1] : 1;
   int64_t nrows = row > 0 ? total / row : 0;
-  print_header(io);
+  if (!labels) print_header(io);
   ranked *r = malloc(sizeof *r * (size_t)(row > 0 ? row : 1));
   if (!r) return -1;
   for (int64_t q = 0; q < nrows; q++) {
@@ -278,6 +290,10 @@ static int print_top(const slimrt_io_desc *io, const void *buf, int k) {
     for (int64_t i = 0; i < row; i++) r[i] = (ranked){slimrt_io_get(dt, buf, q * row + i), i};
     qsort(r, (size_t)row, sizeof *r, cmp_ranked);
     for (int64_t i = 0; i < row && i < k; i++) {
+      if (labels) {
+        printf("%s %.6g\n", labels[r[i].i], slimrt_io_get(dt, buf, q * row + r[i].i));
+        continue;
+      }
       printf("  %lld\t", (long long)r[i].i);
       print_value(dt, buf, q * row + r[i].i);
       printf("\n");
@@ -285,6 +301,60 @@ static int print_top(const slimrt_io_desc *io, const void *buf, int k) {
   }
   free(r);
   return 0;
+}
+
+/* Reads --labels: one label a line (a trailing newline ends the last one; CRLF
+   is accepted). Then picks the first output with as many entries along its last
+   axis as there are labels; -1 (message printed) if the file is unreadable or
+   empty, or if no output has that many classes. */
+static int read_labels(cli *c, int64_t *which) {
+  const slimrt_io_desc *outs = c->d->outputs;
+  unsigned char *buf;
+  size_t len;
+  char err[512];
+  if (slimrt_read_file(c->labels_file, &buf, &len, err, sizeof err)) {
+    fprintf(stderr, "%s: %s\n", c->prog, err);
+    return -1;
+  }
+  c->labels_buf = (char *)buf;
+  int64_t n = 0;
+  for (size_t i = 0; i < len; i++) n += buf[i] == '\n' || (i + 1 == len && buf[i] != '\n');
+  const char *name = slimrt_io_name(c->labels_file, 0);
+  if (n == 0) {
+    fprintf(stderr, "%s: %s: no labels (expected one label a line)\n", c->prog, name);
+    return -1;
+  }
+  c->labels = malloc(sizeof *c->labels * (size_t)n);
+  if (!c->labels) {
+    fprintf(stderr, "%s: out of memory\n", c->prog);
+    return -1;
+  }
+  char *line = (char *)buf, *end = (char *)buf + len;
+  for (int64_t k = 0; k < n; k++) {
+    char *nl = memchr(line, '\n', (size_t)(end - line));
+    char *stop = nl ? nl : end;
+    if (stop > line && stop[-1] == '\r') stop--;
+    *stop = 0;  /* slimrt_read_file leaves a spare byte past the end */
+    c->labels[k] = line;
+    line = nl ? nl + 1 : end;
+  }
+  c->nlabels = n;
+  for (int64_t i = 0; i < c->d->noutputs; i++) {
+    const slimrt_shape *s = &outs[i].shape;
+    if (s->rank > 0 && s->dims[s->rank - 1] == n) {
+      *which = i;
+      return 0;
+    }
+  }
+  char have[512] = "", sh[160];
+  size_t at = 0;
+  for (int64_t i = 0; i < c->d->noutputs && at < sizeof have; i++) {
+    slimrt_io_format_shape(sh, sizeof sh, (int)outs[i].shape.rank, outs[i].shape.dims);
+    at += (size_t)snprintf(have + at, sizeof have - at, "%s%s %s", i ? ", " : "", outs[i].name, sh);
+  }
+  fprintf(stderr, "%s: %s: %lld labels, but no output has %lld entries along its last axis (outputs: %s)\n",
+          c->prog, name, (long long)n, (long long)n, have);
+  return -1;
 }
 
 static double now_ms(void) {
@@ -366,6 +436,8 @@ static int run(cli *c) {
     fprintf(stderr, "%s: out of memory\n", c->prog);
     goto done;
   }
+  int64_t labelled = -1;
+  if (c->labels_file && read_labels(c, &labelled)) goto done;
   for (int64_t i = 0; i < d->ninputs; i++) {
     if (load_input(c, &d->inputs[i], c->in_files[i], &in[i])) goto done;
     ptrs[i] = in[i].data;
@@ -409,7 +481,8 @@ static int run(cli *c) {
         printf("\n");
       }
     }
-    if (top && print_top(&d->outputs[i], outp[i], top)) {
+    if (top && labelled >= 0 && i != labelled) continue;  /* --labels: only the labelled output */
+    if (top && print_top(&d->outputs[i], outp[i], top, i == labelled ? c->labels : NULL)) {
       fprintf(stderr, "%s: out of memory\n", c->prog);
       goto done;
     }
@@ -425,6 +498,8 @@ done:
   for (int64_t i = 0; ptrs && i < d->noutputs; i++) free(ptrs[d->ninputs + i]);
   free(in);
   free(ptrs);
+  free(c->labels);
+  free(c->labels_buf);
   fflush(stdout);
   return rc;
 }

@@ -520,3 +520,56 @@ Test(exe_main, pgm_input) {
   cr_assert_eq(c.rc, 1);
   cr_assert_not_null(strstr(c.err, "person.pgm: a PGM/PPM image cannot feed input 'x' (float32 [1,4])"), "%s", c.err);
 }
+
+/* --labels: entries named by label, only the first output with that many classes. */
+static const char *write_text(const char *name, const char *text) {
+  const char *p = tmp_path(name);
+  FILE *f = fopen(p, "wb");
+  cr_assert_not_null(f);
+  fputs(text, f);
+  fclose(f);
+  return p;
+}
+
+Test(exe_main, labels, .init = make_tmpdir, .fini = remove_tmpdir) {
+  char in[600], lab[600];
+  snprintf(in, sizeof in, "--input=%s", x_npy());
+  /* CRLF line ends and no newline after the last label */
+  snprintf(lab, sizeof lab, "--labels=%s", write_text("labels.txt", "ant\r\nbee\ncat\ndog"));
+  captured c = run_main(&affine_emb, (char *[]){"model", in, lab, "--top=2", NULL});
+  cr_assert_eq(c.rc, 0, "%s", c.err);
+  cr_assert_str_eq(c.out, "dog 8.5\ncat 6.5\n");
+  /* without --top: the default top 5, clamped to the 4 classes */
+  c = run_main(&affine_emb, (char *[]){"model", in, lab, NULL});
+  cr_assert_eq(c.rc, 0, "%s", c.err);
+  cr_assert_str_eq(c.out, "dog 8.5\ncat 6.5\nbee 2.5\nant 1.5\n");
+  /* --print keeps its format beside the labelled top */
+  c = run_main(&affine_emb, (char *[]){"model", in, lab, "--top=1", "--print", NULL});
+  cr_assert_eq(c.rc, 0, "%s", c.err);
+  cr_assert_str_eq(c.out, "y\tfloat32\t[1,4]\n1.5\n2.5\n6.5\n8.5\ndog 8.5\n");
+}
+
+Test(exe_main, labels_errors, .init = make_tmpdir, .fini = remove_tmpdir) {
+  char in[600], lab[600], want[1024];
+  snprintf(in, sizeof in, "--input=%s", x_npy());
+  const char *three = write_text("three.txt", "a\nb\nc\n");
+  snprintf(lab, sizeof lab, "--labels=%s", three);
+  captured c = run_main(&affine_emb, (char *[]){"model", in, lab, NULL});
+  cr_assert_eq(c.rc, 1);
+  snprintf(want, sizeof want, "model: %s: 3 labels, but no output has 3 entries along its last axis "
+           "(outputs: y [1,4])\n", three);
+  cr_assert_str_eq(c.err, want);
+  cr_assert_str_eq(c.out, "");
+  const char *empty = write_text("empty.txt", "");
+  snprintf(lab, sizeof lab, "--labels=%s", empty);
+  c = run_main(&affine_emb, (char *[]){"model", in, lab, NULL});
+  cr_assert_eq(c.rc, 1);
+  snprintf(want, sizeof want, "model: %s: no labels (expected one label a line)\n", empty);
+  cr_assert_str_eq(c.err, want);
+  c = run_main(&affine_emb, (char *[]){"model", in, "--labels=/nonexistent/labels.txt", NULL});
+  cr_assert_eq(c.rc, 1);
+  cr_assert_str_eq(c.err, "model: /nonexistent/labels.txt: cannot open: No such file or directory\n");
+  c = run_main(&affine_emb, (char *[]){"model", in, "--labels", NULL});
+  cr_assert_eq(c.rc, 2);
+  cr_assert_str_eq(c.err, "model: --labels needs a value: write it as OPTION=VALUE (see --help)\n");
+}
