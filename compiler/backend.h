@@ -25,7 +25,8 @@ typedef struct BackendOptions {
 
 /* Runs the passes (dead-op removal, constant folding, memory plan) on G. */
 int passes_run(Graph *g, Diag *d, const BackendOptions *o);
-/* Emits G as asked. 0 on success; errors are diagnostics; nothing is left behind. */
+/* Emits G as asked. 0 on success; errors are diagnostics; nothing is left behind.
+   Returns 2 when the failure was writing an output file (slimc exits 2), else -1. */
 int backend_compile(Graph *g, Diag *d, const BackendOptions *o);
 
 #endif

@@ -1,3 +1,4 @@
+#include <stdbool.h>
 /* Target machine, optimisation and output files. Every output is written to a
  * temporary beside its final path and renamed only when everything succeeded,
  * so a failed compile leaves nothing behind. */
@@ -146,6 +147,7 @@ int backend_compile(Graph *g, Diag *d, const BackendOptions *o) {
   if (!m) return -1;
   Arena *a = g->arena;
   int rc = -1;
+  bool io = false; /* the failure was writing a file: exit status 2 */
   char *tmp = NULL, *htmp = NULL, *obj = NULL;
   if (o->emit == EMIT_EXE) {
     /* the object is an intermediate: beside the output, with the suffix cc expects */
@@ -155,25 +157,28 @@ int backend_compile(Graph *g, Diag *d, const BackendOptions *o) {
       diag_error(d, SPAN_NONE, "E0912", "cannot create a temporary file beside '%s': %s", o->output,
                  strerror(errno));
       obj = NULL;
+      io = true;
       goto out;
     }
     close(fd);
     if (cg_module_emit(m, d, o, EMIT_OBJ, obj) != 0) goto out;
-    if (!(tmp = cg_temp_beside(a, d, o->output))) goto out;
+    if (!(tmp = cg_temp_beside(a, d, o->output))) { io = true; goto out; }
     if (cg_link(d, o, obj, tmp) != 0) goto out;
     chmod(tmp, file_mode(0777));
     rc = commit(d, tmp, o->output);
+    io = rc != 0;
   } else {
-    if (!(tmp = cg_temp_beside(a, d, o->output))) goto out;
+    if (!(tmp = cg_temp_beside(a, d, o->output))) { io = true; goto out; }
     if (cg_module_emit(m, d, o, o->emit, tmp) != 0) goto out;
     if (o->emit == EMIT_OBJ && o->header) {
-      if (!(htmp = cg_temp_beside(a, d, o->header))) goto out;
-      if (write_header(d, g, o, htmp) != 0) goto out;
+      if (!(htmp = cg_temp_beside(a, d, o->header))) { io = true; goto out; }
+      if (write_header(d, g, o, htmp) != 0) { io = true; goto out; }
     }
-    if (commit(d, tmp, o->output) != 0) goto out;
+    if (commit(d, tmp, o->output) != 0) { io = true; goto out; }
     tmp = NULL;
     if (htmp && commit(d, htmp, o->header) != 0) {
       unlink(o->output); /* all or nothing */
+      io = true;
       goto out;
     }
     htmp = NULL;
@@ -185,5 +190,5 @@ out:
   if (tmp) unlink(tmp);
   if (htmp) unlink(htmp);
   cg_module_free(m);
-  return rc;
+  return rc == 0 ? 0 : io ? 2 : -1;
 }

@@ -387,8 +387,9 @@ static int run(Arena *arena, Options *o) {
     goto done;
   }
   if (o->print_memory_plan) goto done;
-  if (backend_compile(g, &d, &bo) != 0 || d.nerrors) {
-    rc = d.nerrors ? 1 : 2;
+  int brc = backend_compile(g, &d, &bo);
+  if (brc != 0 || d.nerrors) {
+    rc = brc == 2 ? 2 : 1;
     goto done;
   }
   o->output = bo.output;
