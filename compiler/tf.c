@@ -216,6 +216,7 @@ TfLib *tf_install(Eval *ev) {
   ns_set(ev, slim, "utils", utils);
 
   tf_ops_register(t, tf, nn, math);
+  tf_ops_register_slim(t, slim); /* slim's own xavier / variance_scaling (factor, mode, uniform) */
   tf_scope_register(t, tf);
   tf_vars_register(t, tf, slim, train);
   tf_argscope_register(t, slim);
