@@ -1107,7 +1107,7 @@ static Value *b_init(Eval *ev, const Args *a, void *data) {
     else return eval_error(ev, sp, "E0360", "Unknown mode %s [FAN_IN, FAN_OUT, FAN_AVG]", mode);
     in.uniform = u;
     in.truncate_1_3 = !u;
-    in.text = kind == I_XAVIER ? arena_printf(eval_arena(ev), "xavier_initializer(uniform=%s)", u ? "True" : "False")
+    in.text = kind == I_XAVIER ? (u ? "xavier_initializer()" : "xavier_initializer(uniform=False)")
                                : arena_printf(eval_arena(ev), "variance_scaling_initializer(factor=%g, mode=%s, uniform=%s)",
                                               in.factor, mode, u ? "True" : "False");
     break;
