@@ -1770,7 +1770,9 @@ static bool exec_load(Eval *ev, Env *env, Ast *s) {
   const SrcFile *cur = src_file(ev->sm, env->mod ? env->mod->file : -1);
   const char *shown = NULL;
   char *path = resolve_path(ev, cur ? dir_of(ev, cur->path) : ".", rel);
-  if (path) shown = cur && rel[0] != '/' ? arena_printf(ev->arena, "%s/%s", dir_of(ev, cur->path), rel) : rel;
+  if (path) /* keep paths as the user would write them: no "./" for files in the working directory */
+    shown = cur && rel[0] != '/' && strchr(cur->path, '/') ? arena_printf(ev->arena, "%s/%s", dir_of(ev, cur->path), rel)
+                                                           : rel;
   for (int i = 0; !path && i < ev->opt.ninclude; i++) {
     path = resolve_path(ev, ev->opt.include_dirs[i], rel);
     if (path) shown = arena_printf(ev->arena, "%s/%s", ev->opt.include_dirs[i], rel);
