@@ -365,7 +365,9 @@ Value *tf_get_variable(TfLib *t, const TfVarRequest *r) {
   if (reg) {
     TfRegularizer *tr = tf_regularizer_of(reg);
     TfTensor *vt = tf_tensor_of(v);
-    if (tr) vt->var->regularizer = tr->op_name;
+    if (tr && tr->kind == 2) vt->var->regularizer = arena_printf(a, "%s(%g,%g)", tr->op_name, tr->l1, tr->l2);
+    else if (tr && tr->kind <= 1) vt->var->regularizer = arena_printf(a, "%s(%g)", tr->op_name, tr->kind ? tr->l2 : tr->l1);
+    else if (tr) vt->var->regularizer = tr->op_name;
     else vt->var->regularizer = "custom";
     /* tf.layers-based layers name the loss after the layer-internal weight name */
     const char *stack = r->reg_name ? (t->name_stack[0] ? arena_printf(a, "%s/%s/Regularizer", t->name_stack, r->reg_name)
