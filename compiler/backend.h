@@ -23,6 +23,11 @@ typedef struct BackendOptions {
   const char *cc;              /* system C compiler used to link (default "cc") */
 } BackendOptions;
 
+/* The runtime initializer (slimrt_init_kind) and its two parameters for V, as the
+   model descriptor records them for --random-init; shared with `slim-ckpt init` so
+   a written checkpoint holds exactly the values --random-init would draw. */
+int64_t backend_init_kind(const GVar *v, double p[2]);
+
 /* Runs the passes (dead-op removal, constant folding, memory plan) on G. */
 int passes_run(Graph *g, Diag *d, const BackendOptions *o);
 /* Emits G as asked. 0 on success; errors are diagnostics; nothing is left behind.

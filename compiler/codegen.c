@@ -310,6 +310,8 @@ static int64_t init_kind(const GVar *v, double p[2]) {
   return SLIMRT_INIT_NONE;
 }
 
+int64_t backend_init_kind(const GVar *v, double p[2]) { return init_kind(v, p); }
+
 /* Reads every restorable variable from o->checkpoint into read-only globals.
    Returns 0, or -1 after diagnostics naming the key, shapes and file. */
 static int embed_weights(Cg *c) {

@@ -4,7 +4,8 @@
  *   slim-ckpt dump PREFIX KEY [--npy=F]   values one a line, or a .npy file
  *   slim-ckpt from-npz NPZ -o PREFIX      every NAME.npy member becomes tensor NAME
  *   slim-ckpt to-npz PREFIX -o NPZ        every loadable tensor becomes NAME.npy
- *   slim-ckpt init FILE.slim -o PREFIX    (not available yet)
+ *   slim-ckpt init FILE.slim -o PREFIX [--seed=N] [-m NAME] [-D N=V] [-I DIR]
+ *                                         every restored variable from its initializer
  *
  * Exit status: 0 success, 1 bad input, 2 usage. The .npz side is a plain zip
  * (stored or deflate members) handled with zlib; .npy encoding is libslimrt's. */
@@ -15,7 +16,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
+#include "arena.h"
+#include "backend.h"
+#include "diag.h"
+#include "eval.h"
 #include "slimrt.h"
+#include "tf.h"
+#include "../runtime/src/rtio.h" /* slimrt_init_fill: the draws of --random-init */
 
 enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
 
@@ -24,7 +31,7 @@ static const char usage_text[] =
     "       slim-ckpt dump PREFIX KEY [--npy=FILE]\n"
     "       slim-ckpt from-npz NPZ -o PREFIX\n"
     "       slim-ckpt to-npz PREFIX -o NPZ\n"
-    "       slim-ckpt init FILE.slim -o PREFIX\n"
+    "       slim-ckpt init FILE.slim -o PREFIX [--seed=N] [-m MODEL] [-D NAME=VALUE] [-I DIR]\n"
     "PREFIX is a checkpoint prefix or a directory with a 'checkpoint' file.\n";
 
 static int usage(const char *why) {
@@ -387,10 +394,93 @@ out:
   return rc;
 }
 
-/* Splits ARGV into positional arguments and the -o / --npy options. */
-int main(int argc, char **argv) {
+/* init: evaluates the model as slimc does, then writes every variable of its restore
+   map under its checkpoint key, filled by its initializer with the runtime's
+   --random-init streams (so `--checkpoint=PREFIX` and `--random-init=SEED` agree). */
+typedef struct InitOpts {
+  const char *model;
+  int64_t seed;
+  PtrVec defines, includes;
+} InitOpts;
+
+static int cmd_init(Arena *arena, const char *slim, const char *prefix, const InitOpts *io) {
+  SrcMgr sm;
+  src_init(&sm, arena);
+  Diag d;
+  diag_init(&d, &sm, stderr, DIAG_COLOR_AUTO);
+  int file = src_load(&sm, slim);
+  if (file < 0) {
+    fprintf(stderr, "slim-ckpt: cannot read '%s': %s\n", slim, strerror(errno));
+    return EXIT_INPUT;
+  }
+  EvalOptions eo = {0};
+  eo.include_dirs = (const char **)io->includes.items;
+  eo.ninclude = io->includes.n;
+  eo.defines = (const char **)io->defines.items;
+  eo.ndefines = io->defines.n;
+  Eval *ev = eval_new(arena, &d, &sm, &eo);
+  TfLib *tf = tf_install(ev);
+  int rc = EXIT_INPUT;
+  ModelDecl *models;
+  const ModelDecl *m = NULL;
+  if (eval_main_file(ev, file) != 0 || d.nerrors) goto done;
+  int n = eval_models(ev, &models);
+  for (int i = 0; i < n; i++)
+    if (io->model ? !strcmp(models[i].name, io->model) : n == 1) m = &models[i];
+  if (!m) {
+    if (io->model) fprintf(stderr, "slim-ckpt: %s: no model named '%s'\n", slim, io->model);
+    else if (n == 0) fprintf(stderr, "slim-ckpt: %s: no model declared in this file\n", slim);
+    else fprintf(stderr, "slim-ckpt: %s: declares %d models: pick one with -m NAME\n", slim, n);
+    goto done;
+  }
+  if (eval_run_model(ev, m) != 0 || d.nerrors) goto done;
+  Graph *g = tf_graph(tf);
+  char err[1024];
+  slimrt_ckpt_writer *w = slimrt_ckpt_writer_new(prefix, 1, err, sizeof err);
+  if (!w) {
+    fprintf(stderr, "slim-ckpt: %s\n", err);
+    goto done;
+  }
+  for (int i = 0; i < g->nrestore; i++) {
+    const GVar *v = g->restore[i].var;
+    slimrt_var_desc vd = {.name = v->name, .ckpt_key = g->restore[i].key};
+    vd.shape.dtype = v->shape.dtype;
+    vd.shape.rank = v->shape.rank;
+    memcpy(vd.shape.dims, v->shape.dims, sizeof v->shape.dims);
+    vd.init_kind = backend_init_kind(v, vd.init_p);
+    if (vd.init_kind == SLIMRT_INIT_CONSTANT && v->init.nvalues > 0) {
+      vd.init_values = v->init.values;
+      vd.init_nvalues = v->init.nvalues;
+    }
+    int64_t count = gshape_count(&v->shape);
+    int esz = slimrt_dtype_size(v->shape.dtype);
+    void *buf = count >= 0 && esz > 0 ? malloc((size_t)(count ? count : 1) * (size_t)esz) : NULL;
+    int bad = !buf;
+    if (bad) snprintf(err, sizeof err, "variable '%s': cannot allocate its %lld elements", v->name, (long long)count);
+    else bad = slimrt_init_fill(&vd, (uint64_t)io->seed, buf, err, sizeof err) ||
+               slimrt_ckpt_writer_add(w, vd.ckpt_key, v->shape.dtype, v->shape.rank, v->shape.dims, buf, 0, err,
+                                      sizeof err);
+    free(buf);
+    if (bad) {
+      fprintf(stderr, "slim-ckpt: %s: %s\n", slim, err);
+      slimrt_ckpt_writer_abort(w);
+      goto done;
+    }
+  }
+  if (slimrt_ckpt_writer_finish(w, err, sizeof err)) {
+    fprintf(stderr, "slim-ckpt: %s\n", err);
+    goto done;
+  }
+  rc = 0;
+done:
+  eval_free(ev);
+  return rc;
+}
+
+/* Splits ARGV into positional arguments and the options, then runs the command. */
+static int run(Arena *arena, int argc, char **argv, InitOpts *io) {
   const char *pos[4] = {0}, *out = NULL, *npy = NULL;
-  int npos = 0;
+  int npos = 0, init_opts = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -401,6 +491,21 @@ int main(int argc, char **argv) {
       out = argv[i];
     } else if (!strncmp(a, "-o", 2)) {
       out = a + 2;
+    } else if (!strncmp(a, "--seed=", 7)) {
+      char *end;
+      errno = 0;
+      long long seed = strtoll(a + 7, &end, 10);
+      if (!a[7] || *end || seed < 0 || errno) return usage("--seed needs a non-negative integer");
+      io->seed = seed;
+      init_opts = 1;
+    } else if (!strcmp(a, "-m") || !strcmp(a, "-D") || !strcmp(a, "-I")) {
+      if (++i >= argc) return usage("-m, -D and -I need a value");
+      if (a[1] == 'm') io->model = argv[i];
+      else ptrvec_push(arena, a[1] == 'D' ? &io->defines : &io->includes, argv[i]);
+      init_opts = 1;
+    } else if (!strncmp(a, "-D", 2) || !strncmp(a, "-I", 2)) {
+      ptrvec_push(arena, a[1] == 'D' ? &io->defines : &io->includes, (void *)(a + 2));
+      init_opts = 1;
     } else if (!strncmp(a, "--npy=", 6)) {
       npy = a + 6;
       if (!*npy) return usage("--npy needs a file name");
@@ -415,6 +520,7 @@ int main(int argc, char **argv) {
   }
   if (npos == 0) return usage("missing command");
   const char *cmd = pos[0];
+  if (init_opts && strcmp(cmd, "init")) return usage("--seed, -m, -D and -I go with init only");
   if (!strcmp(cmd, "ls")) {
     if (npos != 2 || out || npy) return usage("ls takes one PREFIX");
     return cmd_ls(pos[1]);
@@ -433,8 +539,17 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(cmd, "init")) {
     if (npos != 2 || !out || npy) return usage("init takes FILE.slim -o PREFIX");
-    return fail("init is not available yet");
+    return cmd_init(arena, pos[1], out, io);
   }
   fprintf(stderr, "slim-ckpt: unknown command '%s'\n", cmd);
   return usage(NULL);
+}
+
+int main(int argc, char **argv) {
+  Arena arena;
+  arena_init(&arena);
+  InitOpts io = {0};
+  int rc = run(&arena, argc, argv, &io);
+  arena_free(&arena);
+  return rc;
 }

@@ -93,7 +93,9 @@ expect_fail "corrupt tensor data" 1 "bad.data-00000-of-00001: tensor 'Variable':
 echo "not a zip" > "$TMP/x.npz"
 expect_fail "not an npz" 1 "x.npz: not a .npz (zip) file" "$TOOL" from-npz "$TMP/x.npz" -o "$TMP/x"
 check "failed from-npz leaves nothing" "" "$(ls "$TMP" | grep '^x\.' | grep -v npz)"
-expect_fail "init placeholder" 1 "init is not available yet" "$TOOL" init m.slim -o "$TMP/i"
+expect_fail "init: missing model file" 1 "cannot read '$TMP/m.slim': No such file or directory" \
+  "$TOOL" init "$TMP/m.slim" -o "$TMP/i"
+expect_fail "--seed outside init" 2 "--seed, -m, -D and -I go with init only" "$TOOL" ls "$CARND" --seed=1
 expect_fail "no command" 2 "missing command" "$TOOL"
 expect_fail "unknown command" 2 "unknown command 'frobnicate'" "$TOOL" frobnicate
 expect_fail "dump without key" 2 "dump takes PREFIX KEY" "$TOOL" dump "$CARND"
