@@ -9,6 +9,7 @@ set -u
 build=${1:?usage: golden_frontend.sh BUILD_DIR SHARED_DIR}
 shared=${2:?usage: golden_frontend.sh BUILD_DIR SHARED_DIR}
 slimc=${SLIMC:-$build/slimc}
+case "$slimc" in /*) ;; *) slimc="$PWD/$slimc" ;; esac
 golden=$(cd "$(dirname "$0")/../golden" && pwd)
 [ -x "$slimc" ] || { echo "golden_frontend: $slimc is not an executable" >&2; exit 2; }
 tmp=$(mktemp -d)
