@@ -35,7 +35,7 @@ GNode *tf_build(TfLib *t, int op, const char *name, const char *dflt, GNode **in
     /* graph_op prefixes the op name; report under the layer's name instead */
     size_t fl = strlen(full);
     const char *msg = strncmp(err, full, fl) == 0 && err[fl] == ':' ? err + fl + 2 : err;
-    eval_error(t->ev, sp, "E0330", "%s: %s", err_subject(t, full, dflt), msg);
+    eval_error(t->ev, sp, "E0630", "%s: %s", err_subject(t, full, dflt), msg);
   }
   return n;
 }
@@ -48,7 +48,7 @@ GNode *tf_build_shaped(TfLib *t, int op, const char *name, const char *dflt, GNo
   if (attr) probe.attr = *attr;
   char err[1024];
   if (shape_infer(&probe, err, sizeof err) != 0) {
-    eval_error(t->ev, sp, "E0330", "%s: %s", err_subject(t, full, dflt), err);
+    eval_error(t->ev, sp, "E0630", "%s: %s", err_subject(t, full, dflt), err);
     return NULL;
   }
   return graph_op_shaped(t->graph, op, full, in, nin, attr, out, sp);
@@ -58,7 +58,7 @@ static bool parse_padding(TfLib *t, const char *padding, bool *same, Span sp) {
   if (padding && (!strcmp(padding, "SAME") || !strcmp(padding, "same"))) *same = true;
   else if (padding && (!strcmp(padding, "VALID") || !strcmp(padding, "valid"))) *same = false;
   else {
-    eval_error(t->ev, sp, "E0331", "padding must be 'SAME' or 'VALID', got '%s'", padding ? padding : "None");
+    eval_error(t->ev, sp, "E0631", "padding must be 'SAME' or 'VALID', got '%s'", padding ? padding : "None");
     return false;
   }
   return true;
@@ -74,7 +74,7 @@ static bool window_pads(TfLib *t, const GNode *x, const int64_t k[2], const int6
   for (int i = 0; i < 2; i++) {
     if (shape_same_padding(x->shape.dims[1 + i], k[i], s[i], r[i], same, &pads[2 * i], &pads[2 * i + 1]) != 0) {
       if (k[i] > 0 && s[i] > 0 && r[i] > 0) {
-        eval_error(t->ev, sp, "E0331", "SAME padding needs a known input size (dimension %d is unknown)", 1 + i);
+        eval_error(t->ev, sp, "E0631", "SAME padding needs a known input size (dimension %d is unknown)", 1 + i);
         return false;
       }
     }
@@ -85,7 +85,7 @@ static bool window_pads(TfLib *t, const GNode *x, const int64_t k[2], const int6
 static GNode *conv_like(TfLib *t, int op, GNode *x, GNode *w, const int64_t strides[2], const int64_t rates[2],
                         const char *padding, const char *name, const char *dflt, Span sp) {
   if ((rates[0] > 1 || rates[1] > 1) && (strides[0] > 1 || strides[1] > 1)) {
-    eval_error(t->ev, sp, "E0332", "strides > 1 not supported in conjunction with dilation_rate > 1");
+    eval_error(t->ev, sp, "E0632", "strides > 1 not supported in conjunction with dilation_rate > 1");
     return NULL;
   }
   int64_t k[2] = {w->shape.rank == 4 ? w->shape.dims[0] : 1, w->shape.rank == 4 ? w->shape.dims[1] : 1};
@@ -166,7 +166,7 @@ GNode *tf_reshape(TfLib *t, GNode *x, const int64_t *dims, int rank, const char 
   if (shape_reshape(&x->shape, dims, rank, &out, err, sizeof err) != 0) {
     const char *full = full_name(t, name, "Reshape");
     char s[128];
-    eval_error(t->ev, sp, "E0330", "%s: %s for '%s' with input shape %s", err_subject(t, full, "Reshape"), err,
+    eval_error(t->ev, sp, "E0630", "%s: %s for '%s' with input shape %s", err_subject(t, full, "Reshape"), err,
                full, gshape_str(&x->shape, s, sizeof s));
     return NULL;
   }
@@ -219,7 +219,7 @@ static bool int_list(Eval *ev, Value *v, Span sp, const char *what, int64_t *out
       *n = (int)c;
       return true;
     }
-    eval_error(ev, sp, "E0340", "%s must be an int or a list of ints, got %s", what, val_type_name(v));
+    eval_error(ev, sp, "E0640", "%s must be an int or a list of ints, got %s", what, val_type_name(v));
     return false;
   }
   if (v->u.list.n > max) goto too_many;
@@ -228,7 +228,7 @@ static bool int_list(Eval *ev, Value *v, Span sp, const char *what, int64_t *out
   *n = v->u.list.n;
   return true;
 too_many:
-  eval_error(ev, sp, "E0340", "%s has more than %d entries", what, max);
+  eval_error(ev, sp, "E0640", "%s has more than %d entries", what, max);
   return false;
 }
 
@@ -237,18 +237,18 @@ static bool nhwc4(Eval *ev, Value *v, Span sp, const char *what, int64_t out[2])
   int64_t l[MAXL];
   int n;
   if (!given(v)) {
-    eval_error(ev, sp, "E0341", "%s is required", what);
+    eval_error(ev, sp, "E0641", "%s is required", what);
     return false;
   }
   if (!int_list(ev, v, sp, what, l, MAXL, &n)) return false;
   if (n == 1) l[1] = l[2] = l[0], l[0] = l[3] = 1, n = 4;
   else if (n == 2) l[2] = l[1], l[1] = l[0], l[0] = l[3] = 1, n = 4;
   if (n != 4) {
-    eval_error(ev, sp, "E0341", "%s must have 1, 2 or 4 elements, got %d", what, n);
+    eval_error(ev, sp, "E0641", "%s must have 1, 2 or 4 elements, got %d", what, n);
     return false;
   }
   if (l[0] != 1 || l[3] != 1) {
-    eval_error(ev, sp, "E0341", "Current implementation does not yet support %s in the batch and depth dimensions.",
+    eval_error(ev, sp, "E0641", "Current implementation does not yet support %s in the batch and depth dimensions.",
                what);
     return false;
   }
@@ -261,7 +261,7 @@ static bool check_nhwc(Eval *ev, Value *df, Span sp) {
   const char *s;
   if (!opt_str(ev, df, sp, "data_format", &s)) return false;
   if (s && strcmp(s, "NHWC") != 0) {
-    eval_error(ev, sp, "E0342", "data_format=\"%s\" is not supported (only NHWC)", s);
+    eval_error(ev, sp, "E0642", "data_format=\"%s\" is not supported (only NHWC)", s);
     return false;
   }
   return true;
@@ -271,7 +271,7 @@ static bool check_nhwc(Eval *ev, Value *df, Span sp) {
 static Value *alias(Eval *ev, Value *a, Value *b, const char *na, const char *nb, Span sp, bool *ok) {
   *ok = true;
   if (given(a) && given(b)) {
-    eval_error(ev, sp, "E0343", "Cannot specify both '%s' and '%s'", na, nb);
+    eval_error(ev, sp, "E0643", "Cannot specify both '%s' and '%s'", na, nb);
     *ok = false;
     return NULL;
   }
@@ -280,7 +280,7 @@ static Value *alias(Eval *ev, Value *a, Value *b, const char *na, const char *nb
 
 static GNode *arg_tensor(TfLib *t, Value *v, int hint, Span sp, const char *what) {
   if (!v) {
-    eval_error(t->ev, sp, "E0341", "%s is required", what);
+    eval_error(t->ev, sp, "E0641", "%s is required", what);
     return NULL;
   }
   return tf_to_node(t, v, hint, sp);
@@ -344,7 +344,7 @@ static Value *b_softmax(Eval *ev, const Args *a, void *data) {
   int64_t ax = -1;
   if (given(axis) && !eval_to_int(ev, axis, sp, "axis", &ax)) return NULL;
   if (ax != -1 && ax != x->shape.rank - 1)
-    return eval_error(ev, sp, "E0344", "softmax over axis %lld of a rank-%d tensor is not supported (last axis only)",
+    return eval_error(ev, sp, "E0644", "softmax over axis %lld of a rank-%d tensor is not supported (last axis only)",
                       (long long)ax, x->shape.rank);
   return wrap(t, tf_unary(t, (int)(intptr_t)data, x, name, sp));
 }
@@ -372,7 +372,7 @@ static Value *b_conv2d(Eval *ev, const Args *a, void *data) {
   const char *padding;
   if (!nhwc4(ev, v[2], sp, "strides", s)) return NULL;
   if (given(v[6]) && !nhwc4(ev, v[6], sp, "dilations", r)) return NULL;
-  if (!given(v[3])) return eval_error(ev, sp, "E0341", "padding is required");
+  if (!given(v[3])) return eval_error(ev, sp, "E0641", "padding is required");
   if (!eval_to_str(ev, v[3], sp, "padding", &padding)) return NULL;
   GNode *x = arg_tensor(t, v[0], 0, sp, "input");
   if (!x) return NULL;
@@ -399,7 +399,7 @@ static Value *b_depthwise(Eval *ev, const Args *a, void *data) {
     else if (n == 2) r[0] = l[0], r[1] = l[1];
     else if (!nhwc4(ev, rate, sp, "rate", r)) return NULL;
   }
-  if (!given(v[3])) return eval_error(ev, sp, "E0341", "padding is required");
+  if (!given(v[3])) return eval_error(ev, sp, "E0641", "padding is required");
   if (!eval_to_str(ev, v[3], sp, "padding", &padding)) return NULL;
   GNode *x = arg_tensor(t, v[0], 0, sp, "input");
   if (!x) return NULL;
@@ -429,7 +429,7 @@ static Value *b_pool(Eval *ev, const Args *a, void *data) {
   int64_t k[2], s[2];
   const char *padding;
   if (!nhwc4(ev, v[1], sp, "ksize", k) || !nhwc4(ev, v[2], sp, "strides", s)) return NULL;
-  if (!given(v[3])) return eval_error(ev, sp, "E0341", "padding is required");
+  if (!given(v[3])) return eval_error(ev, sp, "E0641", "padding is required");
   if (!eval_to_str(ev, v[3], sp, "padding", &padding)) return NULL;
   GNode *x = arg_tensor(t, val, 0, sp, "value");
   return x ? wrap(t, tf_pool(t, op, x, k, s, padding, name, sp)) : NULL;
@@ -448,7 +448,7 @@ static bool reduce_axes(TfLib *t, Value *axis, const GNode *x, slimrt_attr *at, 
   for (int i = 0; i < n; i++) {
     int64_t ax = l[i] < 0 ? l[i] + x->shape.rank : l[i];
     if (ax < 0 || ax >= x->shape.rank) {
-      eval_error(t->ev, sp, "E0345", "Invalid reduction dimension %lld for input with %d dimensions.",
+      eval_error(t->ev, sp, "E0645", "Invalid reduction dimension %lld for input with %d dimensions.",
                  (long long)l[i], x->shape.rank);
       return false;
     }
@@ -500,7 +500,7 @@ static Value *b_moments(Eval *ev, const Args *a, void *data) {
   if (!ok) return NULL;
   int keep = given(kd) ? eval_truthy(ev, kd, sp) : 0;
   if (keep < 0) return NULL;
-  if (!given(v[1])) return eval_error(ev, sp, "E0341", "moments() missing required argument 'axes'");
+  if (!given(v[1])) return eval_error(ev, sp, "E0641", "moments() missing required argument 'axes'");
   GNode *x = arg_tensor(t, v[0], 0, sp, "x");
   if (!x) return NULL;
   slimrt_attr at = {0};
@@ -532,7 +532,7 @@ static Value *b_batch_normalization(Eval *ev, const Args *a, void *data) {
   BIND("batch_normalization", P, v);
   NAME_ARG(v[6]);
   double eps;
-  if (!v[5]) return eval_error(ev, sp, "E0341", "batch_normalization() missing required argument 'variance_epsilon'");
+  if (!v[5]) return eval_error(ev, sp, "E0641", "batch_normalization() missing required argument 'variance_epsilon'");
   if (!eval_to_float(ev, v[5], sp, "variance_epsilon", &eps)) return NULL;
   GNode *x = arg_tensor(t, v[0], 0, sp, "x");
   if (!x) return NULL;
@@ -591,20 +591,20 @@ static Value *b_dropout(Eval *ev, const Args *a, void *data) {
   BIND("dropout", P, v);
   NAME_ARG(v[4]);
   double keep = 1.0;
-  if (given(v[1]) && given(v[5])) return eval_error(ev, sp, "E0343", "Cannot specify both 'keep_prob' and 'rate'");
+  if (given(v[1]) && given(v[5])) return eval_error(ev, sp, "E0643", "Cannot specify both 'keep_prob' and 'rate'");
   if (given(v[1])) {
     if (!eval_to_float(ev, v[1], sp, "keep_prob", &keep)) return NULL;
   } else if (given(v[5])) {
     double rate;
     if (!eval_to_float(ev, v[5], sp, "rate", &rate)) return NULL;
     if (!(rate >= 0 && rate < 1))
-      return eval_error(ev, sp, "E0346", "rate must be a scalar tensor or a float in the range [0, 1), got %g", rate);
+      return eval_error(ev, sp, "E0646", "rate must be a scalar tensor or a float in the range [0, 1), got %g", rate);
     keep = 1 - rate;
   } else {
-    return eval_error(ev, sp, "E0341", "dropout() needs keep_prob or rate");
+    return eval_error(ev, sp, "E0641", "dropout() needs keep_prob or rate");
   }
   if (!(keep > 0 && keep <= 1))
-    return eval_error(ev, sp, "E0346", "keep_prob must be a scalar tensor or a float in the range (0, 1], got %g", keep);
+    return eval_error(ev, sp, "E0646", "keep_prob must be a scalar tensor or a float in the range (0, 1], got %g", keep);
   GNode *x = arg_tensor(t, v[0], 0, sp, "x");
   if (!x) return NULL;
   /* inference graph: dropout is the identity (keep_prob only matters for training) */
@@ -650,7 +650,7 @@ static Value *b_reshape(Eval *ev, const Args *a, void *data) {
   NAME_ARG(v[2]);
   int64_t d[MAXL];
   int r;
-  if (!v[1]) return eval_error(ev, sp, "E0341", "reshape() missing required argument 'shape'");
+  if (!v[1]) return eval_error(ev, sp, "E0641", "reshape() missing required argument 'shape'");
   if (!shape_arg(t, v[1], sp, d, &r)) return NULL;
   if (v[1]->kind == V_INT) r = 1;
   GNode *x = arg_tensor(t, v[0], 0, sp, "tensor");
@@ -674,11 +674,11 @@ static Value *b_squeeze(Eval *ev, const Args *a, void *data) {
     for (int i = 0; i < n; i++) {
       int64_t ax = l[i] < 0 ? l[i] + x->shape.rank : l[i];
       if (ax < 0 || ax >= x->shape.rank)
-        return eval_error(ev, sp, "E0347", "Tried to squeeze dim index %lld for tensor with %d dimensions.",
+        return eval_error(ev, sp, "E0647", "Tried to squeeze dim index %lld for tensor with %d dimensions.",
                           (long long)l[i], x->shape.rank);
       if (x->shape.dims[ax] != 1) {
         char s[128];
-        return eval_error(ev, sp, "E0347", "Can not squeeze dim[%lld], expected a dimension of 1, got %lld for input shape %s",
+        return eval_error(ev, sp, "E0647", "Can not squeeze dim[%lld], expected a dimension of 1, got %lld for input shape %s",
                           (long long)ax, (long long)x->shape.dims[ax], gshape_str(&x->shape, s, sizeof s));
       }
       drop[ax] = true;
@@ -703,14 +703,14 @@ static Value *b_expand_dims(Eval *ev, const Args *a, void *data) {
   Value *axis = alias(ev, v[1], v[3], "axis", "dim", sp, &ok);
   if (!ok) return NULL;
   int64_t ax;
-  if (!given(axis)) return eval_error(ev, sp, "E0341", "expand_dims() needs axis");
+  if (!given(axis)) return eval_error(ev, sp, "E0641", "expand_dims() needs axis");
   if (!eval_to_int(ev, axis, sp, "axis", &ax)) return NULL;
   GNode *x = arg_tensor(t, v[0], 0, sp, "input");
   if (!x) return NULL;
   int r = x->shape.rank;
   if (ax < -r - 1 || ax > r)
-    return eval_error(ev, sp, "E0347", "Tried to expand dim index %lld for tensor with %d dimensions.", (long long)ax, r);
-  if (r + 1 > MAXL) return eval_error(ev, sp, "E0347", "expand_dims would exceed %d dimensions", MAXL);
+    return eval_error(ev, sp, "E0647", "Tried to expand dim index %lld for tensor with %d dimensions.", (long long)ax, r);
+  if (r + 1 > MAXL) return eval_error(ev, sp, "E0647", "expand_dims would exceed %d dimensions", MAXL);
   if (ax < 0) ax += r + 1;
   GShape out = {.dtype = x->shape.dtype, .rank = r + 1};
   for (int i = 0, j = 0; i <= r; i++) out.dims[i] = i == ax ? 1 : x->shape.dims[j++];
@@ -725,7 +725,7 @@ static Value *b_concat(Eval *ev, const Args *a, void *data) {
   Value *vals = v[0], *axis = v[1];
   if (given(v[3])) {
     if (given(axis) && !tf_tensor_of(axis) && axis->kind != V_INT)
-      return eval_error(ev, sp, "E0343", "Cannot specify both 'axis' and 'concat_dim'");
+      return eval_error(ev, sp, "E0643", "Cannot specify both 'axis' and 'concat_dim'");
     axis = v[3];
   }
   /* old positional order concat(0, [a, b]) */
@@ -735,13 +735,13 @@ static Value *b_concat(Eval *ev, const Args *a, void *data) {
     axis = tmp;
   }
   if (!vals || (vals->kind != V_LIST && vals->kind != V_TUPLE))
-    return eval_error(ev, sp, "E0348", "concat() values must be a list of tensors, got %s",
+    return eval_error(ev, sp, "E0648", "concat() values must be a list of tensors, got %s",
                       vals ? val_type_name(vals) : "nothing");
   int64_t ax;
-  if (!given(axis)) return eval_error(ev, sp, "E0341", "concat() missing required argument 'axis'");
+  if (!given(axis)) return eval_error(ev, sp, "E0641", "concat() missing required argument 'axis'");
   if (!eval_to_int(ev, axis, sp, "axis", &ax)) return NULL;
   int n = vals->u.list.n;
-  if (n == 0) return eval_error(ev, sp, "E0348", "List argument 'values' to 'ConcatV2' Op with length 0 shorter than "
+  if (n == 0) return eval_error(ev, sp, "E0648", "List argument 'values' to 'ConcatV2' Op with length 0 shorter than "
                                                  "minimum length 1.");
   GNode **in = arena_alloc(t->arena, sizeof *in * (size_t)n);
   int hint = 0;
@@ -762,17 +762,17 @@ static Value *b_pad(Eval *ev, const Args *a, void *data) {
   const char *mode = NULL;
   if (!opt_str(ev, v[2], sp, "mode", &mode)) return NULL;
   if (mode && strcasecmp(mode, "CONSTANT") != 0)
-    return eval_error(ev, sp, "E0349", "pad mode '%s' is not supported (only CONSTANT)", mode);
+    return eval_error(ev, sp, "E0649", "pad mode '%s' is not supported (only CONSTANT)", mode);
   double cv = 0;
   if (given(v[4]) && !eval_to_float(ev, v[4], sp, "constant_values", &cv)) return NULL;
   GNode *x = arg_tensor(t, v[0], 0, sp, "tensor");
   if (!x) return NULL;
   Value *p = v[1];
   if (!p || (p->kind != V_LIST && p->kind != V_TUPLE))
-    return eval_error(ev, sp, "E0349", "paddings must be a list of [before, after] pairs");
+    return eval_error(ev, sp, "E0649", "paddings must be a list of [before, after] pairs");
   if (p->u.list.n != x->shape.rank) {
     char s[128];
-    return eval_error(ev, sp, "E0349", "The first dimension of paddings must be the rank of inputs[%d,2], input shape %s",
+    return eval_error(ev, sp, "E0649", "The first dimension of paddings must be the rank of inputs[%d,2], input shape %s",
                       p->u.list.n, gshape_str(&x->shape, s, sizeof s));
   }
   slimrt_attr at = {.pad = {.value = cv}};
@@ -780,7 +780,7 @@ static Value *b_pad(Eval *ev, const Args *a, void *data) {
     int64_t pr[MAXL];
     int n;
     if (!int_list(ev, p->u.list.items[i], sp, "paddings", pr, MAXL, &n)) return NULL;
-    if (n != 2) return eval_error(ev, sp, "E0349", "each paddings entry must be [before, after], got %d numbers", n);
+    if (n != 2) return eval_error(ev, sp, "E0649", "each paddings entry must be [before, after], got %d numbers", n);
     at.pad.before[i] = pr[0];
     at.pad.after[i] = pr[1];
   }
@@ -799,7 +799,7 @@ static Value *b_transpose(Eval *ev, const Args *a, void *data) {
     int n;
     if (!int_list(ev, v[1], sp, "perm", l, MAXL, &n)) return NULL;
     if (n != x->shape.rank)
-      return eval_error(ev, sp, "E0350", "transpose expects a vector of size %d. But input(1) is a vector of size %d",
+      return eval_error(ev, sp, "E0650", "transpose expects a vector of size %d. But input(1) is a vector of size %d",
                         x->shape.rank, n);
     memcpy(at.transpose.perm, l, sizeof(int64_t) * (size_t)n);
   } else {
@@ -812,7 +812,7 @@ static int dtype_arg(Eval *ev, Value *v, Span sp, int dflt) {
   if (!given(v)) return dflt;
   int dt = tf_dtype_of(v);
   if (!dt) {
-    eval_error(ev, sp, "E0351", "expected a dtype (tf.float32, 'float32', ...), got %s", val_repr(ev, v));
+    eval_error(ev, sp, "E0651", "expected a dtype (tf.float32, 'float32', ...), got %s", val_repr(ev, v));
     return -1;
   }
   return dt;
@@ -822,7 +822,7 @@ static Value *b_cast(Eval *ev, const Args *a, void *data) {
   static const char *const P[] = {"x", "dtype", "name", NULL};
   BIND("cast", P, v);
   NAME_ARG(v[2]);
-  if (!given(v[1])) return eval_error(ev, sp, "E0341", "cast() missing required argument 'dtype'");
+  if (!given(v[1])) return eval_error(ev, sp, "E0641", "cast() missing required argument 'dtype'");
   int dt = dtype_arg(ev, v[1], sp, 0);
   if (dt < 0) return NULL;
   GNode *x = arg_tensor(t, v[0], 0, sp, "x");
@@ -841,7 +841,7 @@ static Value *b_argmax(Eval *ev, const Args *a, void *data) {
   int ot = dtype_arg(ev, v[4], sp, SLIMRT_I64);
   if (ot < 0) return NULL;
   if (ot != SLIMRT_I64 && ot != SLIMRT_I32)
-    return eval_error(ev, sp, "E0351", "argmax output_type must be int32 or int64");
+    return eval_error(ev, sp, "E0651", "argmax output_type must be int32 or int64");
   GNode *x = arg_tensor(t, v[0], 0, sp, "input");
   if (!x) return NULL;
   slimrt_attr at = {.argmax = {ax}};
@@ -857,14 +857,14 @@ static Value *b_one_hot(Eval *ev, const Args *a, void *data) {
   NAME_ARG(v[6]);
   int64_t depth, axis = -1;
   double on = 1, off = 0;
-  if (!v[1]) return eval_error(ev, sp, "E0341", "one_hot() missing required argument 'depth'");
+  if (!v[1]) return eval_error(ev, sp, "E0641", "one_hot() missing required argument 'depth'");
   if (!eval_to_int(ev, v[1], sp, "depth", &depth)) return NULL;
   if (given(v[2]) && !eval_to_float(ev, v[2], sp, "on_value", &on)) return NULL;
   if (given(v[3]) && !eval_to_float(ev, v[3], sp, "off_value", &off)) return NULL;
   if (given(v[4]) && !eval_to_int(ev, v[4], sp, "axis", &axis)) return NULL;
   int dt = dtype_arg(ev, v[5], sp, SLIMRT_F32);
   if (dt < 0) return NULL;
-  if (dt != SLIMRT_F32) return eval_error(ev, sp, "E0351", "one_hot dtype %s is not supported (float32 only)",
+  if (dt != SLIMRT_F32) return eval_error(ev, sp, "E0651", "one_hot dtype %s is not supported (float32 only)",
                                           slimrt_dtype_name(dt));
   GNode *x = arg_tensor(t, v[0], 0, sp, "indices");
   if (!x) return NULL;
@@ -880,9 +880,9 @@ static Value *b_tile(Eval *ev, const Args *a, void *data) {
   if (!x) return NULL;
   int64_t l[MAXL];
   int n;
-  if (!v[1] || !int_list(ev, v[1], sp, "multiples", l, MAXL, &n)) return v[1] ? NULL : eval_error(ev, sp, "E0341", "tile() needs multiples");
+  if (!v[1] || !int_list(ev, v[1], sp, "multiples", l, MAXL, &n)) return v[1] ? NULL : eval_error(ev, sp, "E0641", "tile() needs multiples");
   if (n != x->shape.rank)
-    return eval_error(ev, sp, "E0352", "Expected multiples argument to be a vector of length %d but got length %d",
+    return eval_error(ev, sp, "E0652", "Expected multiples argument to be a vector of length %d but got length %d",
                       x->shape.rank, n);
   slimrt_attr at = {0};
   memcpy(at.tile.multiples, l, sizeof(int64_t) * (size_t)n);
@@ -897,11 +897,11 @@ static GNode *filled(TfLib *t, int dt, const int64_t *dims, int rank, double val
   int64_t n = gshape_count(&s);
   int size = slimrt_dtype_size(dt);
   if (n < 0) {
-    eval_error(t->ev, sp, "E0353", "constant shape must be fully known and non-negative");
+    eval_error(t->ev, sp, "E0653", "constant shape must be fully known and non-negative");
     return NULL;
   }
   if (size == 0 || n > (int64_t)(1 << 28) / size) {
-    eval_error(t->ev, sp, "E0353", "constant of %lld elements of %s is too large or unsupported", (long long)n,
+    eval_error(t->ev, sp, "E0653", "constant of %lld elements of %s is too large or unsupported", (long long)n,
                slimrt_dtype_name(dt) ? slimrt_dtype_name(dt) : "?");
     return NULL;
   }
@@ -914,7 +914,7 @@ static GNode *filled(TfLib *t, int dt, const int64_t *dims, int rank, double val
     case SLIMRT_I64: ((int64_t *)data)[i] = (int64_t)value; break;
     case SLIMRT_U8: case SLIMRT_I8: case SLIMRT_BOOL: ((uint8_t *)data)[i] = (uint8_t)value; break;
     case SLIMRT_I16: ((int16_t *)data)[i] = (int16_t)value; break;
-    default: eval_error(t->ev, sp, "E0353", "constants of dtype %s are not supported", slimrt_dtype_name(dt)); return NULL;
+    default: eval_error(t->ev, sp, "E0653", "constants of dtype %s are not supported", slimrt_dtype_name(dt)); return NULL;
     }
   }
   return graph_const(t->graph, full_name(t, name, dflt), s, data, sp);
@@ -926,8 +926,8 @@ static Value *b_constant(Eval *ev, const Args *a, void *data) {
   NAME_ARG(v[3]);
   int dt = dtype_arg(ev, v[1], sp, 0);
   if (dt < 0) return NULL;
-  if (!v[0]) return eval_error(ev, sp, "E0341", "constant() missing required argument 'value'");
-  if (tf_tensor_of(v[0])) return eval_error(ev, sp, "E0354", "tf.constant needs a Python value, got a Tensor");
+  if (!v[0]) return eval_error(ev, sp, "E0641", "constant() missing required argument 'value'");
+  if (tf_tensor_of(v[0])) return eval_error(ev, sp, "E0654", "tf.constant needs a Python value, got a Tensor");
   if (given(v[2])) {
     int64_t d[MAXL];
     int r;
@@ -944,7 +944,7 @@ static Value *b_constant(Eval *ev, const Args *a, void *data) {
     memcpy(want.dims, d, sizeof(int64_t) * (size_t)r);
     if (gshape_count(&want) != gshape_count(&c->shape)) {
       char s1[128], s2[128];
-      return eval_error(ev, sp, "E0354", "Expected Tensor's shape: %s, got %s.", gshape_tf_str(&want, s1, sizeof s1),
+      return eval_error(ev, sp, "E0654", "Expected Tensor's shape: %s, got %s.", gshape_tf_str(&want, s1, sizeof s1),
                         gshape_tf_str(&c->shape, s2, sizeof s2));
     }
     c->shape.rank = r; /* same elements, the requested dims */
@@ -963,7 +963,7 @@ static Value *b_fill(Eval *ev, const Args *a, void *data) {
   if (dt < 0) return NULL;
   int64_t d[MAXL];
   int r;
-  if (!v[0]) return eval_error(ev, sp, "E0341", "missing required argument 'shape'");
+  if (!v[0]) return eval_error(ev, sp, "E0641", "missing required argument 'shape'");
   if (!shape_arg(t, v[0], sp, d, &r)) return NULL;
   if (v[0]->kind == V_INT) r = 1;
   return wrap(t, filled(t, dt, d, r, ones ? 1.0 : 0.0, name, ones ? "ones" : "zeros", sp));
@@ -1076,14 +1076,14 @@ static Value *b_init(Eval *ev, const Args *a, void *data) {
     if (!opt_str(ev, v[1], sp, "mode", &mode) || !opt_str(ev, v[2], sp, "distribution", &dist)) return NULL;
     if (!mode) mode = "fan_in";
     if (!dist) dist = "normal";
-    if (in.factor <= 0) return eval_error(ev, sp, "E0360", "`scale` must be positive float.");
+    if (in.factor <= 0) return eval_error(ev, sp, "E0660", "`scale` must be positive float.");
     if (!strcmp(mode, "fan_in")) in.mode = 0;
     else if (!strcmp(mode, "fan_out")) in.mode = 1;
     else if (!strcmp(mode, "fan_avg")) in.mode = 2;
-    else return eval_error(ev, sp, "E0360", "Invalid `mode` argument: %s", mode);
+    else return eval_error(ev, sp, "E0660", "Invalid `mode` argument: %s", mode);
     if (!strcmp(dist, "uniform")) in.uniform = true;
     else if (strcmp(dist, "normal") && strcmp(dist, "truncated_normal"))
-      return eval_error(ev, sp, "E0360", "Invalid `distribution` argument: %s", dist);
+      return eval_error(ev, sp, "E0660", "Invalid `distribution` argument: %s", dist);
     in.text = arena_printf(eval_arena(ev), "variance_scaling_initializer(scale=%g, mode=%s, distribution=%s)",
                            in.factor, mode, dist);
     break;
@@ -1104,7 +1104,7 @@ static Value *b_init(Eval *ev, const Args *a, void *data) {
     if (!strcmp(mode, "FAN_IN")) in.mode = 0;
     else if (!strcmp(mode, "FAN_OUT")) in.mode = 1;
     else if (!strcmp(mode, "FAN_AVG")) in.mode = 2;
-    else return eval_error(ev, sp, "E0360", "Unknown mode %s [FAN_IN, FAN_OUT, FAN_AVG]", mode);
+    else return eval_error(ev, sp, "E0660", "Unknown mode %s [FAN_IN, FAN_OUT, FAN_AVG]", mode);
     in.uniform = u;
     in.truncate_1_3 = !u;
     in.text = kind == I_XAVIER ? (u ? "xavier_initializer()" : "xavier_initializer(uniform=False)")
@@ -1214,7 +1214,7 @@ static Value *reg_call(Eval *ev, Value *self, const Args *a) {
   GNode *w = tf_to_node(t, v[0], 0, a->call_span);
   if (!w) return NULL;
   if (!(w->shape.dtype == SLIMRT_F32 || w->shape.dtype == SLIMRT_F64))
-    return eval_error(ev, a->call_span, "E0361", "regularizers need float weights, got %s",
+    return eval_error(ev, a->call_span, "E0661", "regularizers need float weights, got %s",
                       slimrt_dtype_name(w->shape.dtype));
   GNode *loss = reg_apply(t, r, w, a->call_span);
   if (!loss && !eval_has_error(ev)) return val_none(ev); /* a sum of disabled parts */
@@ -1225,10 +1225,10 @@ static Value *reg_call(Eval *ev, Value *self, const Args *a) {
 static bool check_scale(Eval *ev, Value *v, Span sp, bool l1, double *out) {
   if (!v) v = val_float(ev, 0.0);
   if (v->kind == V_INT || v->kind == V_BOOL)
-    return eval_error(ev, sp, "E0362", "scale cannot be an integer: %s", val_repr(ev, v)), false;
+    return eval_error(ev, sp, "E0662", "scale cannot be an integer: %s", val_repr(ev, v)), false;
   if (!eval_to_float(ev, v, sp, "scale", out)) return false;
   if (*out < 0)
-    return eval_error(ev, sp, "E0362", l1 ? "Setting a scale less than 0 on a regularizer: %g"
+    return eval_error(ev, sp, "E0662", l1 ? "Setting a scale less than 0 on a regularizer: %g"
                                           : "Setting a scale less than 0 on a regularizer: %g.", *out), false;
   return true;
 }
@@ -1251,7 +1251,7 @@ static Value *b_regularizer(Eval *ev, const Args *a, void *data) {
   r->kind = kind;
   const char *scope = NULL;
   if (kind <= 1) {
-    if (!v[0]) return eval_error(ev, sp, "E0341", "missing required argument 'scale'");
+    if (!v[0]) return eval_error(ev, sp, "E0641", "missing required argument 'scale'");
     double s;
     if (!check_scale(ev, v[0], sp, kind == 0, &s)) return NULL;
     if (s == 0) return val_builtin(ev, &none_fn); /* "Scale of 0 disables regularizer." */
@@ -1269,13 +1269,13 @@ static Value *b_regularizer(Eval *ev, const Args *a, void *data) {
     r->op_name = scope ? scope : "l1_l2_regularizer";
   } else {
     Value *l = v[0] ? eval_iter_list(ev, v[0], sp) : NULL;
-    if (!l) return v[0] ? NULL : eval_error(ev, sp, "E0341", "missing required argument 'regularizer_list'");
+    if (!l) return v[0] ? NULL : eval_error(ev, sp, "E0641", "missing required argument 'regularizer_list'");
     if (!opt_str(ev, v[1], sp, "scope", &scope)) return NULL;
     for (int i = 0; i < l->u.list.n; i++) {
       Value *p = l->u.list.items[i];
       if (p->kind == V_NONE || (p->kind == V_BUILTIN && p->u.builtin == &none_fn)) continue;
       TfRegularizer *pr = tf_regularizer_of(p);
-      if (!pr) return eval_error(ev, sp, "E0363", "sum_regularizer takes regularizers, got %s", val_type_name(p));
+      if (!pr) return eval_error(ev, sp, "E0663", "sum_regularizer takes regularizers, got %s", val_type_name(p));
       ptrvec_push(eval_arena(ev), &r->parts, pr);
     }
     if (r->parts.n == 0) return val_none(ev); /* TF-Slim: no regularizers -> None */

@@ -27,7 +27,7 @@ static Value *method(Eval *ev, const char *name, BuiltinFn fn, void *self) {
 
 static bool no_args(Eval *ev, const Args *a, const char *fname) {
   if (a->npos == 0 && a->nkw == 0) return true;
-  eval_error(ev, a->call_span, "E0301", "%s() takes no arguments", fname);
+  eval_error(ev, a->call_span, "E0501", "%s() takes no arguments", fname);
   return false;
 }
 
@@ -159,7 +159,7 @@ static bool slice_fields(Eval *ev, Value *idx, Span sp, int64_t *lo, int64_t *hi
   if (*has_hi && !eval_to_int(ev, so->hi, sp, "slice stop", hi)) return false;
   if (so->step && so->step->kind != V_NONE && !eval_to_int(ev, so->step, sp, "slice step", step)) return false;
   if (*step == 0) {
-    eval_error(ev, sp, "E0302", "slice step cannot be zero");
+    eval_error(ev, sp, "E0502", "slice step cannot be zero");
     return false;
   }
   return true;
@@ -171,7 +171,7 @@ static Value *shape_index(Eval *ev, Value *self, Value *idx, Span sp) {
     int64_t i = idx->kind == V_INT ? idx->u.i : idx->u.b;
     if (i < 0) i += s->rank;
     if (i < 0 || i >= s->rank)
-      return eval_error(ev, sp, "E0303", "IndexError: list index out of range (shape has %d dimensions)", s->rank);
+      return eval_error(ev, sp, "E0503", "IndexError: list index out of range (shape has %d dimensions)", s->rank);
     return dim_value(ev, s->dims[i]);
   }
   if (val_is_ext(idx, &val_slice_type)) {
@@ -183,7 +183,7 @@ static Value *shape_index(Eval *ev, Value *self, Value *idx, Span sp) {
     for (int64_t i = lo, k = slice_count(lo, hi, step); k > 0; k--, i += step) o.dims[o.rank++] = s->dims[i];
     return new_shape(ev, &o);
   }
-  return eval_error(ev, sp, "E0303", "TensorShape indices must be integers or slices, not %s", val_type_name(idx));
+  return eval_error(ev, sp, "E0503", "TensorShape indices must be integers or slices, not %s", val_type_name(idx));
 }
 
 static Value *shape_items(Eval *ev, Value *self, Span sp) {
@@ -278,14 +278,14 @@ typedef struct Flat {
 static bool flatten(TfLib *t, Value *v, int depth, Flat *f, Span sp) {
   if (v->kind == V_LIST || v->kind == V_TUPLE) {
     if (depth >= SLIMRT_MAX_RANK) {
-      eval_error(t->ev, sp, "E0310", "constant has more than %d dimensions", SLIMRT_MAX_RANK);
+      eval_error(t->ev, sp, "E0510", "constant has more than %d dimensions", SLIMRT_MAX_RANK);
       return false;
     }
     if (f->shape.rank == depth) {
       f->shape.rank = depth + 1;
       f->shape.dims[depth] = v->u.list.n;
     } else if (f->shape.rank < depth + 1 || f->shape.dims[depth] != v->u.list.n) {
-      eval_error(t->ev, sp, "E0310",
+      eval_error(t->ev, sp, "E0510",
                  "Can't convert non-rectangular Python sequence to Tensor (a list at depth %d has %d items, "
                  "expected %lld)",
                  depth, v->u.list.n, f->shape.rank > depth ? (long long)f->shape.dims[depth] : 0LL);
@@ -296,17 +296,17 @@ static bool flatten(TfLib *t, Value *v, int depth, Flat *f, Span sp) {
     return true;
   }
   if (depth != f->shape.rank) {
-    eval_error(t->ev, sp, "E0310", "Can't convert non-rectangular Python sequence to Tensor");
+    eval_error(t->ev, sp, "E0510", "Can't convert non-rectangular Python sequence to Tensor");
     return false;
   }
   if (v->kind == V_FLOAT) f->any_float = true;
   else if (v->kind == V_BOOL) f->any_bool = true;
   else if (v->kind != V_INT) {
     if (tf_tensor_of(v))
-      eval_error(t->ev, sp, "E0310", "a list of tensors cannot be converted to a constant (use tf.stack? not "
+      eval_error(t->ev, sp, "E0510", "a list of tensors cannot be converted to a constant (use tf.stack? not "
                                      "supported; build the tensor with tf.concat)");
     else
-      eval_error(t->ev, sp, "E0310", "Attempt to convert a value (%s) with an unsupported type (%s) to a Tensor.",
+      eval_error(t->ev, sp, "E0510", "Attempt to convert a value (%s) with an unsupported type (%s) to a Tensor.",
                  val_repr(t->ev, v), val_type_name(v));
     return false;
   }
@@ -347,7 +347,7 @@ GNode *tf_to_node(TfLib *t, Value *v, int dtype_hint, Span sp) {
   TfTensor *tt = tf_tensor_of(v);
   if (tt) {
     if (dtype_hint > 0 && tt->node->shape.dtype != dtype_hint) {
-      eval_error(t->ev, sp, "E0311", "Tensor conversion requested dtype %s for Tensor with dtype %s: %s",
+      eval_error(t->ev, sp, "E0511", "Tensor conversion requested dtype %s for Tensor with dtype %s: %s",
                  dtname(dtype_hint), dtname(tt->node->shape.dtype), val_repr(t->ev, v));
       return NULL;
     }
@@ -365,7 +365,7 @@ GNode *tf_const_values(TfLib *t, Value *v, int dtype_hint, const char *name, Spa
   int size = slimrt_dtype_size(dt);
   if (size == 0 || dt == SLIMRT_F16 || dt == SLIMRT_BF16 || dt == SLIMRT_U16 || dt == SLIMRT_U32 ||
       dt == SLIMRT_U64) {
-    eval_error(t->ev, sp, "E0312", "constants of dtype %s are not supported", dtname(dt));
+    eval_error(t->ev, sp, "E0512", "constants of dtype %s are not supported", dtname(dt));
     return NULL;
   }
   bool is_f = dt == SLIMRT_F32 || dt == SLIMRT_F64;
@@ -376,12 +376,12 @@ GNode *tf_const_values(TfLib *t, Value *v, int dtype_hint, const char *name, Spa
     int64_t k = e->kind == V_INT ? e->u.i : e->kind == V_BOOL ? e->u.b : 0;
     if (!is_f && e->kind == V_FLOAT) {
       /* TF refuses to truncate: tf.constant(0.5, tf.int32) and u8_tensor - 0.5 are errors */
-      eval_error(t->ev, sp, "E0313", "TypeError: Expected %s, got %s of type 'float' instead.", dtname(dt),
+      eval_error(t->ev, sp, "E0513", "TypeError: Expected %s, got %s of type 'float' instead.", dtname(dt),
                  val_repr(t->ev, e));
       return NULL;
     }
     if (!is_f && !int_fits(dt, k)) {
-      eval_error(t->ev, sp, "E0313", "Value %lld is out of range for dtype %s", (long long)k, dtname(dt));
+      eval_error(t->ev, sp, "E0513", "Value %lld is out of range for dtype %s", (long long)k, dtname(dt));
       return NULL;
     }
     store_elem(data, i, dt, d, k);
@@ -410,12 +410,12 @@ static Value *tensor_binop(Eval *ev, AstOp op, Value *l, Value *r, Span sp) {
   int gop = binop_info(op, &dflt);
   if (gop < 0) {
     if (op == OP_LT || op == OP_LE || op == OP_GT || op == OP_GE)
-      return eval_error(ev, sp, "E0320",
+      return eval_error(ev, sp, "E0520",
                         "comparing tensors with '%s' builds no compile-time value; tensors cannot be compared",
                         ast_op_name(op));
     if (op == OP_EQ || op == OP_NE || op == OP_IS || op == OP_IS_NOT || op == OP_IN || op == OP_NOT_IN)
       return NULL; /* identity semantics, handled by the core */
-    return eval_error(ev, sp, "E0320", "unsupported operand type(s) for %s: '%s' and '%s' (no such tensor op)",
+    return eval_error(ev, sp, "E0520", "unsupported operand type(s) for %s: '%s' and '%s' (no such tensor op)",
                       ast_op_name(op), val_type_name(l), val_type_name(r));
   }
   TfTensor *tl = tf_tensor_of(l), *tr = tf_tensor_of(r);
@@ -438,11 +438,11 @@ static Value *tensor_unop(Eval *ev, AstOp op, Value *self, Span sp) {
     GNode *n = tf_unary(t, SLIMRT_OP_NEG, tt->node, NULL, sp);
     return n ? tf_wrap(t, n) : NULL;
   }
-  return eval_error(ev, sp, "E0320", "bad operand type for unary %s: 'Tensor'", ast_op_name(op));
+  return eval_error(ev, sp, "E0520", "bad operand type for unary %s: 'Tensor'", ast_op_name(op));
 }
 
 static int tensor_truthy(Eval *ev, Value *self, Span sp) {
-  eval_error(ev, sp, "E0321",
+  eval_error(ev, sp, "E0521",
              "using a tf.Tensor as a Python bool is not allowed. Use `if t is not None:` instead of `if t:` to test "
              "if a tensor is defined; the value of a tensor is not known at compile time");
   return -1;
@@ -463,7 +463,7 @@ static Value *tensor_index(Eval *ev, Value *self, Value *idx, Span sp) {
     items = idx->u.list.items;
     nitems = idx->u.list.n;
   }
-  if (nitems > SLIMRT_MAX_RANK * 2) return eval_error(ev, sp, "E0322", "too many indices for tensor");
+  if (nitems > SLIMRT_MAX_RANK * 2) return eval_error(ev, sp, "E0522", "too many indices for tensor");
   int used_dims = 0;
   for (int i = 0; i < nitems; i++) {
     Value *it = items[i];
@@ -476,15 +476,15 @@ static Value *tensor_index(Eval *ev, Value *self, Value *idx, Span sp) {
     } else if (it->kind == V_NONE) {
       parts[np++] = (IndexPart){2, 0, NULL};
     } else if (tf_tensor_of(it)) {
-      return eval_error(ev, sp, "E0322", "indexing with a tensor is not supported: indices must be compile-time "
+      return eval_error(ev, sp, "E0522", "indexing with a tensor is not supported: indices must be compile-time "
                                          "integers or slices");
     } else {
-      return eval_error(ev, sp, "E0322", "Only integers, slices (`:`) and None (tf.newaxis) are valid indices, got %s",
+      return eval_error(ev, sp, "E0522", "Only integers, slices (`:`) and None (tf.newaxis) are valid indices, got %s",
                         val_type_name(it));
     }
   }
   if (used_dims > xs->rank)
-    return eval_error(ev, sp, "E0322", "Index out of range: %d indices for a tensor of rank %d", used_dims,
+    return eval_error(ev, sp, "E0522", "Index out of range: %d indices for a tensor of rank %d", used_dims,
                       xs->rank);
   slimrt_attr a = {0};
   GShape out = {.dtype = xs->dtype};
@@ -504,11 +504,11 @@ static Value *tensor_index(Eval *ev, Value *self, Value *idx, Span sp) {
       newaxis = true;
       continue;
     }
-    if (n < 0) return eval_error(ev, sp, "E0322", "cannot index dimension %d of unknown size", d);
+    if (n < 0) return eval_error(ev, sp, "E0522", "cannot index dimension %d of unknown size", d);
     if (parts[p].kind == 0) {
       int64_t i = parts[p].v;
       if (i < -n || i >= n)
-        return eval_error(ev, sp, "E0322", "slice index %lld of dimension %d out of bounds (size %lld)",
+        return eval_error(ev, sp, "E0522", "slice index %lld of dimension %d out of bounds (size %lld)",
                           (long long)i, d, (long long)n);
       a.slice.begin[d] = i < 0 ? i + n : i;
       a.slice.stride[d] = 1;
@@ -537,7 +537,7 @@ static Value *tensor_index(Eval *ev, Value *self, Value *idx, Span sp) {
       else if (parts[p].kind == 1) r.dims[r.rank++] = out.dims[k++];
     }
     while (k < out.rank) r.dims[r.rank++] = out.dims[k++];
-    if (r.rank > SLIMRT_MAX_RANK) return eval_error(ev, sp, "E0322", "too many dimensions after tf.newaxis");
+    if (r.rank > SLIMRT_MAX_RANK) return eval_error(ev, sp, "E0522", "too many dimensions after tf.newaxis");
     s = tf_reshape(t, s, r.dims, r.rank, NULL, sp);
     if (!s) return NULL;
   }
@@ -588,7 +588,7 @@ static const char *tensor_repr(Eval *ev, Value *self) {
 }
 
 static Value *tensor_items(Eval *ev, Value *self, Span sp) {
-  return eval_error(ev, sp, "E0323", "Tensor objects are only iterable when eager execution is enabled. To iterate "
+  return eval_error(ev, sp, "E0523", "Tensor objects are only iterable when eager execution is enabled. To iterate "
                                      "over this tensor use tf.map_fn.");
 }
 
