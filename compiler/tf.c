@@ -39,13 +39,13 @@ static Value *hook_input(Eval *ev, const char *name, const char *dtype, const in
   TfLib *t = tf_lib(ev);
   GShape s = {0};
   s.dtype = input_dtype(dtype);
-  if (s.dtype <= 0) return eval_error(ev, sp, "E0370", "unknown dtype '%s' for input '%s'", dtype, name);
+  if (s.dtype <= 0) return eval_error(ev, sp, "E0770", "unknown dtype '%s' for input '%s'", dtype, name);
   if (ndims > SLIMRT_MAX_RANK)
-    return eval_error(ev, sp, "E0371", "input '%s' has rank %d; at most %d is supported", name, ndims, SLIMRT_MAX_RANK);
+    return eval_error(ev, sp, "E0771", "input '%s' has rank %d; at most %d is supported", name, ndims, SLIMRT_MAX_RANK);
   s.rank = ndims;
   for (int i = 0; i < ndims; i++) s.dims[i] = dims[i];
   GNode *n = graph_input(t->graph, tf_unique_name(t, name), s, sp);
-  if (!n) return eval_error(ev, sp, "E0372", "cannot create input '%s'", name);
+  if (!n) return eval_error(ev, sp, "E0772", "cannot create input '%s'", name);
   return tf_wrap(t, n);
 }
 
@@ -103,7 +103,7 @@ static int build_restore(TfLib *t, Span sp) {
   qsort(g->restore, g->nrestore, sizeof(GRestore), cmp_restore);
   for (int i = 1; i < g->nrestore; i++)
     if (!strcmp(g->restore[i].key, g->restore[i - 1].key)) {
-      eval_error(ev, sp, "E0373", "At least two variables have the same name: %s", g->restore[i].key);
+      eval_error(ev, sp, "E0773", "At least two variables have the same name: %s", g->restore[i].key);
       return -1;
     }
   return 0;
@@ -134,19 +134,19 @@ static int hook_end(Eval *ev, Value *result, Span sp) {
     int j = 0;
     for (int i = 0; dict_next(result->u.dict, &i, &k, &v); j++) {
       if (k->kind != V_STR) {
-        eval_error(ev, sp, "E0374", "model output names must be strings, got %s", val_type_name(k));
+        eval_error(ev, sp, "E0774", "model output names must be strings, got %s", val_type_name(k));
         return -1;
       }
       names[j] = k->u.str.s;
       vals[j] = v;
     }
   } else {
-    eval_error(ev, sp, "E0375", "a model must return a tensor, a tuple of tensors or a dict of tensors, got %s",
+    eval_error(ev, sp, "E0775", "a model must return a tensor, a tuple of tensors or a dict of tensors, got %s",
                val_type_name(result));
     return -1;
   }
   if (!n) {
-    eval_error(ev, sp, "E0375", "the model returns no outputs");
+    eval_error(ev, sp, "E0775", "the model returns no outputs");
     return -1;
   }
   g->outputs = arena_alloc(t->arena, sizeof(GOutput) * n);
@@ -154,7 +154,7 @@ static int hook_end(Eval *ev, Value *result, Span sp) {
   for (int i = 0; i < n; i++) {
     TfTensor *tt = tf_tensor_of(vals[i]);
     if (!tt) {
-      eval_error(ev, sp, "E0376", "model output '%s' is not a tensor (got %s)", names[i], val_type_name(vals[i]));
+      eval_error(ev, sp, "E0776", "model output '%s' is not a tensor (got %s)", names[i], val_type_name(vals[i]));
       return -1;
     }
     g->outputs[i] = (GOutput){names[i], tt->node};

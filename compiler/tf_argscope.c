@@ -59,7 +59,7 @@ int tf_argscope_merge(TfLib *t, const char *fname, const void *key, const char *
     for (int i = 0; i < a->nkw && !explicit_kw; i++) explicit_kw = !strcmp(a->kw[i], name);
     if (explicit_kw) continue; /* explicit keyword arguments win */
     if (params && !takes(params, name)) {
-      eval_error(t->ev, a->call_span, "E0330", "%s() got an unexpected keyword argument '%s'", fname, name);
+      eval_error(t->ev, a->call_span, "E0730", "%s() got an unexpected keyword argument '%s'", fname, name);
       Span sp = src_span(t, name, v);
       if (sp.file >= 0) eval_note(t->ev, sp, "'%s' supplied by this arg_scope", name);
       return -1;
@@ -126,11 +126,11 @@ static Value *bi_arg_scope(Eval *ev, const Args *a, void *data) {
   int kw0 = 0;
   if (!ops && a->nkw && !strcmp(a->kw[0], "list_ops_or_scope")) ops = a->kwv[0], kw0 = 1;
   if (!ops || a->npos > 1)
-    return eval_error(ev, a->call_span, "E0331", "arg_scope() takes one positional argument (list_ops_or_scope)");
+    return eval_error(ev, a->call_span, "E0731", "arg_scope() takes one positional argument (list_ops_or_scope)");
   Value *frame;
   if (ops->kind == V_DICT) {
     if (a->nkw > kw0)
-      return eval_error(ev, a->call_span, "E0332",
+      return eval_error(ev, a->call_span, "E0732",
                         "When attempting to re-use a scope by suppling adictionary, kwargs must be empty.");
     frame = copy_frame(ev, ops->u.dict);
   } else if (ops->kind == V_LIST || ops->kind == V_TUPLE) {
@@ -139,7 +139,7 @@ static Value *bi_arg_scope(Eval *ev, const Args *a, void *data) {
       Value *op = ops->u.list.items[i];
       const char *key = tf_argscope_key(t, op);
       if (!key)
-        return eval_error(ev, a->pos_spans ? a->pos_spans[0] : a->call_span, "E0333",
+        return eval_error(ev, a->pos_spans ? a->pos_spans[0] : a->call_span, "E0733",
                           "%s is not decorated with @add_arg_scope", op_name(ev, op));
       Value *kw = dict_get_str(frame->u.dict, key);
       if (!kw) {
@@ -154,7 +154,7 @@ static Value *bi_arg_scope(Eval *ev, const Args *a, void *data) {
       }
     }
   } else {
-    return eval_error(ev, a->call_span, "E0334",
+    return eval_error(ev, a->call_span, "E0734",
                       "list_ops_or_scope must either be a list/tuple or reused scope (i.e. dict)");
   }
   ArgScopeCtx *c = arena_alloc(t->arena, sizeof *c);
@@ -182,7 +182,7 @@ static Value *bi_add_arg_scope(Eval *ev, const Args *a, void *data) {
   Value *fn = p[0];
   if (fn->kind == V_BUILTIN && fn->u.builtin->arg_scope) return fn;
   if (fn->kind != V_FUNC && fn->kind != V_BUILTIN && fn->kind != V_PARTIAL)
-    return eval_error(ev, a->call_span, "E0335", "add_arg_scope expects a function, got %s", val_type_name(fn));
+    return eval_error(ev, a->call_span, "E0735", "add_arg_scope expects a function, got %s", val_type_name(fn));
   Wrapped *w = arena_alloc(t->arena, sizeof *w);
   w->fn = fn;
   w->name = fn->kind == V_FUNC ? fn->u.func->name : fn->kind == V_BUILTIN ? fn->u.builtin->name : "partial";

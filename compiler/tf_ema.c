@@ -35,10 +35,10 @@ static Value *ema_apply(Eval *ev, const Args *a, void *data) {
   for (int i = 0; i < vars->u.list.n; i++) {
     Value *v = vars->u.list.items[i];
     TfTensor *tt = tf_tensor_of(v);
-    if (!tt) return eval_error(ev, a->call_span, "E0360", "apply() expects variables or tensors, got %s", val_type_name(v));
+    if (!tt) return eval_error(ev, a->call_span, "E0760", "apply() expects variables or tensors, got %s", val_type_name(v));
     int dt = tt->var ? tt->var->shape.dtype : tt->node->shape.dtype;
     if (!is_float(dt))
-      return eval_error(ev, a->call_span, "E0361", "The variables must be half, float, or double: %s:0", op_name_of(v));
+      return eval_error(ev, a->call_span, "E0761", "The variables must be half, float, or double: %s:0", op_name_of(v));
     if (dict_get(e->averages, v)) continue;
     static const GInit zeros = {.kind = GINIT_ZEROS, .text = "zeros_initializer()"};
     TfVarRequest r = {0};
@@ -80,7 +80,7 @@ static Value *ema_average_name(Eval *ev, const Args *a, void *data) {
   static const char *const params[] = {"var", NULL};
   Value *p[1];
   if (eval_bind(ev, "average_name", params, a, p) < 0) return NULL;
-  if (!tf_tensor_of(p[0])) return eval_error(ev, a->call_span, "E0360", "average_name() expects a variable");
+  if (!tf_tensor_of(p[0])) return eval_error(ev, a->call_span, "E0760", "average_name() expects a variable");
   return val_str(ev, average_name(tf_lib(ev), data, p[0]));
 }
 
@@ -104,7 +104,7 @@ static Value *ema_variables_to_restore(Eval *ev, const Args *a, void *data) {
   Dict *set = val_dict(ev)->u.dict;
   for (int i = 0; i < avg->u.list.n; i++) {
     Value *v = avg->u.list.items[i];
-    if (!tf_tensor_of(v)) return eval_error(ev, a->call_span, "E0360", "variables_to_restore() expects variables");
+    if (!tf_tensor_of(v)) return eval_error(ev, a->call_span, "E0760", "variables_to_restore() expects variables");
     dict_set(ev, set, v, v);
     dict_set_str(ev, map->u.dict, average_name(t, e, v), v);
   }
@@ -165,17 +165,17 @@ static Value *bi_restore(Eval *ev, const Args *a, void *data) {
   if (m->kind == V_DICT) {
     Value *k, *v;
     for (int i = 0; dict_next(m->u.dict, &i, &k, &v);) {
-      if (k->kind != V_STR) return eval_error(ev, a->call_span, "E0362", "restore() keys must be checkpoint key strings, got %s", val_type_name(k));
+      if (k->kind != V_STR) return eval_error(ev, a->call_span, "E0762", "restore() keys must be checkpoint key strings, got %s", val_type_name(k));
       TfTensor *tt = tf_tensor_of(v);
-      if (!tt || !tt->var) return eval_error(ev, a->call_span, "E0363", "restore() maps '%s' to %s, not a variable", k->u.str.s, val_type_name(v));
+      if (!tt || !tt->var) return eval_error(ev, a->call_span, "E0763", "restore() maps '%s' to %s, not a variable", k->u.str.s, val_type_name(v));
     }
   } else if (m->kind == V_LIST || m->kind == V_TUPLE) {
     for (int i = 0; i < m->u.list.n; i++) {
       TfTensor *tt = tf_tensor_of(m->u.list.items[i]);
-      if (!tt || !tt->var) return eval_error(ev, a->call_span, "E0363", "restore() list item %d is %s, not a variable", i, val_type_name(m->u.list.items[i]));
+      if (!tt || !tt->var) return eval_error(ev, a->call_span, "E0763", "restore() list item %d is %s, not a variable", i, val_type_name(m->u.list.items[i]));
     }
   } else {
-    return eval_error(ev, a->call_span, "E0364", "restore() takes a dict (checkpoint key -> variable) or a list of variables, got %s", val_type_name(m));
+    return eval_error(ev, a->call_span, "E0764", "restore() takes a dict (checkpoint key -> variable) or a list of variables, got %s", val_type_name(m));
   }
   t->restore_override = m;
   t->model_span = a->call_span;

@@ -30,7 +30,7 @@ static GNode *node_arg(TfLib *t, Value *v, Span sp) { return tf_to_node(t, v, 0,
 static bool int_pair(TfLib *t, Value *v, const char *what, Span sp, int64_t out[2]) {
   if (v->kind == V_INT) {
     out[0] = out[1] = v->u.i;
-    return out[0] > 0 || !eval_error(t->ev, sp, "E0340", "%s must be positive, got %lld", what, (long long)v->u.i);
+    return out[0] > 0 || !eval_error(t->ev, sp, "E0740", "%s must be positive, got %lld", what, (long long)v->u.i);
   }
   if ((v->kind == V_LIST || v->kind == V_TUPLE) && v->u.list.n == 2 && v->u.list.items[0]->kind == V_INT &&
       v->u.list.items[1]->kind == V_INT) {
@@ -38,7 +38,7 @@ static bool int_pair(TfLib *t, Value *v, const char *what, Span sp, int64_t out[
     out[1] = v->u.list.items[1]->u.i;
     if (out[0] > 0 && out[1] > 0) return true;
   }
-  eval_error(t->ev, sp, "E0340", "%s must be an int or a list of 2 positive ints, got %s", what, val_repr(t->ev, v));
+  eval_error(t->ev, sp, "E0740", "%s must be an int or a list of 2 positive ints, got %s", what, val_repr(t->ev, v));
   return false;
 }
 
@@ -48,7 +48,7 @@ static bool padding_arg(TfLib *t, Value *v, Span sp, const char **out) {
   if (!strcasecmp(s, "SAME")) *out = "SAME";
   else if (!strcasecmp(s, "VALID")) *out = "VALID";
   else {
-    eval_error(t->ev, sp, "E0341", "padding must be 'SAME' or 'VALID', got '%s'", s);
+    eval_error(t->ev, sp, "E0741", "padding must be 'SAME' or 'VALID', got '%s'", s);
     return false;
   }
   return true;
@@ -59,13 +59,13 @@ static bool data_format_ok(TfLib *t, Value *v, Span sp) {
   if (!given(v)) return true;
   if (!eval_to_str(t->ev, v, sp, "data_format", &s)) return false;
   if (!strcmp(s, "NHWC") || !strcmp(s, "NWC") || !strcmp(s, "NDHWC")) return true;
-  eval_error(t->ev, sp, "E0342", "data_format=\"%s\" is not supported (NHWC only)", s);
+  eval_error(t->ev, sp, "E0742", "data_format=\"%s\" is not supported (NHWC only)", s);
   return false;
 }
 
 static bool want_rank(TfLib *t, GNode *x, int rank, Span sp) {
   if (x->shape.rank == rank) return true;
-  eval_error(t->ev, sp, "E0343", "Convolution expects input with rank %d, got %d", rank, x->shape.rank);
+  eval_error(t->ev, sp, "E0743", "Convolution expects input with rank %d, got %d", rank, x->shape.rank);
   return false;
 }
 
@@ -134,14 +134,14 @@ static Value *normalize(TfLib *t, Value *fn, Value *params, Value *y, Span sp) {
   a.call_span = sp;
   if (given(params)) {
     if (params->kind != V_DICT)
-      return eval_error(t->ev, sp, "E0344", "normalizer_params must be a dict, got %s", val_type_name(params));
+      return eval_error(t->ev, sp, "E0744", "normalizer_params must be a dict, got %s", val_type_name(params));
     int n = dict_len(params->u.dict);
     a.kw = arena_alloc(t->arena, sizeof(char *) * (n + 1));
     a.kwv = arena_alloc(t->arena, sizeof(Value *) * (n + 1));
     a.kw_spans = arena_alloc(t->arena, sizeof(Span) * (n + 1));
     Value *k, *v;
     for (int i = 0; dict_next(params->u.dict, &i, &k, &v);) {
-      if (k->kind != V_STR) return eval_error(t->ev, sp, "E0344", "normalizer_params keys must be strings");
+      if (k->kind != V_STR) return eval_error(t->ev, sp, "E0744", "normalizer_params keys must be strings");
       a.kw[a.nkw] = k->u.str.s;
       a.kwv[a.nkw] = v;
       a.kw_spans[a.nkw++] = sp;
@@ -374,14 +374,14 @@ static const char *const fc_params[] = {
 static Value *l_fully_connected(TfLib *t, Value **p, Span sp, const Layer *L) {
   (void)L;
   if (p[FC_NOUT]->kind != V_INT)
-    return eval_error(t->ev, sp, "E0345", "num_outputs type should be one of (<class 'int'>,), got %s.",
+    return eval_error(t->ev, sp, "E0745", "num_outputs type should be one of (<class 'int'>,), got %s.",
                       val_type_name(p[FC_NOUT]));
   int64_t nout = p[FC_NOUT]->u.i;
   GNode *x = node_arg(t, p[FC_IN], sp);
   bool trainable, wnone;
   if (!x || !opt_true(t, p[FC_TRAIN], sp, &trainable)) return NULL;
   if (x->shape.rank < 2 || x->shape.dims[x->shape.rank - 1] < 0)
-    return eval_error(t->ev, sp, "E0346", "fully_connected input must have rank >= 2 and a known last dimension");
+    return eval_error(t->ev, sp, "E0746", "fully_connected input must have rank >= 2 and a known last dimension");
   TfVsCtx *c = tf_vs_open(t, p[FC_SCOPE], "fully_connected", p[FC_REUSE], sp);
   if (!c) return NULL;
   int rank = x->shape.rank;
@@ -451,7 +451,7 @@ static Value *l_batch_norm(TfLib *t, Value **p, Span sp, const Layer *L) {
     return NULL;
   int rank = x->shape.rank;
   if (rank < 1 || x->shape.dims[rank - 1] < 0)
-    return eval_error(t->ev, sp, "E0347", "Inputs %s has undefined rank or channel dimension.", x->name);
+    return eval_error(t->ev, sp, "E0747", "Inputs %s has undefined rank or channel dimension.", x->name);
   int64_t C = x->shape.dims[rank - 1];
   /* updates_collections default is the UPDATE_OPS key; TF tests it by identity */
   bool upd_is_update_ops = true;
@@ -502,7 +502,7 @@ static Value *l_bias_add(TfLib *t, Value **p, Span sp, const Layer *L) {
   bool trainable, inone;
   if (!x || !opt_true(t, p[7], sp, &trainable) || !data_format_ok(t, p[8], sp)) return NULL;
   if (x->shape.rank < 2 || x->shape.dims[x->shape.rank - 1] < 0)
-    return eval_error(t->ev, sp, "E0348", "`C` dimension must be known but is None");
+    return eval_error(t->ev, sp, "E0748", "`C` dimension must be known but is None");
   TfVsCtx *c = tf_vs_open(t, p[9], "BiasAdd", p[4], sp);
   if (!c) return NULL;
   int64_t C = x->shape.dims[x->shape.rank - 1];
@@ -542,7 +542,7 @@ static Value *l_flatten(TfLib *t, Value **p, Span sp, const Layer *L) {
   GNode *x = node_arg(t, p[0], sp);
   const char *scope = NULL;
   if (!x || (given(p[2]) && !eval_to_str(t->ev, p[2], sp, "scope", &scope))) return NULL;
-  if (x->shape.rank < 2) return eval_error(t->ev, sp, "E0349", "Inputs must have a least 2 dimensions.");
+  if (x->shape.rank < 2) return eval_error(t->ev, sp, "E0749", "Inputs must have a least 2 dimensions.");
   const char *saved = tf_ns_open(t, scope, "Flatten");
   const char *alias = t->name_stack;
   int64_t d[2] = {x->shape.dims[0], 1};
@@ -609,7 +609,7 @@ static Value *l_unit_norm(TfLib *t, Value **p, Span sp, const Layer *L) {
   if (!x || !eval_to_int(t->ev, p[1], sp, "dim", &dim) || (given(p[2]) && !eval_to_float(t->ev, p[2], sp, "epsilon", &eps)))
     return NULL;
   if (dim < 0 || dim >= x->shape.rank)
-    return eval_error(t->ev, sp, "E0350", "dim must be positive but smaller than the input rank.");
+    return eval_error(t->ev, sp, "E0750", "dim must be positive but smaller than the input rank.");
   TfVsCtx *c = tf_vs_open(t, p[3], "UnitNorm", NULL, sp);
   if (!c) return NULL;
   slimrt_attr at = {0};
@@ -668,7 +668,7 @@ static Value *repeat_or_stack(Eval *ev, const Args *a, bool stack) {
     if (!strcmp(a->kw[i], "scope")) scope_i = i;
   int need = stack ? 3 : 3;
   if (a->npos < need)
-    return eval_error(ev, sp, "E0351", "%s() takes inputs, %s positionally", fname,
+    return eval_error(ev, sp, "E0751", "%s() takes inputs, %s positionally", fname,
                       stack ? "layer and stack_args" : "repetitions and layer");
   Value *x = a->pos[0];
   Value *layer = stack ? a->pos[1] : a->pos[2];
@@ -677,8 +677,8 @@ static Value *repeat_or_stack(Eval *ev, const Args *a, bool stack) {
   if (stack) {
     sargs = a->pos[2];
     if (sargs->kind != V_LIST && sargs->kind != V_TUPLE)
-      return eval_error(ev, sp, "E0352", "stack_args need to be a list or tuple");
-    if (a->npos > 3) return eval_error(ev, sp, "E0351", "stack() takes 3 positional arguments");
+      return eval_error(ev, sp, "E0752", "stack_args need to be a list or tuple");
+    if (a->npos > 3) return eval_error(ev, sp, "E0751", "stack() takes 3 positional arguments");
     reps = sargs->u.list.n;
   } else if (!eval_to_int(ev, a->pos[1], sp, "repetitions", &reps))
     return NULL;
@@ -761,11 +761,11 @@ static Value *bi_last_dimension(Eval *ev, const Args *a, void *data) {
   } else if (!(dims = eval_iter_list(ev, p[0], a->call_span)))
     return NULL;
   if (dims->u.list.n < min_rank)
-    return eval_error(ev, a->call_span, "E0353", "rank of shape must be at least %lld not: %d", (long long)min_rank,
+    return eval_error(ev, a->call_span, "E0753", "rank of shape must be at least %lld not: %d", (long long)min_rank,
                       dims->u.list.n);
-  if (!dims->u.list.n) return eval_error(ev, a->call_span, "E0353", "Dims of shape must be known but is None");
+  if (!dims->u.list.n) return eval_error(ev, a->call_span, "E0753", "Dims of shape must be known but is None");
   Value *last = dims->u.list.items[dims->u.list.n - 1];
-  if (last->kind != V_INT) return eval_error(ev, a->call_span, "E0353", "Last dimension must be known but is None");
+  if (last->kind != V_INT) return eval_error(ev, a->call_span, "E0753", "Last dimension must be known but is None");
   return last;
 }
 

@@ -183,7 +183,7 @@ static int parse_reuse(TfLib *t, Value *r, Span sp) {
   if (!r || r->kind == V_NONE) return TF_REUSE_NONE;
   if (r->kind == V_BOOL) return r->u.b ? TF_REUSE_TRUE : TF_REUSE_NONE;
   if (val_is_ext(r, &reuse_type)) return TF_REUSE_AUTO;
-  eval_error(t->ev, sp, "E0301", "The reuse parameter must be True or False or None.");
+  eval_error(t->ev, sp, "E0701", "The reuse parameter must be True or False or None.");
   return -1;
 }
 
@@ -222,15 +222,15 @@ static int vs_enter(TfLib *t, TfVsCtx *c) {
     reg = obj->regularizer;
     c->snapshot = sc_copy(a, &t->scope_counts->m);
   } else if (nos) {
-    eval_error(t->ev, c->sp, "E0302", "VariableScope: name_or_scope must be a string or VariableScope.");
+    eval_error(t->ev, c->sp, "E0702", "VariableScope: name_or_scope must be a string or VariableScope.");
     return -1;
   } else {
     if (!c->dflt) {
-      eval_error(t->ev, c->sp, "E0303", "If default_name is None then name_or_scope is required");
+      eval_error(t->ev, c->sp, "E0703", "If default_name is None then name_or_scope is required");
       return -1;
     }
     if (reuse) {
-      eval_error(t->ev, c->sp, "E0304", "reuse=True cannot be used without a name_or_scope");
+      eval_error(t->ev, c->sp, "E0704", "reuse=True cannot be used without a name_or_scope");
       return -1;
     }
     if (c->aux_name_scope) tf_ns_open(t, c->dflt, NULL);
@@ -290,7 +290,7 @@ void tf_vs_close(TfLib *t, TfVsCtx *c) { vs_exit(t, c); }
 static Value *vs_ctx_enter(Eval *ev, Value *self, Span sp) {
   TfVsCtx *c = self->u.ext.data;
   TfLib *t = tf_lib(ev);
-  if (c->entered) return eval_error(ev, sp, "E0305", "variable_scope is already entered");
+  if (c->entered) return eval_error(ev, sp, "E0705", "variable_scope is already entered");
   return vs_enter(t, c) ? NULL : c->scope->self;
 }
 
@@ -328,7 +328,7 @@ static Value *bi_variable_scope(Eval *ev, const Args *a, void *data) {
   c->sp = a->call_span;
   if (c->name_or_scope && c->name_or_scope->kind != V_NONE && c->name_or_scope->kind != V_STR &&
       !val_is_ext(c->name_or_scope, &scope_type))
-    return eval_error(ev, a->call_span, "E0302", "VariableScope: name_or_scope must be a string or VariableScope.");
+    return eval_error(ev, a->call_span, "E0702", "VariableScope: name_or_scope must be a string or VariableScope.");
   if (parse_reuse(t, c->reuse, a->call_span) < 0) return NULL;
   return val_ext(ev, &vs_ctx_type, c);
 }
@@ -378,7 +378,7 @@ static Value *bi_name_scope(Eval *ev, const Args *a, void *data) {
   if (n && n->kind != V_NONE) {
     if (!eval_to_str(ev, n, a->call_span, "name", &c->name)) return NULL;
     if (c->name[0] && c->name[strlen(c->name) - 1] != '/' && !valid_scope_name(c->name, !t->name_stack[0]))
-      return eval_error(ev, a->call_span, "E0306", "'%s' is not a valid scope name", c->name);
+      return eval_error(ev, a->call_span, "E0706", "'%s' is not a valid scope name", c->name);
   }
   return val_ext(ev, &ns_ctx_type, c);
 }

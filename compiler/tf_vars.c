@@ -64,7 +64,7 @@ Value *tf_get_collection(TfLib *t, const char *key, const char *scope_regex) {
   if (use_re) {
     const char *pat = arena_printf(t->arena, "^(%s)", scope_regex);
     if (regcomp(&re, pat, REG_EXTENDED | REG_NOSUB)) {
-      eval_error(t->ev, eval_call_span(t->ev), "E0310", "invalid scope pattern '%s'", scope_regex);
+      eval_error(t->ev, eval_call_span(t->ev), "E0710", "invalid scope pattern '%s'", scope_regex);
       return NULL;
     }
   }
@@ -85,7 +85,7 @@ Value *tf_get_collection(TfLib *t, const char *key, const char *scope_regex) {
 static bool get_dtype(TfLib *t, Value *v, Span sp, int *out) {
   int d = tf_dtype_of(v);
   if (d <= 0) {
-    eval_error(t->ev, sp, "E0311", "expected a dtype, got %s", val_repr(t->ev, v));
+    eval_error(t->ev, sp, "E0711", "expected a dtype, got %s", val_repr(t->ev, v));
     return false;
   }
   *out = d;
@@ -100,11 +100,11 @@ static bool get_shape(TfLib *t, Value *v, Span sp, GShape *s) {
     return true;
   }
   if (v->kind != V_LIST && v->kind != V_TUPLE) {
-    eval_error(t->ev, sp, "E0312", "shape must be a list of ints, got %s", val_type_name(v));
+    eval_error(t->ev, sp, "E0712", "shape must be a list of ints, got %s", val_type_name(v));
     return false;
   }
   if (v->u.list.n > SLIMRT_MAX_RANK) {
-    eval_error(t->ev, sp, "E0312", "shape has rank %d; at most %d is supported", v->u.list.n, SLIMRT_MAX_RANK);
+    eval_error(t->ev, sp, "E0712", "shape has rank %d; at most %d is supported", v->u.list.n, SLIMRT_MAX_RANK);
     return false;
   }
   for (int i = 0; i < v->u.list.n; i++) {
@@ -112,7 +112,7 @@ static bool get_shape(TfLib *t, Value *v, Span sp, GShape *s) {
     if (d->kind == V_NONE) s->dims[i] = -1;
     else if (d->kind == V_INT && d->u.i >= 0) s->dims[i] = d->u.i;
     else {
-      eval_error(t->ev, sp, "E0312", "shape must be a list of non-negative ints, got %s", val_repr(t->ev, v));
+      eval_error(t->ev, sp, "E0712", "shape must be a list of non-negative ints, got %s", val_repr(t->ev, v));
       return false;
     }
   }
@@ -144,11 +144,11 @@ static bool flatten_const(TfLib *t, Value *v, int depth, GShape *shape, PtrVec *
       if (!flatten_const(t, v->u.list.items[i], depth + 1, shape, vals, is_float, sp)) return false;
     return true;
   }
-  eval_error(t->ev, sp, "E0313", "initial value must be a number or a nested list of numbers, got %s",
+  eval_error(t->ev, sp, "E0713", "initial value must be a number or a nested list of numbers, got %s",
              val_type_name(v));
   return false;
 ragged:
-  eval_error(t->ev, sp, "E0313", "initial value is not a rectangular nested list");
+  eval_error(t->ev, sp, "E0713", "initial value is not a rectangular nested list");
   return false;
 }
 
@@ -247,7 +247,7 @@ static Value *make_var(TfLib *t, const char *opname, GShape shape, const GInit *
                        PtrVec *keys, const char *device, Span sp) {
   if (trainable && !list_has(keys, K_TRAINABLE)) ptrvec_push(t->arena, keys, (void *)K_TRAINABLE);
   GVar *gv = graph_variable(t->graph, opname, shape, sp);
-  if (!gv) return eval_error(t->ev, sp, "E0314", "cannot create variable %s", opname);
+  if (!gv) return eval_error(t->ev, sp, "E0714", "cannot create variable %s", opname);
   gv->trainable = trainable;
   gv->is_global = list_has(keys, K_GLOBAL);
   gv->is_local = !gv->is_global && list_has(keys, K_LOCAL);
@@ -289,7 +289,7 @@ Value *tf_get_variable(TfLib *t, const TfVarRequest *r) {
   GInit init = {0};
   bool const_initv = initv && !tf_init_of(initv) && initv->kind != V_FUNC && initv->kind != V_BUILTIN;
   if (const_initv) {
-    if (has_shape) return eval_error(ev, r->sp, "E0315", "If initializer is a constant, do not specify shape.");
+    if (has_shape) return eval_error(ev, r->sp, "E0715", "If initializer is a constant, do not specify shape.");
     bool is_float;
     GShape cs;
     if (!const_init(t, initv, r->sp, &cs, &init, &is_float)) return NULL;
@@ -302,7 +302,7 @@ Value *tf_get_variable(TfLib *t, const TfVarRequest *r) {
   if (found) {
     TfTensor *ft = tf_tensor_of(found);
     if (reuse == TF_REUSE_NONE) {
-      eval_error(ev, r->sp, "E0320",
+      eval_error(ev, r->sp, "E0720",
                  "Variable %s already exists, disallowed. Did you mean to set reuse=True or reuse=tf.AUTO_REUSE in "
                  "VarScope?",
                  full);
@@ -310,13 +310,13 @@ Value *tf_get_variable(TfLib *t, const TfVarRequest *r) {
       return NULL;
     }
     if (has_shape && !shape_compatible(&shape, &ft->var->shape)) {
-      eval_error(ev, r->sp, "E0322", "Trying to share variable %s, but specified shape %s and found shape %s.", full,
+      eval_error(ev, r->sp, "E0722", "Trying to share variable %s, but specified shape %s and found shape %s.", full,
                  shape_text(t, &shape), shape_text(t, &ft->var->shape));
       eval_note(ev, ft->var->span, "variable '%s' was created here", full);
       return NULL;
     }
     if (r->dtype && r->dtype != ft->var->shape.dtype) {
-      eval_error(ev, r->sp, "E0323", "Trying to share variable %s, but specified dtype %s and found dtype %s_ref.",
+      eval_error(ev, r->sp, "E0723", "Trying to share variable %s, but specified dtype %s and found dtype %s_ref.",
                  full, slimrt_dtype_name(r->dtype), slimrt_dtype_name(ft->var->shape.dtype));
       eval_note(ev, ft->var->span, "variable '%s' was created here", full);
       return NULL;
@@ -324,23 +324,23 @@ Value *tf_get_variable(TfLib *t, const TfVarRequest *r) {
     return found;
   }
   if (reuse == TF_REUSE_TRUE)
-    return eval_error(ev, r->sp, "E0321",
+    return eval_error(ev, r->sp, "E0721",
                       "Variable %s does not exist, or was not created with tf.get_variable(). Did you mean to set "
                       "reuse=tf.AUTO_REUSE in VarScope?",
                       full);
   if (!has_shape || shape.rank < 0)
-    return eval_error(ev, r->sp, "E0324", "Shape of a new variable (%s) must be fully defined, but instead was %s.",
+    return eval_error(ev, r->sp, "E0724", "Shape of a new variable (%s) must be fully defined, but instead was %s.",
                       full, shape_text(t, &shape));
   for (int i = 0; i < shape.rank; i++)
     if (shape.dims[i] < 0)
-      return eval_error(ev, r->sp, "E0324", "Shape of a new variable (%s) must be fully defined, but instead was %s.",
+      return eval_error(ev, r->sp, "E0724", "Shape of a new variable (%s) must be fully defined, but instead was %s.",
                         full, shape_text(t, &shape));
   if (!const_initv) {
     Value *src = initv;
     TfInit *ti = initv ? tf_init_of(initv) : NULL;
     if (ti) init = ti->init;
     else if (initv)
-      return eval_error(ev, r->sp, "E0316", "initializer must be an initializer object or a constant, got %s",
+      return eval_error(ev, r->sp, "E0716", "initializer must be an initializer object or a constant, got %s",
                         val_type_name(initv));
     else if (r->default_init) init = *r->default_init;
     else if ((src = tf_scope_initializer(t)) && (ti = tf_init_of(src))) init = ti->init;
@@ -491,7 +491,7 @@ static Value *tf_variable(Eval *ev, const Args *a, int kind) {
     if (eval_bind(ev, kind == 1 ? "local_variable" : "global_variable", local_params, a, p) < 0) return NULL;
     init = p[0], name = p[2];
   }
-  if (!init || init->kind == V_NONE) return eval_error(ev, a->call_span, "E0317", "initial_value must be specified.");
+  if (!init || init->kind == V_NONE) return eval_error(ev, a->call_span, "E0717", "initial_value must be specified.");
   const char *nm = "Variable";
   if (!opt_str(t, name, "name", a->call_span, &nm)) return NULL;
   if (!nm) nm = "Variable";
@@ -602,12 +602,12 @@ static Value *bi_get_unique_variable(Eval *ev, const Args *a, void *data) {
   if (!eval_to_str(ev, p[0], a->call_span, "var_op_name", &n)) return NULL;
   Value *cands = slim_get_variables(tf_lib(ev), p[0], NULL, K_GLOBAL, a->call_span);
   if (!cands) return NULL;
-  if (!cands->u.list.n) return eval_error(ev, a->call_span, "E0325", "Couldn't find variable %s", n);
+  if (!cands->u.list.n) return eval_error(ev, a->call_span, "E0725", "Couldn't find variable %s", n);
   for (int i = 0; i < cands->u.list.n; i++) {
     TfTensor *tt = tf_tensor_of(cands->u.list.items[i]);
     if (tt && tt->var && !strcmp(tt->var->name, n)) return cands->u.list.items[i];
   }
-  return eval_error(ev, a->call_span, "E0326", "Variable %s does not uniquely identify a variable", n);
+  return eval_error(ev, a->call_span, "E0726", "Variable %s does not uniquely identify a variable", n);
 }
 
 static Value *bi_get_variables_to_restore(Eval *ev, const Args *a, void *data) {
@@ -619,7 +619,7 @@ static Value *bi_get_variables_to_restore(Eval *ev, const Args *a, void *data) {
   Value *vars;
   if (p[0] && p[0]->kind != V_NONE) {
     if (p[0]->kind != V_LIST && p[0]->kind != V_TUPLE)
-      return eval_error(ev, a->call_span, "E0327", "include is provided but is not a list or a tuple.");
+      return eval_error(ev, a->call_span, "E0727", "include is provided but is not a list or a tuple.");
     vars = val_list(ev, 0);
     for (int i = 0; i < p[0]->u.list.n; i++) {
       Value *l = slim_get_variables(t, p[0]->u.list.items[i], NULL, K_GLOBAL, a->call_span);
@@ -629,7 +629,7 @@ static Value *bi_get_variables_to_restore(Eval *ev, const Args *a, void *data) {
   } else vars = tf_get_collection(t, K_GLOBAL, NULL);
   if (p[1] && p[1]->kind != V_NONE) {
     if (p[1]->kind != V_LIST && p[1]->kind != V_TUPLE)
-      return eval_error(ev, a->call_span, "E0327", "exclude is provided but is not a list or a tuple.");
+      return eval_error(ev, a->call_span, "E0727", "exclude is provided but is not a list or a tuple.");
     PtrVec ex = {0};
     for (int i = 0; i < p[1]->u.list.n; i++) {
       Value *l = slim_get_variables(t, p[1]->u.list.items[i], NULL, K_GLOBAL, a->call_span);
@@ -667,7 +667,7 @@ static Value *global_step(Eval *ev, const Args *a, int mode) {
     return NULL;
   Value *l = dict_get_str(t->collections, K_STEP);
   if (l && l->u.list.n) {
-    if (mode == 2) return eval_error(ev, a->call_span, "E0328", "\"global_step\" already exists.");
+    if (mode == 2) return eval_error(ev, a->call_span, "E0728", "\"global_step\" already exists.");
     return l->u.list.items[0];
   }
   if (mode == 1) return val_none(ev);
