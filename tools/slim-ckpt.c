@@ -85,9 +85,16 @@ static int load_array(const slimrt_ckpt *ck, const slimrt_ckpt_entry *e, slimrt_
   a->dtype = e->dtype;
   a->rank = e->rank;
   memcpy(a->dims, e->dims, sizeof a->dims);
+  /* check the stored size before allocating: a damaged shape must not turn into a
+     huge malloc (or a bare "out of memory" that names no file) */
+  if (n > INT64_MAX / esz || (e->nslices == 0 && n * esz != e->size))
+    return slimrt_errorf(err, errlen, "%s: tensor '%s': stored size %lld does not match its shape",
+                         slimrt_ckpt_prefix(ck), e->key, (long long)e->size);
   a->nbytes = (size_t)n * (size_t)esz;
   a->data = malloc(a->nbytes ? a->nbytes : 1);
-  if (!a->data) return slimrt_errorf(err, errlen, "out of memory");
+  if (!a->data)
+    return slimrt_errorf(err, errlen, "%s: tensor '%s': out of memory for %zu bytes", slimrt_ckpt_prefix(ck),
+                         e->key, a->nbytes);
   if (slimrt_ckpt_read(ck, e, a->data, a->nbytes, err, errlen)) {
     free(a->data);
     a->data = NULL;
