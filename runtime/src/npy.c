@@ -85,6 +85,8 @@ static int parse_str(hdr_parser *h, char *out, size_t outlen) {
   size_t n = 0;
   while (h->p < h->end && *h->p != q) {
     if (n + 1 >= outlen) return bad_dict(h, "string too long");
+    /* a NUL would end the C string early and '<f4\0junk' would pass as '<f4' */
+    if ((unsigned char)*h->p < 0x20) return bad_dict(h, "control byte in a string");
     out[n++] = *h->p++;
   }
   if (h->p >= h->end) return bad_dict(h, "unterminated string");
