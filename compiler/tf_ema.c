@@ -41,8 +41,14 @@ static Value *ema_apply(Eval *ev, const Args *a, void *data) {
       return eval_error(ev, a->call_span, "E0761", "The variables must be half, float, or double: %s:0", op_name_of(v));
     if (dict_get(e->averages, v)) continue;
     static const GInit zeros = {.kind = GINIT_ZEROS, .text = "zeros_initializer()"};
+    /* TF 1.15's slot creator: variable_scope(None, default_name=<op name>/<ema name>) and
+       get_variable(""), so a second average of the same variable gets a "_1" suffix. Its
+       auxiliary name scope is not opened here: published checkpoints (e.g. the VWW one, TF
+       1.15) show the shadow op named exactly <op name>/<ema name>, never with "_1". */
+    TfVsCtx *c = tf_vs_open_no_name_scope(t, NULL, arena_printf(t->arena, "%s/%s", op_name_of(v), e->name), NULL, a->call_span);
+    if (!c) return NULL;
     TfVarRequest r = {0};
-    r.name = arena_printf(t->arena, "%s/%s", op_name_of(v), e->name);
+    r.name = "";
     r.shape = tt->var ? tt->var->shape : tt->node->shape;
     r.has_shape = true;
     r.dtype = dt;
@@ -54,6 +60,7 @@ static Value *ema_apply(Eval *ev, const Args *a, void *data) {
     r.device = tt->var ? tt->var->device : NULL;
     r.sp = a->call_span;
     Value *shadow = tf_get_variable(t, &r);
+    tf_vs_close(t, c);
     if (!shadow) return NULL;
     dict_set(ev, e->averages, v, shadow);
     if (tt->var) tf_add_to_collection(t, "moving_average_variables", v);

@@ -138,6 +138,8 @@ typedef struct TfVsCtx TfVsCtx;
 /* variable_scope(NAME_OR_SCOPE (str, VariableScope or NULL/None), default_name=DFLT, reuse=REUSE
    (NULL: not given)) entered from C; NULL with an error pending. */
 TfVsCtx *tf_vs_open(TfLib *t, Value *name_or_scope, const char *dflt, Value *reuse, Span sp);
+/* The same with auxiliary_name_scope=False (no name scope is opened or claimed). */
+TfVsCtx *tf_vs_open_no_name_scope(TfLib *t, Value *name_or_scope, const char *dflt, Value *reuse, Span sp);
 void tf_vs_close(TfLib *t, TfVsCtx *c);
 /* name_scope(NAME or DFLT) from C: returns the name stack to give back to tf_ns_restore. */
 const char *tf_ns_open(TfLib *t, const char *name, const char *dflt);

@@ -285,6 +285,15 @@ TfVsCtx *tf_vs_open(TfLib *t, Value *name_or_scope, const char *dflt, Value *reu
   return vs_enter(t, c) ? NULL : c;
 }
 
+TfVsCtx *tf_vs_open_no_name_scope(TfLib *t, Value *name_or_scope, const char *dflt, Value *reuse, Span sp) {
+  TfVsCtx *c = arena_alloc(t->arena, sizeof *c);
+  c->name_or_scope = name_or_scope;
+  c->dflt = dflt;
+  c->reuse = reuse;
+  c->sp = sp;
+  return vs_enter(t, c) ? NULL : c;
+}
+
 void tf_vs_close(TfLib *t, TfVsCtx *c) { vs_exit(t, c); }
 
 static Value *vs_ctx_enter(Eval *ev, Value *self, Span sp) {
