@@ -394,7 +394,10 @@ static Value *l_fully_connected(TfLib *t, Value **p, Span sp, const Layer *L) {
   if (w && rank == 2) y = tf_matmul(t, x, w, false, false, NULL, sp);
   else if (w) { /* Dense on rank > 2: tensordot over the last axis */
     int64_t rows = 1, flat[2], back[SLIMRT_MAX_RANK];
-    for (int i = 0; i < rank - 1; i++) rows *= x->shape.dims[i], back[i] = x->shape.dims[i];
+    for (int i = 0; i < rank - 1; i++) {
+      back[i] = x->shape.dims[i];
+      rows = rows < 0 || back[i] < 0 ? -1 : rows * back[i]; /* an unknown batch stays unknown */
+    }
     flat[0] = rows, flat[1] = cin;
     back[rank - 1] = nout;
     GNode *x2 = tf_reshape(t, x, flat, 2, NULL, sp);
