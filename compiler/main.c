@@ -34,7 +34,7 @@ typedef struct Options {
   bool syntax_only;
   bool print_variables, verbose, print_restore_map, print_signature, print_graph, print_memory_plan;
   const char *print_collection;
-  bool dump_tokens, dump_ast, dump_eval, dump_graph, dump_opt, dump_llvm;
+  bool dump_tokens, dump_ast, dump_eval, dump_graph, dump_fuse, dump_opt, dump_llvm;
   const char *dump_list;
   bool werror;
   PtrVec wno;
@@ -63,7 +63,7 @@ static const char *const usage_text =
     "  --print-signature    list the model's inputs and outputs and exit\n"
     "  --print-graph        list the graph's ops and exit\n"
     "  --print-memory-plan  list the arena plan and its peak and exit\n"
-    "  --dump=STAGE[,...]   print the IR after a stage: tokens, ast, eval, graph, opt, llvm\n"
+    "  --dump=STAGE[,...]   print the IR after a stage: tokens, ast, eval, graph, fuse, opt, llvm\n"
     "  -Werror, -Wno-NAME   warnings\n"
     "  -fdiagnostics-color=auto|always|never\n"
     "  -fmax-eval-steps=N, -fmax-eval-memory=MB   compile-time evaluation limits\n"
@@ -97,9 +97,10 @@ static int parse_dump(Options *o, const char *list) {
     else if (!strcmp(t, "ast")) o->dump_ast = true;
     else if (!strcmp(t, "eval")) o->dump_eval = true;
     else if (!strcmp(t, "graph")) o->dump_graph = true;
+    else if (!strcmp(t, "fuse")) o->dump_fuse = true;
     else if (!strcmp(t, "opt")) o->dump_opt = true;
     else if (!strcmp(t, "llvm")) o->dump_llvm = true;
-    else return usage_error("unknown --dump stage '%s' (expected tokens, ast, eval, graph, opt, llvm)", t);
+    else return usage_error("unknown --dump stage '%s' (expected tokens, ast, eval, graph, fuse, opt, llvm)", t);
   }
   return 0;
 }
@@ -368,6 +369,7 @@ static int run(Arena *arena, Options *o) {
   {
     char stages[64] = "";
     if (o->dump_graph) strcat(stages, "graph,");
+    if (o->dump_fuse) strcat(stages, "fuse,");
     if (o->dump_opt) strcat(stages, "opt,");
     if (o->dump_llvm) strcat(stages, "llvm,");
     bo.dump = stages[0] ? arena_strdup(arena, stages) : NULL;

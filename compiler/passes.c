@@ -1,5 +1,6 @@
 /* The pass pipeline: dead-op removal, constant folding, dead-op removal again
- * (folding orphans the folded ops' inputs), memory plan. */
+ * (folding orphans the folded ops' inputs), fusion into convolutions (then
+ * dead-op removal of what was absorbed), memory plan. */
 #include <string.h>
 #include "cg_internal.h"
 
@@ -19,6 +20,8 @@ int passes_run(Graph *g, Diag *d, const BackendOptions *o) {
   if (cg_dump_has(o->dump, "graph")) graph_print(stdout, g);
   cg_pass_dce(g);
   if (cg_pass_fold(g, d) > 0) cg_pass_dce(g);
+  if (cg_pass_fuse(g) > 0) cg_pass_dce(g);
+  if (cg_dump_has(o->dump, "fuse")) graph_print(stdout, g);
   if (cg_pass_memplan(g, d) != 0 || d->nerrors > errors) return -1;
   if (cg_dump_has(o->dump, "opt")) graph_print(stdout, g);
   if (o->print_memory_plan) cg_memplan_print(stdout, g);

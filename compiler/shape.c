@@ -624,6 +624,7 @@ int shape_infer(GNode *n, char *err, size_t errlen) {
   case SLIMRT_OP_SLICE: return infer_slice(&c);
   case SLIMRT_OP_TILE: return infer_tile(&c);
   case SLIMRT_OP_ONE_HOT: return infer_one_hot(&c);
+  case SLIMRT_OP_FUSED_CONV2D: break; /* made after shape inference (pass_fuse.c) */
   case SLIMRT_OP_COUNT: break;
   }
   return fail(&c, "no shape rule for op %s", op_tf_type[n->op]);

@@ -50,6 +50,17 @@ typedef struct slimrt_attr_pool {
 
 typedef struct slimrt_attr_batchnorm { double epsilon; } slimrt_attr_batchnorm;
 
+/* FUSED_CONV2D, made by the optimizer (compiler/pass_fuse.c): a CONV2D (or, with
+   depthwise, a DEPTHWISE_CONV2D) and the per-channel ops after it. Inputs: x, filter,
+   then bias if has_bias, then scale, offset, mean, variance if has_bn, then the
+   residual if has_residual. out = act(bn(conv + bias) + residual), each step only
+   when present; act: 0 none, 1 relu, 2 relu6. */
+typedef struct slimrt_attr_fconv {
+  slimrt_attr_conv conv;
+  int64_t depthwise, has_bias, has_bn, has_residual, act;
+  double epsilon;
+} slimrt_attr_fconv;
+
 /* axes[i] != 0 means dimension i of the input is reduced. */
 typedef struct slimrt_attr_reduce {
   int64_t axes[SLIMRT_MAX_RANK];
@@ -82,6 +93,7 @@ typedef union slimrt_attr {
   slimrt_attr_conv conv;
   slimrt_attr_pool pool;
   slimrt_attr_batchnorm batchnorm;
+  slimrt_attr_fconv fconv;
   slimrt_attr_reduce reduce;
   slimrt_attr_argmax argmax;
   slimrt_attr_transpose transpose;

@@ -2,7 +2,10 @@
  * Each kernel is split over output rows with slimrt_parallel_for; every output
  * element is produced by exactly one task with a fixed summation order, so the
  * results are bit-identical for any thread count. */
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include "gemm.h"
 #include "kernels_common.h"
 
 /* ---- MATMUL: [..., M, K] x [..., K, N]; a rank-2 operand is shared by every batch ---- */
@@ -74,70 +77,120 @@ static void conv_init(conv_ctx *x, const slimrt_call *c, const slimrt_shape *in,
   x->at = c->attr;
 }
 
-/* CONV2D: out[n,oh,ow,co] = sum in[n, oh*sh-pt+kh*dh, ow*sw-pl+kw*dw, ci] * f[kh,kw,ci,co] */
-static void conv_row(void *vctx, int64_t r) {
-  const conv_ctx *x = vctx;
-  const slimrt_attr_conv *a = x->at;
-  int64_t n = r / x->oh, oh = r % x->oh;
-  float *orow = x->o + r * x->ow * x->co;
-  memset(orow, 0, (size_t)(x->ow * x->co) * sizeof *orow);
-  for (int64_t ow = 0; ow < x->ow; ow++) {
-    float *acc = orow + ow * x->co;
-    for (int64_t kh = 0; kh < x->kh; kh++) {
-      int64_t ih = oh * a->stride_h - a->pad_top + kh * a->dilation_h;
-      if (ih < 0 || ih >= x->h) continue;
-      for (int64_t kw = 0; kw < x->kw; kw++) {
-        int64_t iw = ow * a->stride_w - a->pad_left + kw * a->dilation_w;
-        if (iw < 0 || iw >= x->w) continue;
-        const float *px = x->in + ((n * x->h + ih) * x->w + iw) * x->ci;
-        const float *fw = x->f + (kh * x->kw + kw) * x->ci * x->co;
-        for (int64_t ci = 0; ci < x->ci; ci++) {
-          float v = px[ci];
-          const float *fr = fw + ci * x->co;
-          for (int64_t co = 0; co < x->co; co++) acc[co] += v * fr[co];
-        }
-      }
-    }
-  }
+/* CONV2D and DEPTHWISE_CONV2D go through the fused forms with an empty epilogue. */
+static void conv_geom(slimrt_conv_geom *g, const slimrt_call *c, const slimrt_attr_conv *a) {
+  const slimrt_shape *in = &c->in_shape[0], *f = &c->in_shape[1], *so = c->out_shape;
+  *g = (slimrt_conv_geom){.in = c->in[0], .n = in->dims[0], .h = in->dims[1], .w = in->dims[2],
+                          .ci = in->dims[3], .oh = so->dims[1], .ow = so->dims[2],
+                          .kh = f->dims[0], .kw = f->dims[1], .sh = a->stride_h, .sw = a->stride_w,
+                          .dh = a->dilation_h, .dw = a->dilation_w, .pt = a->pad_top, .pl = a->pad_left};
 }
 
 void slimrt_k_CONV2D(const slimrt_call *c) {
-  conv_ctx x;
-  conv_init(&x, c, &c->in_shape[0], &c->in_shape[1], c->in[0], c->in[1]);
-  slimrt_parallel_for(c->pool, x.n * x.oh, conv_row, &x);
+  slimrt_conv_geom g;
+  conv_geom(&g, c, c->attr);
+  slimrt_gemm_conv(&g, c->in[1], c->out_shape->dims[3], c->out, NULL, c->pool);
 }
 
 /* DEPTHWISE_CONV2D: out[n,oh,ow,c*mult+m] = sum in[n,ih,iw,c] * f[kh,kw,c,m]; the
-   output channel index equals the filter's flattened (c, m) index. */
-static void dw_row(void *vctx, int64_t r) {
-  const conv_ctx *x = vctx;
-  const slimrt_attr_conv *a = x->at;
-  int64_t n = r / x->oh, oh = r % x->oh, cm = x->ci * x->mult;
-  float *orow = x->o + r * x->ow * cm;
-  memset(orow, 0, (size_t)(x->ow * cm) * sizeof *orow);
-  for (int64_t ow = 0; ow < x->ow; ow++) {
-    float *acc = orow + ow * cm;
-    for (int64_t kh = 0; kh < x->kh; kh++) {
-      int64_t ih = oh * a->stride_h - a->pad_top + kh * a->dilation_h;
-      if (ih < 0 || ih >= x->h) continue;
-      for (int64_t kw = 0; kw < x->kw; kw++) {
-        int64_t iw = ow * a->stride_w - a->pad_left + kw * a->dilation_w;
-        if (iw < 0 || iw >= x->w) continue;
-        const float *px = x->in + ((n * x->h + ih) * x->w + iw) * x->ci;
-        const float *fw = x->f + (kh * x->kw + kw) * cm;
-        for (int64_t ch = 0; ch < x->ci; ch++) {
-          float v = px[ch];
-          for (int64_t m = 0; m < x->mult; m++) acc[ch * x->mult + m] += v * fw[ch * x->mult + m];
+   output channel index equals the filter's flattened (c, m) index. One task per
+   output row; the inner loops run over contiguous channels so they vectorise. */
+typedef struct dw_ctx {
+  const slimrt_conv_geom *g;
+  const float *f;
+  float *o;
+  int64_t mult;
+  const slimrt_epilogue *e;
+} dw_ctx;
+
+static inline __attribute__((always_inline)) void dw_row_body(const dw_ctx *x, int64_t r) {
+  const slimrt_conv_geom *g = x->g;
+  int64_t n = r / g->oh, oh = r % g->oh, cm = g->ci * x->mult;
+  float *orow = x->o + r * g->ow * cm;
+  memset(orow, 0, (size_t)(g->ow * cm) * sizeof *orow);
+  for (int64_t ow = 0; ow < g->ow; ow++) {
+    float *restrict acc = orow + ow * cm;
+    for (int64_t kh = 0; kh < g->kh; kh++) {
+      int64_t ih = oh * g->sh - g->pt + kh * g->dh;
+      if (ih < 0 || ih >= g->h) continue;
+      for (int64_t kw = 0; kw < g->kw; kw++) {
+        int64_t iw = ow * g->sw - g->pl + kw * g->dw;
+        if (iw < 0 || iw >= g->w) continue;
+        const float *restrict px = g->in + ((n * g->h + ih) * g->w + iw) * g->ci;
+        const float *restrict fw = x->f + (kh * g->kw + kw) * cm;
+        if (x->mult == 1) {
+          for (int64_t ch = 0; ch < g->ci; ch++) acc[ch] += px[ch] * fw[ch];
+        } else {
+          for (int64_t ch = 0; ch < g->ci; ch++)
+            for (int64_t m = 0; m < x->mult; m++) acc[ch * x->mult + m] += px[ch] * fw[ch * x->mult + m];
         }
       }
     }
   }
+  slimrt_epilogue_apply(x->e, orow, cm, r * g->ow, g->ow, 0, cm);
 }
 
-void slimrt_k_DEPTHWISE_CONV2D(const slimrt_call *c) {
-  conv_ctx x;
-  conv_init(&x, c, &c->in_shape[0], &c->in_shape[1], c->in[0], c->in[1]);
-  slimrt_parallel_for(c->pool, x.n * x.oh, dw_row, &x);
+__attribute__((target("avx512f,avx512vl,fma")))
+static void dw_row_avx512(void *vctx, int64_t r) { dw_row_body(vctx, r); }
+__attribute__((target("avx2,fma")))
+static void dw_row_avx2(void *vctx, int64_t r) { dw_row_body(vctx, r); }
+static void dw_row_generic(void *vctx, int64_t r) { dw_row_body(vctx, r); }
+
+static void depthwise(const slimrt_call *c, const slimrt_attr_conv *a, const slimrt_epilogue *e) {
+  slimrt_conv_geom g;
+  conv_geom(&g, c, a);
+  dw_ctx x = {.g = &g, .f = c->in[1], .o = c->out, .mult = c->in_shape[1].dims[3], .e = e};
+  void (*row)(void *, int64_t) = dw_row_generic;
+  if (__builtin_cpu_supports("avx512f")) row = dw_row_avx512;
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) row = dw_row_avx2;
+  slimrt_parallel_for(c->pool, g.n * g.oh, row, &x);
+}
+
+void slimrt_k_DEPTHWISE_CONV2D(const slimrt_call *c) { depthwise(c, c->attr, NULL); }
+
+/* FUSED_CONV2D: bias and batch norm become one per-channel scale and shift,
+   computed here from the current weights, so variables loaded from a checkpoint
+   at start-up are folded as well as embedded ones. */
+enum { FC_STACK_CHANNELS = 2048 };
+
+void slimrt_k_FUSED_CONV2D(const slimrt_call *c) {
+  const slimrt_attr_fconv *a = c->attr;
+  int64_t co = c->out_shape->dims[c->out_shape->rank - 1];
+  int next = 2;
+  const float *bias = a->has_bias ? c->in[next++] : NULL;
+  const float *bn[4] = {0};
+  if (a->has_bn)
+    for (int i = 0; i < 4; i++) bn[i] = c->in[next++];
+  const float *residual = a->has_residual ? c->in[next++] : NULL;
+  float stack_buf[2 * FC_STACK_CHANNELS];
+  float *buf = stack_buf, *heap = NULL;
+  if (co > FC_STACK_CHANNELS) {
+    heap = malloc((size_t)co * 2 * sizeof(float));
+    if (!heap) abort(); /* kernels cannot report errors; this is 2 floats per channel */
+    buf = heap;
+  }
+  slimrt_epilogue e = {.residual = residual, .act = (int)a->act};
+  if (a->has_bn) {
+    float *k = buf, *b = buf + co;
+    for (int64_t i = 0; i < co; i++) {
+      double inv = 1.0 / sqrt((double)bn[3][i] + a->epsilon);
+      double kk = bn[0][i] * inv;
+      k[i] = (float)kk;
+      b[i] = (float)(bn[1][i] + ((bias ? (double)bias[i] : 0.0) - bn[2][i]) * kk);
+    }
+    e.scale = k;
+    e.shift = b;
+  } else {
+    e.shift = bias;
+  }
+  if (a->depthwise) {
+    depthwise(c, &a->conv, &e);
+  } else {
+    slimrt_conv_geom g;
+    conv_geom(&g, c, &a->conv);
+    slimrt_gemm_conv(&g, c->in[1], co, c->out, &e, c->pool);
+  }
+  free(heap);
 }
 
 /* CONV2D_TRANSPOSE (TF's Conv2DBackpropInput): inputs dy [n,h,w,ci] then filter

@@ -219,6 +219,80 @@ def gen_conv(w):
                out.astype(np.float32), slots)
 
 
+# Shapes for the fast paths (runtime/src/gemm.c, the vectorised depthwise loop):
+# channels multiple of 16 and not, 1x1 and 3x3, strides 1 and 2, more rows than a
+# register tile and a partial last tile, more columns than a task block, and K
+# larger than one K block (576 > 512).
+FAST_CONV_CASES = [
+    # N, H, W, C, KH, KW, CO, stride, padding
+    (1, 9, 9, 16, 1, 1, 48, 1, "VALID"),
+    (2, 5, 5, 17, 1, 1, 33, 2, "VALID"),
+    (1, 10, 10, 20, 3, 3, 32, 2, "SAME"),
+    (1, 6, 7, 64, 3, 3, 130, 1, "SAME"),
+    (1, 13, 11, 32, 3, 3, 64, 1, "SAME"),
+]
+
+
+def conv_ref(x, f, s, pads, oh, ow):
+    out = np.zeros((x.shape[0], oh, ow, f.shape[3]))
+    for i, j, p in windows(x, f.shape[0], f.shape[1], s, 1, pads, oh, ow):
+        out[:, i, j, :] = np.einsum("nhwc,hwco->no", p, f)
+    return out
+
+
+def dw_ref(x, f, s, pads, oh, ow):
+    n, c, m = x.shape[0], x.shape[3], f.shape[3]
+    out = np.zeros((n, oh, ow, c * m))
+    for i, j, p in windows(x, f.shape[0], f.shape[1], s, 1, pads, oh, ow):
+        out[:, i, j, :] = np.einsum("nhwc,hwcm->ncm", p, f).reshape(n, c * m)
+    return out
+
+
+def gen_conv_fast(w):
+    """CONV2D / DEPTHWISE_CONV2D on the fast-path shapes, and FUSED_CONV2D with each
+    epilogue: bias, batch norm, bias + batch norm, residual, relu and relu6."""
+    eps = 0.001
+    for idx, (n, h, wd, c, kh, kw, co, s, padding) in enumerate(FAST_CONV_CASES):
+        oh, pt, pb = out_size(h, kh, s, 1, padding)
+        ow, pl, pr = out_size(wd, kw, s, 1, padding)
+        pads = (pt, pb, pl, pr)
+        conv_slots = [s, s, 1, 1, pt, pb, pl, pr]
+        x = f32((n, h, wd, c), -1, 1).astype(np.float64)
+        f = f32((kh, kw, c, co), -1, 1).astype(np.float64)
+        fd = f32((kh, kw, c, 1), -1, 1).astype(np.float64)
+        conv = conv_ref(x, f, s, pads, oh, ow)
+        dw = dw_ref(x, fd, s, pads, oh, ow)
+        w.case("CONV2D", [x.astype(np.float32), f.astype(np.float32)], conv.astype(np.float32), conv_slots)
+        w.case("DEPTHWISE_CONV2D", [x.astype(np.float32), fd.astype(np.float32)], dw.astype(np.float32),
+               conv_slots)
+        for depthwise, y, filt in ((0, conv, f), (1, dw, fd)):
+            ch = y.shape[3]
+            bias = f32((ch,), -1, 1).astype(np.float64)
+            gamma, beta = f32((ch,), 0.5, 1.5).astype(np.float64), f32((ch,), -1, 1).astype(np.float64)
+            mean, var = f32((ch,), -1, 1).astype(np.float64), f32((ch,), 0.2, 2).astype(np.float64)
+            res = f32(y.shape, -1, 1).astype(np.float64)
+            # (has_bias, has_bn, has_residual, act) varied across the cases
+            combos = [(1, 0, 0, 0), (0, 1, 0, 1), (1, 1, 0, 2), (0, 1, 1, 1), (1, 0, 1, 0)]
+            has_bias, has_bn, has_res, act = combos[(idx + depthwise) % len(combos)]
+            out = y.copy()
+            ins = [x, filt]
+            if has_bias:
+                out = out + bias
+                ins.append(bias)
+            if has_bn:
+                out = (out - mean) / np.sqrt(var + eps) * gamma + beta
+                ins += [gamma, beta, mean, var]
+            if has_res:
+                out = out + res
+                ins.append(res)
+            if act == 1:
+                out = np.maximum(out, 0)
+            elif act == 2:
+                out = np.clip(out, 0, 6)
+            w.case("FUSED_CONV2D", [a.astype(np.float32) for a in ins], out.astype(np.float32),
+                   conv_slots + [depthwise, has_bias, has_bn, has_res, act, eps])
+
+
 def gen_conv_transpose(w):
     # N, H, W (of dy), CI (channels of dy), KH, KW, CO, stride, dilation, padding
     cases = [
@@ -412,7 +486,7 @@ def main():
     out_dir = sys.argv[1]
     os.makedirs(out_dir, exist_ok=True)
     w = Writer(out_dir)
-    for gen in (gen_views, gen_unary, gen_binary, gen_bias_add, gen_cast, gen_matmul, gen_conv,
+    for gen in (gen_views, gen_unary, gen_binary, gen_bias_add, gen_cast, gen_matmul, gen_conv, gen_conv_fast,
                 gen_conv_transpose, gen_pool, gen_norm, gen_reduce, gen_movement, gen_generic_dtypes):
         gen(w)
     w.finish()

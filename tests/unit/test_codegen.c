@@ -267,7 +267,8 @@ Test(passes, plan_conv_bias_relu) {
   cr_assert_eq(find(g, "images")->arena_offset, -1);
   cr_assert_eq(find(g, "conv1/weights")->arena_offset, -1);
   cr_assert_eq(find(g, "conv1/Relu")->arena_offset, -1);
-  cr_assert_eq(g->arena_size, 2 * 8 * 8 * 4 * 4);
+  cr_assert_eq(find(g, "conv1/Relu")->op, SLIMRT_OP_FUSED_CONV2D);
+  cr_assert_eq(g->arena_size, 0, "conv, bias and relu fused: no intermediate tensor");
 }
 
 Test(passes, plan_view_extends_life) {
@@ -310,9 +311,10 @@ static char *emit_ir(Graph *g, EmitKind kind) {
 
 Test(codegen, conv_calls_kernels) {
   char *ir = emit_ir(conv_graph(), EMIT_EXE);
-  cr_assert(strstr(ir, "declare void @slimrt_k_CONV2D(ptr)"), "%s", ir);
-  cr_assert(strstr(ir, "@slimrt_k_BIAS_ADD"));
-  cr_assert_null(strstr(ir, "@slimrt_k_RELU"), "relu is emitted inline");
+  /* pass_fuse.c makes conv -> bias -> relu one kernel call */
+  cr_assert(strstr(ir, "declare void @slimrt_k_FUSED_CONV2D(ptr)"), "%s", ir);
+  cr_assert_null(strstr(ir, "@slimrt_k_BIAS_ADD"));
+  cr_assert_null(strstr(ir, "@slimrt_k_RELU"));
   cr_assert(strstr(ir, "define i32 @main(i32"));
   cr_assert(strstr(ir, "c\"conv1/weights\\00\""));
   cr_assert_null(strstr(ir, "global_step"), "dead variables are not in the model");
@@ -423,7 +425,7 @@ Test(codegen, asm_native_O0) {
   cr_assert_eq(backend_compile(g, &diag, &o), 0);
   char *s = slurp(out, NULL);
   cr_assert(strstr(s, "slimc_run"));
-  cr_assert(strstr(s, "slimrt_k_CONV2D"));
+  cr_assert(strstr(s, "slimrt_k_FUSED_CONV2D"));
   free(s);
   cr_assert_eq(count_files(), 1);
 }

@@ -1,0 +1,36 @@
+/* The convolution GEMM (internal to libslimrt): C[M,N] = im2col(in)[M,K] x B[K,N]
+ * with a per-column scale/shift, an optional residual and an activation applied
+ * as the last step of each output tile, while it is still in cache.
+ * M = n*oh*ow output pixels, K = kh*kw*ci, N = output channels; B is the HWIO
+ * filter as stored (row-major [K,N]), C and the residual are NHWC. */
+#ifndef SLIMRT_GEMM_H
+#define SLIMRT_GEMM_H
+#include <stdint.h>
+#include "slimrt.h"
+
+enum { SLIMRT_ACT_NONE = 0, SLIMRT_ACT_RELU = 1, SLIMRT_ACT_RELU6 = 2 };
+
+typedef struct slimrt_epilogue {
+  const float *scale;     /* [N] or NULL (1) */
+  const float *shift;     /* [N] or NULL (0) */
+  const float *residual;  /* [M,N] added after scale/shift, or NULL */
+  int act;                /* SLIMRT_ACT_* */
+} slimrt_epilogue;
+
+typedef struct slimrt_conv_geom {
+  const float *in;
+  int64_t n, h, w, ci;    /* input NHWC */
+  int64_t oh, ow;         /* output spatial size */
+  int64_t kh, kw, sh, sw, dh, dw, pt, pl;
+} slimrt_conv_geom;
+
+/* Deterministic for any pool size: every output element is summed over K in
+   one fixed order, whichever thread computes it. */
+void slimrt_gemm_conv(const slimrt_conv_geom *g, const float *b, int64_t n_cols, float *c,
+                      const slimrt_epilogue *e, slimrt_pool *pool);
+
+/* Applies E to ROWS x COLS of C (row stride LDC) whose first row is global row ROW0. */
+void slimrt_epilogue_apply(const slimrt_epilogue *e, float *c, int64_t ldc, int64_t row0, int64_t rows,
+                           int64_t col0, int64_t cols);
+
+#endif

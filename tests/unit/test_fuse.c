@@ -1,0 +1,166 @@
+/* compiler/pass_fuse.c through the pass pipeline: which chains become one
+ * FUSED_CONV2D, with which inputs and flags, and which must not. */
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <stdarg.h>
+#include <string.h>
+#include "backend.h"
+#include "cg_internal.h"
+
+static Arena arena;
+static SrcMgr sm;
+static Diag diag;
+
+static void setup(void) {
+  arena_init(&arena);
+  src_init(&sm, &arena);
+  diag_init(&diag, &sm, stderr, DIAG_COLOR_NEVER);
+}
+static void teardown(void) { arena_free(&arena); }
+
+TestSuite(pass_fuse, .init = setup, .fini = teardown);
+
+static GShape shp(int rank, const int64_t *dims) {
+  GShape s = {.dtype = SLIMRT_F32, .rank = rank};
+  for (int i = 0; i < rank; i++) s.dims[i] = dims[i];
+  return s;
+}
+#define SHAPE(...) shp(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), (int64_t[]){__VA_ARGS__})
+
+static GNode *op(Graph *g, int o, const char *name, GNode **in, int nin, const slimrt_attr *attr) {
+  char err[256] = "";
+  GNode *n = graph_op(g, o, name, in, nin, attr, SPAN_NONE, err, sizeof err);
+  cr_assert_not_null(n, "%s", err);
+  return n;
+}
+
+static GNode *var(Graph *g, const char *name, GShape s) { return graph_variable(g, name, s, SPAN_NONE)->node; }
+
+static void outputs(Graph *g, int n, ...) {
+  va_list ap;
+  va_start(ap, n);
+  g->outputs = arena_alloc(g->arena, sizeof *g->outputs * n);
+  g->noutputs = n;
+  for (int i = 0; i < n; i++) {
+    g->outputs[i].name = va_arg(ap, const char *);
+    g->outputs[i].node = va_arg(ap, GNode *);
+  }
+  va_end(ap);
+}
+
+static GNode *find(Graph *g, const char *name) {
+  for (int i = 0; i < g->nodes.n; i++) {
+    GNode *n = g->nodes.items[i];
+    if (!strcmp(n->name, name)) return n;
+  }
+  return NULL;
+}
+
+static int count_op(Graph *g, int o) {
+  int k = 0;
+  for (int i = 0; i < g->nodes.n; i++) k += ((GNode *)g->nodes.items[i])->op == o;
+  return k;
+}
+
+static BackendOptions opts(void) { return (BackendOptions){.emit = EMIT_LLVM, .opt_level = 2}; }
+
+/* conv -> batch norm, named PREFIX, 4 channels */
+static GNode *conv_bn(Graph *g, const char *prefix, GNode *x, int64_t stride) {
+  slimrt_attr a = {.conv = {stride, stride, 1, 1, 0, 0, 0, 0}};
+  GNode *in[5] = {x, var(g, arena_printf(&arena, "%s/w", prefix), SHAPE(1, 1, 4, 4))};
+  GNode *c = op(g, SLIMRT_OP_CONV2D, arena_printf(&arena, "%s/Conv2D", prefix), in, 2, &a);
+  in[0] = c;
+  const char *bn[4] = {"gamma", "beta", "mean", "var"};
+  for (int i = 0; i < 4; i++) in[1 + i] = var(g, arena_printf(&arena, "%s/%s", prefix, bn[i]), SHAPE(4));
+  slimrt_attr e = {.batchnorm = {0.001}};
+  return op(g, SLIMRT_OP_BATCH_NORM, arena_printf(&arena, "%s/BN", prefix), in, 5, &e);
+}
+
+/* A ResNet unit: relu(bn(conv(x)) + bn(conv(x))): the later chain takes the add
+   and the relu, the earlier one ends at its batch norm; both are fused. */
+Test(pass_fuse, residual_unit) {
+  Graph *g = graph_new(&arena, "unit");
+  GNode *x = graph_input(g, "x", SHAPE(1, 6, 6, 4), SPAN_NONE);
+  GNode *sc = conv_bn(g, "shortcut", x, 1);
+  GNode *r = conv_bn(g, "conv3", x, 1);
+  GNode *in[2] = {sc, r};
+  GNode *add = op(g, SLIMRT_OP_ADD, "add", in, 2, NULL);
+  GNode *relu = op(g, SLIMRT_OP_RELU, "relu", &add, 1, NULL);
+  outputs(g, 1, "y", relu);
+  BackendOptions o = opts();
+  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(count_op(g, SLIMRT_OP_FUSED_CONV2D), 2);
+  cr_assert_eq(count_op(g, SLIMRT_OP_CONV2D) + count_op(g, SLIMRT_OP_BATCH_NORM) + count_op(g, SLIMRT_OP_ADD), 0);
+  GNode *first = find(g, "shortcut/BN"), *last = find(g, "relu");
+  cr_assert(first && last);
+  const slimrt_attr_fconv *f = &first->attr.fconv, *l = &last->attr.fconv;
+  cr_expect(f->has_bn && !f->has_residual && f->act == 0 && !f->has_bias);
+  cr_expect(l->has_bn && l->has_residual && l->act == 1 && !l->depthwise);
+  cr_expect_eq(l->epsilon, 0.001);
+  cr_assert_eq(last->nin, 7, "x, filter, 4 batch norm inputs, residual");
+  cr_expect_eq(last->in[6], first, "the residual is the other chain's result");
+  cr_expect_eq(last->in[0], x);
+}
+
+/* A zero PAD over H and W joins the conv's padding; bias + relu6 fuse. */
+Test(pass_fuse, pad_bias_relu6) {
+  Graph *g = graph_new(&arena, "padded");
+  GNode *x = graph_input(g, "x", SHAPE(1, 5, 5, 4), SPAN_NONE);
+  slimrt_attr pa = {.pad = {.before = {0, 1, 2, 0}, .after = {0, 3, 1, 0}}};
+  GNode *p = op(g, SLIMRT_OP_PAD, "pad", &x, 1, &pa);
+  slimrt_attr a = {.conv = {2, 2, 1, 1, 0, 0, 0, 0}};
+  GNode *in[2] = {p, var(g, "w", SHAPE(3, 3, 4, 1))};
+  GNode *c = op(g, SLIMRT_OP_DEPTHWISE_CONV2D, "dw", in, 2, &a);
+  in[0] = c;
+  in[1] = var(g, "b", SHAPE(4));
+  GNode *ba = op(g, SLIMRT_OP_BIAS_ADD, "bias", in, 2, NULL);
+  GNode *r = op(g, SLIMRT_OP_RELU6, "relu6", &ba, 1, NULL);
+  outputs(g, 1, "y", r);
+  BackendOptions o = opts();
+  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_null(find(g, "pad"));
+  cr_assert_eq(r->op, SLIMRT_OP_FUSED_CONV2D);
+  const slimrt_attr_fconv *f = &r->attr.fconv;
+  cr_expect(f->depthwise && f->has_bias && !f->has_bn && f->act == 2);
+  cr_expect_eq(f->conv.pad_top, 1);
+  cr_expect_eq(f->conv.pad_bottom, 3);
+  cr_expect_eq(f->conv.pad_left, 2);
+  cr_expect_eq(f->conv.pad_right, 1);
+  cr_expect_eq(r->in[0], x);
+  cr_expect_eq(r->nin, 3);
+}
+
+/* A tensor with a second reader, or a model output, is not absorbed; a PAD with a
+   non-zero value stays. */
+Test(pass_fuse, shared_intermediates_stay) {
+  Graph *g = graph_new(&arena, "shared");
+  GNode *x = graph_input(g, "x", SHAPE(1, 4, 4, 4), SPAN_NONE);
+  slimrt_attr pa = {.pad = {.before = {0, 1, 1, 0}, .after = {0, 1, 1, 0}, .value = 1.0}};
+  GNode *p = op(g, SLIMRT_OP_PAD, "pad", &x, 1, &pa);
+  GNode *bn = conv_bn(g, "a", p, 1);      /* read by relu and by an output */
+  GNode *relu = op(g, SLIMRT_OP_RELU, "relu", &bn, 1, NULL);
+  outputs(g, 2, "bn", bn, "relu", relu);
+  BackendOptions o = opts();
+  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_expect_not_null(find(g, "pad"));
+  cr_expect_eq(bn->op, SLIMRT_OP_FUSED_CONV2D, "conv + bn fuse: the conv has one reader");
+  cr_expect_eq(relu->op, SLIMRT_OP_RELU, "the output tensor is not absorbed");
+}
+
+/* --dump=fuse prints the graph after fusion. */
+Test(pass_fuse, dump) {
+  Graph *g = graph_new(&arena, "d");
+  GNode *x = graph_input(g, "x", SHAPE(1, 2, 2, 4), SPAN_NONE);
+  GNode *bn = conv_bn(g, "c", x, 1);
+  outputs(g, 1, "y", bn);
+  BackendOptions o = opts();
+  o.dump = "fuse";
+  cr_redirect_stdout();
+  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  fflush(stdout);
+  char buf[4096] = "";
+  FILE *f = cr_get_redirected_stdout();
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  buf[n] = 0;
+  cr_expect(strstr(buf, "c/BN\t_FusedConv2D\tfloat32\t[1,2,2,4]\tx,c/w,c/gamma,c/beta,c/mean,c/var"), "%s", buf);
+}
