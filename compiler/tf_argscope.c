@@ -8,8 +8,13 @@
 /* Where an arg_scope keyword came from, for the note of an unexpected-keyword error. */
 typedef struct TfArgSrc { const char *name; Value *val; Span sp; } TfArgSrc;
 
+/* The text of an op's key. TF prints the function object (with its address); ours
+   numbers the keys in order of first use instead, so listings stay deterministic. */
 static const char *key_str(TfLib *t, const char *name, const void *key) {
-  return arena_printf(t->arena, "<function %s at %p>", name, key);
+  int id = 0;
+  while (id < t->argscope_keys.n && t->argscope_keys.items[id] != key) id++;
+  if (id == t->argscope_keys.n) ptrvec_push(t->arena, &t->argscope_keys, (void *)key);
+  return arena_printf(t->arena, "<function %s #%d>", name, id + 1);
 }
 
 const char *tf_argscope_key(TfLib *t, Value *op) {

@@ -50,6 +50,7 @@ struct TfLib {
   Span model_span;
   const char *device;               /* current device scope or NULL */
   PtrVec argscope_srcs;             /* TfArgSrc*: where arg_scope kwargs came from (tf_argscope.c) */
+  PtrVec argscope_keys;             /* op identities in order of first use (tf_argscope.c) */
   PtrVec node_values;               /* Value* by GNode id, the one Value per node (tf_tensor.c) */
 };
 
