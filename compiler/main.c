@@ -4,6 +4,8 @@
  *   passes -> LLVM back end -> object / assembly / IR / executable.
  * Exit status: 0 success, 1 the model has errors, 2 usage or I/O error. */
 #include <errno.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +43,7 @@ typedef struct Options {
   DiagColor color;
   int64_t max_steps;
   size_t max_memory;
+  bool time_report;
 } Options;
 
 static const char *const usage_text =
@@ -67,6 +70,7 @@ static const char *const usage_text =
     "  -Werror, -Wno-NAME   warnings\n"
     "  -fdiagnostics-color=auto|always|never\n"
     "  -fmax-eval-steps=N, -fmax-eval-memory=MB   compile-time evaluation limits\n"
+    "  -ftime-report        print the time and memory of each stage to stderr\n"
     "  --version, --help\n";
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -194,6 +198,8 @@ static int parse_args(Arena *a, int argc, char **argv, Options *o) {
       else if (!strcmp(c, "always")) o->color = DIAG_COLOR_ALWAYS;
       else if (!strcmp(c, "never")) o->color = DIAG_COLOR_NEVER;
       else return usage_error("-fdiagnostics-color takes auto, always or never, not '%s'", c);
+    } else if (!strcmp(arg, "-ftime-report")) {
+      o->time_report = true;
     } else if (!strcmp(arg, "-fno-diagnostics-color")) {
       o->color = DIAG_COLOR_NEVER;
     } else if (starts(arg, "-fmax-eval-steps=")) {
@@ -281,6 +287,20 @@ static int select_model(Diag *d, Eval *ev, const Options *o, int file, const Mod
   return -1;
 }
 
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* -ftime-report: one line a stage, with the compilation arena's size after it. */
+static void report_stage(const Options *o, Arena *a, const char *stage, double *t0) {
+  if (!o->time_report) return;
+  double t = now_ms();
+  fprintf(stderr, "slimc: %-10s %9.3f ms   arena %8.2f MB\n", stage, t - *t0, a->used_total / 1048576.0);
+  *t0 = t;
+}
+
 static bool wants_listing(const Options *o) {
   return o->print_variables || o->print_collection || o->print_restore_map || o->print_signature ||
          o->print_graph;
@@ -318,6 +338,7 @@ static int run(Arena *arena, Options *o) {
   eo.ndefines = o->defines.n;
   eo.max_steps = o->max_steps;
   eo.max_memory = o->max_memory;
+  double t0 = now_ms();
   Eval *ev = eval_new(arena, &d, &sm, &eo);
   TfLib *tf = tf_install(ev);
   tf_set_restore_ema(tf, o->restore_ema);
@@ -341,6 +362,7 @@ static int run(Arena *arena, Options *o) {
     rc = 1;
     goto done;
   }
+  report_stage(o, arena, "evaluate", &t0);
   Graph *g = tf_graph(tf);
   if (wants_listing(o)) {
     if (o->print_variables) tf_print_variables(tf, stdout, o->verbose);
@@ -388,8 +410,10 @@ static int run(Arena *arena, Options *o) {
     rc = 1;
     goto done;
   }
+  report_stage(o, arena, "passes", &t0);
   if (o->print_memory_plan) goto done;
   int brc = backend_compile(g, &d, &bo);
+  report_stage(o, arena, "backend", &t0);
   if (brc != 0 || d.nerrors) {
     rc = brc == 2 ? 2 : 1;
     goto done;
@@ -414,6 +438,11 @@ deps:
     }
   }
 done:
+  if (o->time_report) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    fprintf(stderr, "slimc: peak RSS %.1f MB\n", ru.ru_maxrss / 1024.0);
+  }
   eval_free(ev);
   return rc ? rc : (d.nerrors ? 1 : 0);
 }
