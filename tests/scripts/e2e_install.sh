@@ -1,0 +1,88 @@
+#!/bin/bash
+# The installed package: `cmake --install` into a temporary prefix, then
+#  - samples/cmake configured with find_package(slimrt) (CMAKE_PREFIX_PATH) and built: the
+#    person-detection executable, classify and parallel from add_custom_command outputs;
+#  - a C program built with `pkg-config --cflags --libs slimrt` against a header made by the
+#    installed slimc -c, running two instances of the model on two threads.
+# usage: e2e_install.sh BUILD_DIR SHARED_DIR
+set -u
+BUILD=$(cd "$1" && pwd)
+SHARED=$(cd "$2" && pwd)
+SRC=${SLIMC_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+CK=$SHARED/testdata/tf-checkpoints/vww-mobilenet-v1-025
+IMG=$SHARED/testdata/images
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+fails=0
+pass() { echo "ok   $1"; }
+bad() { echo "FAIL $1"; fails=$((fails + 1)); }
+check() { # NAME EXPECTED ACTUAL
+  if [ "$2" == "$3" ]; then pass "$1"; else bad "$1: expected [$2], got [$3]"; fi
+}
+P=$TMP/prefix
+
+if cmake --install "$BUILD" --prefix "$P" > "$TMP/log" 2>&1; then pass "cmake --install"
+else bad "cmake --install"; cat "$TMP/log"; exit 1; fi
+for f in bin/slimc bin/slim-ckpt lib/libslimrt.a include/slimrt/slimrt.h lib/pkgconfig/slimrt.pc \
+         lib/cmake/slimrt/slimrtConfig.cmake; do
+  [ -e "$P/$f" ] && pass "installed $f" || bad "installed $f"
+done
+
+# ---- CMake: find_package(slimrt) + add_custom_command, on a copy of samples/ ----
+(cd "$SRC/samples" && find . -name '*.slim' -o -name '*.c' -o -name '*.txt' -o -name CMakeLists.txt) |
+  while read -r f; do mkdir -p "$TMP/samples/$(dirname "$f")"; cp "$SRC/samples/$f" "$TMP/samples/$f"; done
+S=$TMP/samples-build
+if cmake -S "$TMP/samples/cmake" -B "$S" -DCMAKE_PREFIX_PATH="$P" -DVWW_CHECKPOINT="$CK" > "$TMP/log" 2>&1 &&
+   cmake --build "$S" -j2 > "$TMP/log2" 2>&1
+then pass "samples/cmake configures and builds"
+else bad "samples/cmake configures and builds"; tail -20 "$TMP/log" "$TMP/log2" 2> /dev/null; fi
+grep -q "$P/bin/slimc" "$S/CMakeCache.txt" "$S"/CMakeFiles/*.dir/build.make 2> /dev/null \
+  && pass "uses the installed slimc (SLIMC_EXECUTABLE)" || bad "uses the installed slimc (SLIMC_EXECUTABLE)"
+if [ -x "$S/person_detection" ]; then
+  ans=$("$S/person_detection" --input="$IMG/person.pgm" --top=1 --labels="$SRC/samples/person_detection/labels.txt")
+  check "cmake-built person_detection: person.pgm" person "${ans% *}"
+fi
+if [ -x "$S/classify" ]; then
+  check "cmake-built classify: no_person.pgm" "no person" \
+    "$("$S/classify" "$IMG/no_person.pgm" | sed 's/^.*: \(.*\) [0-9.]*$/\1/')"
+fi
+if [ -x "$S/parallel" ]; then
+  "$S/parallel" "$IMG/person.pgm" "$IMG/no_person.pgm" > "$TMP/par" 2>&1
+  check "cmake-built parallel agrees" "two threads agree (80 runs)" "$(tail -1 "$TMP/par")"
+fi
+# an up-to-date build does nothing; touching a load()ed model file rebuilds the models
+cmake --build "$S" > "$TMP/log3" 2>&1
+grep -q "slimc:" "$TMP/log3" && bad "second build reran slimc" || pass "second build does nothing"
+sleep 1
+touch "$TMP/samples/mobilenet_v1.slim"
+cmake --build "$S" > "$TMP/log4" 2>&1
+check "touching mobilenet_v1.slim reruns slimc for both outputs" 2 "$(grep -c "slimc:" "$TMP/log4")"
+# weights at run time when no checkpoint is embedded
+S2=$TMP/samples-build2
+if cmake -S "$TMP/samples/cmake" -B "$S2" -DCMAKE_PREFIX_PATH="$P" > /dev/null 2>&1 &&
+   cmake --build "$S2" -j2 --target classify > /dev/null 2>&1; then
+  check "classify with --checkpoint at run time" person \
+    "$("$S2/classify" --checkpoint="$CK" "$IMG/person.pgm" 2>&1 | sed 's/^.*: \(.*\) [0-9.]*$/\1/')"
+  "$S2/classify" "$IMG/person.pgm" > /dev/null 2>&1
+  check "classify without weights fails (exit 1)" 1 $?
+else
+  bad "build without an embedded checkpoint"
+fi
+
+# ---- pkg-config ----
+export PKG_CONFIG_PATH=$P/lib/pkgconfig
+flags=$(pkg-config --cflags --libs slimrt) && pass "pkg-config slimrt: $flags" || bad "pkg-config slimrt"
+cd "$TMP" || exit 1
+if "$P/bin/slimc" -c --checkpoint="$CK" --restore-ema "$SRC/samples/person_detection/person_detection.slim" \
+     -o person_detection.o 2> "$TMP/err" &&
+   cc -O2 -I. "$SRC/samples/cmake/parallel.c" person_detection.o $(pkg-config --cflags --libs slimrt) -o par 2>> "$TMP/err"
+then pass "parallel.c built with pkg-config against the generated header"
+else bad "parallel.c built with pkg-config"; cat "$TMP/err"; fi
+if [ -x par ]; then
+  ./par "$IMG/person.pgm" "$IMG/no_person.pgm" > "$TMP/par2" 2>&1
+  check "two instances on two threads agree" 0 $?
+  cat "$TMP/par2"
+fi
+
+[ $fails -eq 0 ] && echo "e2e_install: all passed" || echo "e2e_install: $fails failed"
+[ $fails -eq 0 ]
