@@ -65,6 +65,14 @@ if [ -x "$TMP/pd_ema" ]; then
     && pass "float input message" || { bad "float input message"; cat "$TMP/err"; }
 fi
 
+# the model's variables are exactly the checkpoint's base tensors (names, dtypes, shapes)
+export LC_ALL=C
+"$BUILD/slimc" --print-variables "$SAMPLE/person_detection.slim" | cut -f1-3 | sort > "$TMP/vars"
+"$BUILD/slim-ckpt" ls "$CK" | awk -F'\t' '$1 !~ /\/(RMSProp(_1)?|ExponentialMovingAverage)$/ && $1 != "global_step"' \
+  > "$TMP/keys"
+cmp -s "$TMP/vars" "$TMP/keys" && pass "--print-variables matches slim-ckpt ls ($(wc -l < "$TMP/vars") variables)" \
+  || { bad "--print-variables matches slim-ckpt ls"; diff "$TMP/vars" "$TMP/keys" | head; }
+
 # the signature: u8 image in; probabilities, then logits
 sig=$("$BUILD/slimc" --print-signature "$SAMPLE/person_detection.slim" | tr '\t\n' ' ;')
 check "signature" "input image uint8 [1,96,96,1];output probabilities float32 [1,2];output logits float32 [1,2];" "$sig"
