@@ -20,6 +20,10 @@ check() { # NAME EXPECTED ACTUAL
   if [ "$2" == "$3" ]; then pass "$1"; else bad "$1: expected [$2], got [$3]"; fi
 }
 P=$TMP/prefix
+# a sanitized build's libslimrt.a needs the sanitizer runtimes in every program linking it
+SAN=
+grep -q '^SLIMC_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2> /dev/null && SAN="-fsanitize=address,undefined"
+SANFLAGS=(-DCMAKE_C_FLAGS="$SAN" -DCMAKE_EXE_LINKER_FLAGS="$SAN")
 
 if cmake --install "$BUILD" --prefix "$P" > "$TMP/log" 2>&1; then pass "cmake --install"
 else bad "cmake --install"; cat "$TMP/log"; exit 1; fi
@@ -32,7 +36,7 @@ done
 (cd "$SRC/samples" && find . -name '*.slim' -o -name '*.c' -o -name '*.txt' -o -name CMakeLists.txt) |
   while read -r f; do mkdir -p "$TMP/samples/$(dirname "$f")"; cp "$SRC/samples/$f" "$TMP/samples/$f"; done
 S=$TMP/samples-build
-if cmake -S "$TMP/samples/cmake" -B "$S" -DCMAKE_PREFIX_PATH="$P" -DVWW_CHECKPOINT="$CK" > "$TMP/log" 2>&1 &&
+if cmake -S "$TMP/samples/cmake" -B "$S" -DCMAKE_PREFIX_PATH="$P" -DVWW_CHECKPOINT="$CK" "${SANFLAGS[@]}" > "$TMP/log" 2>&1 &&
    cmake --build "$S" -j2 > "$TMP/log2" 2>&1
 then pass "samples/cmake configures and builds"
 else bad "samples/cmake configures and builds"; tail -20 "$TMP/log" "$TMP/log2" 2> /dev/null; fi
@@ -59,7 +63,7 @@ cmake --build "$S" > "$TMP/log4" 2>&1
 check "touching mobilenet_v1.slim reruns slimc for both outputs" 2 "$(grep -c "slimc:" "$TMP/log4")"
 # weights at run time when no checkpoint is embedded
 S2=$TMP/samples-build2
-if cmake -S "$TMP/samples/cmake" -B "$S2" -DCMAKE_PREFIX_PATH="$P" > /dev/null 2>&1 &&
+if cmake -S "$TMP/samples/cmake" -B "$S2" -DCMAKE_PREFIX_PATH="$P" "${SANFLAGS[@]}" > /dev/null 2>&1 &&
    cmake --build "$S2" -j2 --target classify > /dev/null 2>&1; then
   check "classify with --checkpoint at run time" person \
     "$("$S2/classify" --checkpoint="$CK" "$IMG/person.pgm" 2>&1 | sed 's/^.*: \(.*\) [0-9.]*$/\1/')"
@@ -75,7 +79,7 @@ flags=$(pkg-config --cflags --libs slimrt) && pass "pkg-config slimrt: $flags" |
 cd "$TMP" || exit 1
 if "$P/bin/slimc" -c --checkpoint="$CK" --restore-ema "$SRC/samples/person_detection/person_detection.slim" \
      -o person_detection.o 2> "$TMP/err" &&
-   cc -O2 -I. "$SRC/samples/cmake/parallel.c" person_detection.o $(pkg-config --cflags --libs slimrt) -o par 2>> "$TMP/err"
+   cc -O2 $SAN -I. "$SRC/samples/cmake/parallel.c" person_detection.o $(pkg-config --cflags --libs slimrt) -o par 2>> "$TMP/err"
 then pass "parallel.c built with pkg-config against the generated header"
 else bad "parallel.c built with pkg-config"; cat "$TMP/err"; fi
 if [ -x par ]; then

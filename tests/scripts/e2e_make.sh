@@ -21,7 +21,10 @@ check() { # NAME EXPECTED ACTUAL
 (cd "$SRC/samples" && find . -name '*.slim' -o -name '*.c' -o -name '*.txt' -o -name Makefile) |
   while read -r f; do mkdir -p "$TMP/samples/$(dirname "$f")"; cp "$SRC/samples/$f" "$TMP/samples/$f"; done
 S=$TMP/samples
-MK=(make -C "$S" SLIMC="$BUILD/slimc" SLIMRT_INCLUDE="$SRC/runtime/include"
+# a sanitized build's libslimrt.a needs the sanitizer runtimes in every program linking it
+SAN=
+grep -q '^SLIMC_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2> /dev/null && SAN="-fsanitize=address,undefined"
+MK=(make -C "$S" SLIMC="$BUILD/slimc" SLIMRT_INCLUDE="$SRC/runtime/include" CFLAGS="-O2 -Wall $SAN"
     CHECKPOINT="$SHARED/testdata/tf-checkpoints/vww-mobilenet-v1-025")
 
 if "${MK[@]}" -j2 > "$TMP/log1" 2>&1; then pass "make from scratch"
