@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "slimrt.h"
 #include "ckpt_internal.h"
+#include "halfconv.h"
 
 typedef struct ckpt_extent { int64_t start, length; } ckpt_extent; /* length -1: full */
 
@@ -131,16 +132,6 @@ static char *str_printf2(const char *a, const char *b) {
   return r;
 }
 
-/* Element count of a shape; -1 on a negative dim or overflow past INT64_MAX. */
-static int64_t shape_count(int rank, const int64_t *dims) {
-  int64_t n = 1;
-  for (int i = 0; i < rank; i++) {
-    if (dims[i] < 0) return -1;
-    if (dims[i] != 0 && n > INT64_MAX / dims[i]) return -1;
-    n *= dims[i];
-  }
-  return n;
-}
 
 /* ---- table blocks ------------------------------------------------------- */
 
@@ -329,7 +320,7 @@ static int parse_shape(const unsigned char *p, const unsigned char *end, slimrt_
     }
   }
   if (r < 0) return -1;
-  if (shape_count(e->rank, e->dims) < 0) {
+  if (slimrt_shape_count(e->rank, e->dims) < 0) {
     *why = "shape has a negative dimension or too many elements";
     return -1;
   }
@@ -845,9 +836,9 @@ static int read_sliced(const slimrt_ckpt *ck, const slimrt_ckpt_entry *e, unsign
       return slimrt_errorf(err, errlen, "%s: tensor '%s': the data entry of slice %d is missing",
                            ck->index_path, e->key, s);
     }
-    int64_t n = shape_count(e->rank, slen);
+    int64_t n = slimrt_shape_count(e->rank, slen);
     const unsigned char *bytes;
-    if (sk->e.dtype != e->dtype || shape_count(sk->e.rank, sk->e.dims) != n) {
+    if (sk->e.dtype != e->dtype || slimrt_shape_count(sk->e.rank, sk->e.dims) != n) {
       free(kbuf);
       return slimrt_errorf(err, errlen, "%s: tensor '%s': slice %d has the wrong dtype or shape",
                            ck->index_path, e->key, s);
@@ -872,7 +863,7 @@ int slimrt_ckpt_read(const slimrt_ckpt *ck, const slimrt_ckpt_entry *e, void *ds
   if (esz == 0)
     return slimrt_errorf(err, errlen, "%s: tensor '%s' has dtype %s, which cannot be loaded",
                          ck->index_path, e->key, e->dtype == SLIMRT_STRING ? "string" : "(unsupported)");
-  int64_t nelem = shape_count(e->rank, e->dims);
+  int64_t nelem = slimrt_shape_count(e->rank, e->dims);
   if (nelem < 0 || (uint64_t)nelem > SIZE_MAX / esz || (size_t)nelem * esz != dst_size) {
     char sh[128];
     fmt_shape(sh, sizeof sh, e->rank, e->dims);
@@ -886,21 +877,6 @@ int slimrt_ckpt_read(const slimrt_ckpt *ck, const slimrt_ckpt_entry *e, void *ds
   return 0;
 }
 
-/* IEEE binary16 to binary32, subnormals, infinities and NaNs included. */
-static float half_to_float(uint16_t h) {
-  uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
-  if (exp == 0x1f) bits = sign | 0x7f800000u | (man << 13);
-  else if (exp != 0) bits = sign | ((exp + 112) << 23) | (man << 13);
-  else if (man == 0) bits = sign;
-  else {
-    int e = -1;
-    do { man <<= 1; e++; } while (!(man & 0x400));
-    bits = sign | ((uint32_t)(112 - e) << 23) | ((man & 0x3ff) << 13);
-  }
-  float f;
-  memcpy(&f, &bits, 4);
-  return f;
-}
 
 int slimrt_ckpt_read_f32(const slimrt_ckpt *ck, const slimrt_ckpt_entry *e, float *dst, size_t count,
                          char *err, size_t errlen) {
@@ -913,7 +889,7 @@ int slimrt_ckpt_read_f32(const slimrt_ckpt *ck, const slimrt_ckpt_entry *e, floa
     return slimrt_errorf(err, errlen, "%s: tensor '%s' has dtype %s, which cannot be read as float32",
                          ck->index_path, e->key, e->dtype == SLIMRT_STRING ? "string" : "(unsupported)");
   }
-  int64_t nelem = shape_count(e->rank, e->dims);
+  int64_t nelem = slimrt_shape_count(e->rank, e->dims);
   if (nelem < 0 || (uint64_t)nelem != count)
     return slimrt_errorf(err, errlen, "%s: tensor '%s' has %lld elements, the buffer %zu",
                          ck->index_path, e->key, (long long)nelem, count);
@@ -941,11 +917,8 @@ int slimrt_ckpt_read_f32(const slimrt_ckpt *ck, const slimrt_ckpt_entry *e, floa
     case SLIMRT_U16: f = (float)v.u16; break;
     case SLIMRT_U32: f = (float)v.u32; break;
     case SLIMRT_U64: f = (float)v.u64; break;
-    case SLIMRT_F16: f = half_to_float(v.u16); break;
-    default: { /* bfloat16: the upper half of a binary32 */
-      uint32_t bits = (uint32_t)v.u16 << 16;
-      memcpy(&f, &bits, 4);
-    }
+    case SLIMRT_F16: f = slimrt_f16_to_f32(v.u16); break;
+    default: f = slimrt_bf16_to_f32(v.u16); /* bfloat16 */
     }
     dst[i] = f;
   }

@@ -3,63 +3,8 @@
  * float -> integer truncates toward zero as TF does. */
 #include <math.h>
 #include <string.h>
+#include "halfconv.h"
 #include "kernels_common.h"
-
-static float half_to_float(uint16_t h) {
-  uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
-  if (exp == 0) {
-    if (man == 0) {
-      bits = sign;
-    } else { /* subnormal: renormalise */
-      int e = -1;
-      do { man <<= 1; e++; } while (!(man & 0x400));
-      bits = sign | (uint32_t)(127 - 15 - e) << 23 | (man & 0x3ff) << 13;
-    }
-  } else if (exp == 31) {
-    bits = sign | 0x7f800000u | man << 13;
-  } else {
-    bits = sign | (exp + 127 - 15) << 23 | man << 13;
-  }
-  float f;
-  memcpy(&f, &bits, 4);
-  return f;
-}
-
-static uint16_t float_to_half(float f) {
-  uint32_t x;
-  memcpy(&x, &f, 4);
-  uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
-  uint32_t exp = (x >> 23) & 0xff, man = x & 0x7fffff;
-  if (exp == 0xff) return sign | 0x7c00 | (man ? 0x200 : 0);
-  int e = (int)exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    man |= 0x800000;
-    int shift = 14 - e;
-    uint32_t h = man >> shift, rem = man & ((1u << shift) - 1), half = 1u << (shift - 1);
-    if (rem > half || (rem == half && (h & 1))) h++;
-    return sign | (uint16_t)h;
-  }
-  uint32_t h = (uint32_t)e << 10 | man >> 13, rem = man & 0x1fff;
-  if (rem > 0x1000 || (rem == 0x1000 && (h & 1))) h++; /* may carry into the exponent: correct */
-  return sign | (uint16_t)h;
-}
-
-static float bf16_to_float(uint16_t b) {
-  uint32_t bits = (uint32_t)b << 16;
-  float f;
-  memcpy(&f, &bits, 4);
-  return f;
-}
-
-static uint16_t float_to_bf16(float f) {
-  uint32_t x;
-  memcpy(&x, &f, 4);
-  if ((x & 0x7fffffff) > 0x7f800000) return (uint16_t)((x >> 16) | 0x40); /* quiet NaN */
-  x += 0x7fff + ((x >> 16) & 1); /* round to nearest even */
-  return (uint16_t)(x >> 16);
-}
 
 int slimrt_kx_is_float(int dt) {
   return dt == SLIMRT_F32 || dt == SLIMRT_F64 || dt == SLIMRT_F16 || dt == SLIMRT_BF16;
@@ -69,8 +14,8 @@ static double load_f(int dt, const void *p, int64_t i) {
   switch (dt) {
   case SLIMRT_F32: return ((const float *)p)[i];
   case SLIMRT_F64: return ((const double *)p)[i];
-  case SLIMRT_F16: return half_to_float(((const uint16_t *)p)[i]);
-  case SLIMRT_BF16: return bf16_to_float(((const uint16_t *)p)[i]);
+  case SLIMRT_F16: return slimrt_f16_to_f32(((const uint16_t *)p)[i]);
+  case SLIMRT_BF16: return slimrt_bf16_to_f32(((const uint16_t *)p)[i]);
   }
   return 0;
 }
@@ -94,8 +39,8 @@ static void store_f(int dt, void *p, int64_t i, double v) {
   switch (dt) {
   case SLIMRT_F32: ((float *)p)[i] = (float)v; break;
   case SLIMRT_F64: ((double *)p)[i] = v; break;
-  case SLIMRT_F16: ((uint16_t *)p)[i] = float_to_half((float)v); break;
-  case SLIMRT_BF16: ((uint16_t *)p)[i] = float_to_bf16((float)v); break;
+  case SLIMRT_F16: ((uint16_t *)p)[i] = slimrt_f32_to_f16((float)v); break;
+  case SLIMRT_BF16: ((uint16_t *)p)[i] = slimrt_f32_to_bf16((float)v); break;
   }
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "halfconv.h"
 #include "rtio.h"
 
 static const unsigned char magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
@@ -471,59 +472,15 @@ int slimrt_npy_write(const char *path, const slimrt_array *a, char *err, size_t 
 
 /* ---- element access -------------------------------------------------------- */
 
-static float half_to_float(uint16_t h) {
-  uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
-  if (exp == 0x1f) {
-    bits = sign | 0x7f800000u | mant << 13;
-  } else if (exp == 0) {
-    if (!mant) {
-      bits = sign;
-    } else {  /* subnormal: normalise */
-      int e = -1;
-      do { mant <<= 1; e++; } while (!(mant & 0x400));
-      bits = sign | (uint32_t)(127 - 15 - e) << 23 | (mant & 0x3ff) << 13;
-    }
-  } else {
-    bits = sign | (exp + 127 - 15) << 23 | mant << 13;
-  }
-  float f;
-  memcpy(&f, &bits, 4);
-  return f;
-}
 
 /* Round to nearest even, overflow to infinity. */
-static uint16_t float_to_half(float f) {
-  uint32_t x;
-  memcpy(&x, &f, 4);
-  uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
-  uint32_t absx = x & 0x7fffffffu;
-  if (absx >= 0x7f800000u) return sign | 0x7c00 | (absx > 0x7f800000u ? 0x200 : 0);
-  if (absx >= 0x477ff000u) return sign | 0x7c00;            /* >= 65520 rounds to inf */
-  if (absx < 0x38800000u) {                                  /* subnormal half */
-    if (absx < 0x33000000u) return sign;
-    uint32_t mant = (absx & 0x7fffff) | 0x800000;
-    int shift = 126 - (int)(absx >> 23);                     /* 14..24 */
-    uint32_t r = mant >> shift, rem = mant & ((1u << shift) - 1), half = 1u << (shift - 1);
-    if (rem > half || (rem == half && (r & 1))) r++;
-    return sign | (uint16_t)r;
-  }
-  uint32_t r = ((absx >> 13) - ((127 - 15) << 10));
-  uint32_t rem = absx & 0x1fff;
-  if (rem > 0x1000 || (rem == 0x1000 && (r & 1))) r++;
-  return sign | (uint16_t)r;
-}
 
 double slimrt_io_get(int dtype, const void *buf, int64_t i) {
   switch (dtype) {
   case SLIMRT_F32: return ((const float *)buf)[i];
   case SLIMRT_F64: return ((const double *)buf)[i];
-  case SLIMRT_F16: return half_to_float(((const uint16_t *)buf)[i]);
-  case SLIMRT_BF16: {
-    uint32_t bits = (uint32_t)((const uint16_t *)buf)[i] << 16;
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-  }
+  case SLIMRT_F16: return slimrt_f16_to_f32(((const uint16_t *)buf)[i]);
+  case SLIMRT_BF16: return slimrt_bf16_to_f32(((const uint16_t *)buf)[i]);
   case SLIMRT_I8: return ((const int8_t *)buf)[i];
   case SLIMRT_I16: return ((const int16_t *)buf)[i];
   case SLIMRT_I32: return ((const int32_t *)buf)[i];
@@ -546,16 +503,8 @@ void slimrt_io_set(int dtype, void *buf, int64_t i, double v) {
   switch (dtype) {
   case SLIMRT_F32: ((float *)buf)[i] = (float)v; break;
   case SLIMRT_F64: ((double *)buf)[i] = v; break;
-  case SLIMRT_F16: ((uint16_t *)buf)[i] = float_to_half((float)v); break;
-  case SLIMRT_BF16: {
-    float f = (float)v;
-    uint32_t bits;
-    memcpy(&bits, &f, 4);
-    if ((bits & 0x7fffffffu) > 0x7f800000u) bits |= 0x400000u;  /* keep NaN a NaN */
-    else bits += 0x7fffu + ((bits >> 16) & 1);
-    ((uint16_t *)buf)[i] = (uint16_t)(bits >> 16);
-    break;
-  }
+  case SLIMRT_F16: ((uint16_t *)buf)[i] = slimrt_f32_to_f16((float)v); break;
+  case SLIMRT_BF16: ((uint16_t *)buf)[i] = slimrt_f32_to_bf16((float)v); break;
   case SLIMRT_I8: ((int8_t *)buf)[i] = (int8_t)clampd(v, INT8_MIN, INT8_MAX); break;
   case SLIMRT_I16: ((int16_t *)buf)[i] = (int16_t)clampd(v, INT16_MIN, INT16_MAX); break;
   case SLIMRT_I32: ((int32_t *)buf)[i] = (int32_t)clampd(v, INT32_MIN, INT32_MAX); break;
