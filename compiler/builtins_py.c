@@ -42,31 +42,7 @@ static int64_t ival(const Value *v) { return v->kind == V_INT ? v->u.i : (int64_
 
 static Value *str_of_len(Eval *ev, const char *s, size_t n) { return val_strn(ev, s, n); }
 
-/* ---- growable text ---- */
 
-typedef struct Sb { char *s; size_t n, cap; Eval *ev; } Sb;
-static void sb_put(Sb *b, const char *s, size_t n) {
-  if (b->n + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap * 2 : 64;
-    while (cap < b->n + n + 1) cap *= 2;
-    char *ns = eval_alloc(b->ev, cap);
-    if (b->n) memcpy(ns, b->s, b->n);
-    b->s = ns;
-    b->cap = cap;
-  }
-  memcpy(b->s + b->n, s, n);
-  b->n += n;
-  b->s[b->n] = 0;
-}
-static void sb_puts(Sb *b, const char *s) { sb_put(b, s, strlen(s)); }
-static Value *sb_value(Sb *b) {
-  Value *v = val_strn(b->ev, "", 0);
-  if (b->s) {
-    v->u.str.s = b->s;
-    v->u.str.len = b->n;
-  }
-  return v;
-}
 
 /* ---- range ---- */
 
@@ -478,18 +454,18 @@ static Value *b_print(Eval *ev, Value *self, Value **v, const Args *a) {
   Diag *d = eval_diag(ev);
   Span sp = a->call_span;
   const SrcFile *f = src_file(d->sm, sp.file);
-  Sb b = {.ev = ev};
+  TextBuf b = {.ev = ev};
   if (f) {
     char loc[32];
-    sb_puts(&b, f->path);
+    tb_puts(&b, f->path);
     snprintf(loc, sizeof loc, ":%d:%d: ", sp.line, sp.col);
-    sb_puts(&b, loc);
+    tb_puts(&b, loc);
   }
   for (int i = 0; i < a->npos; i++) {
-    if (i) sb_puts(&b, sep);
-    sb_puts(&b, val_str_of(ev, a->pos[i]));
+    if (i) tb_puts(&b, sep);
+    tb_puts(&b, val_str_of(ev, a->pos[i]));
   }
-  sb_puts(&b, end);
+  tb_puts(&b, end);
   fputs(b.s, d->out);
   return val_none(ev);
 }
@@ -723,39 +699,39 @@ typedef struct Spec {
   char type;           /* 0: absent */
 } Spec;
 
-static void pad_into(Sb *out, const char *body, size_t n, const Spec *sp, char dflt_align) {
+static void pad_into(TextBuf *out, const char *body, size_t n, const Spec *sp, char dflt_align) {
   size_t w = sp->width > 0 ? (size_t)sp->width : 0;
   char align = sp->align ? sp->align : dflt_align;
   char fill = sp->fill ? sp->fill : ' ';
-  if (n >= w) { sb_put(out, body, n); return; }
+  if (n >= w) { tb_put(out, body, n); return; }
   size_t padn = w - n, left = 0;
   if (align == '>') left = padn;
   else if (align == '^') left = padn / 2;
   else if (align == '=') { /* after the sign */
     size_t s = (n && (body[0] == '-' || body[0] == '+' || body[0] == ' ')) ? 1 : 0;
-    sb_put(out, body, s);
-    for (size_t i = 0; i < padn; i++) sb_put(out, &fill, 1);
-    sb_put(out, body + s, n - s);
+    tb_put(out, body, s);
+    for (size_t i = 0; i < padn; i++) tb_put(out, &fill, 1);
+    tb_put(out, body + s, n - s);
     return;
   }
-  for (size_t i = 0; i < left; i++) sb_put(out, &fill, 1);
-  sb_put(out, body, n);
-  for (size_t i = left; i < padn; i++) sb_put(out, &fill, 1);
+  for (size_t i = 0; i < left; i++) tb_put(out, &fill, 1);
+  tb_put(out, body, n);
+  for (size_t i = left; i < padn; i++) tb_put(out, &fill, 1);
 }
 
-static void group_thousands(Sb *b, const char *digits) {
+static void group_thousands(TextBuf *b, const char *digits) {
   const char *p = digits;
-  if (*p == '-' || *p == '+' || *p == ' ') sb_put(b, p++, 1);
+  if (*p == '-' || *p == '+' || *p == ' ') tb_put(b, p++, 1);
   size_t n = strspn(p, "0123456789");
   for (size_t i = 0; i < n; i++) {
-    sb_put(b, p + i, 1);
-    if ((n - i - 1) % 3 == 0 && i + 1 < n) sb_puts(b, ",");
+    tb_put(b, p + i, 1);
+    if ((n - i - 1) % 3 == 0 && i + 1 < n) tb_puts(b, ",");
   }
-  sb_puts(b, p + n);
+  tb_puts(b, p + n);
 }
 
 /* Formats number/str V by SP into OUT (shared by % and format()). */
-static bool format_value(Eval *ev, Sb *out, Value *v, Spec *sp, Span where, bool percent_style) {
+static bool format_value(Eval *ev, TextBuf *out, Value *v, Spec *sp, Span where, bool percent_style) {
   char buf[512];
   char t = sp->type;
   const char *body = NULL;
@@ -799,15 +775,15 @@ static bool format_value(Eval *ev, Sb *out, Value *v, Spec *sp, Span where, bool
     const char *prefix = "";
     if (sp->alt) prefix = t == 'x' ? "0x" : t == 'X' ? "0X" : t == 'o' ? "0o" : t == 'b' ? "0b" : "";
     const char *sign = i < 0 ? "-" : sp->sign == '+' ? "+" : sp->sign == ' ' ? " " : "";
-    Sb num = {.ev = ev};
-    sb_puts(&num, sign);
-    sb_puts(&num, prefix);
-    if (sp->comma) group_thousands(&num, digits); else sb_puts(&num, digits);
+    TextBuf num = {.ev = ev};
+    tb_puts(&num, sign);
+    tb_puts(&num, prefix);
+    if (sp->comma) group_thousands(&num, digits); else tb_puts(&num, digits);
     if (percent_style && sp->prec > 0) { /* %.3d zero-pads the digits */
-      Sb z = {.ev = ev};
-      sb_puts(&z, sign);
-      for (int k = (int)strlen(digits); k < sp->prec; k++) sb_puts(&z, "0");
-      sb_puts(&z, digits);
+      TextBuf z = {.ev = ev};
+      tb_puts(&z, sign);
+      for (int k = (int)strlen(digits); k < sp->prec; k++) tb_puts(&z, "0");
+      tb_puts(&z, digits);
       num = z;
     }
     Spec s2 = *sp;
@@ -841,8 +817,8 @@ static bool format_value(Eval *ev, Sb *out, Value *v, Spec *sp, Span where, bool
       if (t == '%') strcat(buf, "%");
       body = buf;
     }
-    Sb num = {.ev = ev};
-    if (sp->comma) group_thousands(&num, body); else sb_puts(&num, body);
+    TextBuf num = {.ev = ev};
+    if (sp->comma) group_thousands(&num, body); else tb_puts(&num, body);
     Spec s2 = *sp;
     if (sp->zero && !sp->align) { s2.fill = '0'; s2.align = '='; }
     pad_into(out, num.s, num.n, &s2, '>');
@@ -862,9 +838,9 @@ Value *py_str_mod(Eval *ev, Value *fmtv, Value *args, Span sp) {
   if (args->kind == V_TUPLE) { items = args->u.list.items; nitems = args->u.list.n; }
   Value *mapping = args->kind == V_DICT ? args : NULL;
   bool used_map = false;
-  Sb out = {.ev = ev};
+  TextBuf out = {.ev = ev};
   for (size_t i = 0; i < n; i++) {
-    if (f[i] != '%') { sb_put(&out, f + i, 1); continue; }
+    if (f[i] != '%') { tb_put(&out, f + i, 1); continue; }
     if (++i >= n) return eval_error(ev, sp, "E0306", "incomplete format");
     Spec s = {.width = -1, .prec = -1};
     Value *v = NULL;
@@ -891,7 +867,7 @@ Value *py_str_mod(Eval *ev, Value *fmtv, Value *args, Span sp) {
     if (i < n && f[i] == '.') { i++; s.prec = 0; while (i < n && f[i] >= '0' && f[i] <= '9') s.prec = s.prec * 10 + (f[i++] - '0'); }
     if (i >= n) return eval_error(ev, sp, "E0306", "incomplete format");
     char t = f[i];
-    if (t == '%') { sb_puts(&out, "%"); continue; }
+    if (t == '%') { tb_puts(&out, "%"); continue; }
     if (!strchr("sridufFeEgGxXoc", t))
       return eval_error(ev, sp, "E0306", "unsupported format character '%c' (0x%x) at index %zu", t, (unsigned char)t, i);
     if (!v) {
@@ -904,7 +880,7 @@ Value *py_str_mod(Eval *ev, Value *fmtv, Value *args, Span sp) {
   }
   if (!mapping && used < nitems && !(nitems == 1 && items == &args && used == 0 && used_map))
     return eval_error(ev, sp, "E0302", "not all arguments converted during string formatting");
-  return sb_value(&out);
+  return tb_value(&out);
 }
 
 /* str.format's mini-language: [[fill]align][sign][#][0][width][,][.prec][type] */
@@ -931,18 +907,18 @@ static bool parse_spec(Eval *ev, const char *s, Spec *sp, Span where) {
 static Value *str_format(Eval *ev, Value *self, const Args *a) {
   const char *f = self->u.str.s;
   size_t n = self->u.str.len;
-  Sb out = {.ev = ev};
+  TextBuf out = {.ev = ev};
   Span sp = a->call_span;
   int autoidx = 0;
   bool manual = false;
   for (size_t i = 0; i < n; i++) {
     char c = f[i];
     if (c == '}') {
-      if (i + 1 < n && f[i + 1] == '}') { sb_puts(&out, "}"); i++; continue; }
+      if (i + 1 < n && f[i + 1] == '}') { tb_puts(&out, "}"); i++; continue; }
       return eval_error(ev, sp, "E0306", "Single '}' encountered in format string");
     }
-    if (c != '{') { sb_put(&out, &c, 1); continue; }
-    if (i + 1 < n && f[i + 1] == '{') { sb_puts(&out, "{"); i++; continue; }
+    if (c != '{') { tb_put(&out, &c, 1); continue; }
+    if (i + 1 < n && f[i + 1] == '{') { tb_puts(&out, "{"); i++; continue; }
     size_t st = ++i;
     int depth = 1;
     while (i < n && depth) { if (f[i] == '{') depth++; else if (f[i] == '}') depth--; if (depth) i++; }
@@ -1013,7 +989,7 @@ static Value *str_format(Eval *ev, Value *self, const Args *a) {
       return eval_error(ev, sp, "E0306", "Unknown format code '%c' for object of type 'str'", s.type);
     if (!format_value(ev, &out, v, &s, sp, false)) return NULL;
   }
-  return sb_value(&out);
+  return tb_value(&out);
 }
 
 /* ---- str methods ---- */
@@ -1023,15 +999,15 @@ static bool ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' 
 static Value *s_join(Eval *ev, Value *self, Value **v, const Args *a) {
   Value *l = eval_iter_list(ev, v[0], argsp(a, 0));
   if (!l) return NULL;
-  Sb b = {.ev = ev};
+  TextBuf b = {.ev = ev};
   for (int i = 0; i < l->u.list.n; i++) {
     Value *x = l->u.list.items[i];
     if (x->kind != V_STR)
       return eval_error(ev, argsp(a, 0), "E0302", "sequence item %d: expected str instance, %s found", i, val_type_name(x));
-    if (i) sb_put(&b, self->u.str.s, self->u.str.len);
-    sb_put(&b, x->u.str.s, x->u.str.len);
+    if (i) tb_put(&b, self->u.str.s, self->u.str.len);
+    tb_put(&b, x->u.str.s, x->u.str.len);
   }
-  return sb_value(&b);
+  return tb_value(&b);
 }
 
 static Value *split_impl(Eval *ev, Value *self, Value **v, const Args *a, bool right) {
@@ -1162,23 +1138,23 @@ static Value *s_replace(Eval *ev, Value *self, Value **v, const Args *a) {
   if (v[2] && !eval_to_int(ev, v[2], argsp(a, 2), "replace() count", &count)) return NULL;
   const char *s = self->u.str.s;
   size_t n = self->u.str.len, m = v[0]->u.str.len;
-  Sb b = {.ev = ev};
+  TextBuf b = {.ev = ev};
   int64_t done = 0;
   if (!m) { /* "" matches between every character */
     for (size_t i = 0; i <= n; i++) {
-      if (count < 0 || done < count) { sb_put(&b, new_, v[1]->u.str.len); done++; }
-      if (i < n) sb_put(&b, s + i, 1);
+      if (count < 0 || done < count) { tb_put(&b, new_, v[1]->u.str.len); done++; }
+      if (i < n) tb_put(&b, s + i, 1);
     }
-    return sb_value(&b);
+    return tb_value(&b);
   }
   for (size_t i = 0; i < n;) {
     if ((count < 0 || done < count) && i + m <= n && memcmp(s + i, old, m) == 0) {
-      sb_put(&b, new_, v[1]->u.str.len);
+      tb_put(&b, new_, v[1]->u.str.len);
       i += m;
       done++;
-    } else sb_put(&b, s + i++, 1);
+    } else tb_put(&b, s + i++, 1);
   }
-  return sb_value(&b);
+  return tb_value(&b);
 }
 
 static Value *case_impl(Eval *ev, Value *self, bool upper) {

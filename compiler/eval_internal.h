@@ -26,6 +26,12 @@ int val_len(const Value *v);   /* -1: no len() */
 extern const ExtType val_exception_type;
 typedef struct ExcObj { const char *cls; const char *msg; } ExcObj;
 
+/* Growable text in the evaluator's arena (value.c). */
+typedef struct TextBuf { char *s; size_t n, cap; Eval *ev; } TextBuf;
+void tb_put(TextBuf *b, const char *s, size_t n);
+void tb_puts(TextBuf *b, const char *s);
+Value *tb_value(TextBuf *b);   /* the text as a str value (no copy) */
+
 /* ---- eval.c ---- */
 void *eval_alloc(Eval *ev, size_t n);
 /* Counts one evaluation step; false once the step or memory limit is hit (error pending). */

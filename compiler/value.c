@@ -340,14 +340,23 @@ static double num_f(const Value *v) {
 }
 static int64_t num_i(const Value *v) { return v->kind == V_INT ? v->u.i : (int64_t)v->u.b; }
 
-static bool seq_equal(Value **a, int na, Value **b, int nb) {
+static bool equal_at(Value *a, Value *b, int depth);
+
+static bool seq_equal(Value **a, int na, Value **b, int nb, int depth) {
   if (na != nb) return false;
   for (int i = 0; i < na; i++)
-    if (!val_equal(a[i], b[i])) return false;
+    if (!equal_at(a[i], b[i], depth + 1)) return false;
   return true;
 }
 
-bool val_equal(Value *a, Value *b) {
+bool val_equal(Value *a, Value *b) { return equal_at(a, b, 0); }
+
+/* Lists that contain themselves (x.append(x)) would recurse until the stack
+   overflows; past this depth they compare unequal (Python raises RecursionError). */
+enum { EQUAL_MAX_DEPTH = 2000 };
+
+static bool equal_at(Value *a, Value *b, int depth) {
+  if (depth > EQUAL_MAX_DEPTH) return false;
   if (a == b) return a->kind != V_FLOAT || a->u.f == a->u.f;
   if (is_num(a) && is_num(b)) {
     if (a->kind == V_FLOAT || b->kind == V_FLOAT) return num_f(a) == num_f(b);
@@ -364,19 +373,19 @@ bool val_equal(Value *a, Value *b) {
     Value **bi = b->kind == V_TUPLE ? b->u.list.items : b->u.inst->vals;
     int na = a->kind == V_TUPLE ? a->u.list.n : a->u.inst->cls->nfields;
     int nb = b->kind == V_TUPLE ? b->u.list.n : b->u.inst->cls->nfields;
-    return seq_equal(ai, na, bi, nb);
+    return seq_equal(ai, na, bi, nb, depth);
   }
   if (a->kind != b->kind) return false;
   switch (a->kind) {
   case V_NONE: return true;
   case V_STR: return a->u.str.len == b->u.str.len && memcmp(a->u.str.s, b->u.str.s, a->u.str.len) == 0;
-  case V_LIST: return seq_equal(a->u.list.items, a->u.list.n, b->u.list.items, b->u.list.n);
+  case V_LIST: return seq_equal(a->u.list.items, a->u.list.n, b->u.list.items, b->u.list.n, depth);
   case V_DICT: {
     if (dict_len(a->u.dict) != dict_len(b->u.dict)) return false;
     Value *k, *v;
     for (int it = 0; dict_next(a->u.dict, &it, &k, &v);) {
       Value *w = dict_get(b->u.dict, k);
-      if (!w || !val_equal(v, w)) return false;
+      if (!w || !equal_at(v, w, depth + 1)) return false;
     }
     return true;
   }
@@ -465,9 +474,7 @@ void val_float_repr(double f, char *buf) {
   }
 }
 
-typedef struct Buf { char *s; size_t n, cap; Eval *ev; } Buf;
-
-static void buf_put(Buf *b, const char *s, size_t n) {
+void tb_put(TextBuf *b, const char *s, size_t n) {
   if (b->n + n + 1 > b->cap) {
     size_t cap = b->cap ? b->cap * 2 : 64;
     while (cap < b->n + n + 1) cap *= 2;
@@ -480,104 +487,113 @@ static void buf_put(Buf *b, const char *s, size_t n) {
   b->n += n;
   b->s[b->n] = 0;
 }
-static void buf_puts(Buf *b, const char *s) { buf_put(b, s, strlen(s)); }
+void tb_puts(TextBuf *b, const char *s) { tb_put(b, s, strlen(s)); }
 
-static void repr_str(Buf *b, const char *s, size_t n) {
+Value *tb_value(TextBuf *b) {
+  Value *v = val_strn(b->ev, "", 0);
+  if (b->s) {
+    v->u.str.s = b->s;
+    v->u.str.len = b->n;
+  }
+  return v;
+}
+
+static void repr_str(TextBuf *b, const char *s, size_t n) {
   /* Python prefers single quotes unless the text has one and no double quote */
   char q = '\'';
   if (memchr(s, '\'', n) && !memchr(s, '"', n)) q = '"';
-  buf_put(b, &q, 1);
+  tb_put(b, &q, 1);
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
     char esc[8];
-    if (c == (unsigned char)q || c == '\\') { esc[0] = '\\'; esc[1] = (char)c; buf_put(b, esc, 2); }
-    else if (c == '\n') buf_puts(b, "\\n");
-    else if (c == '\t') buf_puts(b, "\\t");
-    else if (c == '\r') buf_puts(b, "\\r");
-    else if (c < 32 || c == 127) { snprintf(esc, sizeof esc, "\\x%02x", c); buf_puts(b, esc); }
-    else buf_put(b, (const char *)&c, 1);
+    if (c == (unsigned char)q || c == '\\') { esc[0] = '\\'; esc[1] = (char)c; tb_put(b, esc, 2); }
+    else if (c == '\n') tb_puts(b, "\\n");
+    else if (c == '\t') tb_puts(b, "\\t");
+    else if (c == '\r') tb_puts(b, "\\r");
+    else if (c < 32 || c == 127) { snprintf(esc, sizeof esc, "\\x%02x", c); tb_puts(b, esc); }
+    else tb_put(b, (const char *)&c, 1);
   }
-  buf_put(b, &q, 1);
+  tb_put(b, &q, 1);
 }
 
-static void repr_into(Buf *b, Value *v, int depth);
+static void repr_into(TextBuf *b, Value *v, int depth);
 
-static void repr_seq(Buf *b, Value **items, int n, int depth) {
+static void repr_seq(TextBuf *b, Value **items, int n, int depth) {
   for (int i = 0; i < n; i++) {
-    if (i) buf_puts(b, ", ");
+    if (i) tb_puts(b, ", ");
     repr_into(b, items[i], depth + 1);
   }
 }
 
-static void repr_into(Buf *b, Value *v, int depth) {
+static void repr_into(TextBuf *b, Value *v, int depth) {
   char tmp[64];
-  if (depth > 100) { buf_puts(b, "..."); return; } /* self-containing lists */
+  if (depth > 100) { tb_puts(b, "..."); return; } /* self-containing lists */
   switch (v->kind) {
-  case V_NONE: buf_puts(b, "None"); break;
-  case V_BOOL: buf_puts(b, v->u.b ? "True" : "False"); break;
-  case V_INT: snprintf(tmp, sizeof tmp, "%lld", (long long)v->u.i); buf_puts(b, tmp); break;
-  case V_FLOAT: val_float_repr(v->u.f, tmp); buf_puts(b, tmp); break;
+  case V_NONE: tb_puts(b, "None"); break;
+  case V_BOOL: tb_puts(b, v->u.b ? "True" : "False"); break;
+  case V_INT: snprintf(tmp, sizeof tmp, "%lld", (long long)v->u.i); tb_puts(b, tmp); break;
+  case V_FLOAT: val_float_repr(v->u.f, tmp); tb_puts(b, tmp); break;
   case V_STR: repr_str(b, v->u.str.s, v->u.str.len); break;
-  case V_LIST: buf_puts(b, "["); repr_seq(b, v->u.list.items, v->u.list.n, depth); buf_puts(b, "]"); break;
+  case V_LIST: tb_puts(b, "["); repr_seq(b, v->u.list.items, v->u.list.n, depth); tb_puts(b, "]"); break;
   case V_TUPLE:
-    buf_puts(b, "(");
+    tb_puts(b, "(");
     repr_seq(b, v->u.list.items, v->u.list.n, depth);
-    if (v->u.list.n == 1) buf_puts(b, ",");
-    buf_puts(b, ")");
+    if (v->u.list.n == 1) tb_puts(b, ",");
+    tb_puts(b, ")");
     break;
   case V_DICT: {
-    buf_puts(b, "{");
+    tb_puts(b, "{");
     Value *k, *x;
     int first = 1;
     for (int it = 0; dict_next(v->u.dict, &it, &k, &x);) {
-      if (!first) buf_puts(b, ", ");
+      if (!first) tb_puts(b, ", ");
       first = 0;
       repr_into(b, k, depth + 1);
-      buf_puts(b, ": ");
+      tb_puts(b, ": ");
       repr_into(b, x, depth + 1);
     }
-    buf_puts(b, "}");
+    tb_puts(b, "}");
     break;
   }
-  case V_FUNC: buf_puts(b, "<function "); buf_puts(b, v->u.func->name); buf_puts(b, ">"); break;
-  case V_BUILTIN: buf_puts(b, "<built-in function "); buf_puts(b, v->u.builtin->name); buf_puts(b, ">"); break;
+  case V_FUNC: tb_puts(b, "<function "); tb_puts(b, v->u.func->name); tb_puts(b, ">"); break;
+  case V_BUILTIN: tb_puts(b, "<built-in function "); tb_puts(b, v->u.builtin->name); tb_puts(b, ">"); break;
   case V_PARTIAL:
-    buf_puts(b, "functools.partial(");
+    tb_puts(b, "functools.partial(");
     repr_into(b, v->u.partial->fn, depth + 1);
     for (int i = 0; i < v->u.partial->args.npos; i++) {
-      buf_puts(b, ", ");
+      tb_puts(b, ", ");
       repr_into(b, v->u.partial->args.pos[i], depth + 1);
     }
     for (int i = 0; i < v->u.partial->args.nkw; i++) {
-      buf_puts(b, ", ");
-      buf_puts(b, v->u.partial->args.kw[i]);
-      buf_puts(b, "=");
+      tb_puts(b, ", ");
+      tb_puts(b, v->u.partial->args.kw[i]);
+      tb_puts(b, "=");
       repr_into(b, v->u.partial->args.kwv[i], depth + 1);
     }
-    buf_puts(b, ")");
+    tb_puts(b, ")");
     break;
-  case V_CLASS: buf_puts(b, "<class '"); buf_puts(b, v->u.cls->name); buf_puts(b, "'>"); break;
+  case V_CLASS: tb_puts(b, "<class '"); tb_puts(b, v->u.cls->name); tb_puts(b, "'>"); break;
   case V_INSTANCE:
-    buf_puts(b, v->u.inst->cls->name);
-    buf_puts(b, "(");
+    tb_puts(b, v->u.inst->cls->name);
+    tb_puts(b, "(");
     for (int i = 0; i < v->u.inst->cls->nfields; i++) {
-      if (i) buf_puts(b, ", ");
-      buf_puts(b, v->u.inst->cls->fields[i]);
-      buf_puts(b, "=");
+      if (i) tb_puts(b, ", ");
+      tb_puts(b, v->u.inst->cls->fields[i]);
+      tb_puts(b, "=");
       repr_into(b, v->u.inst->vals[i], depth + 1);
     }
-    buf_puts(b, ")");
+    tb_puts(b, ")");
     break;
-  case V_NAMESPACE: buf_puts(b, "<module '"); buf_puts(b, v->u.ns->name); buf_puts(b, "'>"); break;
+  case V_NAMESPACE: tb_puts(b, "<module '"); tb_puts(b, v->u.ns->name); tb_puts(b, "'>"); break;
   case V_EXT:
-    if (v->u.ext.type->repr) buf_puts(b, v->u.ext.type->repr(b->ev, v));
-    else { buf_puts(b, "<"); buf_puts(b, v->u.ext.type->name); buf_puts(b, " object>"); }
+    if (v->u.ext.type->repr) tb_puts(b, v->u.ext.type->repr(b->ev, v));
+    else { tb_puts(b, "<"); tb_puts(b, v->u.ext.type->name); tb_puts(b, " object>"); }
     break;
   }
 }
 
 const char *val_repr(Eval *ev, Value *v) {
-  Buf b = {.ev = ev};
+  TextBuf b = {.ev = ev};
   repr_into(&b, v, 0);
   return b.s ? b.s : "";
 }
