@@ -565,7 +565,11 @@ static Value *seq_repeat(Eval *ev, Value *s, int64_t k, Span sp) {
   return out;
 }
 
-static Value *seq_concat(Eval *ev, Value *l, Value *r) {
+static Value *seq_concat(Eval *ev, Value *l, Value *r, Span sp) {
+  /* doubling a list in a loop must hit the memory limit, not the host's */
+  if ((int64_t)l->u.list.n + r->u.list.n > INT_MAX ||
+      !eval_check_mem(ev, sizeof(Value *) * ((size_t)l->u.list.n + (size_t)r->u.list.n), sp))
+    return ev->err ? NULL : eval_error(ev, sp, "E0314", "concatenated %s is too large", val_type_name(l));
   int n = l->u.list.n + r->u.list.n;
   Value *out = l->kind == V_LIST ? val_list(ev, n) : val_tuple(ev, n);
   if (l->u.list.n) memcpy(out->u.list.items, l->u.list.items, sizeof(Value *) * (size_t)l->u.list.n);
@@ -596,6 +600,7 @@ Value *eval_binop(Eval *ev, AstOp op, Value *l, Value *r, Span sp) {
   case OP_ADD:
     if (l->kind == V_STR && r->kind == V_STR) {
       size_t n = l->u.str.len + r->u.str.len;
+      if (!eval_check_mem(ev, n + 1, sp)) return NULL; /* s = s + s in a loop */
       char *p = eval_alloc(ev, n + 1);
       memcpy(p, l->u.str.s, l->u.str.len);
       memcpy(p + l->u.str.len, r->u.str.s, r->u.str.len);
@@ -605,7 +610,7 @@ Value *eval_binop(Eval *ev, AstOp op, Value *l, Value *r, Span sp) {
       return v;
     }
     if ((l->kind == V_LIST && r->kind == V_LIST) || (l->kind == V_TUPLE && r->kind == V_TUPLE))
-      return seq_concat(ev, l, r);
+      return seq_concat(ev, l, r, sp);
     if (l->kind == V_LIST && r->kind != V_LIST && (r->kind == V_TUPLE || r->kind == V_STR))
       return eval_error(ev, sp, "E0302", "can only concatenate list (not \"%s\") to list", val_type_name(r));
     if (l->kind == V_STR && r->kind != V_STR)
@@ -1910,7 +1915,14 @@ static enum Flow exec_stmt(Eval *ev, Env *env, Ast *s) {
     if (cur->kind == V_LIST && s->u.aug.op == OP_ADD) { /* list += iterable extends in place */
       Value *items = eval_iter_list(ev, r, s->u.aug.value->span);
       if (!items) return F_ERROR;
-      for (int i = 0; i < items->u.list.n; i++) val_list_append(ev, cur, items->u.list.items[i]);
+      /* n fixed first: for `xs += xs` ITEMS is CUR itself, and grows as we append */
+      int n = items->u.list.n;
+      if ((int64_t)cur->u.list.n + n > INT_MAX ||
+          !eval_check_mem(ev, sizeof(Value *) * ((size_t)cur->u.list.n + (size_t)n), s->span)) {
+        if (!ev->err) eval_error(ev, s->span, "E0314", "extended list is too large");
+        return F_ERROR;
+      }
+      for (int i = 0; i < n; i++) val_list_append(ev, cur, items->u.list.items[i]);
       nv = cur;
     } else {
       nv = eval_binop(ev, s->u.aug.op, cur, r, s->span);
