@@ -409,6 +409,10 @@ static bool opt_str(TfLib *t, Value *v, const char *what, Span sp, const char **
 static bool fill_request(TfLib *t, TfVarRequest *r, Value **p, const int idx[8], Span sp) {
   memset(r, 0, sizeof *r);
   r->sp = sp;
+  if (!p[idx[0]]) { /* eval_bind leaves absent parameters NULL, even the required name */
+    eval_error(t->ev, sp, "E0303", "missing 1 required argument: 'name' (the variable name)");
+    return false;
+  }
   if (!eval_to_str(t->ev, p[idx[0]], sp, "name", &r->name)) return false;
   Value *shape = idx[1] >= 0 ? p[idx[1]] : NULL;
   if (shape && shape->kind != V_NONE) {
