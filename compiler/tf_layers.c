@@ -5,6 +5,7 @@
  * statistics); is_training only matters for training, which slimc does not do, so no
  * update ops are recorded in UPDATE_OPS. */
 #include <string.h>
+#include "eval_internal.h"
 #include "tf_internal.h"
 
 typedef struct Layer Layer;
@@ -662,6 +663,8 @@ static Value *call_layer(TfLib *t, Value *layer, Value *x, Value **args, int nar
 }
 
 /* repeat(inputs, repetitions, layer, *args, **kwargs); stack(inputs, layer, stack_args, **kwargs) */
+enum { REPEAT_MAX = 100000 };
+
 static Value *repeat_or_stack(Eval *ev, const Args *a, bool stack) {
   TfLib *t = tf_lib(ev);
   Span sp = a->call_span;
@@ -685,6 +688,11 @@ static Value *repeat_or_stack(Eval *ev, const Args *a, bool stack) {
     reps = sargs->u.list.n;
   } else if (!eval_to_int(ev, a->pos[1], sp, "repetitions", &reps))
     return NULL;
+  /* each repetition builds a layer in C, outside the evaluator's step count: a typo
+     like repeat(x, 1000000000, ...) would otherwise run for hours */
+  if (reps > REPEAT_MAX)
+    return eval_error(ev, sp, "E0754", "%s() of %lld layers is too many (the limit is %d)", fname, (long long)reps,
+                      REPEAT_MAX);
   Value *scope = scope_i >= 0 ? a->kwv[scope_i] : NULL;
   TfVsCtx *c = tf_vs_open(t, scope, stack ? "Stack" : "Repeat", NULL, sp);
   if (!c) return NULL;
@@ -694,6 +702,10 @@ static Value *repeat_or_stack(Eval *ev, const Args *a, bool stack) {
   if (!base) base = fname;
   Value *out = x;
   for (int64_t i = 0; i < reps && out; i++) {
+    if (!eval_step(ev, sp)) {
+      out = NULL;
+      break;
+    }
     const char *sc = arena_printf(t->arena, "%s_%lld", base, (long long)(i + 1));
     if (stack) {
       Value *la = sargs->u.list.items[i];
