@@ -13,6 +13,11 @@
 #include "cg_internal.h"
 
 enum { ALIGN = 64 };
+/* Sanity limits: far beyond any real model (VGG-16's largest tensor is about 400 MB),
+   well below what would overflow or hang a build. Weights count too: a variable's
+   tensor is embedded in the binary or read from a checkpoint. */
+#define MAX_TENSOR_BYTES ((int64_t)16 << 30)
+#define MAX_ARENA_BYTES ((int64_t)32 << 30)
 
 typedef struct Interval {
   GNode *n;
@@ -73,6 +78,12 @@ int cg_pass_memplan(Graph *g, Diag *d) {
     if (x->nbytes < 0) {
       diag_error(d, x->span, "E0901", "tensor of op '%s' is too large", x->name);
       rc = -1;
+    } else if (x->nbytes > MAX_TENSOR_BYTES) {
+      /* shapes that fit int64 can still be absurd: refuse them here rather than
+         emit a binary whose arena or weights no machine can hold */
+      diag_error(d, x->span, "E0904", "tensor of op '%s' needs %lld bytes, more than the limit of %lld GiB",
+                 x->name, (long long)x->nbytes, (long long)(MAX_TENSOR_BYTES >> 30));
+      rc = -1;
     }
   }
   for (int i = 0; i < n; i++) {
@@ -122,6 +133,14 @@ int cg_pass_memplan(Graph *g, Diag *d) {
     if (best + iv[a].size > peak) peak = best + iv[a].size;
   }
   g->arena_size = peak;
+  if (rc == 0 && peak > MAX_ARENA_BYTES) {
+    const Interval *big = &iv[0]; /* sorted by size, largest first */
+    diag_error(d, big->n->span, "E0905",
+               "the model's intermediate tensors need an arena of %lld bytes, more than the limit of %lld GiB "
+               "(largest: op '%s', %lld bytes)",
+               (long long)peak, (long long)(MAX_ARENA_BYTES >> 30), big->n->name, (long long)big->n->nbytes);
+    rc = -1;
+  }
   free(pos);
   free(last);
   free(iv);
