@@ -38,7 +38,8 @@ run_case() {
   local work="$TMP/work" out="$TMP/work/out.bin" args=() a
   rm -rf "$work"; mkdir -p "$work"
   for a in "$@"; do args+=("${a//\{out\}/$out}"); done
-  (cd "$work" && timeout -s KILL "$LIMIT" "${args[@]}") >"$TMP/stdout" 2>"$TMP/stderr"
+  local cwd=${CASE_CWD:-$work} before; before=$(ls -A "$cwd")
+  (cd "$cwd" && timeout -s KILL "$LIMIT" "${args[@]}") >"$TMP/stdout" 2>"$TMP/stderr"
   local st=$? why=""
   local first; first=$(head -n 1 "$TMP/stderr")
   if [ $st -eq 137 ]; then why="killed after ${LIMIT}s (hang?)"
@@ -49,6 +50,7 @@ run_case() {
   elif ! printf '%s\n' "$first" | grep -qE -- "$re"; then why="first stderr line does not match /$re/"
   elif [ "$one" = 1 ] && [ "$(wc -l <"$TMP/stderr")" -gt 1 ]; then why="more than one line on stderr"
   elif [ "$want" -ne 0 ] && [ -n "$(ls -A "$work")" ]; then why="output left behind: $(ls -A "$work" | head -3 | tr '\n' ' ')"
+  elif [ "$(ls -A "$cwd")" != "$before" ]; then why="files created in $cwd"
   fi
   if [ -z "$why" ]; then pass=$((pass + 1))
   else fail=$((fail + 1)); echo "FAIL $name: $why"; head -c 600 "$TMP/stderr" | sed 's/^/    /'; fi
@@ -71,7 +73,8 @@ for src in "$HERE"/models/*.slim; do
   [ -f "$base.stderr" ] || { echo "FAIL $name: no .stderr"; fail=$((fail + 1)); continue; }
   status=1; [ -f "$base.status" ] && status=$(cat "$base.status")
   args=(); [ -f "$base.args" ] && read -r -a args <"$base.args"
-  run_case "$name" "$status" "$(head -n 1 "$base.stderr")" 0 "$SLIMC" "${args[@]}" "$src" -o "{out}"
+  CASE_CWD=$HERE/models run_case "$name" "$status" "$(head -n 1 "$base.stderr")" 0 "$SLIMC" "${args[@]}" \
+    "$(basename "$src")" -o "{out}"
 done
 
 echo "bad inputs: $pass passed, $fail failed"
