@@ -1,0 +1,65 @@
+/* GFLOP/s of the largest ResNet-50 v1 convolutions through the runtime's CONV2D
+ * kernel: conv_bench THREADS [RUNS]. One line per shape: name, median ms, GFLOP/s. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include "slimrt.h"
+
+typedef struct shape { const char *name; int64_t hw, ci, co, k, s; } shape;
+
+static const shape SHAPES[] = {
+  {"block3 conv2 3x3 256->256 14x14", 14, 256, 256, 3, 1},
+  {"block4 conv2 3x3 512->512 7x7", 7, 512, 512, 3, 1},
+  {"block2 conv2 3x3 128->128 28x28", 28, 128, 128, 3, 1},
+  {"block3 conv3 1x1 256->1024 14x14", 14, 256, 1024, 1, 1},
+  {"block3 conv1 1x1 1024->256 14x14", 14, 1024, 256, 1, 1},
+  {"block1 shortcut 1x1 64->256 56x56", 56, 64, 256, 1, 1},
+};
+
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static int cmp(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv) {
+  int threads = argc > 1 ? atoi(argv[1]) : 1, runs = argc > 2 ? atoi(argv[2]) : 30;
+  if (runs < 1 || runs > 1000) runs = 30;
+  slimrt_pool *pool = slimrt_pool_new(threads);
+  if (!pool) return 1;
+  for (size_t i = 0; i < sizeof SHAPES / sizeof *SHAPES; i++) {
+    const shape *s = &SHAPES[i];
+    int64_t pad = s->k / 2, oh = (s->hw + 2 * pad - s->k) / s->s + 1;
+    size_t nin = (size_t)(s->hw * s->hw * s->ci), nf = (size_t)(s->k * s->k * s->ci * s->co),
+           nout = (size_t)(oh * oh * s->co);
+    float *in = malloc(nin * 4), *f = malloc(nf * 4), *out = malloc(nout * 4);
+    if (!in || !f || !out) return 1;
+    for (size_t j = 0; j < nin; j++) in[j] = (float)((j * 7919) % 1000) / 1000.0f - 0.5f;
+    for (size_t j = 0; j < nf; j++) f[j] = (float)((j * 104729) % 1000) / 1000.0f - 0.5f;
+    slimrt_shape shp[2] = {{SLIMRT_F32, 4, {1, s->hw, s->hw, s->ci}}, {SLIMRT_F32, 4, {s->k, s->k, s->ci, s->co}}};
+    slimrt_shape so = {SLIMRT_F32, 4, {1, oh, oh, s->co}};
+    slimrt_attr_conv at = {s->s, s->s, 1, 1, pad, pad, pad, pad};
+    const void *ins[2] = {in, f};
+    slimrt_call c = {.in = ins, .in_shape = shp, .nin = 2, .out = out, .out_shape = &so, .attr = &at, .pool = pool};
+    for (int w = 0; w < 3; w++) slimrt_k_CONV2D(&c);
+    double t[1000];
+    for (int r = 0; r < runs; r++) {
+      double t0 = now_ms();
+      slimrt_k_CONV2D(&c);
+      t[r] = now_ms() - t0;
+    }
+    qsort(t, (size_t)runs, sizeof *t, cmp);
+    double med = t[runs / 2], flops = 2.0 * (double)(oh * oh) * (double)(s->k * s->k * s->ci) * (double)s->co;
+    printf("%s\t%.3f\t%.1f\n", s->name, med, flops / med / 1e6);
+    free(in);
+    free(f);
+    free(out);
+  }
+  slimrt_pool_free(pool);
+  return 0;
+}
