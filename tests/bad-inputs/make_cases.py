@@ -392,6 +392,64 @@ bad_pgm("ppm-into-gray", b"P6\n96 96\n255\n" + bytes(9216 * 3), r"input 'image' 
 bad_pgm("data-short", b"P5\n96 96\n255\n" + bytes(9215), "truncated PNM pixel data: expected 9216 bytes, found 9215")
 bad_pgm("ppm-data-short", b"P6\n96 96\n255\n" + bytes(9216), "truncated PNM pixel data: expected 27648 bytes, found 9216")
 
+# ---- .npz (zip) into slim-ckpt from-npz ----
+import io
+import warnings
+import zipfile
+
+
+def npz(members, method=zipfile.ZIP_STORED):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", method) as z:
+        for name, data in members:
+            z.writestr(name, data)
+    return b.getvalue()
+
+
+def bad_npz(name, data, regex):
+    put(name + ".npz", data)
+    case("npz-" + name, 1, "^slim-ckpt: .*/" + re.escape(name) + r"\.npz: .*" + regex,
+         "{ckpt} from-npz {d}/" + name + ".npz -o {out}")
+
+
+okz = npz([("a.npy", good), ("b.npy", good)])
+put("ok.npz", okz)
+case("npz-ok", 0, "^$", "{ckpt} from-npz {d}/ok.npz -o {d}/ok-from-npz")
+eocd = okz.rindex(b"PK\x05\x06")
+cdir = okz.index(b"PK\x01\x02")
+for n in [0, 3, 4, 30, 40, cdir - 1, cdir, cdir + 20, eocd, eocd + 10, len(okz) - 1]:
+    bad_npz("trunc-%d" % n, okz[:n], "(not a \\.npz|corrupt|truncated|unsupported)")
+bad_npz("bad-magic", b"XX" + okz[2:], "(not a \\.npz|corrupt|truncated)")
+b = bytearray(okz)
+struct.pack_into("<I", b, eocd + 16, len(okz) + 100)  # central directory offset past the end
+bad_npz("cdir-offset-past-end", bytes(b), "(corrupt|unsupported)")
+b = bytearray(okz)
+struct.pack_into("<H", b, eocd + 10, 0xFFFF)  # 65535 entries announced
+bad_npz("cdir-count-huge", bytes(b), "(corrupt|unsupported)")
+b = bytearray(okz)
+struct.pack_into("<I", b, eocd + 12, 0xFFFFFFFF)  # directory size near 2^32
+bad_npz("cdir-size-2^32", bytes(b), "(corrupt|unsupported)")
+b = bytearray(okz)
+struct.pack_into("<I", b, cdir + 42, 0x7FFFFFF0)  # member's local header offset near 2^31
+bad_npz("member-offset-2^31", bytes(b), "(corrupt|truncated)")
+b = bytearray(okz)
+struct.pack_into("<I", b, cdir + 20, 0xFFFFFFF0)  # member's compressed size near 2^32
+bad_npz("member-size-2^32", bytes(b), "(corrupt|truncated|unsupported)")
+b = bytearray(okz)
+struct.pack_into("<H", b, cdir + 10, 12)  # bzip2
+bad_npz("member-bzip2", bytes(b), "unsupported zip entry")
+bad_npz("member-not-npy", npz([("a.txt", b"hello")]), "member 'a.txt' is not a .npy file")
+bad_npz("member-bad-npy", npz([("a.npy", b"\x93NUMPY\x01\x00\xff\x00{")]), "a: truncated .npy header")
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # zipfile warns about the duplicate we want
+    put("member-dup.npz", npz([("a.npy", good), ("a.npy", good)]))
+case("npz-member-dup", 1, "^slim-ckpt: .*tensor 'a' was added twice", "{ckpt} from-npz {d}/member-dup.npz -o {out}")
+d = bytearray(npz([("a.npy", good * 4)], zipfile.ZIP_DEFLATED))
+d[60] ^= 0xFF  # inside the deflate stream
+bad_npz("member-deflate-corrupt", bytes(d), "(corrupt|truncated)")
+put("empty.npz", npz([]))  # an empty checkpoint is a valid one
+case("npz-empty-archive", 0, "^$", "{ckpt} from-npz {d}/empty.npz -o {d}/empty-from-npz")
+
 with open(os.path.join(OUT, "cases.tsv"), "w") as f:
     for c in cases:
         f.write("\t".join(c) + "\n")
