@@ -180,6 +180,9 @@ static Value *b_int(Eval *ev, Value *self, Value **v, const Args *a) {
   if (x->kind == V_STR) {
     int64_t base = 10;
     if (v[1] && !eval_to_int(ev, v[1], argsp(a, 1), "int() base", &base)) return NULL;
+    /* strtoll leaves END unset for a bad base: check as Python does */
+    if (base != 0 && (base < 2 || base > 36))
+      return eval_error(ev, argsp(a, 1), "E0306", "int() base must be >= 2 and <= 36, or 0");
     size_t n = x->u.str.len;
     const char *s = trim(x->u.str.s, &n);
     char buf[80];
