@@ -180,8 +180,14 @@ void slimrt_k_FUSED_CONV2D(const slimrt_call *c) {
     }
     e.scale = k;
     e.shift = b;
-  } else {
-    e.shift = bias;
+  } else if (bias) { /* the epilogue's affine step wants both factors */
+    float *k = buf, *b = buf + co;
+    for (int64_t i = 0; i < co; i++) {
+      k[i] = 1.0f;
+      b[i] = bias[i];
+    }
+    e.scale = k;
+    e.shift = b;
   }
   if (a->depthwise) {
     depthwise(c, &a->conv, &e);
