@@ -550,7 +550,7 @@ static int build_index(slimrt_ckpt_writer *w, wbuf *out) {
 int slimrt_ckpt_writer_finish(slimrt_ckpt_writer *w, char *err, size_t errlen) {
   int rc = -1;
   wbuf out = {0};
-  qsort(w->ents, w->n, sizeof *w->ents, cmp_entry);
+  if (w->n) qsort(w->ents, w->n, sizeof *w->ents, cmp_entry); /* ents is NULL when empty */
   for (size_t i = 1; i < w->n; i++)
     if (!cmp_entry(&w->ents[i - 1], &w->ents[i])) {
       slimrt_errorf(err, errlen, "%s: tensor '%s' was added twice", w->index_final, (const char *)w->ents[i].key);
