@@ -396,8 +396,11 @@ int shape_reshape(const GShape *in, const int64_t *dims, int rank, GShape *out, 
     } else if (dims[i] < -1) {
       snprintf(err, errlen, "Size %d must be non-negative, not %" PRId64, i, dims[i]);
       return -1;
-    } else {
-      known *= dims[i];
+    } else if (__builtin_mul_overflow(known, dims[i], &known)) {
+      /* [2^32, 2^32, 0] would overflow before the 0 arrives */
+      dims_text(dims, rank, want, sizeof want);
+      snprintf(err, errlen, "Shape %s has more elements than fit in 64 bits", want);
+      return -1;
     }
   }
   int64_t count = gshape_count(in);
