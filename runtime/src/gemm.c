@@ -19,6 +19,7 @@ enum {
   NB = 128,         /* columns per task */
   MB_TILES_MAX = 32, /* row tiles per task at most: C block 384 x 128 floats */
   MIN_TASKS = 4,
+  PF_ROWS = 12,     /* filter rows prefetched ahead while packing */
 };
 
 /* 16 floats, loadable from any float-aligned address. */
@@ -117,18 +118,27 @@ static void pack_a(const gemm_ctx *x, int64_t m0, int64_t rows, int64_t k0, int6
       continue;
     }
     int64_t m = m0 + r, n = m / plane, rem = m % plane, oy = rem / g->ow, ox = rem % g->ow;
-    for (int64_t k = k0; k < k0 + kc;) {
-      int64_t tap = k / g->ci, c0 = k % g->ci, ky = tap / g->kw, kx = tap % g->kw;
-      int64_t seg = g->ci - c0 < k0 + kc - k ? g->ci - c0 : k0 + kc - k;
-      int64_t iy = oy * g->sh - g->pt + ky * g->dh, ix = ox * g->sw - g->pl + kx * g->dw;
-      float *dst = ap + (k - k0) * mr + r;
+    const float *img = g->in + n * g->h * g->w * g->ci;
+    int64_t iy0 = oy * g->sh - g->pt, ix0 = ox * g->sw - g->pl;
+    /* divide once per row, then step through the taps (ci=3 stems have 3-float segments) */
+    int64_t tap = k0 / g->ci, c0 = k0 % g->ci, ky = tap / g->kw, kx = tap % g->kw;
+    float *dst = ap + r;
+    for (int64_t left = kc; left > 0;) {
+      int64_t seg = g->ci - c0 < left ? g->ci - c0 : left;
+      int64_t iy = iy0 + ky * g->dh, ix = ix0 + kx * g->dw;
       if (iy >= 0 && iy < g->h && ix >= 0 && ix < g->w) {
-        const float *src = g->in + ((n * g->h + iy) * g->w + ix) * g->ci + c0;
+        const float *src = img + (iy * g->w + ix) * g->ci + c0;
         for (int64_t s = 0; s < seg; s++) dst[s * mr] = src[s];
       } else {
         for (int64_t s = 0; s < seg; s++) dst[s * mr] = 0;
       }
-      k += seg;
+      dst += seg * mr;
+      left -= seg;
+      c0 = 0;
+      if (++kx == g->kw) {
+        kx = 0;
+        ky++;
+      }
     }
   }
 }
@@ -212,13 +222,22 @@ static void gemm_task(void *vctx, int64_t t) {
   memset(ct, 0, sizeof ct);
   for (int64_t k0 = 0; k0 < x->k; k0 += x->kc_step) {
     int64_t kc = x->k - k0 < x->kc_step ? x->k - k0 : x->kc_step;
-    for (int64_t j = n0; j < n1; j += NR) {
-      int64_t cols = n1 - j < NR ? n1 - j : NR;
-      const float *src = x->b + k0 * x->n + j;
-      float *dst = bpack + (j - n0) * kc;
-      for (int64_t kk = 0; kk < kc; kk++) {
-        memcpy(dst + kk * NR, src + kk * x->n, (size_t)cols * sizeof(float));
-        if (cols < NR) memset(dst + kk * NR + cols, 0, (size_t)(NR - cols) * sizeof(float));
+    /* row by row, so each filter row's NB floats are read as one contiguous run
+       (the prefetcher follows it; weights come from DRAM once per inference) */
+    for (int64_t kk = 0; kk < kc; kk++) {
+      const float *src = x->b + (k0 + kk) * x->n;
+      if (kk + PF_ROWS < x->k - k0) /* hide DRAM latency: ask for a later row now */
+        for (int64_t j = n0; j < n1; j += 16) __builtin_prefetch(src + PF_ROWS * x->n + j);
+      for (int64_t j = n0; j < n1; j += NR) {
+        int64_t cols = n1 - j < NR ? n1 - j : NR;
+        float *dst = bpack + (j - n0) * kc + kk * NR;
+        if (cols == NR) { /* two vector moves: a 128-byte memcpy here is a slow `rep movs` */
+          *(vf16 *)dst = *(const vf16 *)(src + j);
+          *(vf16 *)(dst + 16) = *(const vf16 *)(src + j + 16);
+        } else {
+          memcpy(dst, src + j, (size_t)cols * sizeof(float));
+          memset(dst + cols, 0, (size_t)(NR - cols) * sizeof(float));
+        }
       }
     }
     for (int64_t mt = mt0; mt < mt1; mt++) {
