@@ -1,9 +1,12 @@
 /* A persistent pool of n-1 worker threads plus the calling thread.
  * slimrt_parallel_for splits [0,n) into one contiguous chunk per thread (static
  * partition), so which thread computes an index never changes the arithmetic:
- * kernels stay bit-identical whatever the thread count. Idle workers block on a
- * condition variable; nothing spins. */
+ * kernels stay bit-identical whatever the thread count. A model's kernels come
+ * back to back, so workers and the caller poll for a few microseconds before
+ * blocking on a condition variable: a futex wake-up per kernel would cost more
+ * than a small convolution. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include "slimrt.h"
@@ -15,8 +18,8 @@ struct slimrt_pool {
   pthread_mutex_t submit;       /* one parallel_for at a time; busy => run inline */
   pthread_mutex_t mu;
   pthread_cond_t work_cv, done_cv;
-  uint64_t generation;          /* bumped for every job */
-  int pending;                  /* workers still running the current job */
+  _Atomic uint64_t generation;  /* bumped for every job (release: the job fields are set) */
+  _Atomic int pending;          /* workers still running the current job */
   int shutdown;
   /* the current job */
   void (*fn)(void *ctx, int64_t i);
@@ -37,27 +40,42 @@ static void run_chunk(void (*fn)(void *, int64_t), void *ctx, int64_t n, int chu
   for (int64_t i = lo; i < hi; i++) fn(ctx, i);
 }
 
+enum { SPIN_ROUNDS = 1000 }; /* polls (with a pause) before blocking: a few microseconds */
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
 static void *worker_main(void *arg) {
   worker_arg *wa = arg;
   slimrt_pool *p = wa->p;
   int index = wa->index;
   free(wa);
   uint64_t seen = 0;
-  pthread_mutex_lock(&p->mu);
   for (;;) {
-    while (!p->shutdown && p->generation == seen) pthread_cond_wait(&p->work_cv, &p->mu);
-    if (p->shutdown) break;
-    seen = p->generation;
+    for (int i = 0; i < SPIN_ROUNDS && atomic_load_explicit(&p->generation, memory_order_acquire) == seen; i++)
+      cpu_relax();
+    pthread_mutex_lock(&p->mu);
+    while (!p->shutdown && atomic_load(&p->generation) == seen) pthread_cond_wait(&p->work_cv, &p->mu);
+    if (p->shutdown) {
+      pthread_mutex_unlock(&p->mu);
+      break;
+    }
+    seen = atomic_load(&p->generation);
     void (*fn)(void *, int64_t) = p->fn;
     void *ctx = p->ctx;
     int64_t n = p->n;
     int nchunks = p->nthreads;
     pthread_mutex_unlock(&p->mu);
     run_chunk(fn, ctx, n, index, nchunks);
-    pthread_mutex_lock(&p->mu);
-    if (--p->pending == 0) pthread_cond_signal(&p->done_cv);
+    if (atomic_fetch_sub(&p->pending, 1) == 1) { /* the last one wakes a blocked caller */
+      pthread_mutex_lock(&p->mu);
+      pthread_cond_signal(&p->done_cv);
+      pthread_mutex_unlock(&p->mu);
+    }
   }
-  pthread_mutex_unlock(&p->mu);
   return NULL;
 }
 
@@ -123,15 +141,18 @@ void slimrt_parallel_for(slimrt_pool *p, int64_t n, void (*fn)(void *ctx, int64_
   p->fn = fn;
   p->ctx = ctx;
   p->n = n;
-  p->pending = p->nworkers;
-  p->generation++;
+  atomic_store(&p->pending, p->nworkers);
+  atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
   pthread_cond_broadcast(&p->work_cv);
   pthread_mutex_unlock(&p->mu);
 
   run_chunk(fn, ctx, n, 0, p->nthreads);
 
-  pthread_mutex_lock(&p->mu);
-  while (p->pending > 0) pthread_cond_wait(&p->done_cv, &p->mu);
-  pthread_mutex_unlock(&p->mu);
+  for (int i = 0; i < SPIN_ROUNDS && atomic_load_explicit(&p->pending, memory_order_acquire) > 0; i++) cpu_relax();
+  if (atomic_load(&p->pending) > 0) {
+    pthread_mutex_lock(&p->mu);
+    while (atomic_load(&p->pending) > 0) pthread_cond_wait(&p->done_cv, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+  }
   pthread_mutex_unlock(&p->submit);
 }
