@@ -857,6 +857,17 @@ static int read_sliced(const slimrt_ckpt *ck, const slimrt_ckpt_entry *e, unsign
   return 0;
 }
 
+/* Drops the mapped pages lying wholly inside [P, P+N) from this process once they are
+   copied out, so that loading a model costs its weights once, not twice, in peak RSS.
+   The mapping is private and read-only: a later read faults the file back in. */
+static void release_pages(const void *p, size_t n) {
+  long pg = sysconf(_SC_PAGESIZE);
+  if (pg <= 0 || n < (size_t)pg) return;
+  uintptr_t lo = ((uintptr_t)p + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
+  uintptr_t hi = ((uintptr_t)p + n) & ~((uintptr_t)pg - 1);
+  if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
 int slimrt_ckpt_read(const slimrt_ckpt *ck, const slimrt_ckpt_entry *e, void *dst, size_t dst_size,
                      char *err, size_t errlen) {
   size_t esz = (size_t)slimrt_ckpti_elem_size(e->dtype);
@@ -874,6 +885,7 @@ int slimrt_ckpt_read(const slimrt_ckpt *ck, const slimrt_ckpt_entry *e, void *ds
   const unsigned char *bytes;
   if (locate(ck, e->key, e, nelem * (int64_t)esz, &bytes, err, errlen)) return -1;
   if (dst_size) memcpy(dst, bytes, dst_size);
+  release_pages(bytes, dst_size);
   return 0;
 }
 
