@@ -1,7 +1,8 @@
 /* A persistent pool of n-1 worker threads plus the calling thread.
- * slimrt_parallel_for splits [0,n) into one contiguous chunk per thread (static
- * partition), so which thread computes an index never changes the arithmetic:
- * kernels stay bit-identical whatever the thread count. A model's kernels come
+ * slimrt_parallel_for hands out [0,n) in small chunks from a shared counter, so a
+ * thread the OS preempts (the machine is shared) does not hold the others up. A
+ * kernel's fn(ctx, i) computes index i the same way whichever thread runs it, so
+ * results stay bit-identical whatever the thread count. A model's kernels come
  * back to back, so workers and the caller poll for a few microseconds before
  * blocking on a condition variable: a futex wake-up per kernel would cost more
  * than a small convolution. */
@@ -25,19 +26,23 @@ struct slimrt_pool {
   void (*fn)(void *ctx, int64_t i);
   void *ctx;
   int64_t n;
+  int64_t grain;                /* indices taken at a time */
+  _Atomic int64_t next;         /* first index not yet taken */
 };
 
 typedef struct worker_arg {
   slimrt_pool *p;
-  int index;                    /* chunk index; the caller takes chunk 0 */
+  int index;                    /* worker number (1..n-1; the caller is 0) */
 } worker_arg;
 
-static void run_chunk(void (*fn)(void *, int64_t), void *ctx, int64_t n, int chunk, int nchunks) {
-  /* chunk k covers [n*k/T, n*(k+1)/T); split so the product cannot overflow */
-  int64_t q = n / nchunks, r = n % nchunks;
-  int64_t lo = q * chunk + (chunk < r ? chunk : r);
-  int64_t hi = lo + q + (chunk < r ? 1 : 0);
-  for (int64_t i = lo; i < hi; i++) fn(ctx, i);
+/* Takes chunks of GRAIN indices from P->next until none are left. */
+static void run_shared(slimrt_pool *p, void (*fn)(void *, int64_t), void *ctx, int64_t n, int64_t grain) {
+  for (;;) {
+    int64_t lo = atomic_fetch_add_explicit(&p->next, grain, memory_order_relaxed);
+    if (lo >= n) return;
+    int64_t hi = lo + grain < n ? lo + grain : n;
+    for (int64_t i = lo; i < hi; i++) fn(ctx, i);
+  }
 }
 
 enum { SPIN_ROUNDS = 1000 }; /* polls (with a pause) before blocking: a few microseconds */
@@ -51,7 +56,6 @@ static inline void cpu_relax(void) {
 static void *worker_main(void *arg) {
   worker_arg *wa = arg;
   slimrt_pool *p = wa->p;
-  int index = wa->index;
   free(wa);
   uint64_t seen = 0;
   for (;;) {
@@ -66,10 +70,9 @@ static void *worker_main(void *arg) {
     seen = atomic_load(&p->generation);
     void (*fn)(void *, int64_t) = p->fn;
     void *ctx = p->ctx;
-    int64_t n = p->n;
-    int nchunks = p->nthreads;
+    int64_t n = p->n, grain = p->grain;
     pthread_mutex_unlock(&p->mu);
-    run_chunk(fn, ctx, n, index, nchunks);
+    run_shared(p, fn, ctx, n, grain);
     if (atomic_fetch_sub(&p->pending, 1) == 1) { /* the last one wakes a blocked caller */
       pthread_mutex_lock(&p->mu);
       pthread_cond_signal(&p->done_cv);
@@ -141,12 +144,15 @@ void slimrt_parallel_for(slimrt_pool *p, int64_t n, void (*fn)(void *ctx, int64_
   p->fn = fn;
   p->ctx = ctx;
   p->n = n;
+  /* about 8 chunks per thread: balance against the cost of the shared counter */
+  p->grain = n / ((int64_t)p->nthreads * 8) > 0 ? n / ((int64_t)p->nthreads * 8) : 1;
+  atomic_store(&p->next, 0);
   atomic_store(&p->pending, p->nworkers);
   atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
   pthread_cond_broadcast(&p->work_cv);
   pthread_mutex_unlock(&p->mu);
 
-  run_chunk(fn, ctx, n, 0, p->nthreads);
+  run_shared(p, fn, ctx, n, p->grain);
 
   for (int i = 0; i < SPIN_ROUNDS && atomic_load_explicit(&p->pending, memory_order_acquire) > 0; i++) cpu_relax();
   if (atomic_load(&p->pending) > 0) {
