@@ -1,96 +1,91 @@
 /* The convolution GEMM: register-blocked micro-kernels for AVX-512, AVX2 and plain
- * C, chosen from cpuid when the kernel runs, with im2col done while packing each
- * MR-row tile of A (so a 1x1 convolution reads its input directly and a 3x3 one
- * never materialises the whole im2col matrix).
+ * C, chosen from cpuid when the kernel runs.
  *
- * Blocking: the output is cut into tasks of up to MB_TILES_MAX row tiles x NB columns;
- * a task walks its row tiles, and for each K block packs the tile of A once and
- * sweeps its column panels (NR = 32 floats), so the K block x NB slice of the
- * filter stays in L2 while the packed A tile stays in L1. The K blocking depends
- * only on K, so every output element is summed in the same order whatever the
- * thread count. */
+ * A (the im2col matrix) is never materialised: the micro-kernel reads each of its
+ * MR rows through its own pointer ("indirect" convolution). For one filter tap and
+ * a run of input channels, row r of A is a contiguous run of the input (the pixel
+ * that output pixel r sees through that tap), or a run of zeros where the tap
+ * falls into the padding. Inputs with few channels (a 3-channel stem) would give
+ * runs too short to pay for the call, so their tiles are gathered into a small
+ * row-major buffer first and read through the same pointers.
+ *
+ * Blocking: the output is cut into tasks of up to MB_ROWS rows x NB columns; a
+ * task walks its K blocks, packs the block's filter slice once ([NB/NR][kc][NR]),
+ * and sweeps its row tiles over it, so the slice stays in L2. The tile shape
+ * (MR x NR) is chosen from the layer's shape: 7 x 64 when the output pixels are a
+ * multiple of 7 (every ResNet/MobileNet map at 224: 112^2, 56^2 ... 7^2) and the
+ * channels of 64, else 12 x 32. K blocks depend only on the shape, so every output
+ * element is summed in the same order whatever the thread count. */
 #include <string.h>
 #include "gemm.h"
 
 enum {
-  NR = 32,          /* columns per micro-kernel: two 16-float vectors */
   MR_MAX = 12,
-  KC_MAX = 512,     /* K block: A tile 24 KiB, B panel slice 64 KiB */
+  NR_MAX = 64,
+  KC_MAX = 640,     /* K block: filter slice KC x NB = 320 KiB */
   NB = 128,         /* columns per task */
-  MB_TILES_MAX = 32, /* row tiles per task at most: C block 384 x 128 floats */
+  MB_ROWS = 448,    /* rows per task at most (C block 224 KiB) */
   MIN_TASKS = 4,
+  MIN_RUN = 16,     /* channel runs shorter than this are gathered first */
   PF_ROWS = 12,     /* filter rows prefetched ahead while packing */
 };
+
+/* Zeros for the padding taps and the rows past the edge of M. */
+static const float ZEROS[KC_MAX] __attribute__((aligned(64)));
 
 /* 16 floats, loadable from any float-aligned address. */
 typedef float vf16 __attribute__((vector_size(64), aligned(4)));
 
-/* C[0..MR) x [0..32) (+)= A x B[kc][32] (row stride LDB), where A(r,k) is
-   ap[k*MR + r] (a packed tile, LDA 0) or ap[r*LDA + k] (rows read in place).
-   Instantiated per target below; MR is a constant there, so the accumulators live
-   in registers. */
-static inline __attribute__((always_inline)) void ukr_body(const int mr, int64_t kc, const float *restrict ap,
-                                                           int64_t lda, const float *restrict b, int64_t ldb,
+/* C[0..MR) x [0..16*NV) (+)= A x B[kc][16*NV], A(r,k) = a[r][k]. Instantiated per
+   target and tile shape below; MR and NV are constants there, so the accumulators
+   live in registers. */
+static inline __attribute__((always_inline)) void ukr_body(const int mr, const int nv, int64_t kc,
+                                                           const float *const *a, const float *restrict b,
                                                            float *restrict c, int64_t ldc, int accumulate) {
-  vf16 c0[MR_MAX], c1[MR_MAX];
+  vf16 acc[MR_MAX][4];
+  const float *ar[MR_MAX];
 #pragma GCC unroll 12
   for (int r = 0; r < mr; r++) {
-    if (accumulate) {
-      c0[r] = *(const vf16 *)(c + r * ldc);
-      c1[r] = *(const vf16 *)(c + r * ldc + 16);
-    } else {
-      c0[r] = (vf16){0};
-      c1[r] = (vf16){0};
-    }
+    ar[r] = a[r];
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++) acc[r][v] = accumulate ? *(const vf16 *)(c + r * ldc + 16 * v) : (vf16){0};
   }
-  if (lda == 0) {
-    for (int64_t k = 0; k < kc; k++) {
-      vf16 b0 = *(const vf16 *)(b + k * ldb), b1 = *(const vf16 *)(b + k * ldb + 16);
+  for (int64_t k = 0; k < kc; k++) {
+    vf16 bv[4];
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++) bv[v] = *(const vf16 *)(b + k * 16 * nv + 16 * v);
 #pragma GCC unroll 12
-      for (int r = 0; r < mr; r++) {
-        float a = ap[k * mr + r];
-        c0[r] += a * b0;
-        c1[r] += a * b1;
-      }
-    }
-  } else {
-    for (int64_t k = 0; k < kc; k++) {
-      vf16 b0 = *(const vf16 *)(b + k * ldb), b1 = *(const vf16 *)(b + k * ldb + 16);
-#pragma GCC unroll 12
-      for (int r = 0; r < mr; r++) {
-        float a = ap[r * lda + k];
-        c0[r] += a * b0;
-        c1[r] += a * b1;
-      }
+    for (int r = 0; r < mr; r++) {
+      float x = ar[r][k];
+#pragma GCC unroll 4
+      for (int v = 0; v < nv; v++) acc[r][v] += x * bv[v];
     }
   }
 #pragma GCC unroll 12
-  for (int r = 0; r < mr; r++) {
-    *(vf16 *)(c + r * ldc) = c0[r];
-    *(vf16 *)(c + r * ldc + 16) = c1[r];
-  }
+  for (int r = 0; r < mr; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++) *(vf16 *)(c + r * ldc + 16 * v) = acc[r][v];
 }
 
-typedef void (*ukr_fn)(int64_t kc, const float *ap, int64_t lda, const float *b, int64_t ldb, float *c,
-                       int64_t ldc, int accumulate);
+typedef void (*ukr_fn)(int64_t kc, const float *const *a, const float *b, float *c, int64_t ldc, int accumulate);
 
-/* AVX-512: 24 accumulators + 2 filter vectors of the 32 registers. */
+/* AVX-512: 24 or 28 accumulators + the filter vectors of the 32 registers; A is
+   broadcast straight from memory. */
 __attribute__((target("avx512f,avx512vl,fma")))
-static void ukr_avx512(int64_t kc, const float *ap, int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc,
-                       int accumulate) {
-  ukr_body(12, kc, ap, lda, b, ldb, c, ldc, accumulate);
+static void ukr_avx512_12x32(int64_t kc, const float *const *a, const float *b, float *c, int64_t ldc, int acc) {
+  ukr_body(12, 2, kc, a, b, c, ldc, acc);
 }
-
+__attribute__((target("avx512f,avx512vl,fma")))
+static void ukr_avx512_7x64(int64_t kc, const float *const *a, const float *b, float *c, int64_t ldc, int acc) {
+  ukr_body(7, 4, kc, a, b, c, ldc, acc);
+}
 /* AVX2: a 16-float vector is two registers, so 3 rows use 12 of the 16. */
 __attribute__((target("avx2,fma")))
-static void ukr_avx2(int64_t kc, const float *ap, int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc,
-                     int accumulate) {
-  ukr_body(3, kc, ap, lda, b, ldb, c, ldc, accumulate);
+static void ukr_avx2_3x32(int64_t kc, const float *const *a, const float *b, float *c, int64_t ldc, int acc) {
+  ukr_body(3, 2, kc, a, b, c, ldc, acc);
 }
-
-static void ukr_generic(int64_t kc, const float *ap, int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc,
-                        int accumulate) {
-  ukr_body(2, kc, ap, lda, b, ldb, c, ldc, accumulate);
+static void ukr_generic_2x32(int64_t kc, const float *const *a, const float *b, float *c, int64_t ldc, int acc) {
+  ukr_body(2, 2, kc, a, b, c, ldc, acc);
 }
 
 typedef struct gemm_ctx {
@@ -101,45 +96,60 @@ typedef struct gemm_ctx {
   int64_t m, k, n;
   int64_t kc_step;
   int64_t mtiles, mb_tiles, mblocks, nblocks;
-  int mr;
-  int direct;       /* A is the input itself (1x1, stride 1, no padding) */
+  int mr, nr;
+  int gather;       /* runs shorter than MIN_RUN: gather each tile first */
   ukr_fn ukr;
 } gemm_ctx;
 
-/* Packs rows [m0, m0+rows) x cols [k0, k0+kc) of the im2col matrix as Ap[kc][MR],
-   zero-filling padding taps and the rows past ROWS. */
-static void pack_a(const gemm_ctx *x, int64_t m0, int64_t rows, int64_t k0, int64_t kc, float *ap) {
+/* Where the rows of a tile start in the input: for row r, its image and the input
+   position of tap (0,0); INVALID rows (past M) read zeros. */
+typedef struct tile_rows {
+  const float *img[MR_MAX];
+  int64_t iy0[MR_MAX], ix0[MR_MAX];
+  int rows;
+} tile_rows;
+
+static void tile_rows_init(const gemm_ctx *x, int64_t m0, tile_rows *t) {
   const slimrt_conv_geom *g = x->g;
-  const int mr = x->mr;
   int64_t plane = g->oh * g->ow;
-  for (int r = 0; r < mr; r++) {
-    if (r >= rows) {
-      for (int64_t kk = 0; kk < kc; kk++) ap[kk * mr + r] = 0;
-      continue;
-    }
-    int64_t m = m0 + r, n = m / plane, rem = m % plane, oy = rem / g->ow, ox = rem % g->ow;
-    const float *img = g->in + n * g->h * g->w * g->ci;
-    int64_t iy0 = oy * g->sh - g->pt, ix0 = ox * g->sw - g->pl;
-    /* divide once per row, then step through the taps (ci=3 stems have 3-float segments) */
-    int64_t tap = k0 / g->ci, c0 = k0 % g->ci, ky = tap / g->kw, kx = tap % g->kw;
-    float *dst = ap + r;
-    for (int64_t left = kc; left > 0;) {
-      int64_t seg = g->ci - c0 < left ? g->ci - c0 : left;
-      int64_t iy = iy0 + ky * g->dh, ix = ix0 + kx * g->dw;
-      if (iy >= 0 && iy < g->h && ix >= 0 && ix < g->w) {
-        const float *src = img + (iy * g->w + ix) * g->ci + c0;
-        for (int64_t s = 0; s < seg; s++) dst[s * mr] = src[s];
-      } else {
-        for (int64_t s = 0; s < seg; s++) dst[s * mr] = 0;
-      }
-      dst += seg * mr;
-      left -= seg;
-      c0 = 0;
-      if (++kx == g->kw) {
-        kx = 0;
-        ky++;
+  t->rows = x->m - m0 < x->mr ? (int)(x->m - m0) : x->mr;
+  int64_t m = m0, n = m / plane, rem = m % plane, oy = rem / g->ow, ox = rem % g->ow;
+  for (int r = 0; r < t->rows; r++) { /* one division per tile, then step */
+    t->img[r] = g->in + n * g->h * g->w * g->ci;
+    t->iy0[r] = oy * g->sh - g->pt;
+    t->ix0[r] = ox * g->sw - g->pl;
+    if (++ox == g->ow) {
+      ox = 0;
+      if (++oy == g->oh) {
+        oy = 0;
+        n++;
       }
     }
+  }
+}
+
+/* Pointers to the run of A's rows for tap TAP, channels [c0, c0+len). */
+static inline void tile_ptrs(const gemm_ctx *x, const tile_rows *t, int64_t tap, int64_t c0, const float **p) {
+  const slimrt_conv_geom *g = x->g;
+  int64_t ky = tap / g->kw, kx = tap % g->kw, dy = ky * g->dh, dx = kx * g->dw;
+  for (int r = 0; r < x->mr; r++) {
+    p[r] = ZEROS;
+    if (r >= t->rows) continue;
+    int64_t iy = t->iy0[r] + dy, ix = t->ix0[r] + dx;
+    if (iy >= 0 && iy < g->h && ix >= 0 && ix < g->w) p[r] = t->img[r] + (iy * g->w + ix) * g->ci + c0;
+  }
+}
+
+/* Gathers columns [k0, k0+kc) of the tile's rows into AP ([mr][kc], row-major). */
+static void gather_tile(const gemm_ctx *x, const tile_rows *t, int64_t k0, int64_t kc, float *ap, const float **p) {
+  const slimrt_conv_geom *g = x->g;
+  for (int r = 0; r < x->mr; r++) p[r] = r < t->rows ? ap + r * kc : ZEROS;
+  const float *q[MR_MAX];
+  for (int64_t k = k0; k < k0 + kc;) {
+    int64_t tap = k / g->ci, c0 = k % g->ci, len = g->ci - c0 < k0 + kc - k ? g->ci - c0 : k0 + kc - k;
+    tile_ptrs(x, t, tap, c0, q);
+    for (int r = 0; r < t->rows; r++) memcpy(ap + r * kc + (k - k0), q[r], (size_t)len * sizeof(float));
+    k += len;
   }
 }
 
@@ -206,63 +216,73 @@ void slimrt_epilogue_apply(const slimrt_epilogue *e, float *c, int64_t ldc, int6
   else epilogue_body(e, c, ldc, row0, rows, col0, cols);
 }
 
+/* Packs filter rows [k0, k0+kc) x columns [n0, n1) panel by panel ([..][kc][NR],
+   zero past N): read in place, its rows (N floats apart) would fall into a few
+   cache sets. Row by row, so each filter row is one contiguous run for the
+   prefetcher (the weights come from DRAM once per inference). */
+static inline __attribute__((always_inline)) void pack_b(const gemm_ctx *x, const int nr, int64_t k0, int64_t kc,
+                                                         int64_t n0, int64_t n1, float *restrict bpack) {
+  for (int64_t kk = 0; kk < kc; kk++) {
+    const float *src = x->b + (k0 + kk) * x->n;
+    if (kk + PF_ROWS < x->k - k0) /* hide DRAM latency: ask for a later row now */
+      for (int64_t j = n0; j < n1; j += 16) __builtin_prefetch(src + PF_ROWS * x->n + j);
+    for (int64_t j = n0; j < n1; j += nr) {
+      int64_t cols = n1 - j < nr ? n1 - j : nr;
+      float *dst = bpack + (j - n0) * kc + kk * nr;
+      if (cols == nr) { /* vector moves: a short memcpy here is a slow `rep movs` */
+        for (int v = 0; v < nr / 16; v++) *(vf16 *)(dst + 16 * v) = *(const vf16 *)(src + j + 16 * v);
+      } else {
+        memcpy(dst, src + j, (size_t)cols * sizeof(float));
+        memset(dst + cols, 0, (size_t)(nr - cols) * sizeof(float));
+      }
+    }
+  }
+}
+
 /* One task: row tiles [mt0, mt1) x columns [n0, n1). K blocks outermost, so the
    filter slice of a block (KC x NB) stays in L2 while every row tile uses it. */
-static void gemm_task(void *vctx, int64_t t) {
-  const gemm_ctx *x = vctx;
+static inline __attribute__((always_inline)) void gemm_task_body(const gemm_ctx *x, int64_t t, const int nr) {
   const int mr = x->mr;
+  const slimrt_conv_geom *g = x->g;
   int64_t mb = t / x->nblocks, nb = t % x->nblocks;
   int64_t n0 = nb * NB, n1 = n0 + NB < x->n ? n0 + NB : x->n;
   int64_t mt0 = mb * x->mb_tiles, mt1 = (mb + 1) * x->mb_tiles < x->mtiles ? (mb + 1) * x->mb_tiles : x->mtiles;
   float ap[MR_MAX * KC_MAX] __attribute__((aligned(64)));
-  float ct[MR_MAX * NR] __attribute__((aligned(64)));
-  /* the filter slice, packed panel by panel ([NB/NR][kc][NR], zero-padded past N):
-     read in place, its rows (N floats apart) would fall into a few cache sets */
+  float ct[MR_MAX * NR_MAX] __attribute__((aligned(64)));
   float bpack[KC_MAX * NB] __attribute__((aligned(64)));
-  memset(ct, 0, sizeof ct);
+  const float *p[MR_MAX];
+  tile_rows tr;
   for (int64_t k0 = 0; k0 < x->k; k0 += x->kc_step) {
     int64_t kc = x->k - k0 < x->kc_step ? x->k - k0 : x->kc_step;
-    /* row by row, so each filter row's NB floats are read as one contiguous run
-       (the prefetcher follows it; weights come from DRAM once per inference) */
-    for (int64_t kk = 0; kk < kc; kk++) {
-      const float *src = x->b + (k0 + kk) * x->n;
-      if (kk + PF_ROWS < x->k - k0) /* hide DRAM latency: ask for a later row now */
-        for (int64_t j = n0; j < n1; j += 16) __builtin_prefetch(src + PF_ROWS * x->n + j);
-      for (int64_t j = n0; j < n1; j += NR) {
-        int64_t cols = n1 - j < NR ? n1 - j : NR;
-        float *dst = bpack + (j - n0) * kc + kk * NR;
-        if (cols == NR) { /* two vector moves: a 128-byte memcpy here is a slow `rep movs` */
-          *(vf16 *)dst = *(const vf16 *)(src + j);
-          *(vf16 *)(dst + 16) = *(const vf16 *)(src + j + 16);
-        } else {
-          memcpy(dst, src + j, (size_t)cols * sizeof(float));
-          memset(dst + cols, 0, (size_t)(NR - cols) * sizeof(float));
-        }
-      }
-    }
+    pack_b(x, nr, k0, kc, n0, n1, bpack);
     for (int64_t mt = mt0; mt < mt1; mt++) {
-      int64_t m0 = mt * mr, rows = x->m - m0 < mr ? x->m - m0 : mr;
-      const float *a = ap;
-      int64_t lda = 0;
-      if (x->direct && rows == mr) { /* 1x1, stride 1, no padding: the input rows are A's rows */
-        a = x->g->in + m0 * x->k + k0;
-        lda = x->k;
-      } else {
-        pack_a(x, m0, rows, k0, kc, ap);
-      }
-      for (int64_t j = n0; j < n1; j += NR) {
-        int64_t cols = n1 - j < NR ? n1 - j : NR;
+      int64_t m0 = mt * mr;
+      tile_rows_init(x, m0, &tr);
+      if (x->gather) gather_tile(x, &tr, k0, kc, ap, p);
+      for (int64_t j = n0; j < n1; j += nr) {
+        int64_t cols = n1 - j < nr ? n1 - j : nr;
         const float *bp = bpack + (j - n0) * kc;
-        int64_t ldb = NR;
-        float *cp = x->c + m0 * x->n + j;
-        if (rows == mr && cols == NR) {
-          x->ukr(kc, a, lda, bp, ldb, cp, x->n, k0 > 0);
-        } else { /* edge tile: through a full-size buffer */
+        float *cp = x->c + m0 * x->n + j, *dst = cp;
+        int64_t ldc = x->n;
+        int edge = tr.rows < mr || cols < nr;
+        if (edge) { /* through a full-size tile */
+          dst = ct;
+          ldc = nr;
           if (k0 > 0)
-            for (int64_t r = 0; r < rows; r++) memcpy(ct + r * NR, cp + r * x->n, (size_t)cols * sizeof(float));
-          x->ukr(kc, a, lda, bp, ldb, ct, NR, k0 > 0);
-          for (int64_t r = 0; r < rows; r++) memcpy(cp + r * x->n, ct + r * NR, (size_t)cols * sizeof(float));
+            for (int64_t r = 0; r < tr.rows; r++) memcpy(ct + r * nr, cp + r * x->n, (size_t)cols * sizeof(float));
         }
+        if (x->gather) {
+          x->ukr(kc, p, bp, dst, ldc, k0 > 0);
+        } else { /* one call per run of channels within a tap */
+          for (int64_t k = k0; k < k0 + kc;) {
+            int64_t tap = k / g->ci, c0 = k % g->ci, len = g->ci - c0 < k0 + kc - k ? g->ci - c0 : k0 + kc - k;
+            tile_ptrs(x, &tr, tap, c0, p);
+            x->ukr(len, p, bp + (k - k0) * nr, dst, ldc, k > 0);
+            k += len;
+          }
+        }
+        if (edge)
+          for (int64_t r = 0; r < tr.rows; r++) memcpy(cp + r * x->n, ct + r * nr, (size_t)cols * sizeof(float));
       }
     }
   }
@@ -271,6 +291,17 @@ static void gemm_task(void *vctx, int64_t t) {
     slimrt_epilogue_apply(x->e, x->c + m0 * x->n + n0, x->n, m0, rows, n0, n1 - n0);
   }
 }
+
+__attribute__((target("avx512f,avx512vl,fma")))
+static void gemm_task_avx512_32(void *x, int64_t t) { gemm_task_body(x, t, 32); }
+__attribute__((target("avx512f,avx512vl,fma")))
+static void gemm_task_avx512_64(void *x, int64_t t) { gemm_task_body(x, t, 64); }
+__attribute__((target("avx2,fma")))
+static void gemm_task_avx2(void *x, int64_t t) { gemm_task_body(x, t, 32); }
+static void gemm_task_generic(void *x, int64_t t) { gemm_task_body(x, t, 32); }
+
+/* Rows computed for M with tiles of MR (the last tile is padded). */
+static int64_t padded_rows(int64_t m, int64_t mr) { return (m + mr - 1) / mr * mr; }
 
 void slimrt_gemm_conv(const slimrt_conv_geom *g, const float *b, int64_t n_cols, float *c,
                       const slimrt_epilogue *e, slimrt_pool *pool) {
@@ -283,30 +314,39 @@ void slimrt_gemm_conv(const slimrt_conv_geom *g, const float *b, int64_t n_cols,
     slimrt_epilogue_apply(e, c, x.n, 0, x.m, 0, x.n);
     return;
   }
+  void (*task)(void *, int64_t);
   if (__builtin_cpu_supports("avx512f")) {
-    x.mr = 12;
-    x.ukr = ukr_avx512;
+    /* 7 x 64 when it wastes no more rows than 12 x 32 (and N fills its panels) */
+    if (x.n % 64 == 0 && padded_rows(x.m, 7) <= padded_rows(x.m, 12)) {
+      x.mr = 7, x.nr = 64, x.ukr = ukr_avx512_7x64, task = gemm_task_avx512_64;
+    } else {
+      x.mr = 12, x.nr = 32, x.ukr = ukr_avx512_12x32, task = gemm_task_avx512_32;
+    }
   } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    x.mr = 3;
-    x.ukr = ukr_avx2;
+    x.mr = 3, x.nr = 32, x.ukr = ukr_avx2_3x32, task = gemm_task_avx2;
   } else {
-    x.mr = 2;
-    x.ukr = ukr_generic;
+    x.mr = 2, x.nr = 32, x.ukr = ukr_generic_2x32, task = gemm_task_generic;
   }
-  x.direct = g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 &&
-             g->oh == g->h && g->ow == g->w;
-  /* equal K blocks of at most KC_MAX */
-  int64_t kblocks = (x.k + KC_MAX - 1) / KC_MAX;
-  x.kc_step = (x.k + kblocks - 1) / kblocks;
+  x.gather = g->ci < MIN_RUN;
+  /* K blocks of at most KC_MAX, equal in size; read in place, they are whole taps
+     (or equal parts of one tap) so that the runs of channels stay long */
+  int64_t taps = g->kh * g->kw;
+  if (x.gather || g->ci > KC_MAX) {
+    int64_t kblocks = (x.k + KC_MAX - 1) / KC_MAX;
+    x.kc_step = (x.k + kblocks - 1) / kblocks;
+  } else {
+    int64_t per = KC_MAX / g->ci, kblocks = (taps + per - 1) / per;
+    x.kc_step = (taps + kblocks - 1) / kblocks * g->ci;
+  }
   x.mtiles = (x.m + x.mr - 1) / x.mr;
   x.nblocks = (x.n + NB - 1) / NB;
   /* At least MIN_TASKS tasks (so two threads get equal shares), each with as many
-     row tiles as possible up to MB_TILES_MAX, since every task packs its filter
-     slice once. Depends on the shape only, never on the thread count. */
+     row tiles as possible up to MB_ROWS, since every task packs its filter slice
+     once. Depends on the shape only, never on the thread count. */
   int64_t want = (MIN_TASKS + x.nblocks - 1) / x.nblocks;
   x.mb_tiles = (x.mtiles + want - 1) / want;
-  if (x.mb_tiles > MB_TILES_MAX) x.mb_tiles = MB_TILES_MAX;
+  if (x.mb_tiles > MB_ROWS / x.mr) x.mb_tiles = MB_ROWS / x.mr;
   if (x.mb_tiles < 1) x.mb_tiles = 1;
   x.mblocks = (x.mtiles + x.mb_tiles - 1) / x.mb_tiles;
-  slimrt_parallel_for(pool, x.mblocks * x.nblocks, gemm_task, &x);
+  slimrt_parallel_for(pool, x.mblocks * x.nblocks, task, &x);
 }

@@ -230,6 +230,13 @@ FAST_CONV_CASES = [
     (1, 10, 10, 20, 3, 3, 32, 2, "SAME"),
     (1, 6, 7, 64, 3, 3, 130, 1, "SAME"),
     (1, 13, 11, 32, 3, 3, 64, 1, "SAME"),
+    # 7 x 64 tiles: M = 49 exactly; M = 20 (a partial row tile), N = 192 (a 64-column
+    # task), two K blocks of whole taps (ci 96); ci 700 (K blocks inside one tap);
+    # ci 15 gathered (runs < 16), K = 735 in two blocks
+    (1, 7, 7, 64, 3, 3, 128, 1, "SAME"),
+    (1, 4, 5, 96, 3, 3, 192, 1, "SAME"),
+    (1, 3, 4, 700, 1, 1, 64, 1, "VALID"),
+    (1, 8, 8, 15, 7, 7, 64, 2, "SAME"),
 ]
 
 
