@@ -734,6 +734,18 @@ static void group_thousands(TextBuf *b, const char *digits) {
 }
 
 /* Formats number/str V by SP into OUT (shared by % and format()). */
+/* A width or precision in a format: digits at F[*I]; false past 100000 (Python says
+   "width too big"; ours also keeps the int from overflowing). */
+static bool spec_number(const char *f, size_t n, size_t *i, int *out) {
+  int v = 0;
+  while (*i < n && f[*i] >= '0' && f[*i] <= '9') {
+    v = v * 10 + (f[(*i)++] - '0');
+    if (v > 100000) return false;
+  }
+  *out = v;
+  return true;
+}
+
 static bool format_value(Eval *ev, TextBuf *out, Value *v, Spec *sp, Span where, bool percent_style) {
   char buf[512];
   char t = sp->type;
@@ -866,8 +878,10 @@ Value *py_str_mod(Eval *ev, Value *fmtv, Value *args, Span sp) {
       else s.zero = true;
     }
     if (i < n && f[i] == '*') return eval_error(ev, sp, "E0306", "'*' widths are not supported in %% formatting");
-    if (i < n && f[i] >= '0' && f[i] <= '9') { s.width = 0; while (i < n && f[i] >= '0' && f[i] <= '9') s.width = s.width * 10 + (f[i++] - '0'); }
-    if (i < n && f[i] == '.') { i++; s.prec = 0; while (i < n && f[i] >= '0' && f[i] <= '9') s.prec = s.prec * 10 + (f[i++] - '0'); }
+    if (i < n && f[i] >= '0' && f[i] <= '9' && !spec_number(f, n, &i, &s.width))
+      return eval_error(ev, sp, "E0306", "width too big");
+    if (i < n && f[i] == '.' && (++i, !spec_number(f, n, &i, &s.prec)))
+      return eval_error(ev, sp, "E0306", "precision too big");
     if (i >= n) return eval_error(ev, sp, "E0306", "incomplete format");
     char t = f[i];
     if (t == '%') { tb_puts(&out, "%"); continue; }
@@ -896,9 +910,15 @@ static bool parse_spec(Eval *ev, const char *s, Spec *sp, Span where) {
   if (i < n && strchr("+- ", s[i])) sp->sign = s[i++] == '-' ? 0 : s[i - 1];
   if (i < n && s[i] == '#') { sp->alt = true; i++; }
   if (i < n && s[i] == '0') { sp->zero = true; i++; }
-  if (i < n && s[i] >= '0' && s[i] <= '9') { sp->width = 0; while (i < n && s[i] >= '0' && s[i] <= '9') sp->width = sp->width * 10 + (s[i++] - '0'); }
+  if (i < n && s[i] >= '0' && s[i] <= '9' && !spec_number(s, n, &i, &sp->width)) {
+    eval_error(ev, where, "E0306", "width too big");
+    return false;
+  }
   if (i < n && s[i] == ',') { sp->comma = true; i++; }
-  if (i < n && s[i] == '.') { i++; sp->prec = 0; while (i < n && s[i] >= '0' && s[i] <= '9') sp->prec = sp->prec * 10 + (s[i++] - '0'); }
+  if (i < n && s[i] == '.' && (++i, !spec_number(s, n, &i, &sp->prec))) {
+    eval_error(ev, where, "E0306", "precision too big");
+    return false;
+  }
   if (i < n) sp->type = s[i++];
   if (i < n || (sp->type && !strchr("sdxXobcfFeEgG%nr", sp->type))) {
     eval_error(ev, where, "E0306", "Invalid format specifier '%s'", s);
