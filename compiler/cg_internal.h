@@ -14,6 +14,7 @@ bool cg_dump_has(const char *list, const char *stage);
 void cg_pass_dce(Graph *g);                 /* pass_dce.c */
 int cg_pass_fold(Graph *g, Diag *d);        /* pass_fold.c: number of ops folded */
 int cg_pass_fuse(Graph *g);                 /* pass_fuse.c: pads and chains fused into convs */
+int cg_pass_prepack(Graph *g);              /* pass_prepack.c: convs whose weights are packed at load */
 int cg_pass_memplan(Graph *g, Diag *d);     /* pass_memplan.c: 0 or -1 */
 void cg_memplan_print(FILE *out, const Graph *g);
 

@@ -2,6 +2,8 @@
  *   - constant descriptors (shapes and attribute structs as i64 arrays),
  *   - `run(io, arena, weights, pool)`: each live op in topological order, as a
  *     kernel call through a slimrt_call on the stack or as an inline loop,
+ *   - `prepare(io, arena, weights, pool)`: the load-time hooks of the ops that
+ *     have one (slimrt_p_<ID>), when any does,
  *   - the slimrt_model_desc, and
  *   - main() (executables) or the PREFIX_new/run/free C API (objects).
  * Everything is named deterministically so that two compiles are identical. */
@@ -179,8 +181,7 @@ static void emit_inline(Cg *c, GNode *n) {
   LLVMPositionBuilderAtEnd(c->b, done);
 }
 
-static LLVMValueRef kernel_decl(Cg *c, int op) {
-  const char *sym = op_info[op].kernel;
+static LLVMValueRef kernel_decl(Cg *c, const char *sym) {
   LLVMValueRef f = LLVMGetNamedFunction(c->mod, sym);
   if (f) return f;
   LLVMTypeRef p = c->ptr;
@@ -192,7 +193,8 @@ static void store_field(Cg *c, int field, LLVMValueRef v) {
   LLVMBuildStore(c->b, v, p);
 }
 
-static void emit_call(Cg *c, GNode *n) {
+/* Calls SYM (a kernel or a prepare hook) with N's slimrt_call. */
+static void emit_call(Cg *c, GNode *n, const char *sym) {
   LLVMValueRef *shapes = malloc(sizeof *shapes * (size_t)(n->nin ? n->nin : 1));
   for (int j = 0; j < n->nin; j++) {
     LLVMValueRef idx[2] = {const_i64(c, 0), const_i64(c, j)};
@@ -211,13 +213,19 @@ static void emit_call(Cg *c, GNode *n) {
   store_field(c, 4, private_global(c, shape_value(c, &n->shape), ".out_shape", 8));
   store_field(c, 5, attr_global(c, n));
   store_field(c, 6, c->pool);
-  LLVMValueRef f = kernel_decl(c, n->op);
+  LLVMValueRef f = kernel_decl(c, sym);
   LLVMBuildCall2(c->b, LLVMGlobalGetValueType(f), f, &c->call_slot, 1, "");
 }
 
-static LLVMValueRef build_run(Cg *c) {
+/* Does N have a load-time hook to call (its op's prepare flag, and the pass's mark)? */
+static bool needs_prepare(const GNode *n) {
+  return (slimrt_op_flags(n->op) & SLIMRT_F_PREPARE) && n->op == SLIMRT_OP_FUSED_CONV2D && n->attr.fconv.prepacked;
+}
+
+/* Sets up a function (io, arena, weights, pool) named NAME and its call slots. */
+static void begin_fn(Cg *c, const char *name) {
   LLVMTypeRef params[4] = {c->ptr, c->ptr, c->ptr, c->ptr};
-  c->fn = LLVMAddFunction(c->mod, "slimc_run", LLVMFunctionType(c->vd, params, 4, 0));
+  c->fn = LLVMAddFunction(c->mod, name, LLVMFunctionType(c->vd, params, 4, 0));
   LLVMSetLinkage(c->fn, LLVMInternalLinkage);
   c->io = LLVMGetParam(c->fn, 0);
   c->arena = LLVMGetParam(c->fn, 1);
@@ -235,12 +243,34 @@ static LLVMValueRef build_run(Cg *c) {
   }
   c->call_slot = LLVMBuildAlloca(c->b, c->call_ty, "call");
   c->in_slot = LLVMBuildAlloca(c->b, LLVMArrayType2(c->ptr, (uint64_t)maxnin), "in");
+}
+
+/* `prepare(io, arena, weights, pool)`: the prepare hooks, in graph order, or NULL
+   when no op has one. Called once after the weights are loaded. */
+static LLVMValueRef build_prepare(Cg *c) {
+  int count = 0;
+  for (int i = 0; i < c->g->nodes.n; i++) count += needs_prepare(c->g->nodes.items[i]);
+  if (count == 0) return LLVMConstPointerNull(c->ptr);
+  begin_fn(c, "slimc_prepare");
+  for (int i = 0; i < c->g->nodes.n; i++) {
+    GNode *n = c->g->nodes.items[i];
+    if (!needs_prepare(n)) continue;
+    char sym[64];
+    snprintf(sym, sizeof sym, "slimrt_p_%s", slimrt_op_name(n->op));
+    emit_call(c, n, sym);
+  }
+  LLVMBuildRetVoid(c->b);
+  return c->fn;
+}
+
+static LLVMValueRef build_run(Cg *c) {
+  begin_fn(c, "slimc_run");
   for (int i = 0; i < c->g->nodes.n; i++) {
     GNode *n = c->g->nodes.items[i];
     int flags = slimrt_op_flags(n->op);
     if (flags & (SLIMRT_F_SOURCE | SLIMRT_F_VIEW)) continue;
     if (inline_ok(n)) emit_inline(c, n);
-    else emit_call(c, n);
+    else emit_call(c, n, op_info[n->op].kernel);
   }
   /* Outputs not written in place (views, constants, duplicates) are copied. */
   for (int k = 0; k < c->g->noutputs; k++) {
@@ -382,7 +412,7 @@ static LLVMValueRef io_descs(Cg *c, LLVMTypeRef io_ty, GNode **nodes, const char
   return gv;
 }
 
-static LLVMValueRef build_desc(Cg *c, LLVMValueRef run, bool *all_embedded) {
+static LLVMValueRef build_desc(Cg *c, LLVMValueRef run, LLVMValueRef prepare, bool *all_embedded) {
   Graph *g = c->g;
   LLVMTypeRef io_f[2] = {c->ptr, c->shape_ty};
   LLVMTypeRef io_ty = LLVMStructCreateNamed(c->ctx, "slimrt_io_desc");
@@ -390,9 +420,9 @@ static LLVMValueRef build_desc(Cg *c, LLVMValueRef run, bool *all_embedded) {
   LLVMTypeRef var_f[8] = {c->ptr, c->ptr, c->shape_ty, c->ptr, c->i64, LLVMArrayType2(c->f64, 2), c->ptr, c->i64};
   LLVMTypeRef var_ty = LLVMStructCreateNamed(c->ctx, "slimrt_var_desc");
   LLVMStructSetBody(var_ty, var_f, 8, 0);
-  LLVMTypeRef desc_f[10] = {c->ptr, c->i64, c->i64, c->i64, c->ptr, c->ptr, c->ptr, c->i64, c->i64, c->ptr};
+  LLVMTypeRef desc_f[11] = {c->ptr, c->i64, c->i64, c->i64, c->ptr, c->ptr, c->ptr, c->i64, c->i64, c->ptr, c->ptr};
   LLVMTypeRef desc_ty = LLVMStructCreateNamed(c->ctx, "slimrt_model_desc");
-  LLVMStructSetBody(desc_ty, desc_f, 10, 0);
+  LLVMStructSetBody(desc_ty, desc_f, 11, 0);
 
   int ni = g->inputs.n, no = g->noutputs;
   GNode **nodes = malloc(sizeof *nodes * (size_t)(ni + no + 1));
@@ -438,10 +468,10 @@ static LLVMValueRef build_desc(Cg *c, LLVMValueRef run, bool *all_embedded) {
     vars = private_global(c, LLVMConstArray2(var_ty, v, (uint64_t)g->vars.n), ".vars", 8);
     free(v);
   }
-  LLVMValueRef f[10] = {cstring(c, g->model_name), const_i64(c, ni), const_i64(c, no),
+  LLVMValueRef f[11] = {cstring(c, g->model_name), const_i64(c, ni), const_i64(c, no),
                         const_i64(c, g->vars.n), inputs, outputs, vars, const_i64(c, g->arena_size),
-                        const_i64(c, *all_embedded), run};
-  return private_global(c, LLVMConstNamedStruct(desc_ty, f, 10), "slimc_model", 8);
+                        const_i64(c, *all_embedded), run, prepare};
+  return private_global(c, LLVMConstNamedStruct(desc_ty, f, 11), "slimc_model", 8);
 }
 
 /* ---- entry points ------------------------------------------------------------ */
@@ -555,7 +585,8 @@ CgModule *cg_module_build(Graph *g, Diag *d, const BackendOptions *o) {
   if (rc == 0) {
     bool all;
     LLVMValueRef run = build_run(&c);
-    LLVMValueRef desc = build_desc(&c, run, &all);
+    LLVMValueRef prepare = build_prepare(&c);
+    LLVMValueRef desc = build_desc(&c, run, prepare, &all);
     if (o->emit == EMIT_OBJ) build_c_api(&c, desc);
     else build_main(&c, desc);
     char *msg = NULL;

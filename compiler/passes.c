@@ -1,6 +1,6 @@
 /* The pass pipeline: dead-op removal, constant folding, dead-op removal again
  * (folding orphans the folded ops' inputs), fusion into convolutions (then
- * dead-op removal of what was absorbed), memory plan. */
+ * dead-op removal of what was absorbed), prepacking marks, memory plan. */
 #include <string.h>
 #include "cg_internal.h"
 
@@ -21,6 +21,7 @@ int passes_run(Graph *g, Diag *d, const BackendOptions *o) {
   cg_pass_dce(g);
   if (cg_pass_fold(g, d) > 0) cg_pass_dce(g);
   if (cg_pass_fuse(g) > 0) cg_pass_dce(g);
+  cg_pass_prepack(g);
   if (cg_dump_has(o->dump, "fuse")) graph_print(stdout, g);
   if (cg_pass_memplan(g, d) != 0 || d->nerrors > errors) return -1;
   if (cg_dump_has(o->dump, "opt")) graph_print(stdout, g);

@@ -139,6 +139,11 @@ typedef struct slimrt_model_desc {
   int64_t arena_size;
   int64_t weights_embedded;     /* 1: every var has `embedded` */
   slimrt_run_fn run;
+  /* NULL, or run once by slimrt_model_new after the weights are loaded (with the
+     io slots NULL): calls the prepare hooks, which may rewrite weights in place
+     (embedded weights, which must live in the program image, are first copied to
+     writable memory and their pages released). */
+  slimrt_run_fn prepare;
 } slimrt_model_desc;
 
 typedef struct slimrt_model slimrt_model;

@@ -11,6 +11,8 @@ enum {
   SLIMRT_F_SOURCE = 1,      /* no kernel: input, constant or variable */
   SLIMRT_F_VIEW = 2,        /* output aliases input 0 */
   SLIMRT_F_ELEMENTWISE = 4, /* may be emitted inline by the backend */
+  SLIMRT_F_PREPARE = 8,     /* has a load-time hook slimrt_p_<ID>, run once after the
+                               weights are in place by the model's prepare() */
 };
 
 typedef enum slimrt_op {
@@ -54,11 +56,17 @@ typedef struct slimrt_attr_batchnorm { double epsilon; } slimrt_attr_batchnorm;
    depthwise, a DEPTHWISE_CONV2D) and the per-channel ops after it. Inputs: x, filter,
    then bias if has_bias, then scale, offset, mean, variance if has_bn, then the
    residual if has_residual. out = act(bn(conv + bias) + residual), each step only
-   when present; act: 0 none, 1 relu, 2 relu6. */
+   when present; act: 0 none, 1 relu, 2 relu6.
+   prepacked (set by compiler/pass_prepack.c when the filter and batch-norm inputs
+   are variables read by this op alone): the prepare hook slimrt_p_FUSED_CONV2D
+   rewrites those variables in place once at load time: the filter becomes the
+   GEMM's panel layout with the batch-norm scale folded in, and the shift (bias and
+   batch norm together) is stored in the offset variable. */
 typedef struct slimrt_attr_fconv {
   slimrt_attr_conv conv;
   int64_t depthwise, has_bias, has_bn, has_residual, act;
   double epsilon;
+  int64_t prepacked;
 } slimrt_attr_fconv;
 
 /* axes[i] != 0 means dimension i of the input is reduced. */
@@ -135,6 +143,7 @@ int slimrt_op_max_inputs(int op);       /* -1: any */
 int slimrt_op_flags(int op);
 slimrt_kernel slimrt_op_kernel(int op); /* NULL for SOURCE ops */
 const char *slimrt_op_kernel_symbol(int op); /* "slimrt_k_conv2d" (NULL for SOURCE ops) */
+slimrt_kernel slimrt_op_prepare(int op); /* the load-time hook, NULL unless SLIMRT_F_PREPARE */
 size_t slimrt_op_attr_size(int op);
 
 /* dtypes */
@@ -144,6 +153,12 @@ int slimrt_dtype_from_name(const char *s); /* "f32", "float32", "tf.float32"... 
 
 /* Kernels: one per non-source op, declared from the table. */
 #define SLIMRT_OP(ID, TF, MINI, MAXI, ATTR, FLAGS) void slimrt_k_##ID(const slimrt_call *c);
+#include "slimrt_ops.def"
+#undef SLIMRT_OP
+/* Prepare hooks: same call as the kernel's, at load time, with only the weight
+   inputs valid; they may rewrite those weights. Declared for every op, defined
+   only for the ops flagged SLIMRT_F_PREPARE. */
+#define SLIMRT_OP(ID, TF, MINI, MAXI, ATTR, FLAGS) void slimrt_p_##ID(const slimrt_call *c);
 #include "slimrt_ops.def"
 #undef SLIMRT_OP
 

@@ -16,6 +16,7 @@
  * multiple of 7 (every ResNet/MobileNet map at 224: 112^2, 56^2 ... 7^2) and the
  * channels of 64, else 12 x 32. K blocks depend only on the shape, so every output
  * element is summed in the same order whatever the thread count. */
+#include <stdlib.h>
 #include <string.h>
 #include "gemm.h"
 
@@ -98,6 +99,7 @@ typedef struct gemm_ctx {
   int64_t mtiles, mb_tiles, mblocks, nblocks;
   int mr, nr;
   int gather;       /* runs shorter than MIN_RUN: gather each tile first */
+  int packed;       /* B is already [N/NR][K][NR] (slimrt_gemm_pack_filter) */
   ukr_fn ukr;
 } gemm_ctx;
 
@@ -161,7 +163,8 @@ static inline __attribute__((always_inline)) void epi_row(float *restrict row, c
                                                           const int act) {
   for (int64_t j = 0; j < cols; j++) {
     float v = row[j];
-    if (affine) v = v * sc[j] + sh[j];
+    if (affine == 1) v = v * sc[j] + sh[j];
+    if (affine == 2) v = v + sh[j];
     if (has_res) v += res[j];
     if (act == SLIMRT_ACT_RELU) v = v > 0 ? v : 0;
     if (act == SLIMRT_ACT_RELU6) v = v > 0 ? (v < 6 ? v : 6) : 0;
@@ -180,14 +183,18 @@ static inline __attribute__((always_inline)) void epilogue_body(const slimrt_epi
                                                                 int64_t row0, int64_t rows, int64_t col0,
                                                                 int64_t cols) {
   const float *sc = e->scale ? e->scale + col0 : NULL, *sh = e->shift ? e->shift + col0 : NULL;
-  int act = e->act, affine = sc && sh;
+  int act = e->act, affine = sc && sh ? 1 : sh ? 2 : 0;
   for (int64_t r = 0; r < rows; r++) {
     float *row = c + r * ldc;
     const float *res = e->residual ? e->residual + (row0 + r) * ldc + col0 : NULL;
-    if (affine && res) {
+    if (affine == 1 && res) {
       EPI_CASES(1, 1)
-    } else if (affine) {
+    } else if (affine == 1) {
       EPI_CASES(1, 0)
+    } else if (affine == 2 && res) {
+      EPI_CASES(2, 1)
+    } else if (affine == 2) {
+      EPI_CASES(2, 0)
     } else if (res) {
       EPI_CASES(0, 1)
     } else {
@@ -210,7 +217,7 @@ static void epilogue_avx2(const slimrt_epilogue *e, float *c, int64_t ldc, int64
 
 void slimrt_epilogue_apply(const slimrt_epilogue *e, float *c, int64_t ldc, int64_t row0, int64_t rows,
                            int64_t col0, int64_t cols) {
-  if (!e || (!(e->scale && e->shift) && !e->residual && e->act == SLIMRT_ACT_NONE)) return;
+  if (!e || (!e->shift && !e->residual && e->act == SLIMRT_ACT_NONE)) return;
   if (__builtin_cpu_supports("avx512f")) epilogue_avx512(e, c, ldc, row0, rows, col0, cols);
   else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) epilogue_avx2(e, c, ldc, row0, rows, col0, cols);
   else epilogue_body(e, c, ldc, row0, rows, col0, cols);
@@ -254,14 +261,14 @@ static inline __attribute__((always_inline)) void gemm_task_body(const gemm_ctx 
   tile_rows tr;
   for (int64_t k0 = 0; k0 < x->k; k0 += x->kc_step) {
     int64_t kc = x->k - k0 < x->kc_step ? x->k - k0 : x->kc_step;
-    pack_b(x, nr, k0, kc, n0, n1, bpack);
+    if (!x->packed) pack_b(x, nr, k0, kc, n0, n1, bpack);
     for (int64_t mt = mt0; mt < mt1; mt++) {
       int64_t m0 = mt * mr;
       tile_rows_init(x, m0, &tr);
       if (x->gather) gather_tile(x, &tr, k0, kc, ap, p);
       for (int64_t j = n0; j < n1; j += nr) {
         int64_t cols = n1 - j < nr ? n1 - j : nr;
-        const float *bp = bpack + (j - n0) * kc;
+        const float *bp = x->packed ? x->b + j * x->k + k0 * nr : bpack + (j - n0) * kc;
         float *cp = x->c + m0 * x->n + j, *dst = cp;
         int64_t ldc = x->n;
         int edge = tr.rows < mr || cols < nr;
@@ -303,9 +310,64 @@ static void gemm_task_generic(void *x, int64_t t) { gemm_task_body(x, t, 32); }
 /* Rows computed for M with tiles of MR (the last tile is padded). */
 static int64_t padded_rows(int64_t m, int64_t mr) { return (m + mr - 1) / mr * mr; }
 
-void slimrt_gemm_conv(const slimrt_conv_geom *g, const float *b, int64_t n_cols, float *c,
+/* The tile shape for M x N on this CPU (a function of the shape only, so the
+   prepare hook and the kernel agree on the panel width). */
+static void choose_tile(gemm_ctx *x, void (**task)(void *, int64_t)) {
+  if (__builtin_cpu_supports("avx512f")) {
+    /* 7 x 64 when it wastes no more rows than 12 x 32 (and N fills its panels) */
+    if (x->n % 64 == 0 && padded_rows(x->m, 7) <= padded_rows(x->m, 12)) {
+      x->mr = 7, x->nr = 64, x->ukr = ukr_avx512_7x64, *task = gemm_task_avx512_64;
+    } else {
+      x->mr = 12, x->nr = 32, x->ukr = ukr_avx512_12x32, *task = gemm_task_avx512_32;
+    }
+  } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    x->mr = 3, x->nr = 32, x->ukr = ukr_avx2_3x32, *task = gemm_task_avx2;
+  } else {
+    x->mr = 2, x->nr = 32, x->ukr = ukr_generic_2x32, *task = gemm_task_generic;
+  }
+}
+
+int slimrt_gemm_panel(int64_t m, int64_t n) {
+  gemm_ctx x = {.m = m, .n = n};
+  void (*task)(void *, int64_t);
+  choose_tile(&x, &task);
+  return x.nr;
+}
+
+int slimrt_gemm_pack_filter(float *b, int64_t k, int64_t n, int nr, const float *scale) {
+  /* Seen as blocks of NR floats, [K][N] -> [N/NR][K][NR] is the transpose of a
+     K x P block matrix (P = N/NR): followed cycle by cycle, it needs one block and
+     a bit per block of scratch, not a second copy of the filter (which would
+     raise peak memory by the largest filter). */
+  int64_t p = n / nr, blocks = k * p;
+  unsigned char *done = calloc((size_t)(blocks + 7) / 8, 1);
+  float tmp[NR_MAX];
+  if (!done) return -1;
+  for (int64_t s = 0; s < blocks; s++) {
+    if (done[s >> 3] & (1u << (s & 7))) continue;
+    memcpy(tmp, b + s * nr, (size_t)nr * sizeof(float));
+    for (int64_t i = s;;) { /* position i = (panel, kk) takes source block (kk, panel) */
+      done[i >> 3] |= (unsigned char)(1u << (i & 7));
+      int64_t j = (i % k) * p + i / k;
+      if (j == s) {
+        memcpy(b + i * nr, tmp, (size_t)nr * sizeof(float));
+        break;
+      }
+      memcpy(b + i * nr, b + j * nr, (size_t)nr * sizeof(float));
+      i = j;
+    }
+  }
+  free(done);
+  if (scale)
+    for (int64_t j0 = 0; j0 < n; j0 += nr)
+      for (int64_t kk = 0; kk < k; kk++)
+        for (int j = 0; j < nr; j++) b[j0 * k + kk * nr + j] *= scale[j0 + j];
+  return 0;
+}
+
+static void gemm_conv(const slimrt_conv_geom *g, const float *b, int64_t n_cols, int packed, float *c,
                       const slimrt_epilogue *e, slimrt_pool *pool) {
-  gemm_ctx x = {.g = g, .b = b, .c = c, .e = e, .n = n_cols};
+  gemm_ctx x = {.g = g, .b = b, .c = c, .e = e, .n = n_cols, .packed = packed};
   x.m = g->n * g->oh * g->ow;
   x.k = g->kh * g->kw * g->ci;
   if (x.m == 0 || x.n == 0) return;
@@ -315,18 +377,7 @@ void slimrt_gemm_conv(const slimrt_conv_geom *g, const float *b, int64_t n_cols,
     return;
   }
   void (*task)(void *, int64_t);
-  if (__builtin_cpu_supports("avx512f")) {
-    /* 7 x 64 when it wastes no more rows than 12 x 32 (and N fills its panels) */
-    if (x.n % 64 == 0 && padded_rows(x.m, 7) <= padded_rows(x.m, 12)) {
-      x.mr = 7, x.nr = 64, x.ukr = ukr_avx512_7x64, task = gemm_task_avx512_64;
-    } else {
-      x.mr = 12, x.nr = 32, x.ukr = ukr_avx512_12x32, task = gemm_task_avx512_32;
-    }
-  } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    x.mr = 3, x.nr = 32, x.ukr = ukr_avx2_3x32, task = gemm_task_avx2;
-  } else {
-    x.mr = 2, x.nr = 32, x.ukr = ukr_generic_2x32, task = gemm_task_generic;
-  }
+  choose_tile(&x, &task);
   x.gather = g->ci < MIN_RUN;
   /* K blocks of at most KC_MAX, equal in size; read in place, they are whole taps
      (or equal parts of one tap) so that the runs of channels stay long */
@@ -349,4 +400,14 @@ void slimrt_gemm_conv(const slimrt_conv_geom *g, const float *b, int64_t n_cols,
   if (x.mb_tiles < 1) x.mb_tiles = 1;
   x.mblocks = (x.mtiles + x.mb_tiles - 1) / x.mb_tiles;
   slimrt_parallel_for(pool, x.mblocks * x.nblocks, task, &x);
+}
+
+void slimrt_gemm_conv(const slimrt_conv_geom *g, const float *b, int64_t n_cols, float *c,
+                      const slimrt_epilogue *e, slimrt_pool *pool) {
+  gemm_conv(g, b, n_cols, 0, c, e, pool);
+}
+
+void slimrt_gemm_conv_packed(const slimrt_conv_geom *g, const float *b, int64_t n_cols, float *c,
+                             const slimrt_epilogue *e, slimrt_pool *pool) {
+  gemm_conv(g, b, n_cols, 1, c, e, pool);
 }

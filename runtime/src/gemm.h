@@ -12,7 +12,7 @@ enum { SLIMRT_ACT_NONE = 0, SLIMRT_ACT_RELU = 1, SLIMRT_ACT_RELU6 = 2 };
 
 typedef struct slimrt_epilogue {
   const float *scale;     /* [N] or NULL (1) */
-  const float *shift;     /* [N] or NULL (0) */
+  const float *shift;     /* [N] or NULL (0); with scale NULL: v + shift */
   const float *residual;  /* [M,N] added after scale/shift, or NULL */
   int act;                /* SLIMRT_ACT_* */
 } slimrt_epilogue;
@@ -28,6 +28,16 @@ typedef struct slimrt_conv_geom {
    one fixed order, whichever thread computes it. */
 void slimrt_gemm_conv(const slimrt_conv_geom *g, const float *b, int64_t n_cols, float *c,
                       const slimrt_epilogue *e, slimrt_pool *pool);
+
+/* The same with B packed once beforehand by slimrt_gemm_pack_filter (N a multiple
+   of slimrt_gemm_panel(M, N)). */
+void slimrt_gemm_conv_packed(const slimrt_conv_geom *g, const float *b, int64_t n_cols, float *c,
+                             const slimrt_epilogue *e, slimrt_pool *pool);
+/* The panel width (32 or 64 columns) the GEMM uses for M x N on this CPU. */
+int slimrt_gemm_panel(int64_t m, int64_t n);
+/* B [K,N] -> [N/NR][K][NR] in place, column j multiplied by SCALE[j] (SCALE may be
+   NULL). -1 when out of memory (K*N/NR bits of scratch), B unchanged. */
+int slimrt_gemm_pack_filter(float *b, int64_t k, int64_t n, int nr, const float *scale);
 
 /* Applies E to ROWS x COLS of C (row stride LDC) whose first row is global row ROW0. */
 void slimrt_epilogue_apply(const slimrt_epilogue *e, float *c, int64_t ldc, int64_t row0, int64_t rows,

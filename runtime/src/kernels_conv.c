@@ -153,15 +153,63 @@ void slimrt_k_DEPTHWISE_CONV2D(const slimrt_call *c) { depthwise(c, c->attr, NUL
    at start-up are folded as well as embedded ones. */
 enum { FC_STACK_CHANNELS = 2048 };
 
+typedef struct fconv_inputs {
+  const float *bias, *bn[4], *residual;
+} fconv_inputs;
+
+static fconv_inputs fconv_split(const slimrt_call *c) {
+  const slimrt_attr_fconv *a = c->attr;
+  fconv_inputs f = {0};
+  int next = 2;
+  if (a->has_bias) f.bias = c->in[next++];
+  if (a->has_bn)
+    for (int i = 0; i < 4; i++) f.bn[i] = c->in[next++];
+  if (a->has_residual) f.residual = c->in[next++];
+  return f;
+}
+
+/* Load time, for a prepacked FUSED_CONV2D (compiler/pass_prepack.c made sure
+   nothing else reads the filter or the offset): the filter is rewritten in place
+   as the GEMM's panels with the batch-norm scale k = gamma / sqrt(var + eps)
+   folded into its columns, and the offset becomes the whole shift
+   beta + (bias - mean) * k. Done once, so the kernel neither repacks nor refolds. */
+void slimrt_p_FUSED_CONV2D(const slimrt_call *c) {
+  const slimrt_attr_fconv *a = c->attr;
+  if (!a->prepacked || a->depthwise) return;
+  const slimrt_shape *f = &c->in_shape[1], *so = c->out_shape;
+  int64_t k = f->dims[0] * f->dims[1] * f->dims[2], co = f->dims[3];
+  int nr = slimrt_gemm_panel(so->dims[0] * so->dims[1] * so->dims[2], co);
+  if (co % nr) abort(); /* the compiler only marks convs whose channels fill the panels */
+  fconv_inputs in = fconv_split(c);
+  float scale_buf[FC_STACK_CHANNELS], *scale = NULL, *heap = NULL;
+  if (a->has_bn) {
+    scale = scale_buf;
+    if (co > FC_STACK_CHANNELS && !(scale = heap = malloc((size_t)co * sizeof(float))))
+      abort(); /* a kernel cannot report errors; one float per channel */
+    float *shift = (float *)in.bn[1];
+    for (int64_t i = 0; i < co; i++) {
+      double kk = in.bn[0][i] / sqrt((double)in.bn[3][i] + a->epsilon);
+      scale[i] = (float)kk;
+      shift[i] = (float)(in.bn[1][i] + ((in.bias ? (double)in.bias[i] : 0.0) - in.bn[2][i]) * kk);
+    }
+  }
+  if (slimrt_gemm_pack_filter((float *)c->in[1], k, co, nr, scale) != 0) abort();
+  free(heap);
+}
+
 void slimrt_k_FUSED_CONV2D(const slimrt_call *c) {
   const slimrt_attr_fconv *a = c->attr;
   int64_t co = c->out_shape->dims[c->out_shape->rank - 1];
-  int next = 2;
-  const float *bias = a->has_bias ? c->in[next++] : NULL;
-  const float *bn[4] = {0};
-  if (a->has_bn)
-    for (int i = 0; i < 4; i++) bn[i] = c->in[next++];
-  const float *residual = a->has_residual ? c->in[next++] : NULL;
+  fconv_inputs in = fconv_split(c);
+  const float *bias = in.bias, *residual = in.residual;
+  const float *const *bn = in.bn;
+  if (a->prepacked && !a->depthwise) { /* folded at load time: shift only */
+    slimrt_epilogue e = {.shift = a->has_bn ? bn[1] : bias, .residual = residual, .act = (int)a->act};
+    slimrt_conv_geom g;
+    conv_geom(&g, c, &a->conv);
+    slimrt_gemm_conv_packed(&g, c->in[1], co, c->out, &e, c->pool);
+    return;
+  }
   float stack_buf[2 * FC_STACK_CHANNELS];
   float *buf = stack_buf, *heap = NULL;
   if (co > FC_STACK_CHANNELS) {

@@ -5,6 +5,8 @@
  * No global state: any number of models, each used by one thread at a time. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include "rtio.h"
 
 struct slimrt_model {
@@ -17,6 +19,16 @@ struct slimrt_model {
 };
 
 static size_t round64(size_t n) { return (n + 63) & ~(size_t)63; }
+
+/* Embedded weights that were copied out are not read again: their whole pages
+   leave the resident set (they are file-backed, so this only drops clean pages),
+   and peak memory stays one copy of the weights. */
+static void drop_pages(const void *p, size_t n) {
+  long page = sysconf(_SC_PAGESIZE);
+  if (page <= 0) return;
+  uintptr_t lo = ((uintptr_t)p + (uintptr_t)page - 1) & ~((uintptr_t)page - 1), hi = ((uintptr_t)p + n) & ~((uintptr_t)page - 1);
+  if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
 
 /* Bytes of variable V, or -1 for a malformed descriptor. */
 static int64_t var_bytes(const slimrt_var_desc *v) {
@@ -100,15 +112,15 @@ slimrt_model *slimrt_model_new(const slimrt_model_desc *d, const char *checkpoin
   m->arena = aligned_alloc(64, round64(d->arena_size > 0 ? (size_t)d->arena_size : 64));
   if (!m->weights || !m->io || !m->arena) goto oom;
 
-  if (d->weights_embedded) {
-    for (int64_t i = 0; i < d->nvars; i++) {
-      if (!d->vars[i].embedded) {
-        slimrt_errorf(err, errlen, "model %s: variable '%s' has no embedded weights", mn, d->vars[i].name);
-        goto fail;
-      }
-      m->weights[i] = (void *)d->vars[i].embedded;  /* used in place: kernels only read weights */
+  for (int64_t i = 0; d->weights_embedded && i < d->nvars; i++)
+    if (!d->vars[i].embedded) {
+      slimrt_errorf(err, errlen, "model %s: variable '%s' has no embedded weights", mn, d->vars[i].name);
+      goto fail;
     }
-  } else {
+  if (d->weights_embedded && !d->prepare) {
+    for (int64_t i = 0; i < d->nvars; i++)
+      m->weights[i] = (void *)d->vars[i].embedded;  /* used in place: kernels only read weights */
+  } else { /* loaded, drawn, or embedded ones that prepare() will rewrite */
     size_t total = 0;
     for (int64_t i = 0; i < d->nvars; i++) total += round64((size_t)var_bytes(&d->vars[i]));
     m->weight_block = aligned_alloc(64, total ? total : 64);
@@ -118,6 +130,14 @@ slimrt_model *slimrt_model_new(const slimrt_model_desc *d, const char *checkpoin
       m->weights[i] = (char *)m->weight_block + at;
       at += round64((size_t)var_bytes(&d->vars[i]));
     }
+  }
+  if (d->weights_embedded) {
+    if (d->prepare)
+      for (int64_t i = 0; i < d->nvars; i++) {
+        memcpy(m->weights[i], d->vars[i].embedded, (size_t)var_bytes(&d->vars[i]));
+        drop_pages(d->vars[i].embedded, (size_t)var_bytes(&d->vars[i]));
+      }
+  } else {
     uint64_t seed = random_seed >= 0 ? (uint64_t)random_seed : 0;
     if (checkpoint) {
       if (load_checkpoint(m, checkpoint, seed, err, errlen)) goto fail;
@@ -137,6 +157,8 @@ slimrt_model *slimrt_model_new(const slimrt_model_desc *d, const char *checkpoin
       goto fail;
     }
   }
+  /* load-time hooks (filters packed for the GEMM, batch norm folded): once, here */
+  if (d->prepare) d->prepare(m->io, m->arena, m->weights, m->pool);
   return m;
 oom:
   slimrt_errorf(err, errlen, "model %s: out of memory", mn);

@@ -8,13 +8,15 @@ typedef struct op_info {
   int min_in, max_in, flags;
   size_t attr_size;
   slimrt_kernel kernel;
+  slimrt_kernel prepare;
 } op_info;
 
 /* Source ops have kernels too (no-ops) but the table hides them: the backend
    binds their buffers and must never emit a call. */
 #define SLIMRT_OP(ID, TF, MINI, MAXI, ATTR, FLAGS)                                   \
   {#ID, TF, ((FLAGS) & SLIMRT_F_SOURCE) ? NULL : "slimrt_k_" #ID, MINI, MAXI, FLAGS,   \
-   sizeof(slimrt_attr_##ATTR), ((FLAGS) & SLIMRT_F_SOURCE) ? NULL : slimrt_k_##ID},
+   sizeof(slimrt_attr_##ATTR), ((FLAGS) & SLIMRT_F_SOURCE) ? NULL : slimrt_k_##ID,      \
+   ((FLAGS) & SLIMRT_F_PREPARE) ? slimrt_p_##ID : NULL},
 static const op_info op_table[SLIMRT_OP_COUNT] = {
 #include "slimrt_ops.def"
 };
@@ -31,4 +33,5 @@ int slimrt_op_max_inputs(int op) { return info(op) ? info(op)->max_in : 0; }
 int slimrt_op_flags(int op) { return info(op) ? info(op)->flags : 0; }
 slimrt_kernel slimrt_op_kernel(int op) { return info(op) ? info(op)->kernel : NULL; }
 const char *slimrt_op_kernel_symbol(int op) { return info(op) ? info(op)->symbol : NULL; }
+slimrt_kernel slimrt_op_prepare(int op) { return info(op) ? info(op)->prepare : NULL; }
 size_t slimrt_op_attr_size(int op) { return info(op) ? info(op)->attr_size : 0; }

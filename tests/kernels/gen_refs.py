@@ -257,7 +257,8 @@ def dw_ref(x, f, s, pads, oh, ow):
 
 def gen_conv_fast(w):
     """CONV2D / DEPTHWISE_CONV2D on the fast-path shapes, and FUSED_CONV2D with each
-    epilogue: bias, batch norm, bias + batch norm, residual, relu and relu6."""
+    epilogue: bias, batch norm, bias + batch norm, residual, relu and relu6, each also
+    prepacked (the prepare hook run first)."""
     eps = 0.001
     for idx, (n, h, wd, c, kh, kw, co, s, padding) in enumerate(FAST_CONV_CASES):
         oh, pt, pb = out_size(h, kh, s, 1, padding)
@@ -273,31 +274,39 @@ def gen_conv_fast(w):
         w.case("DEPTHWISE_CONV2D", [x.astype(np.float32), fd.astype(np.float32)], dw.astype(np.float32),
                conv_slots)
         for depthwise, y, filt in ((0, conv, f), (1, dw, fd)):
-            ch = y.shape[3]
-            bias = f32((ch,), -1, 1).astype(np.float64)
-            gamma, beta = f32((ch,), 0.5, 1.5).astype(np.float64), f32((ch,), -1, 1).astype(np.float64)
-            mean, var = f32((ch,), -1, 1).astype(np.float64), f32((ch,), 0.2, 2).astype(np.float64)
-            res = f32(y.shape, -1, 1).astype(np.float64)
             # (has_bias, has_bn, has_residual, act) varied across the cases
             combos = [(1, 0, 0, 0), (0, 1, 0, 1), (1, 1, 0, 2), (0, 1, 1, 1), (1, 0, 1, 0)]
-            has_bias, has_bn, has_res, act = combos[(idx + depthwise) % len(combos)]
-            out = y.copy()
-            ins = [x, filt]
-            if has_bias:
-                out = out + bias
-                ins.append(bias)
-            if has_bn:
-                out = (out - mean) / np.sqrt(var + eps) * gamma + beta
-                ins += [gamma, beta, mean, var]
-            if has_res:
-                out = out + res
-                ins.append(res)
-            if act == 1:
-                out = np.maximum(out, 0)
-            elif act == 2:
-                out = np.clip(out, 0, 6)
-            w.case("FUSED_CONV2D", [a.astype(np.float32) for a in ins], out.astype(np.float32),
-                   conv_slots + [depthwise, has_bias, has_bn, has_res, act, eps])
+            fused_case(w, x, filt, y, conv_slots, depthwise, combos[(idx + depthwise) % len(combos)], 0, eps)
+            # prepacked (filter and batch norm rewritten by the prepare hook): channels
+            # that fill the GEMM's panels only, another epilogue than the plain case
+            if not depthwise and co % 32 == 0:
+                fused_case(w, x, filt, y, conv_slots, 0, combos[(idx + 2) % len(combos)], 1, eps)
+
+
+def fused_case(w, x, filt, y, conv_slots, depthwise, combo, prepacked, eps):
+    ch = y.shape[3]
+    bias = f32((ch,), -1, 1).astype(np.float64)
+    gamma, beta = f32((ch,), 0.5, 1.5).astype(np.float64), f32((ch,), -1, 1).astype(np.float64)
+    mean, var = f32((ch,), -1, 1).astype(np.float64), f32((ch,), 0.2, 2).astype(np.float64)
+    res = f32(y.shape, -1, 1).astype(np.float64)
+    has_bias, has_bn, has_res, act = combo
+    out = y.copy()
+    ins = [x, filt]
+    if has_bias:
+        out = out + bias
+        ins.append(bias)
+    if has_bn:
+        out = (out - mean) / np.sqrt(var + eps) * gamma + beta
+        ins += [gamma, beta, mean, var]
+    if has_res:
+        out = out + res
+        ins.append(res)
+    if act == 1:
+        out = np.maximum(out, 0)
+    elif act == 2:
+        out = np.clip(out, 0, 6)
+    w.case("FUSED_CONV2D", [a.astype(np.float32) for a in ins], out.astype(np.float32),
+           conv_slots + [depthwise, has_bias, has_bn, has_res, act, eps, prepacked])
 
 
 def gen_conv_transpose(w):

@@ -157,8 +157,9 @@ static void run_case(const kcase *k, int op, slimrt_pool *pool) {
   memset(threaded, 0x5A, nbytes);
   slimrt_call call = {.in = ptrs, .in_shape = shapes, .nin = k->nin, .out = serial,
                       .out_shape = &oshape, .attr = k->slots, .pool = NULL};
-  slimrt_kernel kern = slimrt_op_kernel(op);
+  slimrt_kernel kern = slimrt_op_kernel(op), prep = slimrt_op_prepare(op);
   cr_assert(kern, "%s has no kernel", k->op);
+  if (prep) prep(&call); /* once, as a model does at load time: it may rewrite weights */
   kern(&call);
   call.out = threaded;
   call.pool = pool;
