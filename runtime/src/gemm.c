@@ -36,13 +36,23 @@ static const float ZEROS[KC_MAX] __attribute__((aligned(64)));
 
 /* 16 floats, loadable from any float-aligned address. */
 typedef float vf16 __attribute__((vector_size(64), aligned(4)));
+typedef int32_t vi16 __attribute__((vector_size(64), aligned(4)));
 
-/* C[0..MR) x [0..16*NV) (+)= A x B[kc][16*NV], A(r,k) = a[r][k]. Instantiated per
-   target and tile shape below; MR and NV are constants there, so the accumulators
-   live in registers. */
+/* The epilogue of one tile, its pointers already at the tile's first column (and,
+   for the residual, first row; row stride LDC like C's). */
+typedef struct tile_epi {
+  const float *scale, *shift, *residual;
+  int act;
+} tile_epi;
+
+/* C[0..MR) x [0..16*NV) (+)= A x B[kc][16*NV], A(r,k) = a[r][k], then E (if not
+   NULL: the tile's last K step) applied in registers before the store. Instantiated
+   per target and tile shape below; MR and NV are constants there, so the
+   accumulators live in registers. */
 static inline __attribute__((always_inline)) void ukr_body(const int mr, const int nv, int64_t kc,
                                                            const float *const *a, const float *restrict b,
-                                                           float *restrict c, int64_t ldc, int accumulate) {
+                                                           float *restrict c, int64_t ldc, int accumulate,
+                                                           const tile_epi *e) {
   vf16 acc[MR_MAX][4];
   const float *ar[MR_MAX];
 #pragma GCC unroll 12
@@ -62,31 +72,59 @@ static inline __attribute__((always_inline)) void ukr_body(const int mr, const i
       for (int v = 0; v < nv; v++) acc[r][v] += x * bv[v];
     }
   }
+  if (e) {
+    vf16 sc[4], sh[4], zero = {0}, six = zero + 6;
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++) {
+      sc[v] = e->scale ? *(const vf16 *)(e->scale + 16 * v) : zero + 1;
+      sh[v] = e->shift ? *(const vf16 *)(e->shift + 16 * v) : zero;
+    }
+#pragma GCC unroll 12
+    for (int r = 0; r < mr; r++)
+#pragma GCC unroll 4
+      for (int v = 0; v < nv; v++) {
+        vf16 y = acc[r][v];
+        if (e->scale) y = y * sc[v];
+        y = y + sh[v];
+        if (e->residual) y += *(const vf16 *)(e->residual + r * ldc + 16 * v);
+        if (e->act != SLIMRT_ACT_NONE) y = (vf16)((vi16)y & (y > zero)); /* NaN -> 0, like epi_row */
+        if (e->act == SLIMRT_ACT_RELU6) {
+          vi16 lo = y < six;
+          y = (vf16)(((vi16)y & lo) | ((vi16)six & ~lo));
+        }
+        acc[r][v] = y;
+      }
+  }
 #pragma GCC unroll 12
   for (int r = 0; r < mr; r++)
 #pragma GCC unroll 4
     for (int v = 0; v < nv; v++) *(vf16 *)(c + r * ldc + 16 * v) = acc[r][v];
 }
 
-typedef void (*ukr_fn)(int64_t kc, const float *const *a, const float *b, float *c, int64_t ldc, int accumulate);
+typedef void (*ukr_fn)(int64_t kc, const float *const *a, const float *b, float *c, int64_t ldc, int accumulate,
+                       const tile_epi *e);
 
 /* AVX-512: 24 or 28 accumulators + the filter vectors of the 32 registers; A is
    broadcast straight from memory. */
 __attribute__((target("avx512f,avx512vl,fma")))
-static void ukr_avx512_12x32(int64_t kc, const float *const *a, const float *b, float *c, int64_t ldc, int acc) {
-  ukr_body(12, 2, kc, a, b, c, ldc, acc);
+static void ukr_avx512_12x32(int64_t kc, const float *const *a, const float *b, float *c, int64_t ldc, int acc,
+                             const tile_epi *e) {
+  ukr_body(12, 2, kc, a, b, c, ldc, acc, e);
 }
 __attribute__((target("avx512f,avx512vl,fma")))
-static void ukr_avx512_7x64(int64_t kc, const float *const *a, const float *b, float *c, int64_t ldc, int acc) {
-  ukr_body(7, 4, kc, a, b, c, ldc, acc);
+static void ukr_avx512_7x64(int64_t kc, const float *const *a, const float *b, float *c, int64_t ldc, int acc,
+                             const tile_epi *e) {
+  ukr_body(7, 4, kc, a, b, c, ldc, acc, e);
 }
 /* AVX2: a 16-float vector is two registers, so 3 rows use 12 of the 16. */
 __attribute__((target("avx2,fma")))
-static void ukr_avx2_3x32(int64_t kc, const float *const *a, const float *b, float *c, int64_t ldc, int acc) {
-  ukr_body(3, 2, kc, a, b, c, ldc, acc);
+static void ukr_avx2_3x32(int64_t kc, const float *const *a, const float *b, float *c, int64_t ldc, int acc,
+                             const tile_epi *e) {
+  ukr_body(3, 2, kc, a, b, c, ldc, acc, e);
 }
-static void ukr_generic_2x32(int64_t kc, const float *const *a, const float *b, float *c, int64_t ldc, int acc) {
-  ukr_body(2, 2, kc, a, b, c, ldc, acc);
+static void ukr_generic_2x32(int64_t kc, const float *const *a, const float *b, float *c, int64_t ldc, int acc,
+                             const tile_epi *e) {
+  ukr_body(2, 2, kc, a, b, c, ldc, acc, e);
 }
 
 typedef struct gemm_ctx {
@@ -142,16 +180,32 @@ static inline void tile_ptrs(const gemm_ctx *x, const tile_rows *t, int64_t tap,
   }
 }
 
-/* Gathers columns [k0, k0+kc) of the tile's rows into AP ([mr][kc], row-major). */
+/* Gathers columns [k0, k0+kc) of the tile's rows into AP ([mr][kc], row-major).
+   Few channels means short runs, so with dilation 1 the taps of a filter row that
+   fall inside the image are copied as one run (they are adjacent in the input). */
 static void gather_tile(const gemm_ctx *x, const tile_rows *t, int64_t k0, int64_t kc, float *ap, const float **p) {
   const slimrt_conv_geom *g = x->g;
   for (int r = 0; r < x->mr; r++) p[r] = r < t->rows ? ap + r * kc : ZEROS;
-  const float *q[MR_MAX];
-  for (int64_t k = k0; k < k0 + kc;) {
-    int64_t tap = k / g->ci, c0 = k % g->ci, len = g->ci - c0 < k0 + kc - k ? g->ci - c0 : k0 + kc - k;
-    tile_ptrs(x, t, tap, c0, q);
-    for (int r = 0; r < t->rows; r++) memcpy(ap + r * kc + (k - k0), q[r], (size_t)len * sizeof(float));
-    k += len;
+  for (int r = 0; r < t->rows; r++) {
+    float *dst = ap + r * kc - k0;
+    for (int64_t k = k0, end = k0 + kc; k < end;) {
+      int64_t tap = k / g->ci, c0 = k % g->ci, ky = tap / g->kw, kx = tap % g->kw;
+      int64_t iy = t->iy0[r] + ky * g->dh, ix = t->ix0[r] + kx * g->dw, len = g->ci - c0;
+      const float *src = NULL;
+      if (iy >= 0 && iy < g->h && ix >= 0 && ix < g->w) {
+        src = t->img[r] + (iy * g->w + ix) * g->ci + c0;
+        if (g->dw == 1) {
+          int64_t kx_end = g->w - t->ix0[r] < g->kw ? g->w - t->ix0[r] : g->kw;
+          len = (kx_end - kx) * g->ci - c0;
+        }
+      }
+      if (len > end - k) len = end - k;
+      if (src)
+        for (int64_t i = 0; i < len; i++) dst[k + i] = src[i];
+      else
+        for (int64_t i = 0; i < len; i++) dst[k + i] = 0;
+      k += len;
+    }
   }
 }
 
@@ -261,6 +315,7 @@ static inline __attribute__((always_inline)) void gemm_task_body(const gemm_ctx 
   tile_rows tr;
   for (int64_t k0 = 0; k0 < x->k; k0 += x->kc_step) {
     int64_t kc = x->k - k0 < x->kc_step ? x->k - k0 : x->kc_step;
+    int last_block = k0 + kc == x->k;
     if (!x->packed) pack_b(x, nr, k0, kc, n0, n1, bpack);
     for (int64_t mt = mt0; mt < mt1; mt++) {
       int64_t m0 = mt * mr;
@@ -278,24 +333,29 @@ static inline __attribute__((always_inline)) void gemm_task_body(const gemm_ctx 
           if (k0 > 0)
             for (int64_t r = 0; r < tr.rows; r++) memcpy(ct + r * nr, cp + r * x->n, (size_t)cols * sizeof(float));
         }
+        /* full tiles take the epilogue in registers with their last K step */
+        tile_epi te, *tep = NULL;
+        if (last_block && !edge && x->e) {
+          te = (tile_epi){.scale = x->e->scale ? x->e->scale + j : NULL, .shift = x->e->shift ? x->e->shift + j : NULL,
+                          .residual = x->e->residual ? x->e->residual + m0 * x->n + j : NULL, .act = x->e->act};
+          tep = &te;
+        }
         if (x->gather) {
-          x->ukr(kc, p, bp, dst, ldc, k0 > 0);
+          x->ukr(kc, p, bp, dst, ldc, k0 > 0, tep);
         } else { /* one call per run of channels within a tap */
           for (int64_t k = k0; k < k0 + kc;) {
             int64_t tap = k / g->ci, c0 = k % g->ci, len = g->ci - c0 < k0 + kc - k ? g->ci - c0 : k0 + kc - k;
             tile_ptrs(x, &tr, tap, c0, p);
-            x->ukr(len, p, bp + (k - k0) * nr, dst, ldc, k > 0);
+            x->ukr(len, p, bp + (k - k0) * nr, dst, ldc, k > 0, k + len == k0 + kc ? tep : NULL);
             k += len;
           }
         }
-        if (edge)
+        if (edge) {
           for (int64_t r = 0; r < tr.rows; r++) memcpy(cp + r * x->n, ct + r * nr, (size_t)cols * sizeof(float));
+          if (last_block) slimrt_epilogue_apply(x->e, cp, x->n, m0, tr.rows, j, cols);
+        }
       }
     }
-  }
-  for (int64_t mt = mt0; mt < mt1; mt++) {
-    int64_t m0 = mt * mr, rows = x->m - m0 < mr ? x->m - m0 : mr;
-    slimrt_epilogue_apply(x->e, x->c + m0 * x->n + n0, x->n, m0, rows, n0, n1 - n0);
   }
 }
 

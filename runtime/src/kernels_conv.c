@@ -130,10 +130,106 @@ static inline __attribute__((always_inline)) void dw_row_body(const dw_ctx *x, i
   slimrt_epilogue_apply(x->e, orow, cm, r * g->ow, g->ow, 0, cm);
 }
 
+/* 16 floats, loadable from any float-aligned address. */
+typedef float vf16 __attribute__((vector_size(64), aligned(4)));
+typedef int32_t vi16 __attribute__((vector_size(64), aligned(4)));
+
+enum { DW_OXB = 4 }; /* output pixels summed together: each filter vector loaded once for them */
+
+/* Stores ACC at DST through the epilogue (channels from C0). */
+static inline __attribute__((always_inline)) void dw_store(float *dst, vf16 acc, const slimrt_epilogue *e,
+                                                           const float *sc, const float *sh, const float *res,
+                                                           int64_t c0) {
+  vf16 zero = {0}, six = zero + 6;
+  if (!e) {
+    *(vf16 *)dst = acc;
+    return;
+  }
+  if (sc && sh) acc = acc * *(const vf16 *)(sc + c0) + *(const vf16 *)(sh + c0);
+  else if (sh) acc = acc + *(const vf16 *)(sh + c0);
+  if (res) acc += *(const vf16 *)res;
+  if (e->act != SLIMRT_ACT_NONE) acc = (vf16)((vi16)acc & (acc > zero)); /* NaN -> 0, like epi_row */
+  if (e->act == SLIMRT_ACT_RELU6) {
+    vi16 lo = acc < six;
+    acc = (vf16)(((vi16)acc & lo) | ((vi16)six & ~lo));
+  }
+  *(vf16 *)dst = acc;
+}
+
+/* Depthwise, multiplier 1: output pixels in blocks of DW_OXB, and for each block
+   every 16-channel slice is summed in registers over the taps (in dw_row_body's
+   order, so the sums are the same), then leaves through the epilogue. Blocks with
+   a tap outside the image, and channels past the last full slice, go through
+   dw_row_body's scalar arithmetic. */
+static inline __attribute__((always_inline)) void dw_row_vec(const dw_ctx *x, int64_t r) {
+  const slimrt_conv_geom *g = x->g;
+  const slimrt_epilogue *e = x->e;
+  int64_t n = r / g->oh, oy = r % g->oh, C = g->ci;
+  float *orow = x->o + r * g->ow * C;
+  int64_t ky0 = 0, ky1 = g->kh;
+  while (ky0 < ky1 && oy * g->sh - g->pt + ky0 * g->dh < 0) ky0++;
+  while (ky1 > ky0 && oy * g->sh - g->pt + (ky1 - 1) * g->dh >= g->h) ky1--;
+  const float *img = g->in + n * g->h * g->w * C;
+  const float *sc = e ? e->scale : NULL, *sh = e ? e->shift : NULL, *res = e ? e->residual : NULL;
+  int64_t cfull = C / 16 * 16, span = (g->kw - 1) * g->dw;
+  for (int64_t ox = 0; ox < g->ow;) {
+    int64_t ix0 = ox * g->sw - g->pl;
+    int64_t nb = g->ow - ox < DW_OXB ? g->ow - ox : DW_OXB;
+    int inside = nb == DW_OXB && ix0 >= 0 && ix0 + (DW_OXB - 1) * g->sw + span < g->w;
+    int64_t cvec = inside ? cfull : 0; /* channels done here; the rest below */
+    for (int64_t c0 = 0; c0 < cvec; c0 += 16) {
+      vf16 acc[DW_OXB] = {{0}};
+      for (int64_t ky = ky0; ky < ky1; ky++) {
+        const float *row = img + ((oy * g->sh - g->pt + ky * g->dh) * g->w + ix0) * C + c0;
+        const float *fk = x->f + ky * g->kw * C + c0;
+        for (int64_t kx = 0; kx < g->kw; kx++) {
+          vf16 fv = *(const vf16 *)(fk + kx * C);
+#pragma GCC unroll 4
+          for (int j = 0; j < DW_OXB; j++) acc[j] += *(const vf16 *)(row + (j * g->sw + kx * g->dw) * C) * fv;
+        }
+      }
+#pragma GCC unroll 4
+      for (int j = 0; j < DW_OXB; j++) {
+        int64_t o = (ox + j) * C + c0;
+        dw_store(orow + o, acc[j], e, sc, sh, res ? res + r * g->ow * C + o : NULL, c0);
+      }
+    }
+    if (cvec < C) { /* scalar: a border block, or the channels past the last slice */
+      for (int64_t j = 0; j < nb; j++) {
+        float *acc = orow + (ox + j) * C;
+        for (int64_t ch = cvec; ch < C; ch++) acc[ch] = 0;
+        for (int64_t ky = ky0; ky < ky1; ky++) {
+          int64_t iy = oy * g->sh - g->pt + ky * g->dh;
+          for (int64_t kx = 0; kx < g->kw; kx++) {
+            int64_t ix = (ox + j) * g->sw - g->pl + kx * g->dw;
+            if (ix < 0 || ix >= g->w) continue;
+            const float *px = img + (iy * g->w + ix) * C;
+            const float *fw = x->f + (ky * g->kw + kx) * C;
+            for (int64_t ch = cvec; ch < C; ch++) acc[ch] += px[ch] * fw[ch];
+          }
+        }
+      }
+      if (e) {
+        slimrt_epilogue te = *e;
+        if (te.scale) te.scale += cvec;
+        if (te.shift) te.shift += cvec;
+        if (te.residual) te.residual += cvec;
+        slimrt_epilogue_apply(&te, orow + ox * C + cvec, C, r * g->ow + ox, nb, 0, C - cvec);
+      }
+    }
+    ox += nb;
+  }
+}
+
+static inline __attribute__((always_inline)) void dw_row_any(const dw_ctx *x, int64_t r) {
+  if (x->mult == 1) dw_row_vec(x, r);
+  else dw_row_body(x, r);
+}
+
 __attribute__((target("avx512f,avx512vl,fma")))
-static void dw_row_avx512(void *vctx, int64_t r) { dw_row_body(vctx, r); }
+static void dw_row_avx512(void *vctx, int64_t r) { dw_row_any(vctx, r); }
 __attribute__((target("avx2,fma")))
-static void dw_row_avx2(void *vctx, int64_t r) { dw_row_body(vctx, r); }
+static void dw_row_avx2(void *vctx, int64_t r) { dw_row_any(vctx, r); }
 static void dw_row_generic(void *vctx, int64_t r) { dw_row_body(vctx, r); }
 
 static void depthwise(const slimrt_call *c, const slimrt_attr_conv *a, const slimrt_epilogue *e) {
