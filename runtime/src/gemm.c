@@ -367,6 +367,35 @@ __attribute__((target("avx2,fma")))
 static void gemm_task_avx2(void *x, int64_t t) { gemm_task_body(x, t, 32); }
 static void gemm_task_generic(void *x, int64_t t) { gemm_task_body(x, t, 32); }
 
+/* Few output pixels (a logits layer on a 1x1 map): a tile would be mostly padding
+   rows, and packing B would cost more than using it once, so each task streams
+   B's rows for GV_COLS columns (or one panel when B is packed) and sums every
+   output pixel's row against them, K in order. A 1x1 stride-1 unpadded conv only:
+   A's rows are the input's. */
+enum { GV_COLS = 64, GV_ROWS_MAX = 6 };
+
+static inline __attribute__((always_inline)) void gemv_task_body(const gemm_ctx *x, int64_t t) {
+  int64_t cw = x->packed ? x->nr : GV_COLS, j0 = t * cw, cols = x->n - j0 < cw ? x->n - j0 : cw;
+  float acc[GV_COLS] __attribute__((aligned(64)));
+  for (int64_t m = 0; m < x->m; m++) {
+    const float *a = x->g->in + m * x->k;
+    for (int64_t j = 0; j < cols; j++) acc[j] = 0;
+    for (int64_t k = 0; k < x->k; k++) {
+      const float *row = x->packed ? x->b + j0 * x->k + k * cw : x->b + k * x->n + j0;
+      float av = a[k];
+      for (int64_t j = 0; j < cols; j++) acc[j] += av * row[j];
+    }
+    memcpy(x->c + m * x->n + j0, acc, (size_t)cols * sizeof(float));
+  }
+  slimrt_epilogue_apply(x->e, x->c + j0, x->n, 0, x->m, j0, cols);
+}
+
+__attribute__((target("avx512f,avx512vl,fma")))
+static void gemv_task_avx512(void *x, int64_t t) { gemv_task_body(x, t); }
+__attribute__((target("avx2,fma")))
+static void gemv_task_avx2(void *x, int64_t t) { gemv_task_body(x, t); }
+static void gemv_task_generic(void *x, int64_t t) { gemv_task_body(x, t); }
+
 /* Rows computed for M with tiles of MR (the last tile is padded). */
 static int64_t padded_rows(int64_t m, int64_t mr) { return (m + mr - 1) / mr * mr; }
 
@@ -438,6 +467,14 @@ static void gemm_conv(const slimrt_conv_geom *g, const float *b, int64_t n_cols,
   }
   void (*task)(void *, int64_t);
   choose_tile(&x, &task);
+  if (x.m <= GV_ROWS_MAX && g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 &&
+      g->oh == g->h && g->ow == g->w) {
+    task = __builtin_cpu_supports("avx512f") ? gemv_task_avx512
+         : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? gemv_task_avx2 : gemv_task_generic;
+    int64_t cw = x.packed ? x.nr : GV_COLS;
+    slimrt_parallel_for(pool, (x.n + cw - 1) / cw, task, &x);
+    return;
+  }
   x.gather = g->ci < MIN_RUN;
   /* K blocks of at most KC_MAX, equal in size; read in place, they are whole taps
      (or equal parts of one tap) so that the runs of channels stay long */

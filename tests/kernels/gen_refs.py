@@ -237,6 +237,10 @@ FAST_CONV_CASES = [
     (1, 4, 5, 96, 3, 3, 192, 1, "SAME"),
     (1, 3, 4, 700, 1, 1, 64, 1, "VALID"),
     (1, 8, 8, 15, 7, 7, 64, 2, "SAME"),
+    # at most 6 output pixels, 1x1: the GEMV path (N = 70: a partial column chunk;
+    # N = 128 also prepacked)
+    (2, 1, 1, 40, 1, 1, 70, 1, "VALID"),
+    (1, 2, 3, 64, 1, 1, 128, 1, "VALID"),
 ]
 
 
