@@ -28,6 +28,7 @@ enum {
   MB_ROWS = 448,    /* rows per task at most (C block 224 KiB) */
   MIN_TASKS = 4,
   MIN_RUN = 16,     /* channel runs shorter than this are gathered first */
+  SEG_MAX = KC_MAX / MIN_RUN + 2, /* runs in a K block */
   PF_ROWS = 12,     /* filter rows prefetched ahead while packing */
 };
 
@@ -45,31 +46,34 @@ typedef struct tile_epi {
   int act;
 } tile_epi;
 
-/* C[0..MR) x [0..16*NV) (+)= A x B[kc][16*NV], A(r,k) = a[r][k], then E (if not
-   NULL: the tile's last K step) applied in registers before the store. Instantiated
-   per target and tile shape below; MR and NV are constants there, so the
-   accumulators live in registers. */
-static inline __attribute__((always_inline)) void ukr_body(const int mr, const int nv, int64_t kc,
+/* C[0..MR) x [0..16*NV) (+)= A x B[nseg*len][16*NV], then E (if not NULL: the
+   tile's last K step) applied in registers before the store. A comes in NSEG runs
+   of LEN columns (a tap's channels): A(r, s*len + k) = a[s*MR + r][k]. The
+   accumulators stay in registers across the runs. Instantiated per target and
+   tile shape below; MR and NV are constants there. */
+static inline __attribute__((always_inline)) void ukr_body(const int mr, const int nv, int64_t nseg, int64_t len,
                                                            const float *const *a, const float *restrict b,
                                                            float *restrict c, int64_t ldc, int accumulate,
                                                            const tile_epi *e) {
   vf16 acc[MR_MAX][4];
-  const float *ar[MR_MAX];
 #pragma GCC unroll 12
-  for (int r = 0; r < mr; r++) {
-    ar[r] = a[r];
+  for (int r = 0; r < mr; r++)
 #pragma GCC unroll 4
     for (int v = 0; v < nv; v++) acc[r][v] = accumulate ? *(const vf16 *)(c + r * ldc + 16 * v) : (vf16){0};
-  }
-  for (int64_t k = 0; k < kc; k++) {
-    vf16 bv[4];
-#pragma GCC unroll 4
-    for (int v = 0; v < nv; v++) bv[v] = *(const vf16 *)(b + k * 16 * nv + 16 * v);
+  for (int64_t s = 0; s < nseg; s++, a += mr) {
+    const float *ar[MR_MAX];
 #pragma GCC unroll 12
-    for (int r = 0; r < mr; r++) {
-      float x = ar[r][k];
+    for (int r = 0; r < mr; r++) ar[r] = a[r];
+    for (int64_t k = 0; k < len; k++, b += 16 * nv) {
+      vf16 bv[4];
 #pragma GCC unroll 4
-      for (int v = 0; v < nv; v++) acc[r][v] += x * bv[v];
+      for (int v = 0; v < nv; v++) bv[v] = *(const vf16 *)(b + 16 * v);
+#pragma GCC unroll 12
+      for (int r = 0; r < mr; r++) {
+        float x = ar[r][k];
+#pragma GCC unroll 4
+        for (int v = 0; v < nv; v++) acc[r][v] += x * bv[v];
+      }
     }
   }
   if (e) {
@@ -101,30 +105,30 @@ static inline __attribute__((always_inline)) void ukr_body(const int mr, const i
     for (int v = 0; v < nv; v++) *(vf16 *)(c + r * ldc + 16 * v) = acc[r][v];
 }
 
-typedef void (*ukr_fn)(int64_t kc, const float *const *a, const float *b, float *c, int64_t ldc, int accumulate,
-                       const tile_epi *e);
+typedef void (*ukr_fn)(int64_t nseg, int64_t len, const float *const *a, const float *b, float *c, int64_t ldc,
+                       int accumulate, const tile_epi *e);
 
 /* AVX-512: 24 or 28 accumulators + the filter vectors of the 32 registers; A is
    broadcast straight from memory. */
 __attribute__((target("avx512f,avx512vl,fma")))
-static void ukr_avx512_12x32(int64_t kc, const float *const *a, const float *b, float *c, int64_t ldc, int acc,
-                             const tile_epi *e) {
-  ukr_body(12, 2, kc, a, b, c, ldc, acc, e);
+static void ukr_avx512_12x32(int64_t nseg, int64_t len, const float *const *a, const float *b, float *c,
+                             int64_t ldc, int acc, const tile_epi *e) {
+  ukr_body(12, 2, nseg, len, a, b, c, ldc, acc, e);
 }
 __attribute__((target("avx512f,avx512vl,fma")))
-static void ukr_avx512_7x64(int64_t kc, const float *const *a, const float *b, float *c, int64_t ldc, int acc,
-                             const tile_epi *e) {
-  ukr_body(7, 4, kc, a, b, c, ldc, acc, e);
+static void ukr_avx512_7x64(int64_t nseg, int64_t len, const float *const *a, const float *b, float *c,
+                             int64_t ldc, int acc, const tile_epi *e) {
+  ukr_body(7, 4, nseg, len, a, b, c, ldc, acc, e);
 }
 /* AVX2: a 16-float vector is two registers, so 3 rows use 12 of the 16. */
 __attribute__((target("avx2,fma")))
-static void ukr_avx2_3x32(int64_t kc, const float *const *a, const float *b, float *c, int64_t ldc, int acc,
-                             const tile_epi *e) {
-  ukr_body(3, 2, kc, a, b, c, ldc, acc, e);
+static void ukr_avx2_3x32(int64_t nseg, int64_t len, const float *const *a, const float *b, float *c,
+                             int64_t ldc, int acc, const tile_epi *e) {
+  ukr_body(3, 2, nseg, len, a, b, c, ldc, acc, e);
 }
-static void ukr_generic_2x32(int64_t kc, const float *const *a, const float *b, float *c, int64_t ldc, int acc,
-                             const tile_epi *e) {
-  ukr_body(2, 2, kc, a, b, c, ldc, acc, e);
+static void ukr_generic_2x32(int64_t nseg, int64_t len, const float *const *a, const float *b, float *c,
+                             int64_t ldc, int acc, const tile_epi *e) {
+  ukr_body(2, 2, nseg, len, a, b, c, ldc, acc, e);
 }
 
 typedef struct gemm_ctx {
@@ -311,7 +315,10 @@ static inline __attribute__((always_inline)) void gemm_task_body(const gemm_ctx 
   float ap[MR_MAX * KC_MAX] __attribute__((aligned(64)));
   float ct[MR_MAX * NR_MAX] __attribute__((aligned(64)));
   float bpack[KC_MAX * NB] __attribute__((aligned(64)));
-  const float *p[MR_MAX];
+  /* the block's runs of A: pointers (MR per run) and lengths, made once per tile */
+  const float *p[SEG_MAX * MR_MAX];
+  int64_t seglen[SEG_MAX];
+  int nseg = 0;
   tile_rows tr;
   for (int64_t k0 = 0; k0 < x->k; k0 += x->kc_step) {
     int64_t kc = x->k - k0 < x->kc_step ? x->k - k0 : x->kc_step;
@@ -320,7 +327,18 @@ static inline __attribute__((always_inline)) void gemm_task_body(const gemm_ctx 
     for (int64_t mt = mt0; mt < mt1; mt++) {
       int64_t m0 = mt * mr;
       tile_rows_init(x, m0, &tr);
-      if (x->gather) gather_tile(x, &tr, k0, kc, ap, p);
+      if (x->gather) {
+        gather_tile(x, &tr, k0, kc, ap, p);
+        nseg = 1;
+        seglen[0] = kc;
+      } else { /* one run per tap (or part of a tap) in the block */
+        nseg = 0;
+        for (int64_t k = k0; k < k0 + kc; k += seglen[nseg++]) {
+          int64_t tap = k / g->ci, c0 = k % g->ci;
+          seglen[nseg] = g->ci - c0 < k0 + kc - k ? g->ci - c0 : k0 + kc - k;
+          tile_ptrs(x, &tr, tap, c0, p + nseg * mr);
+        }
+      }
       for (int64_t j = n0; j < n1; j += nr) {
         int64_t cols = n1 - j < nr ? n1 - j : nr;
         const float *bp = x->packed ? x->b + j * x->k + k0 * nr : bpack + (j - n0) * kc;
@@ -340,15 +358,12 @@ static inline __attribute__((always_inline)) void gemm_task_body(const gemm_ctx 
                           .residual = x->e->residual ? x->e->residual + m0 * x->n + j : NULL, .act = x->e->act};
           tep = &te;
         }
-        if (x->gather) {
-          x->ukr(kc, p, bp, dst, ldc, k0 > 0, tep);
-        } else { /* one call per run of channels within a tap */
-          for (int64_t k = k0; k < k0 + kc;) {
-            int64_t tap = k / g->ci, c0 = k % g->ci, len = g->ci - c0 < k0 + kc - k ? g->ci - c0 : k0 + kc - k;
-            tile_ptrs(x, &tr, tap, c0, p);
-            x->ukr(len, p, bp + (k - k0) * nr, dst, ldc, k > 0, k + len == k0 + kc ? tep : NULL);
-            k += len;
-          }
+        /* one call per stretch of runs of equal length (all of them, unless a
+           block of a wide tap crosses into the next tap) */
+        for (int s0 = 0, s1; s0 < nseg; s0 = s1) {
+          for (s1 = s0 + 1; s1 < nseg && seglen[s1] == seglen[s0];) s1++;
+          x->ukr(s1 - s0, seglen[s0], p + s0 * mr, bp, dst, ldc, k0 > 0 || s0 > 0, s1 == nseg ? tep : NULL);
+          bp += (s1 - s0) * seglen[s0] * nr;
         }
         if (edge) {
           for (int64_t r = 0; r < tr.rows; r++) memcpy(cp + r * x->n, ct + r * nr, (size_t)cols * sizeof(float));
