@@ -190,8 +190,19 @@ static inline void tile_ptrs(const gemm_ctx *x, const tile_rows *t, int64_t tap,
 static void gather_tile(const gemm_ctx *x, const tile_rows *t, int64_t k0, int64_t kc, float *ap, const float **p) {
   const slimrt_conv_geom *g = x->g;
   for (int r = 0; r < x->mr; r++) p[r] = r < t->rows ? ap + r * kc : ZEROS;
+  int whole = k0 == 0 && kc == x->k && g->dw == 1; /* the block is the whole row */
+  int64_t run = g->kw * g->ci;
   for (int r = 0; r < t->rows; r++) {
     float *dst = ap + r * kc - k0;
+    int64_t iy0 = t->iy0[r], ix0 = t->ix0[r];
+    if (whole && iy0 >= 0 && iy0 + (g->kh - 1) * g->dh < g->h && ix0 >= 0 && ix0 + g->kw - 1 < g->w) {
+      /* inside the image: one run per filter row, no per-tap arithmetic */
+      for (int64_t ky = 0; ky < g->kh; ky++) {
+        const float *src = t->img[r] + ((iy0 + ky * g->dh) * g->w + ix0) * g->ci;
+        for (int64_t i = 0; i < run; i++) dst[ky * run + i] = src[i];
+      }
+      continue;
+    }
     for (int64_t k = k0, end = k0 + kc; k < end;) {
       int64_t tap = k / g->ci, c0 = k % g->ci, ky = tap / g->kw, kx = tap % g->kw;
       int64_t iy = t->iy0[r] + ky * g->dh, ix = t->ix0[r] + kx * g->dw, len = g->ci - c0;
@@ -387,7 +398,7 @@ static void gemm_task_generic(void *x, int64_t t) { gemm_task_body(x, t, 32); }
    B's rows for GV_COLS columns (or one panel when B is packed) and sums every
    output pixel's row against them, K in order. A 1x1 stride-1 unpadded conv only:
    A's rows are the input's. */
-enum { GV_COLS = 64, GV_ROWS_MAX = 6 };
+enum { GV_COLS = 512, GV_ROWS_MAX = 6, GV_PF = 8 }; /* 2 KiB row runs: streams the prefetcher follows */
 
 static inline __attribute__((always_inline)) void gemv_task_body(const gemm_ctx *x, int64_t t) {
   int64_t cw = x->packed ? x->nr : GV_COLS, j0 = t * cw, cols = x->n - j0 < cw ? x->n - j0 : cw;
@@ -397,6 +408,8 @@ static inline __attribute__((always_inline)) void gemv_task_body(const gemm_ctx 
     for (int64_t j = 0; j < cols; j++) acc[j] = 0;
     for (int64_t k = 0; k < x->k; k++) {
       const float *row = x->packed ? x->b + j0 * x->k + k * cw : x->b + k * x->n + j0;
+      if (!x->packed && k + GV_PF < x->k) /* rows N floats apart: ask for a later one now */
+        for (int64_t j = 0; j < cols; j += 16) __builtin_prefetch(row + GV_PF * x->n + j);
       float av = a[k];
       for (int64_t j = 0; j < cols; j++) acc[j] += av * row[j];
     }
