@@ -348,7 +348,15 @@ int eval_truthy(Eval *ev, Value *v, Span sp) {
   }
 }
 
+/* An absent argument (NULL from eval_bind) reaching a conversion was a required one. */
+static bool missing_arg(Eval *ev, Value *v, Span sp, const char *what) {
+  if (v) return false;
+  eval_error(ev, sp, "E0303", "missing required argument '%s'", what);
+  return true;
+}
+
 bool eval_to_int(Eval *ev, Value *v, Span sp, const char *what, int64_t *out) {
+  if (missing_arg(ev, v, sp, what)) return false;
   if (v->kind == V_INT) { *out = v->u.i; return true; }
   if (v->kind == V_BOOL) { *out = v->u.b; return true; }
   eval_error(ev, sp, "E0302", "%s must be int, got %s", what, val_type_name(v));
@@ -356,6 +364,7 @@ bool eval_to_int(Eval *ev, Value *v, Span sp, const char *what, int64_t *out) {
 }
 
 bool eval_to_float(Eval *ev, Value *v, Span sp, const char *what, double *out) {
+  if (missing_arg(ev, v, sp, what)) return false;
   if (v->kind == V_FLOAT) { *out = v->u.f; return true; }
   if (v->kind == V_INT) { *out = (double)v->u.i; return true; }
   if (v->kind == V_BOOL) { *out = v->u.b; return true; }
@@ -364,6 +373,7 @@ bool eval_to_float(Eval *ev, Value *v, Span sp, const char *what, double *out) {
 }
 
 bool eval_to_str(Eval *ev, Value *v, Span sp, const char *what, const char **out) {
+  if (missing_arg(ev, v, sp, what)) return false;
   if (v->kind == V_STR) { *out = v->u.str.s; return true; }
   eval_error(ev, sp, "E0302", "%s must be str, got %s", what, val_type_name(v));
   return false;

@@ -63,6 +63,10 @@ Value *eval_call(Eval *ev, Value *fn, const Args *a);
    "*args" gets a tuple and "**kwargs" a dict. FNAME is used in messages
    ("conv2d() got an unexpected keyword argument 'x'"). -1 on error (pending). */
 int eval_bind(Eval *ev, const char *fname, const char *const *params, const Args *a, Value **out);
+/* eval_bind that also reports missing required params (the first NREQUIRED), with
+   Python's "f() missing 1 required positional argument: 'x'". */
+int eval_bind_checked(Eval *ev, const char *fname, const char *const *params, int nrequired, const Args *a,
+                      Value **out);
 /* The span of the call currently being evaluated (innermost). */
 Span eval_call_span(Eval *ev);
 /* Helpers that check a value's type and report "X must be int, got str" errors. */

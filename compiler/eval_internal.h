@@ -45,9 +45,6 @@ Value *eval_binop(Eval *ev, AstOp op, Value *l, Value *r, Span sp);
 /* A call with only positional arguments. */
 Value *eval_call_pos(Eval *ev, Value *fn, Value **argv, int argc, Span sp);
 const char *eval_callable_name(Value *fn);
-/* eval_bind that also reports missing required params (the first NREQUIRED). */
-int eval_bind_checked(Eval *ev, const char *fname, const char *const *params, int nrequired, const Args *a,
-                      Value **out);
 /* Drops the pending error (hasattr / getattr with a default); returns its code. */
 const char *eval_clear_error(Eval *ev);
 bool eval_is_callable(Value *v);

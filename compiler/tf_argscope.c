@@ -183,7 +183,7 @@ static Value *bi_add_arg_scope(Eval *ev, const Args *a, void *data) {
   static const char *const params[] = {"func", NULL};
   TfLib *t = tf_lib(ev);
   Value *p[1];
-  if (eval_bind(ev, "add_arg_scope", params, a, p) < 0) return NULL;
+  if (eval_bind_checked(ev, "add_arg_scope", params, 1, a, p) < 0) return NULL;
   Value *fn = p[0];
   if (fn->kind == V_BUILTIN && fn->u.builtin->arg_scope) return fn;
   if (fn->kind != V_FUNC && fn->kind != V_BUILTIN && fn->kind != V_PARTIAL)

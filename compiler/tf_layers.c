@@ -825,7 +825,7 @@ static Value *layer_call(Eval *ev, const Args *a, void *data) {
   Args m;
   if (tf_argscope_merge(t, L->name, L, L->params, a, &m) < 0) return NULL;
   Value *p[32] = {0};
-  if (eval_bind(ev, L->name, L->params, &m, p) < 0) return NULL;
+  if (eval_bind_checked(ev, L->name, L->params, L->nreq, &m, p) < 0) return NULL;
   return L->fn(t, p, a->call_span, L);
 }
 

@@ -422,7 +422,7 @@ static Value *bi_device(Eval *ev, const Args *a, void *data) {
   (void)data;
   static const char *const params[] = {"device_name_or_function", NULL};
   Value *p[1];
-  if (eval_bind(ev, "device", params, a, p) < 0) return NULL;
+  if (eval_bind_checked(ev, "device", params, 1, a, p) < 0) return NULL;
   DevCtx *c = arena_alloc(eval_arena(ev), sizeof *c);
   if (p[0]->kind != V_NONE && !eval_to_str(ev, p[0], a->call_span, "device", &c->dev)) return NULL;
   return val_ext(ev, &dev_type, c);

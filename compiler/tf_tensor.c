@@ -344,6 +344,10 @@ static bool int_fits(int dt, int64_t k) {
 }
 
 GNode *tf_to_node(TfLib *t, Value *v, int dtype_hint, Span sp) {
+  if (!v) {
+    eval_error(t->ev, sp, "E0303", "missing required tensor argument");
+    return NULL;
+  }
   TfTensor *tt = tf_tensor_of(v);
   if (tt) {
     if (dtype_hint > 0 && tt->node->shape.dtype != dtype_hint) {
