@@ -1,5 +1,7 @@
-/* GFLOP/s of the largest ResNet-50 v1 convolutions through the runtime's CONV2D
- * kernel: conv_bench THREADS [RUNS]. One line per shape: name, median ms, GFLOP/s. */
+/* GFLOP/s of the largest ResNet-50 v1 convolutions on the path a compiled model
+ * takes: FUSED_CONV2D with batch norm and relu, its filter packed once by the
+ * prepare hook (compiler/pass_prepack.c marks every ResNet conv so).
+ * conv_bench THREADS [RUNS]. One line per shape: name, median ms, GFLOP/s. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -37,20 +39,30 @@ int main(int argc, char **argv) {
     int64_t pad = s->k / 2, oh = (s->hw + 2 * pad - s->k) / s->s + 1;
     size_t nin = (size_t)(s->hw * s->hw * s->ci), nf = (size_t)(s->k * s->k * s->ci * s->co),
            nout = (size_t)(oh * oh * s->co);
-    float *in = malloc(nin * 4), *f = malloc(nf * 4), *out = malloc(nout * 4);
-    if (!in || !f || !out) return 1;
+    float *in = malloc(nin * 4), *f = malloc(nf * 4), *out = malloc(nout * 4), *bn = malloc((size_t)s->co * 16);
+    if (!in || !f || !out || !bn) return 1;
+    for (int64_t j = 0; j < s->co; j++) { /* gamma, beta, mean, variance */
+      bn[j] = 1.0f + (float)(j % 7) / 10;
+      bn[s->co + j] = (float)(j % 5) / 10;
+      bn[2 * s->co + j] = (float)(j % 3) / 10;
+      bn[3 * s->co + j] = 1.0f + (float)(j % 4) / 10;
+    }
     for (size_t j = 0; j < nin; j++) in[j] = (float)((j * 7919) % 1000) / 1000.0f - 0.5f;
     for (size_t j = 0; j < nf; j++) f[j] = (float)((j * 104729) % 1000) / 1000.0f - 0.5f;
-    slimrt_shape shp[2] = {{SLIMRT_F32, 4, {1, s->hw, s->hw, s->ci}}, {SLIMRT_F32, 4, {s->k, s->k, s->ci, s->co}}};
+    slimrt_shape v = {SLIMRT_F32, 1, {s->co}};
+    slimrt_shape shp[6] = {{SLIMRT_F32, 4, {1, s->hw, s->hw, s->ci}}, {SLIMRT_F32, 4, {s->k, s->k, s->ci, s->co}},
+                           v, v, v, v};
     slimrt_shape so = {SLIMRT_F32, 4, {1, oh, oh, s->co}};
-    slimrt_attr_conv at = {s->s, s->s, 1, 1, pad, pad, pad, pad};
-    const void *ins[2] = {in, f};
-    slimrt_call c = {.in = ins, .in_shape = shp, .nin = 2, .out = out, .out_shape = &so, .attr = &at, .pool = pool};
-    for (int w = 0; w < 3; w++) slimrt_k_CONV2D(&c);
+    slimrt_attr_fconv at = {.conv = {s->s, s->s, 1, 1, pad, pad, pad, pad}, .has_bn = 1, .act = 1, .epsilon = 1e-5,
+                            .prepacked = 1};
+    const void *ins[6] = {in, f, bn, bn + s->co, bn + 2 * s->co, bn + 3 * s->co};
+    slimrt_call c = {.in = ins, .in_shape = shp, .nin = 6, .out = out, .out_shape = &so, .attr = &at, .pool = pool};
+    slimrt_p_FUSED_CONV2D(&c); /* once, as a model does at load time */
+    for (int w = 0; w < 3; w++) slimrt_k_FUSED_CONV2D(&c);
     double t[1000];
     for (int r = 0; r < runs; r++) {
       double t0 = now_ms();
-      slimrt_k_CONV2D(&c);
+      slimrt_k_FUSED_CONV2D(&c);
       t[r] = now_ms() - t0;
     }
     qsort(t, (size_t)runs, sizeof *t, cmp);
@@ -59,6 +71,7 @@ int main(int argc, char **argv) {
     free(in);
     free(f);
     free(out);
+    free(bn);
   }
   slimrt_pool_free(pool);
   return 0;
