@@ -6,9 +6,9 @@
  *   conv -> BIAS_ADD -> BATCH_NORM -> ADD(residual) -> RELU / RELU6   (each step optional)
  *
  * become one FUSED_CONV2D. Batch norm is kept as its four inputs and folded into a
- * per-channel scale and shift by the kernel (runtime/src/kernels_conv.c) from the
- * weights of the moment, so weights loaded from a checkpoint at start-up are folded
- * too. An op is absorbed only when the chain is its only reader and it is not a
+ * per-channel scale and shift at run time (runtime/src/kernels_conv.c: once at load
+ * time by the prepare hook when pass_prepack.c marks the op, else by each call), so
+ * weights loaded from a checkpoint at start-up are folded too. An op is absorbed only when the chain is its only reader and it is not a
  * model output. The last op of the chain is rewritten in place: it sits after every
  * input of the chain in the topological order, and the absorbed ops become dead
  * (the pipeline runs dead-op removal next). */

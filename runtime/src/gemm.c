@@ -369,6 +369,16 @@ static inline __attribute__((always_inline)) void gemm_task_body(const gemm_ctx 
                           .residual = x->e->residual ? x->e->residual + m0 * x->n + j : NULL, .act = x->e->act};
           tep = &te;
         }
+        /* The tile's output lines (for writing, on the first K block) and residual
+           lines (on the last) are touched only once, scattered, at the end of the
+           call, where the prefetcher cannot guess them: ask for them now, while
+           the call's FMAs hide the memory latency. */
+        if (!edge)
+          for (int r = 0; r < mr; r++)
+            for (int q = 0; q < nr; q += 16) {
+              if (k0 == 0) __builtin_prefetch(cp + r * x->n + q, 1);
+              if (tep && tep->residual) __builtin_prefetch(tep->residual + r * x->n + q, 0);
+            }
         /* one call per stretch of runs of equal length (all of them, unless a
            block of a wide tap crosses into the next tap) */
         for (int s0 = 0, s1; s0 < nseg; s0 = s1) {
@@ -398,7 +408,7 @@ static void gemm_task_generic(void *x, int64_t t) { gemm_task_body(x, t, 32); }
    B's rows for GV_COLS columns (or one panel when B is packed) and sums every
    output pixel's row against them, K in order. A 1x1 stride-1 unpadded conv only:
    A's rows are the input's. */
-enum { GV_COLS = 512, GV_ROWS_MAX = 6, GV_PF = 8 }; /* 2 KiB row runs: streams the prefetcher follows */
+enum { GV_COLS = 1024, GV_ROWS_MAX = 6, GV_PF = 8 }; /* 2 KiB row runs: streams the prefetcher follows */
 
 static inline __attribute__((always_inline)) void gemv_task_body(const gemm_ctx *x, int64_t t) {
   int64_t cw = x->packed ? x->nr : GV_COLS, j0 = t * cw, cols = x->n - j0 < cw ? x->n - j0 : cw;

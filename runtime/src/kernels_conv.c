@@ -3,8 +3,10 @@
  * element is produced by exactly one task with a fixed summation order, so the
  * results are bit-identical for any thread count. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "gemm.h"
 #include "kernels_common.h"
 
@@ -293,7 +295,7 @@ void slimrt_p_FUSED_CONV2D(const slimrt_call *c) {
   free(heap);
 }
 
-void slimrt_k_FUSED_CONV2D(const slimrt_call *c) {
+static void fused_conv(const slimrt_call *c) {
   const slimrt_attr_fconv *a = c->attr;
   int64_t co = c->out_shape->dims[c->out_shape->rank - 1];
   fconv_inputs in = fconv_split(c);
@@ -384,4 +386,27 @@ void slimrt_k_CONV2D_TRANSPOSE(const slimrt_call *c) {
   conv_ctx x;
   conv_init(&x, c, &c->in_shape[0], &c->in_shape[1], c->in[0], c->in[1]);
   slimrt_parallel_for(c->pool, x.n * x.oh, convt_row, &x);
+}
+
+/* SLIMRT_PROFILE set in the environment: each FUSED_CONV2D call prints its shape,
+   time and GFLOP/s to stderr (one line, no state kept), for finding the layers
+   that fall short of the others. */
+void slimrt_k_FUSED_CONV2D(const slimrt_call *c) {
+  if (!getenv("SLIMRT_PROFILE")) {
+    fused_conv(c);
+    return;
+  }
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  fused_conv(c);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  const slimrt_attr_fconv *a = c->attr;
+  const slimrt_shape *x = &c->in_shape[0], *f = &c->in_shape[1], *o = c->out_shape;
+  double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+  double macs = (double)(o->dims[0] * o->dims[1] * o->dims[2] * o->dims[3]) * (double)(f->dims[0] * f->dims[1]) *
+                (a->depthwise ? 1.0 : (double)f->dims[2]);
+  fprintf(stderr, "SLIMRT_PROFILE FUSED_CONV2D%s %lldx%lldx%lld k%lldx%lld/%lld -> %lldx%lldx%lld %.3f ms %.1f GFLOP/s\n",
+          a->depthwise ? "(depthwise)" : "", (long long)x->dims[1], (long long)x->dims[2], (long long)x->dims[3],
+          (long long)f->dims[0], (long long)f->dims[1], (long long)a->conv.stride_h, (long long)o->dims[1],
+          (long long)o->dims[2], (long long)o->dims[3], ms, ms > 0 ? 2 * macs / ms / 1e6 : 0.0);
 }
