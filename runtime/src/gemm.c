@@ -142,6 +142,7 @@ typedef struct gemm_ctx {
   int mr, nr;
   int gather;       /* runs shorter than MIN_RUN: gather each tile first */
   int packed;       /* B is already [N/NR][K][NR] (slimrt_gemm_pack_filter) */
+  int direct;       /* 1x1, stride 1, unpadded: row m of A is the input's row m */
   ukr_fn ukr;
 } gemm_ctx;
 
@@ -337,8 +338,12 @@ static inline __attribute__((always_inline)) void gemm_task_body(const gemm_ctx 
     if (!x->packed) pack_b(x, nr, k0, kc, n0, n1, bpack);
     for (int64_t mt = mt0; mt < mt1; mt++) {
       int64_t m0 = mt * mr;
-      tile_rows_init(x, m0, &tr);
-      if (x->gather) {
+      if (x->direct) { /* 1x1, stride 1, no padding: A's rows are the input's rows */
+        tr.rows = x->m - m0 < mr ? (int)(x->m - m0) : mr;
+        for (int r = 0; r < mr; r++) p[r] = r < tr.rows ? g->in + (m0 + r) * x->k + k0 : ZEROS;
+        nseg = 1;
+        seglen[0] = kc;
+      } else if ((tile_rows_init(x, m0, &tr), x->gather)) {
         gather_tile(x, &tr, k0, kc, ap, p);
         nseg = 1;
         seglen[0] = kc;
@@ -514,6 +519,8 @@ static void gemm_conv(const slimrt_conv_geom *g, const float *b, int64_t n_cols,
     return;
   }
   x.gather = g->ci < MIN_RUN;
+  x.direct = !x.gather && g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 &&
+             g->oh == g->h && g->ow == g->w;
   /* K blocks of at most KC_MAX, equal in size; read in place, they are whole taps
      (or equal parts of one tap) so that the runs of channels stay long */
   int64_t taps = g->kh * g->kw;
