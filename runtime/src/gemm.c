@@ -29,6 +29,7 @@ enum {
   MIN_TASKS = 4,
   MIN_RUN = 16,     /* channel runs shorter than this are gathered first */
   SEG_MAX = KC_MAX / MIN_RUN + 2, /* runs in a K block */
+  MIN_ROW_RUN = 8,  /* a filter row's taps read in place when at least this long */
   PF_ROWS = 12,     /* filter rows prefetched ahead while packing */
 };
 
@@ -143,6 +144,7 @@ typedef struct gemm_ctx {
   int gather;       /* runs shorter than MIN_RUN: gather each tile first */
   int packed;       /* B is already [N/NR][K][NR] (slimrt_gemm_pack_filter) */
   int direct;       /* 1x1, stride 1, unpadded: row m of A is the input's row m */
+  int row_runs;     /* gathered, but interior tiles can be read as runs per filter row */
   ukr_fn ukr;
 } gemm_ctx;
 
@@ -183,6 +185,21 @@ static inline void tile_ptrs(const gemm_ctx *x, const tile_rows *t, int64_t tap,
     int64_t iy = t->iy0[r] + dy, ix = t->ix0[r] + dx;
     if (iy >= 0 && iy < g->h && ix >= 0 && ix < g->w) p[r] = t->img[r] + (iy * g->w + ix) * g->ci + c0;
   }
+}
+
+/* Few channels, dilation 1 along W, one K block: when every row of the tile sees
+   only pixels inside the image, a filter row's taps are one contiguous run of
+   kw*ci floats of the input, so the tile is read in place as KH runs per row
+   (P: KH x MR pointers). 0 when some row touches the padding. */
+static int tile_row_runs(const gemm_ctx *x, const tile_rows *t, const float **p) {
+  const slimrt_conv_geom *g = x->g;
+  for (int r = 0; r < t->rows; r++)
+    if (t->iy0[r] < 0 || t->iy0[r] + (g->kh - 1) * g->dh >= g->h || t->ix0[r] < 0 || t->ix0[r] + g->kw - 1 >= g->w)
+      return 0;
+  for (int64_t ky = 0; ky < g->kh; ky++)
+    for (int r = 0; r < x->mr; r++)
+      p[ky * x->mr + r] = r < t->rows ? t->img[r] + ((t->iy0[r] + ky * g->dh) * g->w + t->ix0[r]) * g->ci : ZEROS;
+  return 1;
 }
 
 /* Gathers columns [k0, k0+kc) of the tile's rows into AP ([mr][kc], row-major).
@@ -344,9 +361,14 @@ static inline __attribute__((always_inline)) void gemm_task_body(const gemm_ctx 
         nseg = 1;
         seglen[0] = kc;
       } else if ((tile_rows_init(x, m0, &tr), x->gather)) {
-        gather_tile(x, &tr, k0, kc, ap, p);
-        nseg = 1;
-        seglen[0] = kc;
+        if (x->row_runs && tile_row_runs(x, &tr, p)) { /* in the image: a run per filter row */
+          nseg = (int)g->kh;
+          for (int q = 0; q < nseg; q++) seglen[q] = g->kw * g->ci;
+        } else {
+          gather_tile(x, &tr, k0, kc, ap, p);
+          nseg = 1;
+          seglen[0] = kc;
+        }
       } else { /* one run per tap (or part of a tap) in the block */
         nseg = 0;
         for (int64_t k = k0; k < k0 + kc; k += seglen[nseg++]) {
@@ -519,6 +541,7 @@ static void gemm_conv(const slimrt_conv_geom *g, const float *b, int64_t n_cols,
     return;
   }
   x.gather = g->ci < MIN_RUN;
+  x.row_runs = x.gather && g->dw == 1 && g->kh <= SEG_MAX && g->kw * g->ci >= MIN_ROW_RUN && x.k <= KC_MAX;
   x.direct = !x.gather && g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 &&
              g->oh == g->h && g->ow == g->w;
   /* K blocks of at most KC_MAX, equal in size; read in place, they are whole taps

@@ -243,6 +243,10 @@ FAST_CONV_CASES = [
     (1, 2, 3, 64, 1, 1, 128, 1, "VALID"),
     # ci 650 > one K block: blocks of 434 cross the tap boundary (runs of unequal length)
     (1, 3, 3, 650, 1, 2, 64, 1, "SAME"),
+    # 3-channel stems: tiles inside the image read as one run per filter row, the
+    # others gathered (7x7/2 with 7 x 64 tiles, 3x3/2 with 12 x 32)
+    (1, 40, 40, 3, 7, 7, 64, 2, "SAME"),
+    (1, 40, 40, 3, 3, 3, 32, 2, "SAME"),
 ]
 
 
