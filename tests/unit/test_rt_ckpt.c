@@ -13,36 +13,7 @@
 
 #define CKPTS SLIMC_SHARED_DIR "/testdata/tf-checkpoints"
 
-static char tmpdir[256];
-
-static void mk_tmp(void) {
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/slimrt_ckpt_XXXXXX");
-  cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void rm_tmp(void) {
-  DIR *d = opendir(tmpdir);
-  if (!d) return;
-  struct dirent *de;
-  char p[512];
-  while ((de = readdir(d)))
-    if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-      snprintf(p, sizeof p, "%s/%s", tmpdir, de->d_name);
-      unlink(p);
-    }
-  closedir(d);
-  rmdir(tmpdir);
-}
-
-static int count_files(void) {
-  DIR *d = opendir(tmpdir);
-  int n = 0;
-  struct dirent *de;
-  while ((de = readdir(d)))
-    if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) n++;
-  closedir(d);
-  return n;
-}
+#include "tmpdir.h"
 
 static unsigned char *slurp(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
@@ -244,7 +215,7 @@ Test(ckpt, directory_resolves_through_checkpoint_file) {
 
 /* ---- writer -> reader round trips ------------------------------------------ */
 
-TestSuite(ckpt_write, .init = mk_tmp, .fini = rm_tmp);
+TestSuite(ckpt_write, .init = make_tmpdir, .fini = remove_tmpdir);
 
 Test(ckpt_write, every_dtype_round_trips) {
   static const int dts[] = {SLIMRT_F32, SLIMRT_F64, SLIMRT_I32, SLIMRT_U8, SLIMRT_I16, SLIMRT_I8, SLIMRT_I64,
@@ -267,7 +238,7 @@ Test(ckpt_write, every_dtype_round_trips) {
   cr_assert_eq(slimrt_ckpt_writer_add(w, "scalar", SLIMRT_F32, 0, NULL, &scalar, 0, err, sizeof err), 0);
   cr_assert_eq(slimrt_ckpt_writer_add(w, "empty", SLIMRT_F32, 1, (int64_t[]){0}, NULL, 0, err, sizeof err), 0);
   cr_assert_eq(slimrt_ckpt_writer_finish(w, err, sizeof err), 0, "%s", err);
-  cr_assert_eq(count_files(), 2); /* .index + one data file, no temporaries */
+  cr_assert_eq(count_entries(), 2); /* .index + one data file, no temporaries */
 
   slimrt_ckpt *ck = slimrt_ckpt_open(prefix, err, sizeof err);
   cr_assert_not_null(ck, "%s", err);
@@ -342,7 +313,7 @@ Test(ckpt_write, three_shards) {
     cr_assert_eq(slimrt_ckpt_writer_add(w, key, SLIMRT_F32, 1, (int64_t[]){10}, v, k, err, sizeof err), 0);
   }
   cr_assert_eq(slimrt_ckpt_writer_finish(w, err, sizeof err), 0, "%s", err);
-  cr_assert_eq(count_files(), 4);
+  cr_assert_eq(count_entries(), 4);
   for (int s = 0; s < 3; s++) {
     snprintf(path, sizeof path, "%s.data-%05d-of-00003", prefix, s);
     struct stat st;
@@ -468,18 +439,18 @@ Test(ckpt_write, failures_leave_nothing_behind) {
   char want[400];
   snprintf(want, sizeof want, "%s.index: tensor 'a' was added twice", prefix);
   cr_assert_str_eq(err, want);
-  cr_assert_eq(count_files(), 0);
+  cr_assert_eq(count_entries(), 0);
   w = slimrt_ckpt_writer_new(prefix, 1, err, sizeof err);
   cr_assert_eq(slimrt_ckpt_writer_add(w, "a", SLIMRT_F32, 0, NULL, &v, 0, err, sizeof err), 0);
   slimrt_ckpt_writer_abort(w);
-  cr_assert_eq(count_files(), 0);
+  cr_assert_eq(count_entries(), 0);
   cr_assert_null(slimrt_ckpt_writer_new("/nonexistent-dir/x", 1, err, sizeof err));
   cr_assert_str_eq(err, "/nonexistent-dir/x.data-00000-of-00001: cannot create: No such file or directory");
 }
 
 /* ---- corrupt inputs ----------------------------------------------------------- */
 
-TestSuite(ckpt_corrupt, .init = mk_tmp, .fini = rm_tmp);
+TestSuite(ckpt_corrupt, .init = make_tmpdir, .fini = remove_tmpdir);
 
 /* Copies the 1-tensor `counter` bundle (the format notes' worked example) to tmpdir/c. */
 static void copy_counter(char *prefix, size_t n) {

@@ -50,35 +50,7 @@ static const slimrt_model_desc affine_emb = {"affine", 1, 1, 2, affine_in, affin
 static const slimrt_model_desc affine_local = {"affine", 1, 1, 2, affine_in, affine_out, affine_vars_local, 16, 0,
                                                affine_run};
 
-static char tmpdir[256];
-
-static void make_tmpdir(void) {
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/test_rt_model.XXXXXX");
-  cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void remove_tmpdir(void) {
-  DIR *dir = opendir(tmpdir);
-  if (!dir) return;
-  struct dirent *e;
-  char p[512];
-  while ((e = readdir(dir)))
-    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-      snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-      unlink(p);
-    }
-  closedir(dir);
-  rmdir(tmpdir);
-}
-
-static int count_entries(void) {
-  DIR *dir = opendir(tmpdir);
-  int n = 0;
-  struct dirent *e;
-  while ((e = readdir(dir))) n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-  closedir(dir);
-  return n;
-}
+#include "tmpdir.h"
 
 static const char *tmp_path(const char *name) {
   static char bufs[4][512];  /* a few paths live at once in one test */

@@ -11,35 +11,7 @@
 #include "slimrt.h"
 #include "../../runtime/src/rtio.h" /* element conversions are internal */
 
-static char tmpdir[256];
-
-static void make_tmpdir(void) {
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/test_rt_npy.XXXXXX");
-  cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void remove_tmpdir(void) {
-  DIR *dir = opendir(tmpdir);
-  if (!dir) return;
-  struct dirent *e;
-  char p[512];
-  while ((e = readdir(dir)))
-    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-      snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-      unlink(p);
-    }
-  closedir(dir);
-  rmdir(tmpdir);
-}
-
-static int count_entries(void) {
-  DIR *dir = opendir(tmpdir);
-  int n = 0;
-  struct dirent *e;
-  while ((e = readdir(dir))) n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-  closedir(dir);
-  return n;
-}
+#include "tmpdir.h"
 
 static void write_bytes(const char *path, const void *buf, size_t len) {
   FILE *f = fopen(path, "wb");
