@@ -96,6 +96,41 @@ Test(model, embedded_weights_are_used_in_place) {
   slimrt_model_free(m);
 }
 
+/* A prepare() that rewrites the weights in place, as the conv prepare hooks do:
+   doubles w. */
+static void affine_prepare(void *const *io, void *arena, void *const *w, slimrt_pool *pool) {
+  (void)io, (void)arena, (void)pool;
+  float *wt = w[0];
+  for (int i = 0; i < 4; i++) wt[i] *= 2;
+}
+
+/* prepare() runs once per model, after the weights are loaded, on writable copies:
+   the embedded originals stay as they were, so a second model prepares the same. */
+Test(model, prepare_runs_once_on_writable_weights) {
+  slimrt_model_desc emb = affine_emb, rnd = affine;
+  emb.prepare = affine_prepare;
+  rnd.prepare = affine_prepare;
+  float x[4] = {1, 1, 2, 2}, y[4], want[4] = {2.5f, 4.5f, 12.5f, 16.5f};
+  for (int k = 0; k < 2; k++) {
+    char err[256];
+    slimrt_model *m = slimrt_model_new(&emb, NULL, -1, k + 1, err, sizeof err);
+    cr_assert_not_null(m, "%s", err);
+    run_affine(m, x, y);
+    run_affine(m, x, y);
+    assert_floats(y, want, 4);
+    slimrt_model_free(m);
+  }
+  const float orig[4] = {1, 2, 3, 4};
+  assert_floats(w_emb, orig, 4);
+  char err[256];
+  slimrt_model *m = slimrt_model_new(&rnd, NULL, 0, 1, err, sizeof err);
+  cr_assert_not_null(m, "%s", err);
+  float ones[4] = {1, 1, 1, 1}, want_rnd[4] = {3, 5, 5, 5}; /* w = 2 * [1,2,2,2], b = ones */
+  run_affine(m, ones, y);
+  assert_floats(y, want_rnd, 4);
+  slimrt_model_free(m);
+}
+
 Test(model, random_init_runs_the_initializers) {
   char err[256];
   slimrt_model *m = slimrt_model_new(&affine, NULL, 0, 1, err, sizeof err);
