@@ -6,12 +6,16 @@
  * a run of input channels, row r of A is a contiguous run of the input (the pixel
  * that output pixel r sees through that tap), or a run of zeros where the tap
  * falls into the padding. Inputs with few channels (a 3-channel stem) would give
- * runs too short to pay for the call, so their tiles are gathered into a small
- * row-major buffer first and read through the same pointers.
+ * runs too short to pay for the call: their tiles inside the image are read as one
+ * run per filter row, and the others gathered into a small row-major buffer first
+ * and read through the same pointers. A 1x1 conv on at most 6 pixels (logits) is a
+ * GEMV instead.
  *
  * Blocking: the output is cut into tasks of up to MB_ROWS rows x NB columns; a
- * task walks its K blocks, packs the block's filter slice once ([NB/NR][kc][NR]),
- * and sweeps its row tiles over it, so the slice stays in L2. The tile shape
+ * task walks its K blocks, packs the block's filter slice once ([NB/NR][kc][NR]) —
+ * unless the prepare hook packed the whole filter so at load time — and sweeps its
+ * row tiles over it, so the slice stays in L2. Each tile's epilogue is applied in
+ * registers with its last K step. The tile shape
  * (MR x NR) is chosen from the layer's shape: 7 x 64 when the output pixels are a
  * multiple of 7 (every ResNet/MobileNet map at 224: 112^2, 56^2 ... 7^2) and the
  * channels of 64, else 12 x 32. K blocks depend only on the shape, so every output

@@ -2,7 +2,8 @@
  * with a per-column scale/shift, an optional residual and an activation applied
  * as the last step of each output tile, while it is still in cache.
  * M = n*oh*ow output pixels, K = kh*kw*ci, N = output channels; B is the HWIO
- * filter as stored (row-major [K,N]), C and the residual are NHWC. */
+ * filter as stored (row-major [K,N]) or, for slimrt_gemm_conv_packed, as
+ * slimrt_gemm_pack_filter left it; C and the residual are NHWC. */
 #ifndef SLIMRT_GEMM_H
 #define SLIMRT_GEMM_H
 #include <stdint.h>
