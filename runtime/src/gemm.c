@@ -149,6 +149,7 @@ typedef struct gemm_ctx {
   int packed;       /* B is already [N/NR][K][NR] (slimrt_gemm_pack_filter) */
   int direct;       /* 1x1, stride 1, unpadded: row m of A is the input's row m */
   int row_runs;     /* gathered, but interior tiles can be read as runs per filter row */
+  int64_t gv_cols;  /* GEMV: columns per task (one panel when packed) */
   ukr_fn ukr;
 } gemm_ctx;
 
@@ -442,13 +443,13 @@ static void gemm_task_generic(void *x, int64_t t) { gemm_task_body(x, t, 32); }
 enum { GV_COLS = 1024, GV_ROWS_MAX = 6, GV_PF = 8 }; /* 2 KiB row runs: streams the prefetcher follows */
 
 static inline __attribute__((always_inline)) void gemv_task_body(const gemm_ctx *x, int64_t t) {
-  int64_t cw = x->packed ? x->nr : GV_COLS, j0 = t * cw, cols = x->n - j0 < cw ? x->n - j0 : cw;
+  int64_t cw = x->gv_cols, j0 = t * cw, cols = x->n - j0 < cw ? x->n - j0 : cw;
   float acc[GV_COLS] __attribute__((aligned(64)));
   for (int64_t m = 0; m < x->m; m++) {
     const float *a = x->g->in + m * x->k;
     for (int64_t j = 0; j < cols; j++) acc[j] = 0;
     for (int64_t k = 0; k < x->k; k++) {
-      const float *row = x->packed ? x->b + j0 * x->k + k * cw : x->b + k * x->n + j0;
+      const float *row = x->packed ? x->b + j0 * x->k + k * x->nr : x->b + k * x->n + j0;
       if (!x->packed && k + GV_PF < x->k) /* rows N floats apart: ask for a later one now */
         for (int64_t j = 0; j < cols; j += 16) __builtin_prefetch(row + GV_PF * x->n + j);
       float av = a[k];
@@ -540,7 +541,17 @@ static void gemm_conv(const slimrt_conv_geom *g, const float *b, int64_t n_cols,
       g->oh == g->h && g->ow == g->w) {
     task = __builtin_cpu_supports("avx512f") ? gemv_task_avx512
          : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? gemv_task_avx2 : gemv_task_generic;
-    int64_t cw = x.packed ? x.nr : GV_COLS;
+    /* Each output is summed over K in order whatever the chunk, so the chunk width
+       may follow the thread count: two chunks per thread, in whole vectors, so that
+       a logits layer (N = 1001, one chunk of 1024) does not run on one core. */
+    int64_t threads = slimrt_pool_size(pool), cw = GV_COLS;
+    if (x.packed) cw = x.nr; /* one panel per task */
+    else if (threads > 1) {
+      int64_t per = (x.n + 2 * threads - 1) / (2 * threads);
+      per = (per + 15) / 16 * 16;
+      if (per < cw) cw = per;
+    }
+    x.gv_cols = cw;
     slimrt_parallel_for(pool, (x.n + cw - 1) / cw, task, &x);
     return;
   }

@@ -241,6 +241,9 @@ FAST_CONV_CASES = [
     # N = 128 also prepacked)
     (2, 1, 1, 40, 1, 1, 70, 1, "VALID"),
     (1, 2, 3, 64, 1, 1, 128, 1, "VALID"),
+    # a logits-like width: one 1024-column chunk at 1 thread, 176-column chunks
+    # (the last partial) at 3
+    (1, 1, 1, 24, 1, 1, 1001, 1, "VALID"),
     # ci 650 > one K block: blocks of 434 cross the tap boundary (runs of unequal length)
     (1, 3, 3, 650, 1, 2, 64, 1, "SAME"),
     # 3-channel stems: tiles inside the image read as one run per filter row, the
