@@ -11,7 +11,8 @@
  * and read through the same pointers. A 1x1 conv on at most 6 pixels (logits) is a
  * GEMV instead.
  *
- * Blocking: the output is cut into tasks of up to MB_ROWS rows x NB columns; a
+ * Blocking: the output is cut into tasks of up to MB_ROWS rows x NB columns (or
+ * smaller and wider ones for prepacked filters); a
  * task walks its K blocks, packs the block's filter slice once ([NB/NR][kc][NR]) —
  * unless the prepare hook packed the whole filter so at load time — and sweeps its
  * row tiles over it, so the slice stays in L2. Each tile's epilogue is applied in
@@ -30,6 +31,8 @@ enum {
   KC_MAX = 640,     /* K block: filter slice KC x NB = 320 KiB */
   NB = 128,         /* columns per task */
   MB_ROWS = 448,    /* rows per task at most (C block 224 KiB) */
+  MB_ROWS_PACKED = 224, /* the same for prepacked filters, which tasks do not pack */
+  KC_WIDE = 256,    /* prepacked, K blocks up to this long: tasks of 2*NB columns */
   MIN_TASKS = 4,
   MIN_RUN = 16,     /* channel runs shorter than this are gathered first */
   SEG_MAX = KC_MAX / MIN_RUN + 2, /* runs in a K block */
@@ -144,6 +147,7 @@ typedef struct gemm_ctx {
   int64_t m, k, n;
   int64_t kc_step;
   int64_t mtiles, mb_tiles, mblocks, nblocks;
+  int64_t nbc;      /* columns per task */
   int mr, nr;
   int gather;       /* runs shorter than MIN_RUN: gather each tile first */
   int packed;       /* B is already [N/NR][K][NR] (slimrt_gemm_pack_filter) */
@@ -344,7 +348,7 @@ static inline __attribute__((always_inline)) void gemm_task_body(const gemm_ctx 
   const int mr = x->mr;
   const slimrt_conv_geom *g = x->g;
   int64_t mb = t / x->nblocks, nb = t % x->nblocks;
-  int64_t n0 = nb * NB, n1 = n0 + NB < x->n ? n0 + NB : x->n;
+  int64_t n0 = nb * x->nbc, n1 = n0 + x->nbc < x->n ? n0 + x->nbc : x->n;
   int64_t mt0 = mb * x->mb_tiles, mt1 = (mb + 1) * x->mb_tiles < x->mtiles ? (mb + 1) * x->mb_tiles : x->mtiles;
   float ap[MR_MAX * KC_MAX] __attribute__((aligned(64)));
   float ct[MR_MAX * NR_MAX] __attribute__((aligned(64)));
@@ -570,13 +574,19 @@ static void gemm_conv(const slimrt_conv_geom *g, const float *b, int64_t n_cols,
     x.kc_step = (taps + kblocks - 1) / kblocks * g->ci;
   }
   x.mtiles = (x.m + x.mr - 1) / x.mr;
-  x.nblocks = (x.n + NB - 1) / NB;
+  /* A prepacked filter costs a task nothing to set up, so its tasks can be
+     smaller (a 56x56 map with 64 channels was 7 tasks: 4 against 3 on two
+     threads) and, where the K block is short, twice as wide (each thread then
+     writes whole output rows, which the next layer reads from the same core). */
+  x.nbc = x.packed && x.kc_step <= KC_WIDE ? 2 * NB : NB;
+  int64_t mb_rows = x.packed ? MB_ROWS_PACKED : MB_ROWS;
+  x.nblocks = (x.n + x.nbc - 1) / x.nbc;
   /* At least MIN_TASKS tasks (so two threads get equal shares), each with as many
      row tiles as possible up to MB_ROWS, since every task packs its filter slice
      once. Depends on the shape only, never on the thread count. */
   int64_t want = (MIN_TASKS + x.nblocks - 1) / x.nblocks;
   x.mb_tiles = (x.mtiles + want - 1) / want;
-  if (x.mb_tiles > MB_ROWS / x.mr) x.mb_tiles = MB_ROWS / x.mr;
+  if (x.mb_tiles > mb_rows / x.mr) x.mb_tiles = mb_rows / x.mr;
   if (x.mb_tiles < 1) x.mb_tiles = 1;
   x.mblocks = (x.mtiles + x.mb_tiles - 1) / x.mb_tiles;
   slimrt_parallel_for(pool, x.mblocks * x.nblocks, task, &x);

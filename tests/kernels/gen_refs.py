@@ -244,6 +244,10 @@ FAST_CONV_CASES = [
     # a logits-like width: one 1024-column chunk at 1 thread, 176-column chunks
     # (the last partial) at 3
     (1, 1, 1, 24, 1, 1, 1001, 1, "VALID"),
+    # prepacked with short K blocks (<= 256): tasks of 256 columns (N = 320: a
+    # 64-column one too); M = 1024 with tasks of at most 224 rows
+    (1, 9, 9, 32, 1, 1, 320, 1, "VALID"),
+    (1, 32, 32, 16, 1, 1, 64, 1, "VALID"),
     # ci 650 > one K block: blocks of 434 cross the tap boundary (runs of unequal length)
     (1, 3, 3, 650, 1, 2, 64, 1, "SAME"),
     # 3-channel stems: tiles inside the image read as one run per filter row, the
