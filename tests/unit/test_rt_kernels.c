@@ -141,7 +141,7 @@ static void run_case(const kcase *k, int op, slimrt_pool *pool) {
   cr_assert(k->nin >= slimrt_op_min_inputs(op) && (maxin < 0 || k->nin <= maxin),
             "%s: %d inputs out of the table's range", k->name, k->nin);
   for (int i = 0; i < k->nin; i++) {
-    char suffix[8];
+    char suffix[16];
     snprintf(suffix, sizeof suffix, "in%d", i);
     load(k->name, suffix, &in[i]);
     shapes[i] = shape_of(&in[i]);
