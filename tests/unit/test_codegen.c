@@ -15,15 +15,12 @@
 #include "cg_internal.h"
 #include "slimrt.h"
 
-static Arena arena;
-static SrcMgr sm;
-static Diag diag;
+#include "graph_util.h"
+
 static char tmpdir[64];
 
 static void setup(void) {
-  arena_init(&arena);
-  src_init(&sm, &arena);
-  diag_init(&diag, &sm, stderr, DIAG_COLOR_NEVER);
+  graph_fixture_setup();
   strcpy(tmpdir, "/tmp/slimc_cg_XXXXXX");
   cr_assert_not_null(mkdtemp(tmpdir));
 }
@@ -35,7 +32,7 @@ static void teardown(void) {
     if (e->d_name[0] != '.') unlink(arena_printf(&arena, "%s/%s", tmpdir, e->d_name));
   if (dir) closedir(dir);
   rmdir(tmpdir);
-  arena_free(&arena);
+  graph_fixture_teardown();
 }
 
 static int count_files(void) {
@@ -48,19 +45,6 @@ static int count_files(void) {
   return n;
 }
 
-static GShape shp(int rank, const int64_t *dims) {
-  GShape s = {.dtype = SLIMRT_F32, .rank = rank};
-  for (int i = 0; i < rank; i++) s.dims[i] = dims[i];
-  return s;
-}
-#define SHAPE(...) shp(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), (int64_t[]){__VA_ARGS__})
-
-static GNode *op(Graph *g, int o, const char *name, GNode **in, int nin, const slimrt_attr *attr) {
-  char err[256] = "";
-  GNode *n = graph_op(g, o, name, in, nin, attr, SPAN_NONE, err, sizeof err);
-  cr_assert_not_null(n, "%s", err);
-  return n;
-}
 static GNode *op1(Graph *g, int o, const char *name, GNode *a) { return op(g, o, name, &a, 1, NULL); }
 static GNode *op2(Graph *g, int o, const char *name, GNode *a, GNode *b) {
   GNode *in[2] = {a, b};

@@ -7,34 +7,9 @@
 #include "backend.h"
 #include "cg_internal.h"
 
-static Arena arena;
-static SrcMgr sm;
-static Diag diag;
+#include "graph_util.h"
 
-static void setup(void) {
-  arena_init(&arena);
-  src_init(&sm, &arena);
-  diag_init(&diag, &sm, stderr, DIAG_COLOR_NEVER);
-}
-static void teardown(void) { arena_free(&arena); }
-
-TestSuite(pass_fuse, .init = setup, .fini = teardown);
-
-static GShape shp(int rank, const int64_t *dims) {
-  GShape s = {.dtype = SLIMRT_F32, .rank = rank};
-  for (int i = 0; i < rank; i++) s.dims[i] = dims[i];
-  return s;
-}
-#define SHAPE(...) shp(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), (int64_t[]){__VA_ARGS__})
-
-static GNode *op(Graph *g, int o, const char *name, GNode **in, int nin, const slimrt_attr *attr) {
-  char err[256] = "";
-  GNode *n = graph_op(g, o, name, in, nin, attr, SPAN_NONE, err, sizeof err);
-  cr_assert_not_null(n, "%s", err);
-  return n;
-}
-
-static GNode *var(Graph *g, const char *name, GShape s) { return graph_variable(g, name, s, SPAN_NONE)->node; }
+TestSuite(pass_fuse, .init = graph_fixture_setup, .fini = graph_fixture_teardown);
 
 static void outputs(Graph *g, int n, ...) {
   va_list ap;
