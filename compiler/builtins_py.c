@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
 typedef Value *(*PyImpl)(Eval *ev, Value *self, Value **v, const Args *a);
@@ -964,8 +965,13 @@ static Value *str_format(Eval *ev, Value *self, const Args *a) {
     } else if (head[0] >= '0' && head[0] <= '9') {
       if (autoidx) return eval_error(ev, sp, "E0306", "cannot switch from automatic field numbering to manual field specification");
       manual = true;
-      int ix = atoi(head);
-      if (ix >= a->npos) return eval_error(ev, sp, "E0305", "Replacement index %d out of range for positional args tuple", ix);
+      /* all digits: an index (any size; past the arguments it is out of range), else a
+         keyword such as "0a", which is never given */
+      size_t nd = strspn(head, "0123456789");
+      if (head[nd]) return eval_error(ev, sp, "E0305", "KeyError: '%s'", head);
+      long long ix = nd > 18 ? LLONG_MAX : atoll(head);
+      if (ix >= a->npos)
+        return eval_error(ev, sp, "E0305", "Replacement index %s out of range for positional args tuple", head);
       v = a->pos[ix];
     } else {
       v = NULL;
