@@ -596,20 +596,10 @@ static Value *tensor_items(Eval *ev, Value *self, Span sp) {
                                      "over this tensor use tf.map_fn.");
 }
 
-const ExtType tf_tensor_type = {.name = "Tensor",
-                                .getattr = tensor_getattr,
-                                .binop = tensor_binop,
-                                .unop = tensor_unop,
-                                .index = tensor_index,
-                                .truthy = tensor_truthy,
-                                .repr = tensor_repr,
-                                .items = tensor_items};
+/* Variables behave as tensors; only the type name in messages differs. */
+#define TENSOR_HOOKS                                                                          \
+  .getattr = tensor_getattr, .binop = tensor_binop, .unop = tensor_unop, .index = tensor_index, \
+  .truthy = tensor_truthy, .repr = tensor_repr, .items = tensor_items
 
-const ExtType tf_variable_type = {.name = "Variable",
-                                  .getattr = tensor_getattr,
-                                  .binop = tensor_binop,
-                                  .unop = tensor_unop,
-                                  .index = tensor_index,
-                                  .truthy = tensor_truthy,
-                                  .repr = tensor_repr,
-                                  .items = tensor_items};
+const ExtType tf_tensor_type = {.name = "Tensor", TENSOR_HOOKS};
+const ExtType tf_variable_type = {.name = "Variable", TENSOR_HOOKS};

@@ -5,6 +5,7 @@
  * <criterion/criterion.h>. */
 #ifndef SLIMC_TEST_GRAPH_UTIL_H
 #define SLIMC_TEST_GRAPH_UTIL_H
+#include <stdarg.h>
 #include "backend.h"
 #include "graph.h"
 
@@ -35,5 +36,18 @@ static GNode *op(Graph *g, int o, const char *name, GNode **in, int nin, const s
 }
 
 static inline GNode *var(Graph *g, const char *name, GShape s) { return graph_variable(g, name, s, SPAN_NONE)->node; }
+
+/* The graph's outputs: N pairs of (const char *name, GNode *node). */
+static inline void set_outputs(Graph *g, int n, ...) {
+  va_list ap;
+  va_start(ap, n);
+  g->outputs = arena_alloc(g->arena, sizeof *g->outputs * n);
+  g->noutputs = n;
+  for (int i = 0; i < n; i++) {
+    g->outputs[i].name = va_arg(ap, const char *);
+    g->outputs[i].node = va_arg(ap, GNode *);
+  }
+  va_end(ap);
+}
 
 #endif

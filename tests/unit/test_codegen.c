@@ -51,18 +51,6 @@ static GNode *op2(Graph *g, int o, const char *name, GNode *a, GNode *b) {
   return op(g, o, name, in, 2, NULL);
 }
 
-static void set_outputs(Graph *g, int n, ...) {
-  va_list ap;
-  va_start(ap, n);
-  g->outputs = arena_alloc(g->arena, sizeof *g->outputs * n);
-  g->noutputs = n;
-  for (int i = 0; i < n; i++) {
-    g->outputs[i].name = va_arg(ap, const char *);
-    g->outputs[i].node = va_arg(ap, GNode *);
-  }
-  va_end(ap);
-}
-
 static const float *f32_const(Graph *g, int64_t n, float start, float step) {
   float *v = arena_alloc(g->arena, sizeof *v * n);
   for (int64_t i = 0; i < n; i++) v[i] = start + step * (float)i;

@@ -11,18 +11,6 @@
 
 TestSuite(pass_fuse, .init = graph_fixture_setup, .fini = graph_fixture_teardown);
 
-static void outputs(Graph *g, int n, ...) {
-  va_list ap;
-  va_start(ap, n);
-  g->outputs = arena_alloc(g->arena, sizeof *g->outputs * n);
-  g->noutputs = n;
-  for (int i = 0; i < n; i++) {
-    g->outputs[i].name = va_arg(ap, const char *);
-    g->outputs[i].node = va_arg(ap, GNode *);
-  }
-  va_end(ap);
-}
-
 static GNode *find(Graph *g, const char *name) {
   for (int i = 0; i < g->nodes.n; i++) {
     GNode *n = g->nodes.items[i];
@@ -61,7 +49,7 @@ Test(pass_fuse, residual_unit) {
   GNode *in[2] = {sc, r};
   GNode *add = op(g, SLIMRT_OP_ADD, "add", in, 2, NULL);
   GNode *relu = op(g, SLIMRT_OP_RELU, "relu", &add, 1, NULL);
-  outputs(g, 1, "y", relu);
+  set_outputs(g, 1, "y", relu);
   BackendOptions o = opts();
   cr_assert_eq(passes_run(g, &diag, &o), 0);
   cr_assert_eq(count_op(g, SLIMRT_OP_FUSED_CONV2D), 2);
@@ -90,7 +78,7 @@ Test(pass_fuse, pad_bias_relu6) {
   in[1] = var(g, "b", SHAPE(4));
   GNode *ba = op(g, SLIMRT_OP_BIAS_ADD, "bias", in, 2, NULL);
   GNode *r = op(g, SLIMRT_OP_RELU6, "relu6", &ba, 1, NULL);
-  outputs(g, 1, "y", r);
+  set_outputs(g, 1, "y", r);
   BackendOptions o = opts();
   cr_assert_eq(passes_run(g, &diag, &o), 0);
   cr_assert_null(find(g, "pad"));
@@ -114,7 +102,7 @@ Test(pass_fuse, shared_intermediates_stay) {
   GNode *p = op(g, SLIMRT_OP_PAD, "pad", &x, 1, &pa);
   GNode *bn = conv_bn(g, "a", p, 1);      /* read by relu and by an output */
   GNode *relu = op(g, SLIMRT_OP_RELU, "relu", &bn, 1, NULL);
-  outputs(g, 2, "bn", bn, "relu", relu);
+  set_outputs(g, 2, "bn", bn, "relu", relu);
   BackendOptions o = opts();
   cr_assert_eq(passes_run(g, &diag, &o), 0);
   cr_expect_not_null(find(g, "pad"));
@@ -127,7 +115,7 @@ Test(pass_fuse, dump) {
   Graph *g = graph_new(&arena, "d");
   GNode *x = graph_input(g, "x", SHAPE(1, 2, 2, 4), SPAN_NONE);
   GNode *bn = conv_bn(g, "c", x, 1);
-  outputs(g, 1, "y", bn);
+  set_outputs(g, 1, "y", bn);
   BackendOptions o = opts();
   o.dump = "fuse";
   cr_redirect_stdout();

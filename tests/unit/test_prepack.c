@@ -11,13 +11,6 @@
 
 TestSuite(pass_prepack, .init = graph_fixture_setup, .fini = graph_fixture_teardown);
 
-static void outputs1(Graph *g, const char *name, GNode *n) {
-  g->outputs = arena_alloc(g->arena, sizeof *g->outputs);
-  g->noutputs = 1;
-  g->outputs[0].name = name;
-  g->outputs[0].node = n;
-}
-
 static BackendOptions opts(void) { return (BackendOptions){.emit = EMIT_LLVM, .opt_level = 2}; }
 
 /* conv(x, W) -> batch norm (gamma, beta, mean, var) -> relu, CO channels; W and
@@ -40,7 +33,7 @@ Test(pass_prepack, private_weights_are_marked) {
   Graph *g = graph_new(&arena, "m");
   GNode *x = graph_input(g, "x", SHAPE(1, 7, 7, 8), SPAN_NONE), *w, *beta;
   GNode *y = conv_bn_relu(g, x, 64, &w, &beta);
-  outputs1(g, "y", y);
+  set_outputs(g, 1, "y", y);
   BackendOptions o = opts();
   cr_assert_eq(passes_run(g, &diag, &o), 0);
   cr_assert_eq(y->op, SLIMRT_OP_FUSED_CONV2D);
@@ -53,7 +46,7 @@ Test(pass_prepack, partial_panels_are_not) {
   Graph *g = graph_new(&arena, "m");
   GNode *x = graph_input(g, "x", SHAPE(1, 7, 7, 8), SPAN_NONE), *w, *beta;
   GNode *y = conv_bn_relu(g, x, 48, &w, &beta);
-  outputs1(g, "y", y);
+  set_outputs(g, 1, "y", y);
   BackendOptions o = opts();
   cr_assert_eq(passes_run(g, &diag, &o), 0);
   cr_assert_eq(y->op, SLIMRT_OP_FUSED_CONV2D);
@@ -72,7 +65,7 @@ Test(pass_prepack, shared_weights_are_not) {
     GNode *s = op(g, SLIMRT_OP_REDUCE_SUM, "sum", &sq, 1, &r);
     GNode *in[2] = {y, s};
     GNode *out = op(g, SLIMRT_OP_ADD, "out", in, 2, NULL);
-    outputs1(g, "y", out);
+    set_outputs(g, 1, "y", out);
     BackendOptions o = opts();
     cr_assert_eq(passes_run(g, &diag, &o), 0);
     cr_assert_eq(y->op, SLIMRT_OP_FUSED_CONV2D);
@@ -84,7 +77,7 @@ Test(pass_prepack, shared_weights_are_not) {
 Test(pass_prepack, prepare_function_emitted) {
   Graph *g = graph_new(&arena, "m");
   GNode *x = graph_input(g, "x", SHAPE(1, 7, 7, 8), SPAN_NONE), *w, *beta;
-  outputs1(g, "y", conv_bn_relu(g, x, 64, &w, &beta));
+  set_outputs(g, 1, "y", conv_bn_relu(g, x, 64, &w, &beta));
   BackendOptions o = opts();
   cr_assert_eq(passes_run(g, &diag, &o), 0);
   CgModule *m = cg_module_build(g, &diag, &o);
