@@ -8,7 +8,8 @@
  *                                         every restored variable from its initializer
  *
  * Exit status: 0 success, 1 bad input, 2 usage. The .npz side is a plain zip
- * (stored or deflate members) handled with zlib; .npy encoding is libslimrt's. */
+ * (stored or deflate members) handled with zlib, read by npz.c and written here;
+ * .npy encoding is libslimrt's. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "backend.h"
 #include "diag.h"
 #include "eval.h"
+#include "npz.h"
 #include "slimrt.h"
 #include "tf.h"
 #include "../runtime/src/rtio.h" /* slimrt_init_fill: the draws of --random-init */
@@ -163,8 +165,6 @@ out:
 
 /* ---- .npz (zip) -------------------------------------------------------------- */
 
-static uint16_t rd16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t rd32(const unsigned char *p) { return (uint32_t)rd16(p) | (uint32_t)rd16(p + 2) << 16; }
 static void wr16(unsigned char *p, unsigned v) { p[0] = (unsigned char)v, p[1] = (unsigned char)(v >> 8); }
 static void wr32(unsigned char *p, uint32_t v) { wr16(p, v & 0xffff), wr16(p + 2, v >> 16); }
 
@@ -196,19 +196,8 @@ static unsigned char *read_all(const char *path, size_t *len, char *err, size_t 
   return b;
 }
 
-/* Inflates a raw deflate stream of known output size. */
-static int inflate_raw(const unsigned char *in, size_t n, unsigned char *out, size_t outlen) {
-  z_stream z;
-  memset(&z, 0, sizeof z);
-  if (inflateInit2(&z, -15) != Z_OK) return -1;
-  z.next_in = (unsigned char *)in;
-  z.avail_in = (uInt)n;
-  z.next_out = out;
-  z.avail_out = (uInt)outlen;
-  int r = inflate(&z, Z_FINISH);
-  int ok = r == Z_STREAM_END && z.total_out == outlen;
-  inflateEnd(&z);
-  return ok ? 0 : -1;
+static int add_member(void *w, const char *key, const slimrt_array *a, char *err, size_t errlen) {
+  return slimrt_ckpt_writer_add(w, key, a->dtype, a->rank, a->dims, a->data, 0, err, errlen);
 }
 
 static int cmd_from_npz(const char *npz, const char *prefix) {
@@ -216,102 +205,14 @@ static int cmd_from_npz(const char *npz, const char *prefix) {
   size_t len;
   unsigned char *z = read_all(npz, &len, err, sizeof err);
   if (!z) return fail(err);
-  int rc = EXIT_INPUT, members = 0;
-  slimrt_ckpt_writer *w = NULL;
-  /* end of central directory: the last "PK\5\6" within the final 64 KiB + 22 bytes */
-  size_t eocd = (size_t)-1;
-  for (size_t i = len >= 22 ? len - 22 + 1 : 0; i-- > 0 && len - i <= 65535 + 22;)
-    if (rd32(z + i) == 0x06054b50u) {
-      eocd = i;
-      break;
-    }
-  if (eocd == (size_t)-1) {
-    fprintf(stderr, "slim-ckpt: %s: not a .npz (zip) file\n", npz);
-    goto out;
-  }
-  uint32_t count = rd16(z + eocd + 10), cd_size = rd32(z + eocd + 12), cd_off = rd32(z + eocd + 16);
-  if (cd_off > eocd || cd_size > eocd - cd_off || count == 0xffff || cd_off == 0xffffffffu) {
-    fprintf(stderr, "slim-ckpt: %s: unsupported or corrupt zip directory (zip64?)\n", npz);
-    goto out;
-  }
-  w = slimrt_ckpt_writer_new(prefix, 1, err, sizeof err);
-  if (!w) {
-    fail(err);
-    goto out;
-  }
-  size_t p = cd_off;
-  for (uint32_t m = 0; m < count; m++) {
-    if (p > eocd || eocd - p < 46 || rd32(z + p) != 0x02014b50u) {
-      fprintf(stderr, "slim-ckpt: %s: corrupt zip central directory\n", npz);
-      goto out;
-    }
-    unsigned method = rd16(z + p + 10);
-    uint32_t crc = rd32(z + p + 16), csize = rd32(z + p + 20), usize = rd32(z + p + 24);
-    size_t nlen = rd16(z + p + 28), xlen = rd16(z + p + 30), clen = rd16(z + p + 32);
-    uint32_t loff = rd32(z + p + 42);
-    const char *name = (const char *)z + p + 46;
-    if (eocd - p - 46 < nlen) {
-      fprintf(stderr, "slim-ckpt: %s: corrupt zip central directory\n", npz);
-      goto out;
-    }
-    p += 46 + nlen + xlen + clen;
-    if (nlen < 5 || memcmp(name + nlen - 4, ".npy", 4)) {
-      fprintf(stderr, "slim-ckpt: %s: member '%.*s' is not a .npy file\n", npz, (int)nlen, name);
-      goto out;
-    }
-    if (csize == 0xffffffffu || usize == 0xffffffffu || loff == 0xffffffffu || (method != 0 && method != 8)) {
-      fprintf(stderr, "slim-ckpt: %s: member '%.*s': unsupported zip entry (zip64 or compression %u)\n", npz,
-              (int)nlen, name, method);
-      goto out;
-    }
-    if ((size_t)loff > len || len - loff < 30 || rd32(z + loff) != 0x04034b50u ||
-        len - loff - 30 < (size_t)rd16(z + loff + 26) + rd16(z + loff + 28) ||
-        len - loff - 30 - rd16(z + loff + 26) - rd16(z + loff + 28) < csize) {
-      fprintf(stderr, "slim-ckpt: %s: member '%.*s': truncated or corrupt\n", npz, (int)nlen, name);
-      goto out;
-    }
-    const unsigned char *data = z + loff + 30 + rd16(z + loff + 26) + rd16(z + loff + 28);
-    unsigned char *raw = malloc(usize ? usize : 1);
-    if (!raw) {
-      fail("out of memory");
-      goto out;
-    }
-    int bad = method == 0 ? (csize != usize || (memcpy(raw, data, usize), 0))
-                          : inflate_raw(data, csize, raw, usize);
-    if (!bad && (uint32_t)crc32(crc32(0, NULL, 0), raw, usize) != crc) bad = 1;
-    if (bad) {
-      free(raw);
-      fprintf(stderr, "slim-ckpt: %s: member '%.*s': corrupt data (CRC or deflate error)\n", npz, (int)nlen, name);
-      goto out;
-    }
-    char key[4096];
-    snprintf(key, sizeof key, "%.*s", (int)(nlen - 4), name);
-    slimrt_array a;
-    int r = slimrt_npy_read_mem(key, raw, usize, &a, err, sizeof err);
-    free(raw);
-    if (r) {
-      fprintf(stderr, "slim-ckpt: %s: %s\n", npz, err);
-      goto out;
-    }
-    r = slimrt_ckpt_writer_add(w, key, a.dtype, a.rank, a.dims, a.data, 0, err, sizeof err);
-    slimrt_array_free(&a);
-    if (r) {
-      fail(err);
-      goto out;
-    }
-    members++;
-  }
-  slimrt_ckpt_writer *ww = w;
-  w = NULL;
-  if (slimrt_ckpt_writer_finish(ww, err, sizeof err)) {
-    fail(err);
-    goto out;
-  }
-  rc = 0;
-out:
-  slimrt_ckpt_writer_abort(w);
+  slimrt_ckpt_writer *w = slimrt_ckpt_writer_new(prefix, 1, err, sizeof err);
+  int bad = !w || npz_read_mem(npz, z, len, add_member, w, err, sizeof err);
   free(z);
-  return rc;
+  if (bad) {
+    slimrt_ckpt_writer_abort(w);
+    return fail(err);
+  }
+  return slimrt_ckpt_writer_finish(w, err, sizeof err) ? fail(err) : 0;
 }
 
 static int cmd_to_npz(const char *prefix, const char *npz) {

@@ -435,6 +435,13 @@ bad_npz("member-offset-2^31", bytes(b), "(corrupt|truncated)")
 b = bytearray(okz)
 struct.pack_into("<I", b, cdir + 20, 0xFFFFFFF0)  # member's compressed size near 2^32
 bad_npz("member-size-2^32", bytes(b), "(corrupt|truncated|unsupported)")
+# unpacked sizes near 2^32 (found by fuzz_npz): refused before allocating, not a 4 GiB malloc
+b = bytearray(okz)
+struct.pack_into("<I", b, cdir + 24, 0xFFFFFF6D)
+bad_npz("member-usize-2^32", bytes(b), r"member 'a\.npy': corrupt sizes: [0-9]+ bytes of stored data cannot hold 4294967149 bytes")
+d = bytearray(npz([("a.npy", good * 4)], zipfile.ZIP_DEFLATED))
+struct.pack_into("<I", d, d.index(b"PK\x01\x02") + 24, 0xFFFFFFF0)
+bad_npz("member-deflate-usize-2^32", bytes(d), r"member 'a\.npy': corrupt sizes: [0-9]+ bytes of deflate data cannot hold 4294967280 bytes")
 b = bytearray(okz)
 struct.pack_into("<H", b, cdir + 10, 12)  # bzip2
 bad_npz("member-bzip2", bytes(b), "unsupported zip entry")
