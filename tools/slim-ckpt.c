@@ -196,8 +196,17 @@ static unsigned char *read_all(const char *path, size_t *len, char *err, size_t 
   return b;
 }
 
-static int add_member(void *w, const char *key, const slimrt_array *a, char *err, size_t errlen) {
-  return slimrt_ckpt_writer_add(w, key, a->dtype, a->rank, a->dims, a->data, 0, err, errlen);
+/* The writer is opened at the first member, so a file that is no zip at all is
+   reported as such before any trouble with the output prefix. */
+typedef struct FromNpz {
+  const char *prefix;
+  slimrt_ckpt_writer *w;
+} FromNpz;
+
+static int add_member(void *ctx, const char *key, const slimrt_array *a, char *err, size_t errlen) {
+  FromNpz *fz = ctx;
+  if (!fz->w && !(fz->w = slimrt_ckpt_writer_new(fz->prefix, 1, err, errlen))) return -1;
+  return slimrt_ckpt_writer_add(fz->w, key, a->dtype, a->rank, a->dims, a->data, 0, err, errlen);
 }
 
 static int cmd_from_npz(const char *npz, const char *prefix) {
@@ -205,14 +214,15 @@ static int cmd_from_npz(const char *npz, const char *prefix) {
   size_t len;
   unsigned char *z = read_all(npz, &len, err, sizeof err);
   if (!z) return fail(err);
-  slimrt_ckpt_writer *w = slimrt_ckpt_writer_new(prefix, 1, err, sizeof err);
-  int bad = !w || npz_read_mem(npz, z, len, add_member, w, err, sizeof err);
+  FromNpz fz = {prefix, NULL};
+  int bad = npz_read_mem(npz, z, len, add_member, &fz, err, sizeof err);
   free(z);
+  if (!bad && !fz.w) bad = !(fz.w = slimrt_ckpt_writer_new(prefix, 1, err, sizeof err)); /* no members */
   if (bad) {
-    slimrt_ckpt_writer_abort(w);
+    slimrt_ckpt_writer_abort(fz.w);
     return fail(err);
   }
-  return slimrt_ckpt_writer_finish(w, err, sizeof err) ? fail(err) : 0;
+  return slimrt_ckpt_writer_finish(fz.w, err, sizeof err) ? fail(err) : 0;
 }
 
 static int cmd_to_npz(const char *prefix, const char *npz) {
