@@ -4,7 +4,9 @@
  * A tensor lives from the op that writes it to its last reader (position in the
  * topological order; views extend their root's life, as they read its buffer).
  * Two tensors may share bytes only if their intervals are disjoint; intervals
- * are closed, so an op's output never aliases its own inputs. Placement is
+ * are closed, so an op's output never aliases its own inputs, with one exception:
+ * a convolution may write its output over its residual input (inplace_residual),
+ * the two then being one buffer. Placement is
  * greedy, largest first, each into the smallest gap that fits (best fit).
  * Inputs, outputs, variables and constants live outside the arena; an op whose
  * result is a model output writes straight into the caller's buffer. */
@@ -56,6 +58,29 @@ static int by_offset(const void *pa, const void *pb) {
   return a->id - b->id;
 }
 
+/* The tensor whose buffer FUSED_CONV2D X (at position I) may write its output
+   into: its residual input, when that is an arena tensor of the same size that X
+   reads last, that is not also X's image or filter, and the kernel reads each
+   residual element before writing it (slimrt_fused_conv_inplace_ok). Saves the
+   output's buffer and the memory traffic of filling it. NULL otherwise. */
+static GNode *inplace_residual(const Graph *g, GNode *x, const int *last, int i) {
+  if (x->op != SLIMRT_OP_FUSED_CONV2D || !x->attr.fconv.has_residual || x->nin < 3 || x->shape.rank != 4 ||
+      cg_output_slot(g, x) >= 0)
+    return NULL;
+  GNode *r = cg_view_root(x->in[x->nin - 1]);
+  if ((slimrt_op_flags(r->op) & (SLIMRT_F_SOURCE | SLIMRT_F_VIEW)) || cg_output_slot(g, r) >= 0 ||
+      last[r->id] != i || r->nbytes != x->nbytes)
+    return NULL;
+  for (int j = 0; j < x->nin - 1; j++)
+    if (cg_view_root(x->in[j]) == r) return NULL;
+  const GShape *in = &x->in[0]->shape, *f = &x->in[1]->shape;
+  if (in->rank != 4 || f->rank != 4 ||
+      !slimrt_fused_conv_inplace_ok(&x->attr.fconv, in->dims[0], in->dims[1], in->dims[2], in->dims[3],
+                                    x->shape.dims[1], x->shape.dims[2], f->dims[0], f->dims[1]))
+    return NULL;
+  return r;
+}
+
 int cg_pass_memplan(Graph *g, Diag *d) {
   int n = g->nodes.n;
   int maxid = 0;
@@ -99,11 +124,21 @@ int cg_pass_memplan(Graph *g, Diag *d) {
     if (cg_output_slot(g, o) == k) continue;
     last[cg_view_root(o)->id] = n;
   }
+  /* in-place outputs share their residual's buffer, whose life then runs to the
+     last use of the output (chains, block after block, share one buffer) */
+  GNode **alias = calloc((size_t)maxid + 1, sizeof *alias);
+  for (int i = 0; i < n && rc == 0 && alias; i++) { /* (no memory: no aliasing) */
+    GNode *x = g->nodes.items[i], *r = inplace_residual(g, x, last, i);
+    if (!r) continue;
+    while (alias[r->id]) r = alias[r->id];
+    alias[x->id] = r;
+    if (last[x->id] > last[r->id]) last[r->id] = last[x->id];
+  }
   int niv = 0;
   for (int i = 0; i < n && rc == 0; i++) {
     GNode *x = g->nodes.items[i];
     if (slimrt_op_flags(x->op) & (SLIMRT_F_SOURCE | SLIMRT_F_VIEW)) continue;
-    if (cg_output_slot(g, x) >= 0) continue;
+    if (cg_output_slot(g, x) >= 0 || (alias && alias[x->id])) continue;
     int64_t size = (x->nbytes + ALIGN - 1) / ALIGN * ALIGN;
     if (size == 0) size = ALIGN; /* distinct address even for empty tensors */
     iv[niv++] = (Interval){x, pos[x->id], last[x->id], size};
@@ -132,6 +167,10 @@ int cg_pass_memplan(Graph *g, Diag *d) {
     iv[a].n->arena_offset = best;
     if (best + iv[a].size > peak) peak = best + iv[a].size;
   }
+  for (int i = 0; i < n && rc == 0; i++) {
+    GNode *x = g->nodes.items[i];
+    if (alias && alias[x->id]) x->arena_offset = alias[x->id]->arena_offset;
+  }
   g->arena_size = peak;
   if (rc == 0 && peak > MAX_ARENA_BYTES) {
     const Interval *big = &iv[0]; /* sorted by size, largest first */
@@ -143,6 +182,7 @@ int cg_pass_memplan(Graph *g, Diag *d) {
   }
   free(pos);
   free(last);
+  free(alias);
   free(iv);
   free(placed);
   return rc;

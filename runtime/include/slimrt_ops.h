@@ -69,6 +69,13 @@ typedef struct slimrt_attr_fconv {
   int64_t prepacked;
 } slimrt_attr_fconv;
 
+/* 1 when a FUSED_CONV2D with these attributes, an N x H x W x CI input, OH x OW
+   output pixels and a KH x KW filter may write its output over its residual input (the memory
+   plan then gives both one buffer): each output element's residual is read before
+   that element is written, and by the same thread. Depends on the shape only. */
+int slimrt_fused_conv_inplace_ok(const slimrt_attr_fconv *a, int64_t n, int64_t h, int64_t w, int64_t ci,
+                                 int64_t oh, int64_t ow, int64_t kh, int64_t kw);
+
 /* axes[i] != 0 means dimension i of the input is reduced. */
 typedef struct slimrt_attr_reduce {
   int64_t axes[SLIMRT_MAX_RANK];

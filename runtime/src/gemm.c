@@ -61,7 +61,7 @@ typedef struct tile_epi {
    tile shape below; MR and NV are constants there. */
 static inline __attribute__((always_inline)) void ukr_body(const int mr, const int nv, int64_t nseg, int64_t len,
                                                            const float *const *a, const float *restrict b,
-                                                           float *restrict c, int64_t ldc, int accumulate,
+                                                           float *c, int64_t ldc, int accumulate,
                                                            const tile_epi *e) {
   vf16 acc[MR_MAX][4];
 #pragma GCC unroll 12
@@ -154,6 +154,8 @@ typedef struct gemm_ctx {
   int direct;       /* 1x1, stride 1, unpadded: row m of A is the input's row m */
   int row_runs;     /* gathered, but interior tiles can be read as runs per filter row */
   int64_t gv_cols;  /* GEMV: columns per task (one panel when packed) */
+  int64_t gv_ksplit, gv_kc; /* GEMV: blocks of K rows (1: none) and their length */
+  float *gv_part;   /* GEMV split along K: [gv_ksplit][m][n] partial sums */
   ukr_fn ukr;
 } gemm_ctx;
 
@@ -342,6 +344,13 @@ static inline __attribute__((always_inline)) void pack_b(const gemm_ctx *x, cons
   }
 }
 
+/* SRC[0..n) then zeros up to NR, in DST. */
+static inline const float *pad_copy(float *dst, const float *src, int64_t n, int nr) {
+  memcpy(dst, src, (size_t)n * sizeof(float));
+  memset(dst + n, 0, (size_t)(nr - n) * sizeof(float));
+  return dst;
+}
+
 /* One task: row tiles [mt0, mt1) x columns [n0, n1). K blocks outermost, so the
    filter slice of a block (KC x NB) stays in L2 while every row tile uses it. */
 static inline __attribute__((always_inline)) void gemm_task_body(const gemm_ctx *x, int64_t t, const int nr) {
@@ -352,6 +361,7 @@ static inline __attribute__((always_inline)) void gemm_task_body(const gemm_ctx 
   int64_t mt0 = mb * x->mb_tiles, mt1 = (mb + 1) * x->mb_tiles < x->mtiles ? (mb + 1) * x->mb_tiles : x->mtiles;
   float ap[MR_MAX * KC_MAX] __attribute__((aligned(64)));
   float ct[MR_MAX * NR_MAX] __attribute__((aligned(64)));
+  float rt[MR_MAX * NR_MAX] __attribute__((aligned(64))), sct[NR_MAX], sht[NR_MAX]; /* an edge tile's epilogue */
   float bpack[KC_MAX * NB] __attribute__((aligned(64)));
   /* the block's runs of A: pointers (MR per run) and lengths, made once per tile */
   const float *p[SEG_MAX * MR_MAX];
@@ -398,11 +408,24 @@ static inline __attribute__((always_inline)) void gemm_task_body(const gemm_ctx 
           if (k0 > 0)
             for (int64_t r = 0; r < tr.rows; r++) memcpy(ct + r * nr, cp + r * x->n, (size_t)cols * sizeof(float));
         }
-        /* full tiles take the epilogue in registers with their last K step */
+        /* the epilogue is applied in registers with the tile's last K step; an edge
+           tile reads zero-padded copies of its scale, shift and residual, so that
+           the residual is read before the tile's output is written (the output
+           may be the residual's buffer: slimrt_gemm_conv_inplace_ok) */
         tile_epi te, *tep = NULL;
-        if (last_block && !edge && x->e) {
-          te = (tile_epi){.scale = x->e->scale ? x->e->scale + j : NULL, .shift = x->e->shift ? x->e->shift + j : NULL,
-                          .residual = x->e->residual ? x->e->residual + m0 * x->n + j : NULL, .act = x->e->act};
+        if (last_block && x->e) {
+          const slimrt_epilogue *e = x->e;
+          te = (tile_epi){.scale = e->scale ? e->scale + j : NULL, .shift = e->shift ? e->shift + j : NULL,
+                          .residual = e->residual ? e->residual + m0 * x->n + j : NULL, .act = e->act};
+          if (edge) {
+            if (te.scale) te.scale = pad_copy(sct, te.scale, cols, nr);
+            if (te.shift) te.shift = pad_copy(sht, te.shift, cols, nr);
+            if (te.residual) {
+              memset(rt, 0, sizeof rt);
+              for (int64_t r = 0; r < tr.rows; r++) memcpy(rt + r * nr, te.residual + r * x->n, (size_t)cols * sizeof(float));
+              te.residual = rt;
+            }
+          }
           tep = &te;
         }
         /* The tile's output lines (for writing, on the first K block) and residual
@@ -422,10 +445,8 @@ static inline __attribute__((always_inline)) void gemm_task_body(const gemm_ctx 
           x->ukr(s1 - s0, seglen[s0], p + s0 * mr, bp, dst, ldc, k0 > 0 || s0 > 0, s1 == nseg ? tep : NULL);
           bp += (s1 - s0) * seglen[s0] * nr;
         }
-        if (edge) {
+        if (edge)
           for (int64_t r = 0; r < tr.rows; r++) memcpy(cp + r * x->n, ct + r * nr, (size_t)cols * sizeof(float));
-          if (last_block) slimrt_epilogue_apply(x->e, cp, x->n, m0, tr.rows, j, cols);
-        }
       }
     }
   }
@@ -443,25 +464,32 @@ static void gemm_task_generic(void *x, int64_t t) { gemm_task_body(x, t, 32); }
    rows, and packing B would cost more than using it once, so each task streams
    B's rows for GV_COLS columns (or one panel when B is packed) and sums every
    output pixel's row against them, K in order. A 1x1 stride-1 unpadded conv only:
-   A's rows are the input's. */
-enum { GV_COLS = 1024, GV_ROWS_MAX = 6, GV_PF = 8 }; /* 2 KiB row runs: streams the prefetcher follows */
+   A's rows are the input's. Such a layer only streams B from memory: an unpacked
+   B is also cut along K into GV_KSPLIT contiguous blocks of rows, so that two
+   threads read two distant streams at once instead of interleaved slices of the
+   same rows; the blocks' partial sums are added in block order afterwards (the
+   split depends on the shape only, so results do not depend on the thread count). */
+enum { GV_COLS = 1024, GV_ROWS_MAX = 6, GV_PF = 8, /* 2 KiB row runs: streams the prefetcher follows */
+       GV_KSPLIT = 4, GV_KSPLIT_MIN_K = 512, GV_PART_MAX = 16384 /* floats of partial sums (caller's stack) */ };
 
 static inline __attribute__((always_inline)) void gemv_task_body(const gemm_ctx *x, int64_t t) {
-  int64_t cw = x->gv_cols, j0 = t * cw, cols = x->n - j0 < cw ? x->n - j0 : cw;
+  int64_t ks = x->gv_ksplit, kb = t % ks, cw = x->gv_cols, j0 = t / ks * cw, cols = x->n - j0 < cw ? x->n - j0 : cw;
+  int64_t k0 = kb * x->gv_kc, k1 = k0 + x->gv_kc < x->k ? k0 + x->gv_kc : x->k;
   float acc[GV_COLS] __attribute__((aligned(64)));
   for (int64_t m = 0; m < x->m; m++) {
     const float *a = x->g->in + m * x->k;
     for (int64_t j = 0; j < cols; j++) acc[j] = 0;
-    for (int64_t k = 0; k < x->k; k++) {
+    for (int64_t k = k0; k < k1; k++) {
       const float *row = x->packed ? x->b + j0 * x->k + k * x->nr : x->b + k * x->n + j0;
-      if (!x->packed && k + GV_PF < x->k) /* rows N floats apart: ask for a later one now */
+      if (!x->packed && k + GV_PF < k1) /* rows N floats apart: ask for a later one now */
         for (int64_t j = 0; j < cols; j += 16) __builtin_prefetch(row + GV_PF * x->n + j);
       float av = a[k];
       for (int64_t j = 0; j < cols; j++) acc[j] += av * row[j];
     }
-    memcpy(x->c + m * x->n + j0, acc, (size_t)cols * sizeof(float));
+    float *dst = ks > 1 ? x->gv_part + (kb * x->m + m) * x->n + j0 : x->c + m * x->n + j0;
+    memcpy(dst, acc, (size_t)cols * sizeof(float));
   }
-  slimrt_epilogue_apply(x->e, x->c + j0, x->n, 0, x->m, j0, cols);
+  if (ks == 1) slimrt_epilogue_apply(x->e, x->c + j0, x->n, 0, x->m, j0, cols);
 }
 
 __attribute__((target("avx512f,avx512vl,fma")))
@@ -528,6 +556,32 @@ int slimrt_gemm_pack_filter(float *b, int64_t k, int64_t n, int nr, const float 
   return 0;
 }
 
+/* K blocks of at most KC_MAX, equal in size; read in place, they are whole taps
+   (or equal parts of one tap) so that the runs of channels stay long. */
+static int64_t kc_step(const slimrt_conv_geom *g) {
+  int64_t taps = g->kh * g->kw, k = taps * g->ci;
+  if (g->ci < MIN_RUN || g->ci > KC_MAX) {
+    int64_t kblocks = (k + KC_MAX - 1) / KC_MAX;
+    return (k + kblocks - 1) / kblocks;
+  }
+  int64_t per = KC_MAX / g->ci, kblocks = (taps + per - 1) / per;
+  return (taps + kblocks - 1) / kblocks * g->ci;
+}
+
+/* The GEMV path: few output pixels of a 1x1, stride-1, unpadded conv. */
+static int use_gemv(const slimrt_conv_geom *g, int64_t m) {
+  return m <= GV_ROWS_MAX && g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 &&
+         g->oh == g->h && g->ow == g->w;
+}
+
+int slimrt_gemm_conv_inplace_ok(const slimrt_conv_geom *g) {
+  /* One K block: each tile's sums are finished in registers, its residual read and
+     its output written by the same call, and no partial sum is ever stored in C.
+     The GEMV stores its sums before the epilogue reads the residual. */
+  int64_t k = g->kh * g->kw * g->ci, m = g->n * g->oh * g->ow;
+  return k > 0 && m > 0 && !use_gemv(g, m) && kc_step(g) >= k;
+}
+
 static void gemm_conv(const slimrt_conv_geom *g, const float *b, int64_t n_cols, int packed, float *c,
                       const slimrt_epilogue *e, slimrt_pool *pool) {
   gemm_ctx x = {.g = g, .b = b, .c = c, .e = e, .n = n_cols, .packed = packed};
@@ -541,38 +595,42 @@ static void gemm_conv(const slimrt_conv_geom *g, const float *b, int64_t n_cols,
   }
   void (*task)(void *, int64_t);
   choose_tile(&x, &task);
-  if (x.m <= GV_ROWS_MAX && g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 &&
-      g->oh == g->h && g->ow == g->w) {
+  if (use_gemv(g, x.m)) {
     task = __builtin_cpu_supports("avx512f") ? gemv_task_avx512
          : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? gemv_task_avx2 : gemv_task_generic;
     /* Each output is summed over K in order whatever the chunk, so the chunk width
        may follow the thread count: two chunks per thread, in whole vectors, so that
        a logits layer (N = 1001, one chunk of 1024) does not run on one core. */
-    int64_t threads = slimrt_pool_size(pool), cw = GV_COLS;
+    int64_t threads = slimrt_pool_size(pool), cw = GV_COLS, ks = 1;
+    if (!x.packed && x.k >= GV_KSPLIT_MIN_K && x.n <= GV_COLS)
+      for (ks = GV_KSPLIT; ks > 1 && ks * x.m * x.n > GV_PART_MAX;) ks /= 2;
     if (x.packed) cw = x.nr; /* one panel per task */
-    else if (threads > 1) {
+    else if (threads > 1 && ks == 1) {
       int64_t per = (x.n + 2 * threads - 1) / (2 * threads);
       per = (per + 15) / 16 * 16;
       if (per < cw) cw = per;
     }
+    float part[ks > 1 ? GV_PART_MAX : 1];
     x.gv_cols = cw;
-    slimrt_parallel_for(pool, (x.n + cw - 1) / cw, task, &x);
+    x.gv_ksplit = ks;
+    x.gv_kc = (x.k + ks - 1) / ks;
+    x.gv_part = part;
+    slimrt_parallel_for(pool, (x.n + cw - 1) / cw * ks, task, &x);
+    if (ks > 1) { /* the blocks' sums, in block order */
+      for (int64_t i = 0; i < x.m * x.n; i++) {
+        float v = part[i];
+        for (int64_t b = 1; b < ks; b++) v += part[b * x.m * x.n + i];
+        c[i] = v;
+      }
+      slimrt_epilogue_apply(e, c, x.n, 0, x.m, 0, x.n);
+    }
     return;
   }
   x.gather = g->ci < MIN_RUN;
   x.row_runs = x.gather && g->dw == 1 && g->kh <= SEG_MAX && g->kw * g->ci >= MIN_ROW_RUN && x.k <= KC_MAX;
   x.direct = !x.gather && g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 &&
              g->oh == g->h && g->ow == g->w;
-  /* K blocks of at most KC_MAX, equal in size; read in place, they are whole taps
-     (or equal parts of one tap) so that the runs of channels stay long */
-  int64_t taps = g->kh * g->kw;
-  if (x.gather || g->ci > KC_MAX) {
-    int64_t kblocks = (x.k + KC_MAX - 1) / KC_MAX;
-    x.kc_step = (x.k + kblocks - 1) / kblocks;
-  } else {
-    int64_t per = KC_MAX / g->ci, kblocks = (taps + per - 1) / per;
-    x.kc_step = (taps + kblocks - 1) / kblocks * g->ci;
-  }
+  x.kc_step = kc_step(g);
   x.mtiles = (x.m + x.mr - 1) / x.mr;
   /* A prepacked filter costs a task nothing to set up, so its tasks can be
      smaller (a 56x56 map with 64 channels was 7 tasks: 4 against 3 on two

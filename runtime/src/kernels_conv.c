@@ -295,6 +295,16 @@ void slimrt_p_FUSED_CONV2D(const slimrt_call *c) {
   free(heap);
 }
 
+int slimrt_fused_conv_inplace_ok(const slimrt_attr_fconv *a, int64_t n, int64_t h, int64_t w, int64_t ci,
+                                 int64_t oh, int64_t ow, int64_t kh, int64_t kw) {
+  /* the GEMM path only: depthwise sums into its output before the epilogue */
+  if (!a->has_residual || a->depthwise) return 0;
+  slimrt_conv_geom g = {.n = n, .ci = ci, .oh = oh, .ow = ow, .kh = kh, .kw = kw, .sh = a->conv.stride_h,
+                        .sw = a->conv.stride_w, .dh = a->conv.dilation_h, .dw = a->conv.dilation_w,
+                        .pt = a->conv.pad_top, .pl = a->conv.pad_left, .h = h, .w = w};
+  return slimrt_gemm_conv_inplace_ok(&g);
+}
+
 static void fused_conv(const slimrt_call *c) {
   const slimrt_attr_fconv *a = c->attr;
   int64_t co = c->out_shape->dims[c->out_shape->rank - 1];

@@ -244,6 +244,10 @@ FAST_CONV_CASES = [
     # a logits-like width: one 1024-column chunk at 1 thread, 176-column chunks
     # (the last partial) at 3
     (1, 1, 1, 24, 1, 1, 1001, 1, "VALID"),
+    # long K: cut into 4 blocks of rows whose partial sums are added afterwards; with
+    # 6 pixels x 1000 columns the partial sums fit only 2 blocks (of 260 rows)
+    (1, 1, 1, 600, 1, 1, 1001, 1, "VALID"),
+    (1, 2, 3, 520, 1, 1, 1000, 1, "VALID"),
     # prepacked with short K blocks (<= 256): tasks of 256 columns (N = 320: a
     # 64-column one too); M = 1024 with tasks of at most 224 rows
     (1, 9, 9, 32, 1, 1, 320, 1, "VALID"),

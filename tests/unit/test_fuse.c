@@ -127,3 +127,46 @@ Test(pass_fuse, dump) {
   buf[n] = 0;
   cr_expect(strstr(buf, "c/BN\t_FusedConv2D\tfloat32\t[1,2,2,4]\tx,c/w,c/gamma,c/beta,c/mean,c/var"), "%s", buf);
 }
+
+/* relu(bn(conv(h)) + s) followed by another conv: the residual S is an arena
+   tensor read last by the unit's conv, so the memory plan gives the conv's output
+   S's buffer (the kernel reads each residual element before writing it). */
+static Graph *unit_between_convs(GNode **s_out, GNode **y_out, int image_is_residual) {
+  Graph *g = graph_new(&arena, "unit2");
+  GNode *x = graph_input(g, "x", SHAPE(1, 7, 7, 4), SPAN_NONE);
+  GNode *s = conv_bn(g, "shortcut", x, 1);
+  GNode *h = image_is_residual ? s : conv_bn(g, "conv1", s, 1);
+  GNode *r = conv_bn(g, "conv3", h, 1);
+  GNode *in[2] = {r, s};
+  GNode *add = op(g, SLIMRT_OP_ADD, "add", in, 2, NULL);
+  GNode *y = op(g, SLIMRT_OP_RELU, "relu", &add, 1, NULL);
+  set_outputs(g, 1, "out", conv_bn(g, "next", y, 1));
+  *s_out = s;
+  *y_out = y;
+  return g;
+}
+
+Test(pass_fuse, residual_output_in_place) {
+  GNode *s, *y;
+  Graph *g = unit_between_convs(&s, &y, 0);
+  BackendOptions o = opts();
+  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert(y->op == SLIMRT_OP_FUSED_CONV2D && y->attr.fconv.has_residual);
+  cr_assert_eq(y->in[y->nin - 1], s);
+  cr_assert_geq(s->arena_offset, 0);
+  cr_expect_eq(y->arena_offset, s->arena_offset, "the output takes the residual's buffer");
+  GNode *h = find(g, "conv1/BN");
+  cr_assert_not_null(h);
+  cr_expect(h->arena_offset + h->nbytes <= s->arena_offset || s->arena_offset + s->nbytes <= h->arena_offset,
+            "the conv's image lives beside the shared buffer");
+}
+
+Test(pass_fuse, residual_that_is_also_the_image_is_not_overwritten) {
+  GNode *s, *y;
+  Graph *g = unit_between_convs(&s, &y, 1);
+  BackendOptions o = opts();
+  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert(y->op == SLIMRT_OP_FUSED_CONV2D && y->attr.fconv.has_residual);
+  cr_assert_eq(y->in[0], s);
+  cr_expect_neq(y->arena_offset, s->arena_offset, "other tiles still read the image");
+}

@@ -129,6 +129,8 @@ static int compare(const kcase *k, const slimrt_array *exp, const void *got) {
   return bad;
 }
 
+static int inplace_cases; /* FUSED_CONV2D cases also run with the output over the residual */
+
 /* Runs one case serially and on POOL; both must agree bit for bit and match. */
 static void run_case(const kcase *k, int op, slimrt_pool *pool) {
   slimrt_array in[MAX_IN], exp;
@@ -165,6 +167,26 @@ static void run_case(const kcase *k, int op, slimrt_pool *pool) {
   call.pool = pool;
   kern(&call);
   cr_expect(memcmp(serial, threaded, exp.nbytes) == 0, "%s: result depends on the thread count", k->name);
+  /* a conv the memory plan may run in place (pass_memplan.c): written over a copy
+     of its residual, the output must be the same bit for bit */
+  if (op == SLIMRT_OP_FUSED_CONV2D) {
+    const slimrt_attr_fconv *a = (const void *)k->slots;
+    const slimrt_shape *xs = &shapes[0], *fs = &shapes[1];
+    if (a->has_residual && slimrt_fused_conv_inplace_ok(a, xs->dims[0], xs->dims[1], xs->dims[2], xs->dims[3],
+                                                        oshape.dims[1], oshape.dims[2], fs->dims[0], fs->dims[1])) {
+      unsigned char *shared = malloc(nbytes);
+      cr_assert(shared);
+      memcpy(shared, in[k->nin - 1].data, exp.nbytes);
+      ptrs[k->nin - 1] = shared;
+      call.out = shared;
+      kern(&call);
+      cr_expect(memcmp(serial, shared, exp.nbytes) == 0, "%s: in place over its residual, the output differs",
+                k->name);
+      ptrs[k->nin - 1] = in[k->nin - 1].data;
+      free(shared);
+      inplace_cases++;
+    }
+  }
   int bad = compare(k, &exp, serial);
   cr_expect_eq(bad, 0, "%s (%s): %d elements outside rtol %g atol %g", k->name, k->op, bad, RTOL, ATOL);
   free(serial);
@@ -207,6 +229,7 @@ ParameterizedTest(int *op, kernels, reference) {
   fclose(f);
   slimrt_pool_free(pool);
   cr_expect_gt(ncases, 0, "op %s has no reference case in gen_refs.py", name);
+  if (*op == SLIMRT_OP_FUSED_CONV2D) cr_expect_gt(inplace_cases, 0, "no FUSED_CONV2D case ran in place");
 }
 
 /* Views run only when the buffers differ; aliased buffers are left alone. */
