@@ -158,6 +158,27 @@ static inline __attribute__((always_inline)) void dw_store(float *dst, vf16 acc,
   *(vf16 *)dst = acc;
 }
 
+/* A 3-wide filter row, dilation 1, stride S (1 or 2), over DW3_B output pixels
+   inside the image: each input pixel of the filter row is loaded once and fed to
+   the (up to 3) output pixels that see it, in increasing input order, so every
+   output sums its taps in kx order, as dw_row_body does. A generic
+   block loads each input pixel once per tap (three times for a 3-wide filter),
+   which made the loads, not the FMAs, the bound. */
+enum { DW3_B = 8 };
+
+static inline __attribute__((always_inline)) void dw3_row(vf16 *acc, const float *row, const float *fk, int64_t C,
+                                                          const int s) {
+  vf16 f0 = *(const vf16 *)fk, f1 = *(const vf16 *)(fk + C), f2 = *(const vf16 *)(fk + 2 * C);
+#pragma GCC unroll 17
+  for (int i = 0; i < (DW3_B - 1) * s + 3; i++) {
+    vf16 p = *(const vf16 *)(row + i * C);
+    /* input pixel i is tap kx of output j when j*s + kx == i */
+    if (i % s == 0 && i / s < DW3_B) acc[i / s] += p * f0;
+    if (i >= 1 && (i - 1) % s == 0 && (i - 1) / s < DW3_B) acc[(i - 1) / s] += p * f1;
+    if (i >= 2 && (i - 2) % s == 0 && (i - 2) / s < DW3_B) acc[(i - 2) / s] += p * f2;
+  }
+}
+
 /* Depthwise, multiplier 1: output pixels in blocks of DW_OXB, and for each block
    every 16-channel slice is summed in registers over the taps (in dw_row_body's
    order, so the sums are the same), then leaves through the epilogue. Blocks with
@@ -178,8 +199,30 @@ static inline __attribute__((always_inline)) void dw_row_vec(const dw_ctx *x, in
     int64_t ix0 = ox * g->sw - g->pl;
     int64_t nb = g->ow - ox < DW_OXB ? g->ow - ox : DW_OXB;
     int inside = nb == DW_OXB && ix0 >= 0 && ix0 + (DW_OXB - 1) * g->sw + span < g->w;
-    int64_t cvec = inside ? cfull : 0; /* channels done here; the rest below */
-    for (int64_t c0 = 0; c0 < cvec; c0 += 16) {
+    int64_t cvec = inside ? cfull : 0, c_first = 0; /* channels [c_first, cvec) done here; the rest below */
+    if (g->kw == 3 && g->dw == 1 && (g->sw == 1 || g->sw == 2) && g->ow - ox >= DW3_B && ix0 >= 0 &&
+        ix0 + (DW3_B - 1) * g->sw + 2 < g->w) { /* a 3-wide filter: blocks of DW3_B pixels */
+      for (int64_t c0 = 0; c0 < cfull; c0 += 16) {
+        vf16 acc[DW3_B] = {{0}};
+        for (int64_t ky = ky0; ky < ky1; ky++) {
+          const float *row = img + ((oy * g->sh - g->pt + ky * g->dh) * g->w + ix0) * C + c0;
+          if (g->sw == 1) dw3_row(acc, row, x->f + ky * 3 * C + c0, C, 1);
+          else dw3_row(acc, row, x->f + ky * 3 * C + c0, C, 2);
+        }
+#pragma GCC unroll 8
+        for (int j = 0; j < DW3_B; j++) {
+          int64_t o = (ox + j) * C + c0;
+          dw_store(orow + o, acc[j], e, sc, sh, res ? res + r * g->ow * C + o : NULL, c0);
+        }
+      }
+      if (cfull == C) {
+        ox += DW3_B;
+        continue;
+      }
+      nb = DW3_B; /* the channels past the last slice: below */
+      cvec = c_first = cfull;
+    }
+    for (int64_t c0 = c_first; c0 < cvec; c0 += 16) {
       vf16 acc[DW_OXB] = {{0}};
       for (int64_t ky = ky0; ky < ky1; ky++) {
         const float *row = img + ((oy * g->sh - g->pt + ky * g->dh) * g->w + ix0) * C + c0;

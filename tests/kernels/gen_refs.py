@@ -248,6 +248,10 @@ FAST_CONV_CASES = [
     # 6 pixels x 1000 columns the partial sums fit only 2 blocks (of 260 rows)
     (1, 1, 1, 600, 1, 1, 1001, 1, "VALID"),
     (1, 2, 3, 520, 1, 1, 1000, 1, "VALID"),
+    # depthwise 3-wide rows in blocks of 8 pixels, stride 2 and 1, with channels
+    # past the last 16-channel slice
+    (1, 20, 20, 20, 3, 3, 32, 2, "SAME"),
+    (1, 5, 12, 19, 3, 3, 16, 1, "SAME"),
     # prepacked with short K blocks (<= 256): tasks of 256 columns (N = 320: a
     # 64-column one too); M = 1024 with tasks of at most 224 rows
     (1, 9, 9, 32, 1, 1, 320, 1, "VALID"),
