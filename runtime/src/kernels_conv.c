@@ -103,6 +103,7 @@ typedef struct dw_ctx {
   float *o;
   int64_t mult;
   const slimrt_epilogue *e;
+  int64_t nchunks, cchunk; /* a task is an output row's channels [k*cchunk, (k+1)*cchunk) */
 } dw_ctx;
 
 static inline __attribute__((always_inline)) void dw_row_body(const dw_ctx *x, int64_t r) {
@@ -136,7 +137,8 @@ static inline __attribute__((always_inline)) void dw_row_body(const dw_ctx *x, i
 typedef float vf16 __attribute__((vector_size(64), aligned(4)));
 typedef int32_t vi16 __attribute__((vector_size(64), aligned(4)));
 
-enum { DW_OXB = 4 }; /* output pixels summed together: each filter vector loaded once for them */
+enum { DW_OXB = 4, /* output pixels summed together: each filter vector loaded once for them */
+       DW_MIN_TASKS = 24 };
 
 /* Stores ACC at DST through the epilogue (channels from C0). */
 static inline __attribute__((always_inline)) void dw_store(float *dst, vf16 acc, const slimrt_epilogue *e,
@@ -184,7 +186,8 @@ static inline __attribute__((always_inline)) void dw3_row(vf16 *acc, const float
    order, so the sums are the same), then leaves through the epilogue. Blocks with
    a tap outside the image, and channels past the last full slice, go through
    dw_row_body's scalar arithmetic. */
-static inline __attribute__((always_inline)) void dw_row_vec(const dw_ctx *x, int64_t r) {
+static inline __attribute__((always_inline)) void dw_row_vec(const dw_ctx *x, int64_t r, int64_t c_lo,
+                                                            int64_t c_hi) {
   const slimrt_conv_geom *g = x->g;
   const slimrt_epilogue *e = x->e;
   int64_t n = r / g->oh, oy = r % g->oh, C = g->ci;
@@ -194,15 +197,15 @@ static inline __attribute__((always_inline)) void dw_row_vec(const dw_ctx *x, in
   while (ky1 > ky0 && oy * g->sh - g->pt + (ky1 - 1) * g->dh >= g->h) ky1--;
   const float *img = g->in + n * g->h * g->w * C;
   const float *sc = e ? e->scale : NULL, *sh = e ? e->shift : NULL, *res = e ? e->residual : NULL;
-  int64_t cfull = C / 16 * 16, span = (g->kw - 1) * g->dw;
+  int64_t cfull = c_lo + (c_hi - c_lo) / 16 * 16, span = (g->kw - 1) * g->dw;
   for (int64_t ox = 0; ox < g->ow;) {
     int64_t ix0 = ox * g->sw - g->pl;
     int64_t nb = g->ow - ox < DW_OXB ? g->ow - ox : DW_OXB;
     int inside = nb == DW_OXB && ix0 >= 0 && ix0 + (DW_OXB - 1) * g->sw + span < g->w;
-    int64_t cvec = inside ? cfull : 0, c_first = 0; /* channels [c_first, cvec) done here; the rest below */
+    int64_t cvec = inside ? cfull : c_lo, c_first = c_lo; /* channels [c_first, cvec) done here; the rest below */
     if (g->kw == 3 && g->dw == 1 && (g->sw == 1 || g->sw == 2) && g->ow - ox >= DW3_B && ix0 >= 0 &&
         ix0 + (DW3_B - 1) * g->sw + 2 < g->w) { /* a 3-wide filter: blocks of DW3_B pixels */
-      for (int64_t c0 = 0; c0 < cfull; c0 += 16) {
+      for (int64_t c0 = c_lo; c0 < cfull; c0 += 16) {
         vf16 acc[DW3_B] = {{0}};
         for (int64_t ky = ky0; ky < ky1; ky++) {
           const float *row = img + ((oy * g->sh - g->pt + ky * g->dh) * g->w + ix0) * C + c0;
@@ -215,7 +218,7 @@ static inline __attribute__((always_inline)) void dw_row_vec(const dw_ctx *x, in
           dw_store(orow + o, acc[j], e, sc, sh, res ? res + r * g->ow * C + o : NULL, c0);
         }
       }
-      if (cfull == C) {
+      if (cfull == c_hi) {
         ox += DW3_B;
         continue;
       }
@@ -239,10 +242,10 @@ static inline __attribute__((always_inline)) void dw_row_vec(const dw_ctx *x, in
         dw_store(orow + o, acc[j], e, sc, sh, res ? res + r * g->ow * C + o : NULL, c0);
       }
     }
-    if (cvec < C) { /* scalar: a border block, or the channels past the last slice */
+    if (cvec < c_hi) { /* scalar: a border block, or the channels past the last slice */
       for (int64_t j = 0; j < nb; j++) {
         float *acc = orow + (ox + j) * C;
-        for (int64_t ch = cvec; ch < C; ch++) acc[ch] = 0;
+        for (int64_t ch = cvec; ch < c_hi; ch++) acc[ch] = 0;
         for (int64_t ky = ky0; ky < ky1; ky++) {
           int64_t iy = oy * g->sh - g->pt + ky * g->dh;
           for (int64_t kx = 0; kx < g->kw; kx++) {
@@ -250,7 +253,7 @@ static inline __attribute__((always_inline)) void dw_row_vec(const dw_ctx *x, in
             if (ix < 0 || ix >= g->w) continue;
             const float *px = img + (iy * g->w + ix) * C;
             const float *fw = x->f + (ky * g->kw + kx) * C;
-            for (int64_t ch = cvec; ch < C; ch++) acc[ch] += px[ch] * fw[ch];
+            for (int64_t ch = cvec; ch < c_hi; ch++) acc[ch] += px[ch] * fw[ch];
           }
         }
       }
@@ -259,15 +262,16 @@ static inline __attribute__((always_inline)) void dw_row_vec(const dw_ctx *x, in
         if (te.scale) te.scale += cvec;
         if (te.shift) te.shift += cvec;
         if (te.residual) te.residual += cvec;
-        slimrt_epilogue_apply(&te, orow + ox * C + cvec, C, r * g->ow + ox, nb, 0, C - cvec);
+        slimrt_epilogue_apply(&te, orow + ox * C + cvec, C, r * g->ow + ox, nb, 0, c_hi - cvec);
       }
     }
     ox += nb;
   }
 }
 
-static inline __attribute__((always_inline)) void dw_row_any(const dw_ctx *x, int64_t r) {
-  if (x->mult == 1) dw_row_vec(x, r);
+static inline __attribute__((always_inline)) void dw_row_any(const dw_ctx *x, int64_t t) {
+  int64_t r = t / x->nchunks, c_lo = t % x->nchunks * x->cchunk;
+  if (x->mult == 1) dw_row_vec(x, r, c_lo, c_lo + x->cchunk < x->g->ci ? c_lo + x->cchunk : x->g->ci);
   else dw_row_body(x, r);
 }
 
@@ -280,11 +284,20 @@ static void dw_row_generic(void *vctx, int64_t r) { dw_row_body(vctx, r); }
 static void depthwise(const slimrt_call *c, const slimrt_attr_conv *a, const slimrt_epilogue *e) {
   slimrt_conv_geom g;
   conv_geom(&g, c, a);
-  dw_ctx x = {.g = &g, .f = c->in[1], .o = c->out, .mult = c->in_shape[1].dims[3], .e = e};
+  dw_ctx x = {.g = &g, .f = c->in[1], .o = c->out, .mult = c->in_shape[1].dims[3], .e = e, .nchunks = 1,
+              .cchunk = g.ci};
   void (*row)(void *, int64_t) = dw_row_generic;
   if (__builtin_cpu_supports("avx512f")) row = dw_row_avx512;
   else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) row = dw_row_avx2;
-  slimrt_parallel_for(c->pool, g.n * g.oh, row, &x);
+  /* Few rows (a 14x14 or 7x7 map): a row's channels are cut into chunks of whole
+     vectors, so that two threads get even shares (7 rows split 4 against 3). By
+     shape only; channels are independent, so no sum changes. */
+  if (row != dw_row_generic && x.mult == 1)
+    while (g.n * g.oh * x.nchunks < DW_MIN_TASKS && x.cchunk % 32 == 0 && x.cchunk >= 128) {
+      x.nchunks *= 2;
+      x.cchunk /= 2;
+    }
+  slimrt_parallel_for(c->pool, g.n * g.oh * x.nchunks, row, &x);
 }
 
 void slimrt_k_DEPTHWISE_CONV2D(const slimrt_call *c) { depthwise(c, c->attr, NULL); }

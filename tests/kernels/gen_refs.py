@@ -252,6 +252,9 @@ FAST_CONV_CASES = [
     # past the last 16-channel slice
     (1, 20, 20, 20, 3, 3, 32, 2, "SAME"),
     (1, 5, 12, 19, 3, 3, 16, 1, "SAME"),
+    # depthwise on few rows: each row's channels cut into 2 (of 80) and 8 (of 64) tasks
+    (1, 5, 9, 160, 3, 3, 32, 1, "SAME"),
+    (1, 6, 10, 512, 3, 3, 16, 2, "SAME"),
     # prepacked with short K blocks (<= 256): tasks of 256 columns (N = 320: a
     # 64-column one too); M = 1024 with tasks of at most 224 rows
     (1, 9, 9, 32, 1, 1, 320, 1, "VALID"),
