@@ -771,7 +771,10 @@ static bool format_value(Eval *ev, TextBuf *out, Value *v, Spec *sp, Span where,
     int64_t i;
     if (is_intlike(v)) i = ival(v);
     else if (v->kind == V_FLOAT && percent_style && (t == 'd' || t == 'i' || t == 'u')) {
-      if (!isfinite(v->u.f)) { eval_error(ev, where, "E0308", "cannot convert float %s to integer", val_repr(ev, v)); return false; }
+      if (!isfinite(v->u.f) || fabs(v->u.f) >= 9.2233720368547758e18) { /* as int() refuses it */
+        eval_error(ev, where, "E0308", "cannot convert float %s to integer", val_repr(ev, v));
+        return false;
+      }
       i = (int64_t)v->u.f;
     } else {
       if (percent_style) eval_error(ev, where, "E0302", "%%%c format: an integer is required, not %s", t, val_type_name(v));
