@@ -2,7 +2,15 @@
 #ifndef SLIMRT_KERNELS_COMMON_H
 #define SLIMRT_KERNELS_COMMON_H
 #include <stdint.h>
+#include <time.h>
 #include "slimrt.h"
+
+/* A monotonic clock in milliseconds, for the SLIMRT_PROFILE lines. */
+static inline double k_now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
 
 /* Number of elements of a shape (shapes reaching kernels were checked by the compiler). */
 static inline int64_t k_count(const slimrt_shape *s) {

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "gemm.h"
 #include "kernels_common.h"
 
@@ -462,13 +461,11 @@ void slimrt_k_FUSED_CONV2D(const slimrt_call *c) {
     fused_conv(c);
     return;
   }
-  struct timespec t0, t1;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
+  double t0 = k_now_ms();
   fused_conv(c);
-  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double ms = k_now_ms() - t0;
   const slimrt_attr_fconv *a = c->attr;
   const slimrt_shape *x = &c->in_shape[0], *f = &c->in_shape[1], *o = c->out_shape;
-  double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
   double macs = (double)(o->dims[0] * o->dims[1] * o->dims[2] * o->dims[3]) * (double)(f->dims[0] * f->dims[1]) *
                 (a->depthwise ? 1.0 : (double)f->dims[2]);
   fprintf(stderr, "SLIMRT_PROFILE FUSED_CONV2D%s %lldx%lldx%lld k%lldx%lld/%lld -> %lldx%lldx%lld %.3f ms %.1f GFLOP/s\n",

@@ -4,7 +4,6 @@
 #include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include "kernels_common.h"
 
 typedef struct pool_ctx {
@@ -75,15 +74,13 @@ static void pool_profiled(const slimrt_call *c, int is_max) {
     pool(c, is_max);
     return;
   }
-  struct timespec t0, t1;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
+  double t0 = k_now_ms();
   pool(c, is_max);
-  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double ms = k_now_ms() - t0;
   const slimrt_shape *s = &c->in_shape[0], *o = c->out_shape;
   fprintf(stderr, "SLIMRT_PROFILE %s %lldx%lldx%lld -> %lldx%lldx%lld %.3f ms\n", is_max ? "MAX_POOL" : "AVG_POOL",
           (long long)s->dims[1], (long long)s->dims[2], (long long)s->dims[3], (long long)o->dims[1],
-          (long long)o->dims[2], (long long)o->dims[3],
-          (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+          (long long)o->dims[2], (long long)o->dims[3], ms);
 }
 
 void slimrt_k_MAX_POOL(const slimrt_call *c) { pool_profiled(c, 1); }
