@@ -79,12 +79,18 @@ static void conv_init(conv_ctx *x, const slimrt_call *c, const slimrt_shape *in,
 }
 
 /* CONV2D and DEPTHWISE_CONV2D go through the fused forms with an empty epilogue. */
+/* The GEMM's view of a conv: an N x H x W x CI input, OH x OW outputs, a KH x KW filter. */
+static slimrt_conv_geom geom_of(const slimrt_attr_conv *a, const float *in, int64_t n, int64_t h, int64_t w,
+                                int64_t ci, int64_t oh, int64_t ow, int64_t kh, int64_t kw) {
+  return (slimrt_conv_geom){.in = in, .n = n, .h = h, .w = w, .ci = ci, .oh = oh, .ow = ow, .kh = kh, .kw = kw,
+                            .sh = a->stride_h, .sw = a->stride_w, .dh = a->dilation_h, .dw = a->dilation_w,
+                            .pt = a->pad_top, .pl = a->pad_left};
+}
+
 static void conv_geom(slimrt_conv_geom *g, const slimrt_call *c, const slimrt_attr_conv *a) {
   const slimrt_shape *in = &c->in_shape[0], *f = &c->in_shape[1], *so = c->out_shape;
-  *g = (slimrt_conv_geom){.in = c->in[0], .n = in->dims[0], .h = in->dims[1], .w = in->dims[2],
-                          .ci = in->dims[3], .oh = so->dims[1], .ow = so->dims[2],
-                          .kh = f->dims[0], .kw = f->dims[1], .sh = a->stride_h, .sw = a->stride_w,
-                          .dh = a->dilation_h, .dw = a->dilation_w, .pt = a->pad_top, .pl = a->pad_left};
+  *g = geom_of(a, c->in[0], in->dims[0], in->dims[1], in->dims[2], in->dims[3], so->dims[1], so->dims[2],
+               f->dims[0], f->dims[1]);
 }
 
 void slimrt_k_CONV2D(const slimrt_call *c) {
@@ -180,11 +186,12 @@ static inline __attribute__((always_inline)) void dw3_row(vf16 *acc, const float
   }
 }
 
-/* Depthwise, multiplier 1: output pixels in blocks of DW_OXB, and for each block
-   every 16-channel slice is summed in registers over the taps (in dw_row_body's
-   order, so the sums are the same), then leaves through the epilogue. Blocks with
-   a tap outside the image, and channels past the last full slice, go through
-   dw_row_body's scalar arithmetic. */
+/* Depthwise, multiplier 1, channels [C_LO, C_HI) of output row R: output pixels in
+   blocks of DW3_B (3-wide filters, dw3_row) or DW_OXB, and for each block every
+   16-channel slice is summed in registers over the taps in dw_row_body's (ky, kx)
+   order, then leaves through the epilogue. Blocks with a tap outside the image,
+   and channels past the last full slice, go through dw_row_body's scalar
+   arithmetic. */
 static inline __attribute__((always_inline)) void dw_row_vec(const dw_ctx *x, int64_t r, int64_t c_lo,
                                                             int64_t c_hi) {
   const slimrt_conv_geom *g = x->g;
@@ -354,9 +361,7 @@ int slimrt_fused_conv_inplace_ok(const slimrt_attr_fconv *a, int64_t n, int64_t 
                                  int64_t oh, int64_t ow, int64_t kh, int64_t kw) {
   /* the GEMM path only: depthwise sums into its output before the epilogue */
   if (!a->has_residual || a->depthwise) return 0;
-  slimrt_conv_geom g = {.n = n, .ci = ci, .oh = oh, .ow = ow, .kh = kh, .kw = kw, .sh = a->conv.stride_h,
-                        .sw = a->conv.stride_w, .dh = a->conv.dilation_h, .dw = a->conv.dilation_w,
-                        .pt = a->conv.pad_top, .pl = a->conv.pad_left, .h = h, .w = w};
+  slimrt_conv_geom g = geom_of(&a->conv, NULL, n, h, w, ci, oh, ow, kh, kw);
   return slimrt_gemm_conv_inplace_ok(&g);
 }
 
