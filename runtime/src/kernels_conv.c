@@ -145,11 +145,25 @@ typedef int32_t vi16 __attribute__((vector_size(64), aligned(4)));
 enum { DW_OXB = 4, /* output pixels summed together: each filter vector loaded once for them */
        DW_MIN_TASKS = 24 };
 
+/* Epilogues known when the kernel is compiled (EP): DW_EPI_ANY reads E at run
+   time; the others are a scale and shift, no residual, then the activation. */
+enum { DW_EPI_ANY, DW_EPI_RELU6, DW_EPI_RELU, DW_EPI_AFFINE };
+
 /* Stores ACC at DST through the epilogue (channels from C0). */
 static inline __attribute__((always_inline)) void dw_store(float *dst, vf16 acc, const slimrt_epilogue *e,
                                                            const float *sc, const float *sh, const float *res,
-                                                           int64_t c0) {
+                                                           int64_t c0, const int EP) {
   vf16 zero = {0}, six = zero + 6;
+  if (EP != DW_EPI_ANY) {
+    acc = acc * *(const vf16 *)(sc + c0) + *(const vf16 *)(sh + c0);
+    if (EP != DW_EPI_AFFINE) acc = (vf16)((vi16)acc & (acc > zero)); /* NaN -> 0, like epi_row */
+    if (EP == DW_EPI_RELU6) {
+      vi16 lo = acc < six;
+      acc = (vf16)(((vi16)acc & lo) | ((vi16)six & ~lo));
+    }
+    *(vf16 *)dst = acc;
+    return;
+  }
   if (!e) {
     *(vf16 *)dst = acc;
     return;
@@ -165,7 +179,7 @@ static inline __attribute__((always_inline)) void dw_store(float *dst, vf16 acc,
   *(vf16 *)dst = acc;
 }
 
-/* A 3-wide filter row, dilation 1, stride S (1 or 2), over DW3_B output pixels
+/* A 3-wide filter row, dilation 1, stride S (1 or 2), over B output pixels
    inside the image: each input pixel of the filter row is loaded once and fed to
    the (up to 3) output pixels that see it, in increasing input order, so every
    output sums its taps in kx order, as dw_row_body does. A generic
@@ -174,111 +188,269 @@ static inline __attribute__((always_inline)) void dw_store(float *dst, vf16 acc,
 enum { DW3_B = 8 };
 
 static inline __attribute__((always_inline)) void dw3_row(vf16 *acc, const float *row, const float *fk, int64_t C,
-                                                          const int s) {
+                                                          const int s, const int B) {
   vf16 f0 = *(const vf16 *)fk, f1 = *(const vf16 *)(fk + C), f2 = *(const vf16 *)(fk + 2 * C);
 #pragma GCC unroll 17
-  for (int i = 0; i < (DW3_B - 1) * s + 3; i++) {
+  for (int i = 0; i < (B - 1) * s + 3; i++) {
     vf16 p = *(const vf16 *)(row + i * C);
     /* input pixel i is tap kx of output j when j*s + kx == i */
-    if (i % s == 0 && i / s < DW3_B) acc[i / s] += p * f0;
-    if (i >= 1 && (i - 1) % s == 0 && (i - 1) / s < DW3_B) acc[(i - 1) / s] += p * f1;
-    if (i >= 2 && (i - 2) % s == 0 && (i - 2) / s < DW3_B) acc[(i - 2) / s] += p * f2;
+    if (i % s == 0 && i / s < B) acc[i / s] += p * f0;
+    if (i >= 1 && (i - 1) % s == 0 && (i - 1) / s < B) acc[(i - 1) / s] += p * f1;
+    if (i >= 2 && (i - 2) % s == 0 && (i - 2) / s < B) acc[(i - 2) / s] += p * f2;
   }
 }
 
-/* Depthwise, multiplier 1, channels [C_LO, C_HI) of output row R: output pixels in
-   blocks of DW3_B (3-wide filters, dw3_row) or DW_OXB, and for each block every
-   16-channel slice is summed in registers over the taps in dw_row_body's (ky, kx)
-   order, then leaves through the epilogue. Blocks with a tap outside the image,
-   and channels past the last full slice, go through dw_row_body's scalar
-   arithmetic. */
-static inline __attribute__((always_inline)) void dw_row_vec(const dw_ctx *x, int64_t r, int64_t c_lo,
-                                                            int64_t c_hi) {
+/* B output pixels from OX (all taps inside the image), channels [C_LO, C_HI)
+   (whole 16-slices), 3-wide filter of NK <= 3 rows starting at KY0, stride S,
+   CC channels when CC is not 0 (then every pixel offset is an immediate; with
+   a run-time count, the compilers re-derived the 10 to 17 offsets per filter
+   row with a multiply each, short of registers). The slice loop is innermost,
+   its pointers advance by one vector, and the filter rows loop a constant
+   number of times, so that everything unrolls into registers. */
+static inline __attribute__((always_inline)) void dw3_run(const dw_ctx *x, int64_t r, int64_t ox, int64_t c_lo,
+                                                          int64_t c_hi, int64_t ky0, int64_t nk, const int S,
+                                                          const int B, const int EP, const int64_t CC) {
   const slimrt_conv_geom *g = x->g;
   const slimrt_epilogue *e = x->e;
-  int64_t n = r / g->oh, oy = r % g->oh, C = g->ci;
+  const int64_t C = CC ? CC : g->ci;
+  int64_t oy = r % g->oh, ix0 = ox * S - g->pl;
+  const float *img = g->in + r / g->oh * g->h * g->w * C + ix0 * C;
+  const float *in0 = img + (oy * g->sh - g->pt + ky0) * g->w * C;
+  const float *in1 = nk > 1 ? in0 + g->w * C : in0, *in2 = nk > 2 ? in0 + 2 * g->w * C : in0;
+  const float *fk = x->f + ky0 * 3 * C;
+  float *out = x->o + (r * g->ow + ox) * C;
+  const float *res = EP == DW_EPI_ANY && e && e->residual ? e->residual + (r * g->ow + ox) * C : NULL;
+  const float *sc = e ? e->scale : NULL, *sh = e ? e->shift : NULL;
+  for (int64_t c0 = c_lo; c0 < c_hi; c0 += 16) {
+    vf16 acc[B];
+    for (int j = 0; j < B; j++) acc[j] = (vf16){0};
+#pragma GCC unroll 3
+    for (int kk = 0; kk < 3; kk++) {
+      if (kk >= nk) break;
+      const float *row = (kk == 0 ? in0 : kk == 1 ? in1 : in2) + c0;
+      dw3_row(acc, row, fk + kk * 3 * C + c0, C, S, B);
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < B; j++)
+      dw_store(out + j * C + c0, acc[j], e, sc, sh, res ? res + j * C + c0 : NULL, c0, EP);
+  }
+}
+
+/* One output pixel OX whose 3-wide filter taps [K0, K1) lie inside the image (a
+   border pixel, or a last odd one), channels [C_LO, C_HI) in whole slices;
+   otherwise as dw3_run. */
+static inline __attribute__((always_inline)) void dw3_pixel(const dw_ctx *x, int64_t r, int64_t ox, int64_t c_lo,
+                                                            int64_t c_hi, int64_t ky0, int64_t nk, const int K0,
+                                                            const int K1, const int EP, const int64_t CC) {
+  const slimrt_conv_geom *g = x->g;
+  const slimrt_epilogue *e = x->e;
+  const int64_t C = CC ? CC : g->ci;
+  int64_t oy = r % g->oh, ix = ox * g->sw - g->pl + K0;
+  const float *img = g->in + r / g->oh * g->h * g->w * C + ix * C;
+  const float *in0 = img + (oy * g->sh - g->pt + ky0) * g->w * C;
+  const float *in1 = nk > 1 ? in0 + g->w * C : in0, *in2 = nk > 2 ? in0 + 2 * g->w * C : in0;
+  const float *fk = x->f + ky0 * 3 * C;
+  float *out = x->o + (r * g->ow + ox) * C;
+  const float *res = EP == DW_EPI_ANY && e && e->residual ? e->residual + (r * g->ow + ox) * C : NULL;
+  const float *sc = e ? e->scale : NULL, *sh = e ? e->shift : NULL;
+  for (int64_t c0 = c_lo; c0 < c_hi; c0 += 16) {
+    vf16 acc = {0};
+#pragma GCC unroll 3
+    for (int kk = 0; kk < 3; kk++) {
+      if (kk >= nk) break;
+      const float *row = (kk == 0 ? in0 : kk == 1 ? in1 : in2) + c0;
+#pragma GCC unroll 3
+      for (int kx = K0; kx < K1; kx++)
+        acc += *(const vf16 *)(row + (kx - K0) * C) * *(const vf16 *)(fk + (kk * 3 + kx) * C + c0);
+    }
+    dw_store(out + c0, acc, e, sc, sh, res ? res + c0 : NULL, c0, EP);
+  }
+}
+
+/* DW_OXB output pixels from OX (all taps inside the image), 16 channels from
+   C0, any filter: each filter vector is loaded once for the block. */
+static inline __attribute__((always_inline)) void dw_block(const dw_ctx *x, int64_t r, int64_t ox, int64_t c0,
+                                                           int64_t ky0, int64_t ky1, const int EP) {
+  const slimrt_conv_geom *g = x->g;
+  const slimrt_epilogue *e = x->e;
+  int64_t C = g->ci, oy = r % g->oh, ix0 = ox * g->sw - g->pl;
+  const float *img = g->in + r / g->oh * g->h * g->w * C;
+  vf16 acc[DW_OXB] = {{0}};
+  for (int64_t ky = ky0; ky < ky1; ky++) {
+    const float *row = img + ((oy * g->sh - g->pt + ky * g->dh) * g->w + ix0) * C + c0;
+    const float *fk = x->f + ky * g->kw * C + c0;
+    for (int64_t kx = 0; kx < g->kw; kx++) {
+      vf16 fv = *(const vf16 *)(fk + kx * C);
+#pragma GCC unroll 4
+      for (int j = 0; j < DW_OXB; j++) acc[j] += *(const vf16 *)(row + (j * g->sw + kx * g->dw) * C) * fv;
+    }
+  }
   float *orow = x->o + r * g->ow * C;
+  const float *res = e ? e->residual : NULL;
+#pragma GCC unroll 4
+  for (int j = 0; j < DW_OXB; j++) {
+    int64_t o = (ox + j) * C + c0;
+    dw_store(orow + o, acc[j], e, e ? e->scale : NULL, e ? e->shift : NULL, res ? res + r * g->ow * C + o : NULL,
+             c0, EP);
+  }
+}
+
+/* One output pixel OX, whose taps may fall outside the image (those are
+   skipped), channels [C0, C1) in slices of 16, DW_PXS slices at a time so that
+   their sums run side by side instead of one dependent chain. */
+enum { DW_PXS = 4 };
+
+static inline __attribute__((always_inline)) void dw_pixel(const dw_ctx *x, int64_t r, int64_t ox, int64_t c0,
+                                                           int64_t c1, int64_t ky0, int64_t ky1, const int EP) {
+  const slimrt_conv_geom *g = x->g;
+  const slimrt_epilogue *e = x->e;
+  int64_t C = g->ci, oy = r % g->oh, ix0 = ox * g->sw - g->pl;
+  const float *img = g->in + r / g->oh * g->h * g->w * C;
+  int64_t kx0 = 0, kx1 = g->kw;
+  while (kx0 < kx1 && ix0 + kx0 * g->dw < 0) kx0++;
+  while (kx1 > kx0 && ix0 + (kx1 - 1) * g->dw >= g->w) kx1--;
+  float *orow = x->o + r * g->ow * C;
+  const float *res = e ? e->residual : NULL;
+  for (; c0 < c1; c0 += 16 * DW_PXS) {
+    int ns = (int)((c1 - c0) / 16 < DW_PXS ? (c1 - c0) / 16 : DW_PXS);
+    vf16 acc[DW_PXS] = {{0}};
+    for (int64_t ky = ky0; ky < ky1; ky++) {
+      const float *row = img + (oy * g->sh - g->pt + ky * g->dh) * g->w * C + c0;
+      const float *fk = x->f + ky * g->kw * C + c0;
+      for (int64_t kx = kx0; kx < kx1; kx++) {
+        const float *px = row + (ix0 + kx * g->dw) * C, *fv = fk + kx * C;
+        if (ns == DW_PXS) {
+#pragma GCC unroll 4
+          for (int s = 0; s < DW_PXS; s++) acc[s] += *(const vf16 *)(px + 16 * s) * *(const vf16 *)(fv + 16 * s);
+        } else {
+          for (int s = 0; s < ns; s++) acc[s] += *(const vf16 *)(px + 16 * s) * *(const vf16 *)(fv + 16 * s);
+        }
+      }
+    }
+    for (int s = 0; s < ns; s++) {
+      int64_t o = ox * C + c0 + 16 * s;
+      dw_store(orow + o, acc[s], e, e ? e->scale : NULL, e ? e->shift : NULL,
+               res ? res + r * g->ow * C + o : NULL, c0 + 16 * s, EP);
+    }
+  }
+}
+
+/* Channels [C0, C1) (fewer than 16) of output pixels [OX, OX+NB): scalar, taps
+   outside the image skipped, then the epilogue. */
+static void dw_tail(const dw_ctx *x, int64_t r, int64_t ox, int64_t nb, int64_t c0, int64_t c1, int64_t ky0,
+                    int64_t ky1) {
+  const slimrt_conv_geom *g = x->g;
+  int64_t C = g->ci, oy = r % g->oh;
+  const float *img = g->in + r / g->oh * g->h * g->w * C;
+  float *orow = x->o + r * g->ow * C;
+  for (int64_t j = 0; j < nb; j++) {
+    float *acc = orow + (ox + j) * C;
+    for (int64_t ch = c0; ch < c1; ch++) acc[ch] = 0;
+    for (int64_t ky = ky0; ky < ky1; ky++) {
+      int64_t iy = oy * g->sh - g->pt + ky * g->dh;
+      for (int64_t kx = 0; kx < g->kw; kx++) {
+        int64_t ix = (ox + j) * g->sw - g->pl + kx * g->dw;
+        if (ix < 0 || ix >= g->w) continue;
+        const float *px = img + (iy * g->w + ix) * C;
+        const float *fw = x->f + (ky * g->kw + kx) * C;
+        for (int64_t ch = c0; ch < c1; ch++) acc[ch] += px[ch] * fw[ch];
+      }
+    }
+  }
+  if (x->e) {
+    slimrt_epilogue te = *x->e;
+    if (te.scale) te.scale += c0;
+    if (te.shift) te.shift += c0;
+    if (te.residual) te.residual += c0;
+    slimrt_epilogue_apply(&te, orow + ox * C + c0, C, r * g->ow + ox, nb, 0, c1 - c0);
+  }
+}
+
+/* Depthwise, multiplier 1, channels [C_LO, C_HI) of output row R. Pixels whose
+   taps all lie inside the image go in blocks: of 8, 4 or 2 for 3-wide filters
+   (dw3_run), of DW_OXB otherwise (dw_block). The rest (the borders, and a row's
+   last pixel or so) go one at a time: 3-wide filters with one tap outside the
+   image skip it at compile time (dw3_pixel), anything else at run time
+   (dw_pixel). Every output sums its taps in (ky, kx) order and leaves through
+   the epilogue in registers; EP and CC (see dw_row_any) are constants here.
+   Channels past the last full 16-slice: dw_tail. */
+static inline __attribute__((always_inline)) void dw_row_vec(const dw_ctx *x, int64_t r, int64_t c_lo,
+                                                            int64_t c_hi, const int EP, const int64_t CC) {
+  const slimrt_conv_geom *g = x->g;
+  int64_t oy = r % g->oh;
   int64_t ky0 = 0, ky1 = g->kh;
   while (ky0 < ky1 && oy * g->sh - g->pt + ky0 * g->dh < 0) ky0++;
   while (ky1 > ky0 && oy * g->sh - g->pt + (ky1 - 1) * g->dh >= g->h) ky1--;
-  const float *img = g->in + n * g->h * g->w * C;
-  const float *sc = e ? e->scale : NULL, *sh = e ? e->shift : NULL, *res = e ? e->residual : NULL;
   int64_t cfull = c_lo + (c_hi - c_lo) / 16 * 16, span = (g->kw - 1) * g->dw;
+  int k3 = g->kw == 3 && g->kh <= 3 && g->dw == 1 && (g->sw == 1 || g->sw == 2);
   for (int64_t ox = 0; ox < g->ow;) {
-    int64_t ix0 = ox * g->sw - g->pl;
-    int64_t nb = g->ow - ox < DW_OXB ? g->ow - ox : DW_OXB;
-    int inside = nb == DW_OXB && ix0 >= 0 && ix0 + (DW_OXB - 1) * g->sw + span < g->w;
-    int64_t cvec = inside ? cfull : c_lo, c_first = c_lo; /* channels [c_first, cvec) done here; the rest below */
-    if (g->kw == 3 && g->dw == 1 && (g->sw == 1 || g->sw == 2) && g->ow - ox >= DW3_B && ix0 >= 0 &&
-        ix0 + (DW3_B - 1) * g->sw + 2 < g->w) { /* a 3-wide filter: blocks of DW3_B pixels */
-      for (int64_t c0 = c_lo; c0 < cfull; c0 += 16) {
-        vf16 acc[DW3_B] = {{0}};
-        for (int64_t ky = ky0; ky < ky1; ky++) {
-          const float *row = img + ((oy * g->sh - g->pt + ky * g->dh) * g->w + ix0) * C + c0;
-          if (g->sw == 1) dw3_row(acc, row, x->f + ky * 3 * C + c0, C, 1);
-          else dw3_row(acc, row, x->f + ky * 3 * C + c0, C, 2);
-        }
-#pragma GCC unroll 8
-        for (int j = 0; j < DW3_B; j++) {
-          int64_t o = (ox + j) * C + c0;
-          dw_store(orow + o, acc[j], e, sc, sh, res ? res + r * g->ow * C + o : NULL, c0);
-        }
+    int64_t ix0 = ox * g->sw - g->pl, left = g->ow - ox;
+    /* pixels from ox whose taps all lie inside the image, if ix0 is inside */
+    int64_t fit = ix0 < 0 || ix0 + span >= g->w ? 0 : (g->w - 1 - span - ix0) / g->sw + 1;
+    if (fit > left) fit = left;
+    int64_t nb;
+    if (k3 && fit >= 2) {
+      nb = fit >= DW3_B ? DW3_B : fit >= 4 ? 4 : 2;
+      int64_t nk = ky1 - ky0;
+#define DW3_RUN(S_, B_) dw3_run(x, r, ox, c_lo, cfull, ky0, nk, S_, B_, EP, CC)
+      if (g->sw == 1) {
+        if (nb == DW3_B) DW3_RUN(1, DW3_B);
+        else if (nb == 4) DW3_RUN(1, 4);
+        else DW3_RUN(1, 2);
+      } else {
+        if (nb == DW3_B) DW3_RUN(2, DW3_B);
+        else if (nb == 4) DW3_RUN(2, 4);
+        else DW3_RUN(2, 2);
       }
-      if (cfull == c_hi) {
-        ox += DW3_B;
-        continue;
-      }
-      nb = DW3_B; /* the channels past the last slice: below */
-      cvec = c_first = cfull;
+#undef DW3_RUN
+    } else if (k3 && (ix0 >= -1 && ix0 + 2 <= g->w) && g->w >= 2) { /* at most one tap outside */
+      nb = 1;
+      int64_t nk = ky1 - ky0;
+      if (ix0 < 0) dw3_pixel(x, r, ox, c_lo, cfull, ky0, nk, 1, 3, EP, CC);
+      else if (ix0 + 2 == g->w) dw3_pixel(x, r, ox, c_lo, cfull, ky0, nk, 0, 2, EP, CC);
+      else dw3_pixel(x, r, ox, c_lo, cfull, ky0, nk, 0, 3, EP, CC);
+    } else if (!k3 && fit >= DW_OXB) {
+      nb = DW_OXB;
+      for (int64_t c0 = c_lo; c0 < cfull; c0 += 16) dw_block(x, r, ox, c0, ky0, ky1, EP);
+    } else {
+      nb = 1;
+      dw_pixel(x, r, ox, c_lo, cfull, ky0, ky1, EP);
     }
-    for (int64_t c0 = c_first; c0 < cvec; c0 += 16) {
-      vf16 acc[DW_OXB] = {{0}};
-      for (int64_t ky = ky0; ky < ky1; ky++) {
-        const float *row = img + ((oy * g->sh - g->pt + ky * g->dh) * g->w + ix0) * C + c0;
-        const float *fk = x->f + ky * g->kw * C + c0;
-        for (int64_t kx = 0; kx < g->kw; kx++) {
-          vf16 fv = *(const vf16 *)(fk + kx * C);
-#pragma GCC unroll 4
-          for (int j = 0; j < DW_OXB; j++) acc[j] += *(const vf16 *)(row + (j * g->sw + kx * g->dw) * C) * fv;
-        }
-      }
-#pragma GCC unroll 4
-      for (int j = 0; j < DW_OXB; j++) {
-        int64_t o = (ox + j) * C + c0;
-        dw_store(orow + o, acc[j], e, sc, sh, res ? res + r * g->ow * C + o : NULL, c0);
-      }
-    }
-    if (cvec < c_hi) { /* scalar: a border block, or the channels past the last slice */
-      for (int64_t j = 0; j < nb; j++) {
-        float *acc = orow + (ox + j) * C;
-        for (int64_t ch = cvec; ch < c_hi; ch++) acc[ch] = 0;
-        for (int64_t ky = ky0; ky < ky1; ky++) {
-          int64_t iy = oy * g->sh - g->pt + ky * g->dh;
-          for (int64_t kx = 0; kx < g->kw; kx++) {
-            int64_t ix = (ox + j) * g->sw - g->pl + kx * g->dw;
-            if (ix < 0 || ix >= g->w) continue;
-            const float *px = img + (iy * g->w + ix) * C;
-            const float *fw = x->f + (ky * g->kw + kx) * C;
-            for (int64_t ch = cvec; ch < c_hi; ch++) acc[ch] += px[ch] * fw[ch];
-          }
-        }
-      }
-      if (e) {
-        slimrt_epilogue te = *e;
-        if (te.scale) te.scale += cvec;
-        if (te.shift) te.shift += cvec;
-        if (te.residual) te.residual += cvec;
-        slimrt_epilogue_apply(&te, orow + ox * C + cvec, C, r * g->ow + ox, nb, 0, c_hi - cvec);
-      }
-    }
+    if (cfull < c_hi) dw_tail(x, r, ox, nb, cfull, c_hi, ky0, ky1);
     ox += nb;
   }
 }
 
 static inline __attribute__((always_inline)) void dw_row_any(const dw_ctx *x, int64_t t) {
   int64_t r = t / x->nchunks, c_lo = t % x->nchunks * x->cchunk;
-  if (x->mult == 1) dw_row_vec(x, r, c_lo, c_lo + x->cchunk < x->g->ci ? c_lo + x->cchunk : x->g->ci);
-  else dw_row_body(x, r);
+  if (x->mult != 1) {
+    dw_row_body(x, r);
+    return;
+  }
+  int64_t c_hi = c_lo + x->cchunk < x->g->ci ? c_lo + x->cchunk : x->g->ci;
+  const slimrt_epilogue *e = x->e;
+  int ep = DW_EPI_ANY;
+  if (e && e->scale && e->shift && !e->residual)
+    ep = e->act == SLIMRT_ACT_RELU6 ? DW_EPI_RELU6 : e->act == SLIMRT_ACT_RELU ? DW_EPI_RELU
+       : e->act == SLIMRT_ACT_NONE ? DW_EPI_AFFINE : DW_EPI_ANY;
+  /* the usual channel counts, with the usual epilogue, as constants */
+#define DW_ROW_C(EP_)                                                       \
+  switch (x->g->ci) {                                                       \
+  case 32: dw_row_vec(x, r, c_lo, c_hi, EP_, 32); break;                   \
+  case 64: dw_row_vec(x, r, c_lo, c_hi, EP_, 64); break;                   \
+  case 128: dw_row_vec(x, r, c_lo, c_hi, EP_, 128); break;                 \
+  case 256: dw_row_vec(x, r, c_lo, c_hi, EP_, 256); break;                 \
+  case 512: dw_row_vec(x, r, c_lo, c_hi, EP_, 512); break;                 \
+  case 1024: dw_row_vec(x, r, c_lo, c_hi, EP_, 1024); break;               \
+  default: dw_row_vec(x, r, c_lo, c_hi, EP_, 0); break;                    \
+  }
+  switch (ep) {
+  case DW_EPI_RELU6: DW_ROW_C(DW_EPI_RELU6); break;
+  case DW_EPI_RELU: dw_row_vec(x, r, c_lo, c_hi, DW_EPI_RELU, 0); break;
+  case DW_EPI_AFFINE: dw_row_vec(x, r, c_lo, c_hi, DW_EPI_AFFINE, 0); break;
+  default: dw_row_vec(x, r, c_lo, c_hi, DW_EPI_ANY, 0); break;
+  }
+#undef DW_ROW_C
 }
 
 __attribute__((target("avx512f,avx512vl,fma")))

@@ -311,6 +311,45 @@ def gen_conv_fast(w):
                 fused_case(w, x, filt, y, conv_slots, 0, combos[(idx + 2) % len(combos)], 1, eps)
 
 
+# Depthwise paths (runtime/src/kernels_conv.c): 3-wide filters in blocks of 8, 4
+# and 2 pixels, single pixels at the borders (left tap, right tap outside) and
+# inside, channel counts compiled as constants (32, 64, 128, 256, 512, 1024) with
+# the relu6 and relu epilogues, others at run time, channels past the last
+# 16-slice, filters of 1 and 2 rows, strides 1 and 2 on odd and even widths,
+# VALID padding (no border pixel) and a 5-wide filter (the generic blocks).
+DW_PATH_CASES = [
+    # N, H, W, C, KH, KW, stride, padding, (has_bias, has_bn, has_residual, act)
+    (1, 5, 15, 32, 3, 3, 1, "SAME", (0, 1, 0, 2)),    # 15 = 1 + 8 + 4 + 1 + 1
+    (1, 6, 16, 64, 3, 3, 2, "SAME", (0, 1, 0, 2)),    # stride 2, even width: right tap out
+    (1, 5, 17, 128, 3, 3, 2, "SAME", (1, 1, 0, 2)),   # stride 2, odd width
+    (1, 7, 7, 1024, 3, 3, 1, "SAME", (0, 1, 0, 2)),   # 7 = 1 + 4 + 1 + 1
+    (1, 4, 14, 512, 3, 3, 2, "SAME", (0, 1, 0, 2)),
+    (2, 3, 9, 256, 3, 3, 1, "VALID", (0, 1, 0, 2)),   # no border pixels; 2 images
+    (1, 4, 13, 48, 3, 3, 1, "SAME", (0, 1, 0, 1)),    # relu, channels at run time
+    (1, 4, 11, 35, 3, 3, 1, "SAME", (1, 0, 0, 0)),    # 2 slices + 3 channels
+    (1, 5, 10, 32, 1, 3, 1, "SAME", (0, 1, 0, 2)),    # one filter row
+    (1, 5, 10, 64, 2, 3, 2, "SAME", (0, 1, 1, 2)),    # two filter rows, residual
+    (1, 9, 12, 32, 5, 5, 1, "SAME", (0, 1, 0, 2)),    # 5x5: generic blocks of 4
+    (1, 3, 2, 16, 3, 3, 1, "SAME", (0, 1, 0, 2)),     # width 2: both taps of one side
+    (1, 3, 1, 16, 3, 3, 1, "SAME", (0, 1, 0, 2)),     # width 1: taps out on both sides
+]
+
+
+def gen_dw_paths(w):
+    eps = 0.001
+    for n, h, wd, c, kh, kw, s, padding, combo in DW_PATH_CASES:
+        oh, pt, pb = out_size(h, kh, s, 1, padding)
+        ow, pl, pr = out_size(wd, kw, s, 1, padding)
+        pads = (pt, pb, pl, pr)
+        conv_slots = [s, s, 1, 1, pt, pb, pl, pr]
+        x = f32((n, h, wd, c), -1, 1).astype(np.float64)
+        fd = f32((kh, kw, c, 1), -1, 1).astype(np.float64)
+        dw = dw_ref(x, fd, s, pads, oh, ow)
+        w.case("DEPTHWISE_CONV2D", [x.astype(np.float32), fd.astype(np.float32)], dw.astype(np.float32),
+               conv_slots)
+        fused_case(w, x, fd, dw, conv_slots, 1, combo, 0, eps)
+
+
 def fused_case(w, x, filt, y, conv_slots, depthwise, combo, prepacked, eps):
     ch = y.shape[3]
     bias = f32((ch,), -1, 1).astype(np.float64)
@@ -531,7 +570,7 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     w = Writer(out_dir)
     for gen in (gen_views, gen_unary, gen_binary, gen_bias_add, gen_cast, gen_matmul, gen_conv, gen_conv_fast,
-                gen_conv_transpose, gen_pool, gen_norm, gen_reduce, gen_movement, gen_generic_dtypes):
+                gen_dw_paths, gen_conv_transpose, gen_pool, gen_norm, gen_reduce, gen_movement, gen_generic_dtypes):
         gen(w)
     w.finish()
     print("gen_refs: %d cases in %s" % (len(w.lines), out_dir))
