@@ -30,6 +30,20 @@ static void drop_pages(const void *p, size_t n) {
   if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
+/* N bytes, 64-byte aligned; blocks of 2 MiB and more are 2 MiB aligned and
+   asked to be backed by huge pages, so that streaming a model's weights and
+   activations does not miss the TLB every 4 KiB. */
+static void *block_alloc(size_t n) {
+  const size_t huge = (size_t)2 << 20;
+  if (n < huge) return aligned_alloc(64, round64(n));
+  size_t size = (n + huge - 1) & ~(huge - 1);
+  void *p = aligned_alloc(huge, size);
+#ifdef MADV_HUGEPAGE
+  if (p) madvise(p, size, MADV_HUGEPAGE);
+#endif
+  return p;
+}
+
 /* Bytes of variable V, or -1 for a malformed descriptor. */
 static int64_t var_bytes(const slimrt_var_desc *v) {
   int64_t n = slimrt_shape_count((int)v->shape.rank, v->shape.dims);
@@ -109,7 +123,7 @@ slimrt_model *slimrt_model_new(const slimrt_model_desc *d, const char *checkpoin
   m->weights = calloc((size_t)d->nvars + 1, sizeof *m->weights);
   m->io = calloc((size_t)(d->ninputs + d->noutputs) + 1, sizeof *m->io);
   /* the generated code may index the arena even when its plan is empty */
-  m->arena = aligned_alloc(64, round64(d->arena_size > 0 ? (size_t)d->arena_size : 64));
+  m->arena = block_alloc(d->arena_size > 0 ? (size_t)d->arena_size : 64);
   if (!m->weights || !m->io || !m->arena) goto oom;
 
   for (int64_t i = 0; d->weights_embedded && i < d->nvars; i++)
@@ -123,7 +137,7 @@ slimrt_model *slimrt_model_new(const slimrt_model_desc *d, const char *checkpoin
   } else { /* loaded, drawn, or embedded ones that prepare() will rewrite */
     size_t total = 0;
     for (int64_t i = 0; i < d->nvars; i++) total += round64((size_t)var_bytes(&d->vars[i]));
-    m->weight_block = aligned_alloc(64, total ? total : 64);
+    m->weight_block = block_alloc(total ? total : 64);
     if (!m->weight_block) goto oom;
     size_t at = 0;
     for (int64_t i = 0; i < d->nvars; i++) {
