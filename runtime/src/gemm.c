@@ -28,7 +28,9 @@
 enum {
   MR_MAX = 12,
   NR_MAX = 64,
-  KC_MAX = 640,     /* K block: filter slice KC x NB = 320 KiB */
+  KC_MAX = 2304,    /* K block of a prepacked filter, read in place: 3x3 x 256 channels in one
+                       block (at 640, ResNet's 14x14 3x3 was 5 blocks and 5-10% slower at 2 threads) */
+  KC_PACK = 640,    /* K block of a filter its task packs: slice KC x NB = 320 KiB, in L2 */
   NB = 128,         /* columns per task */
   MB_ROWS = 448,    /* rows per task at most (C block 224 KiB) */
   MB_ROWS_PACKED = 224, /* the same for prepacked filters, which tasks do not pack */
@@ -364,7 +366,7 @@ static inline __attribute__((always_inline)) void gemm_task_body(const gemm_ctx 
   float ap[MR_MAX * KC_MAX] __attribute__((aligned(64)));
   float ct[MR_MAX * NR_MAX] __attribute__((aligned(64)));
   float rt[MR_MAX * NR_MAX] __attribute__((aligned(64))), sct[NR_MAX], sht[NR_MAX]; /* an edge tile's epilogue */
-  float bpack[KC_MAX * NB] __attribute__((aligned(64)));
+  float bpack[KC_PACK * NB] __attribute__((aligned(64)));
   /* the block's runs of A: pointers (MR per run) and lengths, made once per tile */
   const float *p[SEG_MAX * MR_MAX];
   int64_t seglen[SEG_MAX];
@@ -558,15 +560,16 @@ int slimrt_gemm_pack_filter(float *b, int64_t k, int64_t n, int nr, const float 
   return 0;
 }
 
-/* K blocks of at most KC_MAX, equal in size; read in place, they are whole taps
-   (or equal parts of one tap) so that the runs of channels stay long. */
-static int64_t kc_step(const slimrt_conv_geom *g) {
-  int64_t taps = g->kh * g->kw, k = taps * g->ci;
-  if (g->ci < MIN_RUN || g->ci > KC_MAX) {
-    int64_t kblocks = (k + KC_MAX - 1) / KC_MAX;
+/* K blocks of at most KC_MAX (prepacked filters) or KC_PACK, equal in size; read
+   in place, they are whole taps (or equal parts of one tap) so that the runs of
+   channels stay long. */
+static int64_t kc_step(const slimrt_conv_geom *g, int packed) {
+  int64_t taps = g->kh * g->kw, k = taps * g->ci, kc = packed ? KC_MAX : KC_PACK;
+  if (g->ci < MIN_RUN || g->ci > kc) {
+    int64_t kblocks = (k + kc - 1) / kc;
     return (k + kblocks - 1) / kblocks;
   }
-  int64_t per = KC_MAX / g->ci, kblocks = (taps + per - 1) / per;
+  int64_t per = kc / g->ci, kblocks = (taps + per - 1) / per;
   return (taps + kblocks - 1) / kblocks * g->ci;
 }
 
@@ -576,12 +579,12 @@ static int use_gemv(const slimrt_conv_geom *g, int64_t m) {
          g->oh == g->h && g->ow == g->w;
 }
 
-int slimrt_gemm_conv_inplace_ok(const slimrt_conv_geom *g) {
+int slimrt_gemm_conv_inplace_ok(const slimrt_conv_geom *g, int packed) {
   /* One K block: each tile's sums are finished in registers, its residual read and
      its output written by the same call, and no partial sum is ever stored in C.
      The GEMV stores its sums before the epilogue reads the residual. */
   int64_t k = g->kh * g->kw * g->ci, m = g->n * g->oh * g->ow;
-  return k > 0 && m > 0 && !use_gemv(g, m) && kc_step(g) >= k;
+  return k > 0 && m > 0 && !use_gemv(g, m) && kc_step(g, packed) >= k;
 }
 
 static void gemm_conv(const slimrt_conv_geom *g, const float *b, int64_t n_cols, int packed, float *c,
@@ -629,10 +632,11 @@ static void gemm_conv(const slimrt_conv_geom *g, const float *b, int64_t n_cols,
     return;
   }
   x.gather = g->ci < MIN_RUN;
-  x.row_runs = x.gather && g->dw == 1 && g->kh <= SEG_MAX && g->kw * g->ci >= MIN_ROW_RUN && x.k <= KC_MAX;
+  x.row_runs = x.gather && g->dw == 1 && g->kh <= SEG_MAX && g->kw * g->ci >= MIN_ROW_RUN &&
+               x.k <= (packed ? KC_MAX : KC_PACK);
   x.direct = !x.gather && g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 &&
              g->oh == g->h && g->ow == g->w;
-  x.kc_step = kc_step(g);
+  x.kc_step = kc_step(g, packed);
   x.mtiles = (x.m + x.mr - 1) / x.mr;
   /* A prepacked filter costs a task nothing to set up, so its tasks can be
      smaller (a 56x56 map with 64 channels was 7 tasks: 4 against 3 on two

@@ -35,8 +35,9 @@ void slimrt_gemm_conv(const slimrt_conv_geom *g, const float *b, int64_t n_cols,
 void slimrt_gemm_conv_packed(const slimrt_conv_geom *g, const float *b, int64_t n_cols, float *c,
                              const slimrt_epilogue *e, slimrt_pool *pool);
 /* 1 when C may be E's residual buffer (every tile reads its residual before it
-   writes its output, and nothing else reads it): a function of the shape only. */
-int slimrt_gemm_conv_inplace_ok(const slimrt_conv_geom *g);
+   writes its output, and nothing else reads it): a function of the shape and of
+   whether B is prepacked only. */
+int slimrt_gemm_conv_inplace_ok(const slimrt_conv_geom *g, int packed);
 /* The panel width (32 or 64 columns) the GEMM uses for M x N on this CPU. */
 int slimrt_gemm_panel(int64_t m, int64_t n);
 /* B [K,N] -> [N/NR][K][NR] in place, column j multiplied by SCALE[j] (SCALE may be

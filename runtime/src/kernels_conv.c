@@ -534,7 +534,7 @@ int slimrt_fused_conv_inplace_ok(const slimrt_attr_fconv *a, int64_t n, int64_t 
   /* the GEMM path only: depthwise sums into its output before the epilogue */
   if (!a->has_residual || a->depthwise) return 0;
   slimrt_conv_geom g = geom_of(&a->conv, NULL, n, h, w, ci, oh, ow, kh, kw);
-  return slimrt_gemm_conv_inplace_ok(&g);
+  return slimrt_gemm_conv_inplace_ok(&g, (int)a->prepacked);
 }
 
 static void fused_conv(const slimrt_call *c) {

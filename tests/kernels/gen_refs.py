@@ -261,6 +261,10 @@ FAST_CONV_CASES = [
     (1, 32, 32, 16, 1, 1, 64, 1, "VALID"),
     # ci 650 > one K block: blocks of 434 cross the tap boundary (runs of unequal length)
     (1, 3, 3, 650, 1, 2, 64, 1, "SAME"),
+    # prepacked filters take K blocks of up to 2304: 3x3 x 288 is two blocks of 5
+    # taps, 1x1 x 2500 two blocks inside one tap (unpacked: blocks of up to 640)
+    (1, 3, 3, 288, 3, 3, 64, 1, "SAME"),
+    (1, 2, 2, 2500, 1, 1, 32, 1, "VALID"),
     # 3-channel stems: tiles inside the image read as one run per filter row, the
     # others gathered (7x7/2 with 7 x 64 tiles, 3x3/2 with 12 x 32)
     (1, 40, 40, 3, 7, 7, 64, 2, "SAME"),
