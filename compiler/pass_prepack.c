@@ -1,8 +1,9 @@
 /* Prepacking: marks each FUSED_CONV2D whose weights can be rewritten once at load
  * time (attr.fconv.prepacked). The runtime's prepare hook (slimrt_p_FUSED_CONV2D)
- * then lays the filter out as the GEMM reads it, with the batch-norm scale folded
- * in, and stores the per-channel shift in the batch norm's offset variable; the
- * kernel no longer repacks the filter or refolds batch norm on every run. The
+ * then lays the filter out as the GEMM reads it (a depthwise filter keeps its
+ * layout), with the batch-norm scale folded in, and stores the per-channel shift
+ * in the batch norm's offset variable; the kernel no longer repacks the filter or
+ * refolds batch norm on every run. The
  * rewrite happens in place (same size), so peak memory stays weights + arena.
  *
  * In place is only sound when nothing else can see the rewritten variables: the
@@ -55,8 +56,8 @@ int cg_pass_prepack(Graph *g) {
     GNode *n = g->nodes.items[i];
     if (n->op != SLIMRT_OP_FUSED_CONV2D) continue;
     slimrt_attr_fconv *a = &n->attr.fconv;
-    if (a->depthwise || n->shape.dtype != SLIMRT_F32 || n->shape.rank != 4 ||
-        n->shape.dims[3] % PANEL != 0 || !private_variable(count, n->in[1]))
+    if (n->shape.dtype != SLIMRT_F32 || n->shape.rank != 4 || (!a->depthwise && n->shape.dims[3] % PANEL != 0) ||
+        !private_variable(count, n->in[1]))
       continue;
     int next = 2;
     bool ok = true;

@@ -60,8 +60,9 @@ typedef struct slimrt_attr_batchnorm { double epsilon; } slimrt_attr_batchnorm;
    prepacked (set by compiler/pass_prepack.c when the filter and batch-norm inputs
    are variables read by this op alone): the prepare hook slimrt_p_FUSED_CONV2D
    rewrites those variables in place once at load time: the filter becomes the
-   GEMM's panel layout with the batch-norm scale folded in, and the shift (bias and
-   batch norm together) is stored in the offset variable. */
+   GEMM's panel layout (a depthwise one keeps its layout) with the batch-norm scale
+   folded in, and the shift (bias and batch norm together) is stored in the offset
+   variable. */
 typedef struct slimrt_attr_fconv {
   slimrt_attr_conv conv;
   int64_t depthwise, has_bias, has_bn, has_residual, act;

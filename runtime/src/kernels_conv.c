@@ -146,7 +146,8 @@ enum { DW_OXB = 4, /* output pixels summed together: each filter vector loaded o
        DW_MIN_TASKS = 24 };
 
 /* Epilogues known when the kernel is compiled (EP): DW_EPI_ANY reads E at run
-   time; the others are a scale and shift, no residual, then the activation. */
+   time; the others are a shift (after a scale, unless the prepare hook folded it
+   into the filter), no residual, then the activation. */
 enum { DW_EPI_ANY, DW_EPI_RELU6, DW_EPI_RELU, DW_EPI_AFFINE };
 
 /* Stores ACC at DST through the epilogue (channels from C0). */
@@ -155,7 +156,7 @@ static inline __attribute__((always_inline)) void dw_store(float *dst, vf16 acc,
                                                            int64_t c0, const int EP) {
   vf16 zero = {0}, six = zero + 6;
   if (EP != DW_EPI_ANY) {
-    acc = acc * *(const vf16 *)(sc + c0) + *(const vf16 *)(sh + c0);
+    acc = sc ? acc * *(const vf16 *)(sc + c0) + *(const vf16 *)(sh + c0) : acc + *(const vf16 *)(sh + c0);
     if (EP != DW_EPI_AFFINE) acc = (vf16)((vi16)acc & (acc > zero)); /* NaN -> 0, like epi_row */
     if (EP == DW_EPI_RELU6) {
       vi16 lo = acc < six;
@@ -430,7 +431,7 @@ static inline __attribute__((always_inline)) void dw_row_any(const dw_ctx *x, in
   int64_t c_hi = c_lo + x->cchunk < x->g->ci ? c_lo + x->cchunk : x->g->ci;
   const slimrt_epilogue *e = x->e;
   int ep = DW_EPI_ANY;
-  if (e && e->scale && e->shift && !e->residual)
+  if (e && e->shift && !e->residual)
     ep = e->act == SLIMRT_ACT_RELU6 ? DW_EPI_RELU6 : e->act == SLIMRT_ACT_RELU ? DW_EPI_RELU
        : e->act == SLIMRT_ACT_NONE ? DW_EPI_AFFINE : DW_EPI_ANY;
   /* the usual channel counts, with the usual epilogue, as constants */
@@ -507,11 +508,13 @@ static fconv_inputs fconv_split(const slimrt_call *c) {
    beta + (bias - mean) * k. Done once, so the kernel neither repacks nor refolds. */
 void slimrt_p_FUSED_CONV2D(const slimrt_call *c) {
   const slimrt_attr_fconv *a = c->attr;
-  if (!a->prepacked || a->depthwise) return;
+  if (!a->prepacked) return;
   const slimrt_shape *f = &c->in_shape[1], *so = c->out_shape;
-  int64_t k = f->dims[0] * f->dims[1] * f->dims[2], co = f->dims[3];
-  int nr = slimrt_gemm_panel(so->dims[0] * so->dims[1] * so->dims[2], co);
-  if (co % nr) abort(); /* the compiler only marks convs whose channels fill the panels */
+  /* depthwise: [KH*KW] x [C*MULT], the column index being the output channel */
+  int64_t k = a->depthwise ? f->dims[0] * f->dims[1] : f->dims[0] * f->dims[1] * f->dims[2];
+  int64_t co = a->depthwise ? f->dims[2] * f->dims[3] : f->dims[3];
+  int nr = a->depthwise ? 0 : slimrt_gemm_panel(so->dims[0] * so->dims[1] * so->dims[2], co);
+  if (nr && co % nr) abort(); /* the compiler only marks convs whose channels fill the panels */
   fconv_inputs in = fconv_split(c);
   float scale_buf[FC_STACK_CHANNELS], *scale = NULL, *heap = NULL;
   if (a->has_bn) {
@@ -525,7 +528,13 @@ void slimrt_p_FUSED_CONV2D(const slimrt_call *c) {
       shift[i] = (float)(in.bn[1][i] + ((in.bias ? (double)in.bias[i] : 0.0) - in.bn[2][i]) * kk);
     }
   }
-  if (slimrt_gemm_pack_filter((float *)c->in[1], k, co, nr, scale) != 0) abort();
+  if (a->depthwise) { /* the layout stays; only the scale is folded in */
+    float *w = (float *)c->in[1];
+    for (int64_t t = 0; scale && t < k; t++)
+      for (int64_t j = 0; j < co; j++) w[t * co + j] *= scale[j];
+  } else if (slimrt_gemm_pack_filter((float *)c->in[1], k, co, nr, scale) != 0) {
+    abort();
+  }
   free(heap);
 }
 
@@ -543,8 +552,12 @@ static void fused_conv(const slimrt_call *c) {
   fconv_inputs in = fconv_split(c);
   const float *bias = in.bias, *residual = in.residual;
   const float *const *bn = in.bn;
-  if (a->prepacked && !a->depthwise) { /* folded at load time: shift only */
+  if (a->prepacked) { /* folded at load time: shift only */
     slimrt_epilogue e = {.shift = a->has_bn ? bn[1] : bias, .residual = residual, .act = (int)a->act};
+    if (a->depthwise) {
+      depthwise(c, &a->conv, &e);
+      return;
+    }
     slimrt_conv_geom g;
     conv_geom(&g, c, &a->conv);
     slimrt_gemm_conv_packed(&g, c->in[1], co, c->out, &e, c->pool);

@@ -310,9 +310,10 @@ def gen_conv_fast(w):
             combos = [(1, 0, 0, 0), (0, 1, 0, 1), (1, 1, 0, 2), (0, 1, 1, 1), (1, 0, 1, 0)]
             fused_case(w, x, filt, y, conv_slots, depthwise, combos[(idx + depthwise) % len(combos)], 0, eps)
             # prepacked (filter and batch norm rewritten by the prepare hook): channels
-            # that fill the GEMM's panels only, another epilogue than the plain case
-            if not depthwise and co % 32 == 0:
-                fused_case(w, x, filt, y, conv_slots, 0, combos[(idx + 2) % len(combos)], 1, eps)
+            # that fill the GEMM's panels only (any for depthwise), another epilogue
+            # than the plain case
+            if depthwise or co % 32 == 0:
+                fused_case(w, x, filt, y, conv_slots, depthwise, combos[(idx + 2) % len(combos)], 1, eps)
 
 
 # Depthwise paths (runtime/src/kernels_conv.c): 3-wide filters in blocks of 8, 4
@@ -352,6 +353,9 @@ def gen_dw_paths(w):
         w.case("DEPTHWISE_CONV2D", [x.astype(np.float32), fd.astype(np.float32)], dw.astype(np.float32),
                conv_slots)
         fused_case(w, x, fd, dw, conv_slots, 1, combo, 0, eps)
+        # prepacked: the prepare hook folds the scale into the filter, the kernel
+        # adds the shift
+        fused_case(w, x, fd, dw, conv_slots, 1, combo, 1, eps)
 
 
 def fused_case(w, x, filt, y, conv_slots, depthwise, combo, prepacked, eps):
