@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "gemm.h"
+#include "kernels_common.h"
 
 enum {
   MR_MAX = 12,
@@ -320,8 +321,8 @@ static void epilogue_avx2(const slimrt_epilogue *e, float *c, int64_t ldc, int64
 void slimrt_epilogue_apply(const slimrt_epilogue *e, float *c, int64_t ldc, int64_t row0, int64_t rows,
                            int64_t col0, int64_t cols) {
   if (!e || (!e->shift && !e->residual && e->act == SLIMRT_ACT_NONE)) return;
-  if (__builtin_cpu_supports("avx512f")) epilogue_avx512(e, c, ldc, row0, rows, col0, cols);
-  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) epilogue_avx2(e, c, ldc, row0, rows, col0, cols);
+  if (slimrt_isa() == SLIMRT_ISA_AVX512) epilogue_avx512(e, c, ldc, row0, rows, col0, cols);
+  else if (slimrt_isa() == SLIMRT_ISA_AVX2) epilogue_avx2(e, c, ldc, row0, rows, col0, cols);
   else epilogue_body(e, c, ldc, row0, rows, col0, cols);
 }
 
@@ -508,14 +509,14 @@ static int64_t padded_rows(int64_t m, int64_t mr) { return (m + mr - 1) / mr * m
 /* The tile shape for M x N on this CPU (a function of the shape only, so the
    prepare hook and the kernel agree on the panel width). */
 static void choose_tile(gemm_ctx *x, void (**task)(void *, int64_t)) {
-  if (__builtin_cpu_supports("avx512f")) {
+  if (slimrt_isa() == SLIMRT_ISA_AVX512) {
     /* 7 x 64 when it wastes no more rows than 12 x 32 (and N fills its panels) */
     if (x->n % 64 == 0 && padded_rows(x->m, 7) <= padded_rows(x->m, 12)) {
       x->mr = 7, x->nr = 64, x->ukr = ukr_avx512_7x64, *task = gemm_task_avx512_64;
     } else {
       x->mr = 12, x->nr = 32, x->ukr = ukr_avx512_12x32, *task = gemm_task_avx512_32;
     }
-  } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+  } else if (slimrt_isa() == SLIMRT_ISA_AVX2) {
     x->mr = 3, x->nr = 32, x->ukr = ukr_avx2_3x32, *task = gemm_task_avx2;
   } else {
     x->mr = 2, x->nr = 32, x->ukr = ukr_generic_2x32, *task = gemm_task_generic;
@@ -601,8 +602,8 @@ static void gemm_conv(const slimrt_conv_geom *g, const float *b, int64_t n_cols,
   void (*task)(void *, int64_t);
   choose_tile(&x, &task);
   if (use_gemv(g, x.m)) {
-    task = __builtin_cpu_supports("avx512f") ? gemv_task_avx512
-         : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? gemv_task_avx2 : gemv_task_generic;
+    task = slimrt_isa() == SLIMRT_ISA_AVX512 ? gemv_task_avx512
+         : slimrt_isa() == SLIMRT_ISA_AVX2 ? gemv_task_avx2 : gemv_task_generic;
     /* Each output is summed over K in order whatever the chunk, so the chunk width
        may follow the thread count: two chunks per thread, in whole vectors, so that
        a logits layer (N = 1001, one chunk of 1024) does not run on one core. */

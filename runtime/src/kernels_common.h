@@ -5,6 +5,12 @@
 #include <time.h>
 #include "slimrt.h"
 
+/* The vector paths the kernels take (isa.c): from cpuid, capped by the
+   environment variable SLIMRT_ISA ("avx2" or "generic"), so that the tests can run
+   every path on one machine. Fixed for the life of the process. */
+enum { SLIMRT_ISA_GENERIC, SLIMRT_ISA_AVX2, SLIMRT_ISA_AVX512 };
+int slimrt_isa(void);
+
 /* A monotonic clock in milliseconds, for the SLIMRT_PROFILE lines. */
 static inline double k_now_ms(void) {
   struct timespec t;

@@ -466,8 +466,8 @@ static void depthwise(const slimrt_call *c, const slimrt_attr_conv *a, const sli
   dw_ctx x = {.g = &g, .f = c->in[1], .o = c->out, .mult = c->in_shape[1].dims[3], .e = e, .nchunks = 1,
               .cchunk = g.ci};
   void (*row)(void *, int64_t) = dw_row_generic;
-  if (__builtin_cpu_supports("avx512f")) row = dw_row_avx512;
-  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) row = dw_row_avx2;
+  if (slimrt_isa() == SLIMRT_ISA_AVX512) row = dw_row_avx512;
+  else if (slimrt_isa() == SLIMRT_ISA_AVX2) row = dw_row_avx2;
   /* Few rows (a 14x14 or 7x7 map): a row's channels are cut into chunks of whole
      vectors, so that two threads get even shares (7 rows split 4 against 3). By
      shape only; channels are independent, so no sum changes. */

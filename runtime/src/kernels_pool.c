@@ -62,8 +62,8 @@ static void pool(const slimrt_call *c, int is_max) {
   pool_ctx x = {.in = c->in[0], .o = c->out, .h = s->dims[1], .w = s->dims[2], .ch = s->dims[3],
                 .oh = so->dims[1], .ow = so->dims[2], .at = c->attr};
   void (*row)(void *, int64_t) =
-      __builtin_cpu_supports("avx512f") ? (is_max ? pool_max_avx512 : pool_avg_avx512)
-      : __builtin_cpu_supports("avx2") ? (is_max ? pool_max_avx2 : pool_avg_avx2)
+      slimrt_isa() == SLIMRT_ISA_AVX512 ? (is_max ? pool_max_avx512 : pool_avg_avx512)
+      : slimrt_isa() == SLIMRT_ISA_AVX2 ? (is_max ? pool_max_avx2 : pool_avg_avx2)
       : (is_max ? pool_max_generic : pool_avg_generic);
   slimrt_parallel_for(c->pool, so->dims[0] * x.oh, row, &x);
 }
