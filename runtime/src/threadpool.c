@@ -5,12 +5,25 @@
  * results stay bit-identical whatever the thread count. A model's kernels come
  * back to back, so workers and the caller poll for up to ~200 microseconds before
  * blocking on a condition variable: a futex wake-up per kernel would cost more
- * than a small convolution. */
+ * than a small convolution.
+ *
+ * The caller waits for the chunks that were taken, not for every worker: a
+ * worker whose core the machine gave to someone else, and which took nothing,
+ * joins the job late or never (it finds the job over) instead of making the
+ * caller wait for it at every kernel. So that a late worker cannot run a chunk of
+ * a later job with an earlier job's function, chunks are taken from a counter that
+ * carries the job's number next to the index. */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include "slimrt.h"
+
+enum { JOB_SHIFT = 40 };                      /* counter = job number << 40 | next index */
+#define INDEX_MASK ((UINT64_C(1) << JOB_SHIFT) - 1)
+
+typedef void (*task_fn)(void *ctx, int64_t i);
 
 struct slimrt_pool {
   int nthreads;                 /* workers + caller */
@@ -19,29 +32,39 @@ struct slimrt_pool {
   pthread_mutex_t submit;       /* one parallel_for at a time; busy => run inline */
   pthread_mutex_t mu;
   pthread_cond_t work_cv, done_cv;
-  _Atomic uint64_t generation;  /* bumped for every job (release: the job fields are set) */
-  _Atomic int pending;          /* workers still running the current job */
   int shutdown;
-  /* the current job */
-  void (*fn)(void *ctx, int64_t i);
-  void *ctx;
-  int64_t n;
-  int64_t grain;                /* indices taken at a time */
-  _Atomic int64_t next;         /* first index not yet taken */
+  int caller_blocked;           /* the caller sleeps on done_cv (under mu) */
+  _Atomic uint64_t job;         /* number of the current job (release: its fields are set) */
+  /* the current job's fields: atomics, because a late worker may read them while
+     the caller writes the next job's (it then finds the counter moved on) */
+  _Atomic(task_fn) fn;
+  _Atomic(void *) ctx;
+  _Atomic int64_t n, grain;     /* indices; indices taken at a time */
+  _Atomic uint64_t next;        /* job << JOB_SHIFT | first index not yet taken */
+  _Atomic int64_t done;         /* indices of the current job finished */
 };
 
-typedef struct worker_arg {
-  slimrt_pool *p;
-  int index;                    /* worker number (1..n-1; the caller is 0) */
-} worker_arg;
-
-/* Takes chunks of GRAIN indices from P->next until none are left. */
-static void run_shared(slimrt_pool *p, void (*fn)(void *, int64_t), void *ctx, int64_t n, int64_t grain) {
+/* Runs chunks of job JOB until none are left; returns at once if the pool has
+   moved on to another job. */
+static void run_job(slimrt_pool *p, uint64_t job, task_fn fn, void *ctx, int64_t n, int64_t grain) {
+  uint64_t tag = (job << JOB_SHIFT) & ~INDEX_MASK;
+  uint64_t c = atomic_load_explicit(&p->next, memory_order_relaxed);
   for (;;) {
-    int64_t lo = atomic_fetch_add_explicit(&p->next, grain, memory_order_relaxed);
+    if ((c & ~INDEX_MASK) != tag) return;
+    int64_t lo = (int64_t)(c & INDEX_MASK);
     if (lo >= n) return;
     int64_t hi = lo + grain < n ? lo + grain : n;
+    if (!atomic_compare_exchange_weak_explicit(&p->next, &c, tag | (uint64_t)hi, memory_order_relaxed,
+                                               memory_order_relaxed))
+      continue; /* c now holds the counter's value */
     for (int64_t i = lo; i < hi; i++) fn(ctx, i);
+    /* release: the chunk's writes happen before the caller sees it done */
+    if (atomic_fetch_add_explicit(&p->done, hi - lo, memory_order_acq_rel) + (hi - lo) == n) {
+      pthread_mutex_lock(&p->mu);
+      if (p->caller_blocked) pthread_cond_signal(&p->done_cv);
+      pthread_mutex_unlock(&p->mu);
+    }
+    c = atomic_load_explicit(&p->next, memory_order_relaxed);
   }
 }
 
@@ -56,30 +79,28 @@ static inline void cpu_relax(void) {
 }
 
 static void *worker_main(void *arg) {
-  worker_arg *wa = arg;
-  slimrt_pool *p = wa->p;
-  free(wa);
+  slimrt_pool *p = arg;
   uint64_t seen = 0;
   for (;;) {
-    for (int i = 0; i < SPIN_ROUNDS && atomic_load_explicit(&p->generation, memory_order_acquire) == seen; i++)
+    for (int i = 0; i < SPIN_ROUNDS && atomic_load_explicit(&p->job, memory_order_acquire) == seen; i++)
       cpu_relax();
-    pthread_mutex_lock(&p->mu);
-    while (!p->shutdown && atomic_load(&p->generation) == seen) pthread_cond_wait(&p->work_cv, &p->mu);
-    if (p->shutdown) {
-      pthread_mutex_unlock(&p->mu);
-      break;
-    }
-    seen = atomic_load(&p->generation);
-    void (*fn)(void *, int64_t) = p->fn;
-    void *ctx = p->ctx;
-    int64_t n = p->n, grain = p->grain;
-    pthread_mutex_unlock(&p->mu);
-    run_shared(p, fn, ctx, n, grain);
-    if (atomic_fetch_sub(&p->pending, 1) == 1) { /* the last one wakes a blocked caller */
+    if (atomic_load_explicit(&p->job, memory_order_acquire) == seen) {
       pthread_mutex_lock(&p->mu);
-      pthread_cond_signal(&p->done_cv);
+      while (!p->shutdown && atomic_load(&p->job) == seen) pthread_cond_wait(&p->work_cv, &p->mu);
+      int stop = p->shutdown;
       pthread_mutex_unlock(&p->mu);
+      if (stop) break;
     }
+    seen = atomic_load_explicit(&p->job, memory_order_acquire);
+    task_fn fn = atomic_load_explicit(&p->fn, memory_order_relaxed);
+    void *ctx = atomic_load_explicit(&p->ctx, memory_order_relaxed);
+    int64_t n = atomic_load_explicit(&p->n, memory_order_relaxed);
+    int64_t grain = atomic_load_explicit(&p->grain, memory_order_relaxed);
+    /* Fields read while a newer job was being set up may mix two jobs; after this
+       fence the counter then carries the newer job's number, not SEEN, and
+       run_job takes nothing. */
+    atomic_thread_fence(memory_order_acquire);
+    run_job(p, seen, fn, ctx, n, grain);
   }
   return NULL;
 }
@@ -101,12 +122,7 @@ slimrt_pool *slimrt_pool_new(int nthreads) {
     p->workers = calloc((size_t)nthreads - 1, sizeof *p->workers);
     if (!p->workers) { slimrt_pool_free(p); return NULL; }
     for (int i = 1; i < nthreads; i++) {
-      worker_arg *wa = malloc(sizeof *wa);
-      if (!wa) { slimrt_pool_free(p); return NULL; }
-      wa->p = p;
-      wa->index = i;
-      if (pthread_create(&p->workers[p->nworkers], NULL, worker_main, wa) != 0) {
-        free(wa);
+      if (pthread_create(&p->workers[p->nworkers], NULL, worker_main, p) != 0) {
         slimrt_pool_free(p);
         return NULL;
       }
@@ -137,29 +153,40 @@ void slimrt_parallel_for(slimrt_pool *p, int64_t n, void (*fn)(void *ctx, int64_
   if (n <= 0) return;
   /* Serial when there is nothing to share, or when the pool is already running a
      job: a nested call (from inside fn) or a second caller must not wait for
-     workers that are busy with the outer job. */
-  if (!p || p->nthreads == 1 || n == 1 || pthread_mutex_trylock(&p->submit) != 0) {
+     workers that are busy with the outer job. Also for counts past the counter's
+     index bits (2^40), which no kernel comes near. */
+  if (!p || p->nthreads == 1 || n == 1 || (uint64_t)n > INDEX_MASK || pthread_mutex_trylock(&p->submit) != 0) {
     for (int64_t i = 0; i < n; i++) fn(ctx, i);
     return;
   }
-  pthread_mutex_lock(&p->mu);
-  p->fn = fn;
-  p->ctx = ctx;
-  p->n = n;
   /* about 8 chunks per thread: balance against the cost of the shared counter */
-  p->grain = n / ((int64_t)p->nthreads * 8) > 0 ? n / ((int64_t)p->nthreads * 8) : 1;
-  atomic_store(&p->next, 0);
-  atomic_store(&p->pending, p->nworkers);
-  atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
+  int64_t grain = n / ((int64_t)p->nthreads * 8) > 0 ? n / ((int64_t)p->nthreads * 8) : 1;
+  uint64_t job = atomic_load_explicit(&p->job, memory_order_relaxed) + 1;
+  /* The counter first: a late worker that reads any of the new fields below (the
+     fence pairs with the one in worker_main) then finds the new job's number in
+     the counter, not its own, and takes nothing. */
+  atomic_store_explicit(&p->next, (job << JOB_SHIFT) & ~INDEX_MASK, memory_order_relaxed);
+  atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+  atomic_thread_fence(memory_order_release);
+  atomic_store_explicit(&p->fn, fn, memory_order_relaxed);
+  atomic_store_explicit(&p->ctx, ctx, memory_order_relaxed);
+  atomic_store_explicit(&p->n, n, memory_order_relaxed);
+  atomic_store_explicit(&p->grain, grain, memory_order_relaxed);
+  /* publishes the fields above; workers that sleep are woken */
+  pthread_mutex_lock(&p->mu);
+  atomic_store_explicit(&p->job, job, memory_order_release);
   pthread_cond_broadcast(&p->work_cv);
   pthread_mutex_unlock(&p->mu);
 
-  run_shared(p, fn, ctx, n, p->grain);
+  run_job(p, job, fn, ctx, n, grain);
 
-  for (int i = 0; i < SPIN_ROUNDS && atomic_load_explicit(&p->pending, memory_order_acquire) > 0; i++) cpu_relax();
-  if (atomic_load(&p->pending) > 0) {
+  /* every index was taken; wait until the chunks others took are finished */
+  for (int i = 0; i < SPIN_ROUNDS && atomic_load_explicit(&p->done, memory_order_acquire) < n; i++) cpu_relax();
+  if (atomic_load_explicit(&p->done, memory_order_acquire) < n) {
     pthread_mutex_lock(&p->mu);
-    while (atomic_load(&p->pending) > 0) pthread_cond_wait(&p->done_cv, &p->mu);
+    p->caller_blocked = 1;
+    while (atomic_load_explicit(&p->done, memory_order_acquire) < n) pthread_cond_wait(&p->done_cv, &p->mu);
+    p->caller_blocked = 0;
     pthread_mutex_unlock(&p->mu);
   }
   pthread_mutex_unlock(&p->submit);

@@ -446,6 +446,45 @@ Test(threadpool, many_jobs_small_n_and_nesting) {
   slimrt_pool_free(p);
 }
 
+/* Two kinds of job in turn, each with its own function, context and count: a
+   chunk run with the other job's function or context, or twice, or not at all,
+   shows in the per-job tallies. */
+typedef struct tally_ctx {
+  atomic_int *hits;
+  int64_t n;
+} tally_ctx;
+
+static void tally_a(void *vctx, int64_t i) {
+  tally_ctx *c = vctx;
+  if (i >= 0 && i < c->n) atomic_fetch_add(&c->hits[i], 1);
+}
+
+static void tally_b(void *vctx, int64_t i) {
+  tally_ctx *c = vctx;
+  if (i >= 0 && i < c->n) atomic_fetch_add(&c->hits[i], 1000);
+}
+
+Test(threadpool, late_workers_never_run_a_finished_job) {
+  /* 8 threads on this 2-core machine: workers are often descheduled while the
+     caller finishes a job alone and moves on (it waits only for taken chunks) */
+  slimrt_pool *p = slimrt_pool_new(8);
+  cr_assert(p);
+  enum { JOBS = 20000, NA = 37, NB = 5 };
+  atomic_int *ha = calloc(NA, sizeof *ha), *hb = calloc(NB, sizeof *hb);
+  cr_assert(ha && hb);
+  tally_ctx a = {ha, NA}, b = {hb, NB};
+  for (int j = 0; j < JOBS; j++) {
+    if (j % 2 == 0) slimrt_parallel_for(p, NA, tally_a, &a);
+    else slimrt_parallel_for(p, NB, tally_b, &b);
+  }
+  slimrt_pool_free(p);
+  for (int i = 0; i < NA; i++) cr_expect_eq(atomic_load(&ha[i]), JOBS / 2, "a[%d] = %d", i, atomic_load(&ha[i]));
+  for (int i = 0; i < NB; i++)
+    cr_expect_eq(atomic_load(&hb[i]), 1000 * (JOBS / 2), "b[%d] = %d", i, atomic_load(&hb[i]));
+  free(ha);
+  free(hb);
+}
+
 Test(threadpool, null_pool_and_default_size) {
   atomic_long count = 0;
   slimrt_parallel_for(NULL, 100, count_one, &count);
