@@ -36,9 +36,10 @@ enum {
   MB_ROWS = 448,    /* rows per task at most (C block 224 KiB) */
   MB_ROWS_PACKED = 224, /* the same for prepacked filters, which tasks do not pack */
   KC_WIDE = 256,    /* prepacked, K blocks up to this long: tasks of 2*NB columns */
-  MIN_TASKS = 16,   /* so that a thread slowed by the machine's other work leaves
-                       few tasks for the other to wait on (4: ResNet-50 5% slower
-                       at 2 threads on this shared machine) */
+  MIN_TASKS = 32,   /* so that a thread slowed by the machine's other work leaves
+                       little for the other to wait on (4: ResNet-50 5% slower at 2
+                       threads on this shared machine; 16 -> 32 with the pool's
+                       guided chunks: 1.5-2% faster at 2 threads, level at 1) */
   MIN_RUN = 16,     /* channel runs shorter than this are gathered first */
   SEG_MAX = KC_MAX / MIN_RUN + 2, /* runs in a K block */
   MIN_ROW_RUN = 8,  /* a filter row's taps read in place when at least this long */
