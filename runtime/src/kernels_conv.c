@@ -146,23 +146,20 @@ enum { DW_OXB = 4, /* output pixels summed together: each filter vector loaded o
        DW_MIN_TASKS = 24 };
 
 /* Epilogues known when the kernel is compiled (EP): DW_EPI_ANY reads E at run
-   time; the others are a shift (after a scale, unless the prepare hook folded it
-   into the filter), no residual, then the activation. */
-enum { DW_EPI_ANY, DW_EPI_RELU6, DW_EPI_RELU, DW_EPI_AFFINE };
+   time; DW_EPI_RELU6 (MobileNet's) is a shift (after a scale, unless the prepare
+   hook folded it into the filter), no residual, then relu6. */
+enum { DW_EPI_ANY, DW_EPI_RELU6 };
 
 /* Stores ACC at DST through the epilogue (channels from C0). */
 static inline __attribute__((always_inline)) void dw_store(float *dst, vf16 acc, const slimrt_epilogue *e,
                                                            const float *sc, const float *sh, const float *res,
                                                            int64_t c0, const int EP) {
   vf16 zero = {0}, six = zero + 6;
-  if (EP != DW_EPI_ANY) {
+  if (EP == DW_EPI_RELU6) {
     acc = sc ? acc * *(const vf16 *)(sc + c0) + *(const vf16 *)(sh + c0) : acc + *(const vf16 *)(sh + c0);
-    if (EP != DW_EPI_AFFINE) acc = (vf16)((vi16)acc & (acc > zero)); /* NaN -> 0, like epi_row */
-    if (EP == DW_EPI_RELU6) {
-      vi16 lo = acc < six;
-      acc = (vf16)(((vi16)acc & lo) | ((vi16)six & ~lo));
-    }
-    *(vf16 *)dst = acc;
+    acc = (vf16)((vi16)acc & (acc > zero)); /* NaN -> 0, like epi_row */
+    vi16 lo = acc < six;
+    *(vf16 *)dst = (vf16)(((vi16)acc & lo) | ((vi16)six & ~lo));
     return;
   }
   if (!e) {
@@ -202,18 +199,16 @@ static inline __attribute__((always_inline)) void dw3_row(vf16 *acc, const float
 }
 
 /* B output pixels from OX (all taps inside the image), channels [C_LO, C_HI)
-   (whole 16-slices), 3-wide filter of NK <= 3 rows starting at KY0, stride S,
-   CC channels when CC is not 0 (then every pixel offset is an immediate; with
-   a run-time count, the compilers re-derived the 10 to 17 offsets per filter
-   row with a multiply each, short of registers). The slice loop is innermost,
+   (whole 16-slices), 3-wide filter of NK <= 3 rows starting at KY0, stride S.
+   The slice loop is innermost,
    its pointers advance by one vector, and the filter rows loop a constant
    number of times, so that everything unrolls into registers. */
 static inline __attribute__((always_inline)) void dw3_run(const dw_ctx *x, int64_t r, int64_t ox, int64_t c_lo,
                                                           int64_t c_hi, int64_t ky0, int64_t nk, const int S,
-                                                          const int B, const int EP, const int64_t CC) {
+                                                          const int B, const int EP) {
   const slimrt_conv_geom *g = x->g;
   const slimrt_epilogue *e = x->e;
-  const int64_t C = CC ? CC : g->ci;
+  const int64_t C = g->ci;
   int64_t oy = r % g->oh, ix0 = ox * S - g->pl;
   const float *img = g->in + r / g->oh * g->h * g->w * C + ix0 * C;
   const float *in0 = img + (oy * g->sh - g->pt + ky0) * g->w * C;
@@ -242,10 +237,10 @@ static inline __attribute__((always_inline)) void dw3_run(const dw_ctx *x, int64
    otherwise as dw3_run. */
 static inline __attribute__((always_inline)) void dw3_pixel(const dw_ctx *x, int64_t r, int64_t ox, int64_t c_lo,
                                                             int64_t c_hi, int64_t ky0, int64_t nk, const int K0,
-                                                            const int K1, const int EP, const int64_t CC) {
+                                                            const int K1, const int EP) {
   const slimrt_conv_geom *g = x->g;
   const slimrt_epilogue *e = x->e;
-  const int64_t C = CC ? CC : g->ci;
+  const int64_t C = g->ci;
   int64_t oy = r % g->oh, ix = ox * g->sw - g->pl + K0;
   const float *img = g->in + r / g->oh * g->h * g->w * C + ix * C;
   const float *in0 = img + (oy * g->sh - g->pt + ky0) * g->w * C;
@@ -373,10 +368,10 @@ static void dw_tail(const dw_ctx *x, int64_t r, int64_t ox, int64_t nb, int64_t 
    last pixel or so) go one at a time: 3-wide filters with one tap outside the
    image skip it at compile time (dw3_pixel), anything else at run time
    (dw_pixel). Every output sums its taps in (ky, kx) order and leaves through
-   the epilogue in registers; EP and CC (see dw_row_any) are constants here.
+   the epilogue in registers; EP (see dw_row_any) is a constant here.
    Channels past the last full 16-slice: dw_tail. */
 static inline __attribute__((always_inline)) void dw_row_vec(const dw_ctx *x, int64_t r, int64_t c_lo,
-                                                            int64_t c_hi, const int EP, const int64_t CC) {
+                                                            int64_t c_hi, const int EP) {
   const slimrt_conv_geom *g = x->g;
   int64_t oy = r % g->oh;
   int64_t ky0 = 0, ky1 = g->kh;
@@ -393,7 +388,7 @@ static inline __attribute__((always_inline)) void dw_row_vec(const dw_ctx *x, in
     if (k3 && fit >= 2) {
       nb = fit >= DW3_B ? DW3_B : fit >= 4 ? 4 : 2;
       int64_t nk = ky1 - ky0;
-#define DW3_RUN(S_, B_) dw3_run(x, r, ox, c_lo, cfull, ky0, nk, S_, B_, EP, CC)
+#define DW3_RUN(S_, B_) dw3_run(x, r, ox, c_lo, cfull, ky0, nk, S_, B_, EP)
       if (g->sw == 1) {
         if (nb == DW3_B) DW3_RUN(1, DW3_B);
         else if (nb == 4) DW3_RUN(1, 4);
@@ -407,9 +402,9 @@ static inline __attribute__((always_inline)) void dw_row_vec(const dw_ctx *x, in
     } else if (k3 && (ix0 >= -1 && ix0 + 2 <= g->w) && g->w >= 2) { /* at most one tap outside */
       nb = 1;
       int64_t nk = ky1 - ky0;
-      if (ix0 < 0) dw3_pixel(x, r, ox, c_lo, cfull, ky0, nk, 1, 3, EP, CC);
-      else if (ix0 + 2 == g->w) dw3_pixel(x, r, ox, c_lo, cfull, ky0, nk, 0, 2, EP, CC);
-      else dw3_pixel(x, r, ox, c_lo, cfull, ky0, nk, 0, 3, EP, CC);
+      if (ix0 < 0) dw3_pixel(x, r, ox, c_lo, cfull, ky0, nk, 1, 3, EP);
+      else if (ix0 + 2 == g->w) dw3_pixel(x, r, ox, c_lo, cfull, ky0, nk, 0, 2, EP);
+      else dw3_pixel(x, r, ox, c_lo, cfull, ky0, nk, 0, 3, EP);
     } else if (!k3 && fit >= DW_OXB) {
       nb = DW_OXB;
       for (int64_t c0 = c_lo; c0 < cfull; c0 += 16) dw_block(x, r, ox, c0, ky0, ky1, EP);
@@ -422,7 +417,11 @@ static inline __attribute__((always_inline)) void dw_row_vec(const dw_ctx *x, in
   }
 }
 
-static inline __attribute__((always_inline)) void dw_row_any(const dw_ctx *x, int64_t t) {
+/* SPECIAL: compile the relu6 epilogue as a constant too (the AVX-512 build; the
+   AVX2 one keeps one copy). Channel counts compiled as constants as well made
+   stride 2 8-15 % faster but this file 8x slower to compile (90 s with GCC -O3,
+   over 7 minutes under clang's sanitizers), so they are not. */
+static inline __attribute__((always_inline)) void dw_row_any(const dw_ctx *x, int64_t t, const int SPECIAL) {
   int64_t r = t / x->nchunks, c_lo = t % x->nchunks * x->cchunk;
   if (x->mult != 1) {
     dw_row_body(x, r);
@@ -430,34 +429,16 @@ static inline __attribute__((always_inline)) void dw_row_any(const dw_ctx *x, in
   }
   int64_t c_hi = c_lo + x->cchunk < x->g->ci ? c_lo + x->cchunk : x->g->ci;
   const slimrt_epilogue *e = x->e;
-  int ep = DW_EPI_ANY;
-  if (e && e->shift && !e->residual)
-    ep = e->act == SLIMRT_ACT_RELU6 ? DW_EPI_RELU6 : e->act == SLIMRT_ACT_RELU ? DW_EPI_RELU
-       : e->act == SLIMRT_ACT_NONE ? DW_EPI_AFFINE : DW_EPI_ANY;
-  /* the usual channel counts, with the usual epilogue, as constants */
-#define DW_ROW_C(EP_)                                                       \
-  switch (x->g->ci) {                                                       \
-  case 32: dw_row_vec(x, r, c_lo, c_hi, EP_, 32); break;                   \
-  case 64: dw_row_vec(x, r, c_lo, c_hi, EP_, 64); break;                   \
-  case 128: dw_row_vec(x, r, c_lo, c_hi, EP_, 128); break;                 \
-  case 256: dw_row_vec(x, r, c_lo, c_hi, EP_, 256); break;                 \
-  case 512: dw_row_vec(x, r, c_lo, c_hi, EP_, 512); break;                 \
-  case 1024: dw_row_vec(x, r, c_lo, c_hi, EP_, 1024); break;               \
-  default: dw_row_vec(x, r, c_lo, c_hi, EP_, 0); break;                    \
-  }
-  switch (ep) {
-  case DW_EPI_RELU6: DW_ROW_C(DW_EPI_RELU6); break;
-  case DW_EPI_RELU: dw_row_vec(x, r, c_lo, c_hi, DW_EPI_RELU, 0); break;
-  case DW_EPI_AFFINE: dw_row_vec(x, r, c_lo, c_hi, DW_EPI_AFFINE, 0); break;
-  default: dw_row_vec(x, r, c_lo, c_hi, DW_EPI_ANY, 0); break;
-  }
-#undef DW_ROW_C
+  if (SPECIAL && e && e->shift && !e->residual && e->act == SLIMRT_ACT_RELU6)
+    dw_row_vec(x, r, c_lo, c_hi, DW_EPI_RELU6);
+  else
+    dw_row_vec(x, r, c_lo, c_hi, DW_EPI_ANY);
 }
 
 __attribute__((target("avx512f,avx512vl,fma")))
-static void dw_row_avx512(void *vctx, int64_t r) { dw_row_any(vctx, r); }
+static void dw_row_avx512(void *vctx, int64_t r) { dw_row_any(vctx, r, 1); }
 __attribute__((target("avx2,fma")))
-static void dw_row_avx2(void *vctx, int64_t r) { dw_row_any(vctx, r); }
+static void dw_row_avx2(void *vctx, int64_t r) { dw_row_any(vctx, r, 0); }
 static void dw_row_generic(void *vctx, int64_t r) { dw_row_body(vctx, r); }
 
 static void depthwise(const slimrt_call *c, const slimrt_attr_conv *a, const slimrt_epilogue *e) {
