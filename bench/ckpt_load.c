@@ -4,20 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include "bench_util.h"
 #include "slimrt.h"
 
 #define RUNS 20
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv) {
   const char *prefix = argc > 1 ? argv[1] : SLIMC_SHARED_DIR "/testdata/tf-checkpoints/vww-mobilenet-v1-025";
@@ -26,7 +16,7 @@ int main(int argc, char **argv) {
   long long bytes = 0;
   int tensors = 0;
   for (int r = 0; r < RUNS; r++) {
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     slimrt_ckpt *ck = slimrt_ckpt_open(prefix, err, sizeof err);
     if (!ck) {
       fprintf(stderr, "ckpt_load: %s\n", err);
@@ -51,9 +41,9 @@ int main(int argc, char **argv) {
       tensors++;
     }
     slimrt_ckpt_close(ck);
-    t[r] = now_ms() - t0;
+    t[r] = bench_now_ms() - t0;
   }
-  qsort(t, RUNS, sizeof t[0], cmp_double);
+  qsort(t, RUNS, sizeof t[0], bench_cmp_double);
   double med = (t[RUNS / 2 - 1] + t[RUNS / 2]) / 2;
   printf("ckpt_load: %d tensors, %lld bytes: median %.2f ms over %d runs (min %.2f, max %.2f; goal < 20 ms)\n",
          tensors, bytes, med, RUNS, t[0], t[RUNS - 1]);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include "bench_util.h"
 #include "slimrt.h"
 
 typedef struct shape { const char *name; int64_t hw, ci, co, k, s; } shape;
@@ -17,17 +18,6 @@ static const shape SHAPES[] = {
   {"block3 conv1 1x1 1024->256 14x14", 14, 1024, 256, 1, 1},
   {"block1 shortcut 1x1 64->256 56x56", 56, 64, 256, 1, 1},
 };
-
-static double now_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv) {
   int threads = argc > 1 ? atoi(argv[1]) : 1, runs = argc > 2 ? atoi(argv[2]) : 30;
@@ -61,11 +51,11 @@ int main(int argc, char **argv) {
     for (int w = 0; w < 3; w++) slimrt_k_FUSED_CONV2D(&c);
     double t[1000];
     for (int r = 0; r < runs; r++) {
-      double t0 = now_ms();
+      double t0 = bench_now_ms();
       slimrt_k_FUSED_CONV2D(&c);
-      t[r] = now_ms() - t0;
+      t[r] = bench_now_ms() - t0;
     }
-    qsort(t, (size_t)runs, sizeof *t, cmp);
+    qsort(t, (size_t)runs, sizeof *t, bench_cmp_double);
     double med = t[runs / 2], flops = 2.0 * (double)(oh * oh) * (double)(s->k * s->k * s->ci) * (double)s->co;
     printf("%s\t%.3f\t%.1f\n", s->name, med, flops / med / 1e6);
     free(in);

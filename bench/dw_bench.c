@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "bench_util.h"
 #include "slimrt.h"
 
 typedef struct shape { const char *name; int64_t hw, c, s; } shape;
@@ -17,17 +18,6 @@ static const shape SHAPES[] = {
   {"dw 56x56x128 s2", 56, 128, 2},  {"dw 28x28x256 s1", 28, 256, 1},  {"dw 28x28x256 s2", 28, 256, 2},
   {"dw 14x14x512 s1", 14, 512, 1},  {"dw 14x14x512 s2", 14, 512, 2},  {"dw 7x7x1024 s1", 7, 1024, 1},
 };
-
-static double now_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv) {
   int threads = argc > 1 ? atoi(argv[1]) : 1, runs = argc > 2 ? atoi(argv[2]) : 200;
@@ -80,11 +70,11 @@ int main(int argc, char **argv) {
         }
     for (int w = 0; w < 10; w++) slimrt_k_FUSED_CONV2D(&call);
     for (int r = 0; r < runs; r++) {
-      double t0 = now_ms();
+      double t0 = bench_now_ms();
       slimrt_k_FUSED_CONV2D(&call);
-      t[r] = now_ms() - t0;
+      t[r] = bench_now_ms() - t0;
     }
-    qsort(t, (size_t)runs, sizeof *t, cmp);
+    qsort(t, (size_t)runs, sizeof *t, bench_cmp_double);
     double med = t[runs / 2], flops = 2.0 * (double)nout * 9;
     printf("%-18s\t%.4f\t%.4f\t%.1f\t%.1e\n", s->name, med, t[0], flops / med / 1e6, err);
     free(in);
