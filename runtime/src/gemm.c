@@ -565,8 +565,10 @@ int slimrt_gemm_pack_filter(float *b, int64_t k, int64_t n, int nr, const float 
 /* K blocks of at most KC_MAX (prepacked filters) or KC_PACK, equal in size; read
    in place, they are whole taps (or equal parts of one tap) so that the runs of
    channels stay long. */
+static int64_t kc_limit(int packed) { return packed ? KC_MAX : KC_PACK; }
+
 static int64_t kc_step(const slimrt_conv_geom *g, int packed) {
-  int64_t taps = g->kh * g->kw, k = taps * g->ci, kc = packed ? KC_MAX : KC_PACK;
+  int64_t taps = g->kh * g->kw, k = taps * g->ci, kc = kc_limit(packed);
   if (g->ci < MIN_RUN || g->ci > kc) {
     int64_t kblocks = (k + kc - 1) / kc;
     return (k + kblocks - 1) / kblocks;
@@ -635,7 +637,7 @@ static void gemm_conv(const slimrt_conv_geom *g, const float *b, int64_t n_cols,
   }
   x.gather = g->ci < MIN_RUN;
   x.row_runs = x.gather && g->dw == 1 && g->kh <= SEG_MAX && g->kw * g->ci >= MIN_ROW_RUN &&
-               x.k <= (packed ? KC_MAX : KC_PACK);
+               x.k <= kc_limit(packed);
   x.direct = !x.gather && g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 &&
              g->oh == g->h && g->ow == g->w;
   x.kc_step = kc_step(g, packed);

@@ -150,27 +150,22 @@ enum { DW_OXB = 4, /* output pixels summed together: each filter vector loaded o
    hook folded it into the filter), no residual, then relu6. */
 enum { DW_EPI_ANY, DW_EPI_RELU6 };
 
-/* Stores ACC at DST through the epilogue (channels from C0). */
+/* Stores ACC at DST through the epilogue (channels from C0). With DW_EPI_RELU6
+   the residual and activation are known at compile time; otherwise E says. */
 static inline __attribute__((always_inline)) void dw_store(float *dst, vf16 acc, const slimrt_epilogue *e,
                                                            const float *sc, const float *sh, const float *res,
                                                            int64_t c0, const int EP) {
   vf16 zero = {0}, six = zero + 6;
-  if (EP == DW_EPI_RELU6) {
-    acc = sc ? acc * *(const vf16 *)(sc + c0) + *(const vf16 *)(sh + c0) : acc + *(const vf16 *)(sh + c0);
-    acc = (vf16)((vi16)acc & (acc > zero)); /* NaN -> 0, like epi_row */
-    vi16 lo = acc < six;
-    *(vf16 *)dst = (vf16)(((vi16)acc & lo) | ((vi16)six & ~lo));
-    return;
-  }
-  if (!e) {
+  if (EP == DW_EPI_ANY && !e) {
     *(vf16 *)dst = acc;
     return;
   }
+  int act = EP == DW_EPI_RELU6 ? SLIMRT_ACT_RELU6 : e->act;
   if (sc && sh) acc = acc * *(const vf16 *)(sc + c0) + *(const vf16 *)(sh + c0);
   else if (sh) acc = acc + *(const vf16 *)(sh + c0);
-  if (res) acc += *(const vf16 *)res;
-  if (e->act != SLIMRT_ACT_NONE) acc = (vf16)((vi16)acc & (acc > zero)); /* NaN -> 0, like epi_row */
-  if (e->act == SLIMRT_ACT_RELU6) {
+  if (EP == DW_EPI_ANY && res) acc += *(const vf16 *)res;
+  if (act != SLIMRT_ACT_NONE) acc = (vf16)((vi16)acc & (acc > zero)); /* NaN -> 0, like epi_row */
+  if (act == SLIMRT_ACT_RELU6) {
     vi16 lo = acc < six;
     acc = (vf16)(((vi16)acc & lo) | ((vi16)six & ~lo));
   }
@@ -198,6 +193,15 @@ static inline __attribute__((always_inline)) void dw3_row(vf16 *acc, const float
   }
 }
 
+/* The first of the NK (<= 3) input rows a 3-wide block of output row R sees
+   from filter row KY0 on, at input pixel IX (the others follow W*C apart), and
+   where the block's output starts. */
+static inline __attribute__((always_inline)) const float *dw3_in(const dw_ctx *x, int64_t r, int64_t ix,
+                                                                 int64_t ky0) {
+  const slimrt_conv_geom *g = x->g;
+  return g->in + ((r / g->oh * g->h + r % g->oh * g->sh - g->pt + ky0) * g->w + ix) * g->ci;
+}
+
 /* B output pixels from OX (all taps inside the image), channels [C_LO, C_HI)
    (whole 16-slices), 3-wide filter of NK <= 3 rows starting at KY0, stride S.
    The slice loop is innermost,
@@ -209,9 +213,7 @@ static inline __attribute__((always_inline)) void dw3_run(const dw_ctx *x, int64
   const slimrt_conv_geom *g = x->g;
   const slimrt_epilogue *e = x->e;
   const int64_t C = g->ci;
-  int64_t oy = r % g->oh, ix0 = ox * S - g->pl;
-  const float *img = g->in + r / g->oh * g->h * g->w * C + ix0 * C;
-  const float *in0 = img + (oy * g->sh - g->pt + ky0) * g->w * C;
+  const float *in0 = dw3_in(x, r, ox * S - g->pl, ky0);
   const float *in1 = nk > 1 ? in0 + g->w * C : in0, *in2 = nk > 2 ? in0 + 2 * g->w * C : in0;
   const float *fk = x->f + ky0 * 3 * C;
   float *out = x->o + (r * g->ow + ox) * C;
@@ -241,9 +243,7 @@ static inline __attribute__((always_inline)) void dw3_pixel(const dw_ctx *x, int
   const slimrt_conv_geom *g = x->g;
   const slimrt_epilogue *e = x->e;
   const int64_t C = g->ci;
-  int64_t oy = r % g->oh, ix = ox * g->sw - g->pl + K0;
-  const float *img = g->in + r / g->oh * g->h * g->w * C + ix * C;
-  const float *in0 = img + (oy * g->sh - g->pt + ky0) * g->w * C;
+  const float *in0 = dw3_in(x, r, ox * g->sw - g->pl + K0, ky0);
   const float *in1 = nk > 1 ? in0 + g->w * C : in0, *in2 = nk > 2 ? in0 + 2 * g->w * C : in0;
   const float *fk = x->f + ky0 * 3 * C;
   float *out = x->o + (r * g->ow + ox) * C;

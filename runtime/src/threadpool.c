@@ -42,24 +42,24 @@ struct slimrt_pool {
      the caller writes the next job's (it then finds the counter moved on) */
   _Atomic(task_fn) fn;
   _Atomic(void *) ctx;
-  _Atomic int64_t n, grain;     /* indices; indices taken at a time */
+  _Atomic int64_t n;            /* indices */
   _Atomic uint64_t next;        /* job << JOB_SHIFT | first index not yet taken */
   _Atomic int64_t done;         /* indices of the current job finished */
 };
 
 /* Runs chunks of job JOB until none are left; returns at once if the pool has
    moved on to another job. */
-static void run_job(slimrt_pool *p, uint64_t job, task_fn fn, void *ctx, int64_t n, int64_t grain) {
+static void run_job(slimrt_pool *p, uint64_t job, task_fn fn, void *ctx, int64_t n) {
   uint64_t tag = (job << JOB_SHIFT) & ~INDEX_MASK;
   uint64_t c = atomic_load_explicit(&p->next, memory_order_relaxed);
   for (;;) {
     if ((c & ~INDEX_MASK) != tag) return;
     int64_t lo = (int64_t)(c & INDEX_MASK);
     if (lo >= n) return;
-    /* guided: a share of what is left, shrinking to GRAIN at the end, so that the
-       last chunks (which a preempted thread may hold up) are small */
+    /* guided: a share of what is left, shrinking to one index at the end, so that
+       the last chunks (which a preempted thread may hold up) are small */
     int64_t g = (n - lo) / (2 * (int64_t)p->nthreads);
-    if (g < grain) g = grain;
+    if (g < 1) g = 1;
     int64_t hi = lo + g < n ? lo + g : n;
     if (!atomic_compare_exchange_weak_explicit(&p->next, &c, tag | (uint64_t)hi, memory_order_relaxed,
                                                memory_order_relaxed))
@@ -102,12 +102,11 @@ static void *worker_main(void *arg) {
     task_fn fn = atomic_load_explicit(&p->fn, memory_order_relaxed);
     void *ctx = atomic_load_explicit(&p->ctx, memory_order_relaxed);
     int64_t n = atomic_load_explicit(&p->n, memory_order_relaxed);
-    int64_t grain = atomic_load_explicit(&p->grain, memory_order_relaxed);
     /* Fields read while a newer job was being set up may mix two jobs; after this
        fence the counter then carries the newer job's number, not SEEN, and
        run_job takes nothing. */
     atomic_thread_fence(memory_order_acquire);
-    run_job(p, seen, fn, ctx, n, grain);
+    run_job(p, seen, fn, ctx, n);
   }
   return NULL;
 }
@@ -166,7 +165,6 @@ void slimrt_parallel_for(slimrt_pool *p, int64_t n, void (*fn)(void *ctx, int64_
     for (int64_t i = 0; i < n; i++) fn(ctx, i);
     return;
   }
-  int64_t grain = 1; /* the smallest chunk (run_job: guided) */
   uint64_t job = atomic_load_explicit(&p->job, memory_order_relaxed) + 1;
   /* The counter first: a late worker that reads any of the new fields below (the
      fence pairs with the one in worker_main) then finds the new job's number in
@@ -177,14 +175,13 @@ void slimrt_parallel_for(slimrt_pool *p, int64_t n, void (*fn)(void *ctx, int64_
   atomic_store_explicit(&p->fn, fn, memory_order_relaxed);
   atomic_store_explicit(&p->ctx, ctx, memory_order_relaxed);
   atomic_store_explicit(&p->n, n, memory_order_relaxed);
-  atomic_store_explicit(&p->grain, grain, memory_order_relaxed);
   /* publishes the fields above; workers that sleep are woken */
   pthread_mutex_lock(&p->mu);
   atomic_store_explicit(&p->job, job, memory_order_release);
   pthread_cond_broadcast(&p->work_cv);
   pthread_mutex_unlock(&p->mu);
 
-  run_job(p, job, fn, ctx, n, grain);
+  run_job(p, job, fn, ctx, n);
 
   /* every index was taken; wait until the chunks others took are finished */
   for (int i = 0; i < SPIN_ROUNDS && atomic_load_explicit(&p->done, memory_order_acquire) < n; i++) cpu_relax();
