@@ -3,6 +3,7 @@
  * str.format, and the small modules functools, collections and math. Each
  * function is described once in a table (name, parameters, implementation). */
 #include "eval_internal.h"
+#include "slimrt_checked.h"
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -47,11 +48,8 @@ static Value *str_of_len(Eval *ev, const char *s, size_t n) { return val_strn(ev
 
 /* ---- range ---- */
 
-int64_t py_range_len(const RangeObj *r) {
-  if (r->step > 0 && r->stop > r->start) return (r->stop - r->start - 1) / r->step + 1;
-  if (r->step < 0 && r->stop < r->start) return (r->start - r->stop - 1) / (-r->step) + 1;
-  return 0;
-}
+/* range() refuses a range whose length does not fit in int64, so this is exact. */
+int64_t py_range_len(const RangeObj *r) { return slimrt_ck_span_count(r->start, r->stop, r->step); }
 
 static const char *range_repr(Eval *ev, Value *self) {
   RangeObj *r = self->u.ext.data;
@@ -103,6 +101,10 @@ static Value *b_range(Eval *ev, Value *self, Value **v, const Args *a) {
   if (!v[1]) { r->start = 0; r->stop = x[0]; r->step = 1; }
   else { r->start = x[0]; r->stop = x[1]; r->step = v[2] ? x[2] : 1; }
   if (r->step == 0) return eval_error(ev, argsp(a, 2), "E0306", "range() arg 3 must not be zero");
+  /* CPython makes such a range and fails at len(); slimc's ranges keep their length in an int64 */
+  if (slimrt_ck_span_count(r->start, r->stop, r->step) < 0)
+    return eval_error(ev, a->call_span, "E0308", "OverflowError: Python int too large to convert to C ssize_t "
+                      "(the range has more than 2**63-1 elements)");
   return val_ext(ev, &py_range_type, r);
 }
 

@@ -4,6 +4,7 @@
  * reaches eval_main_file / eval_run_model. */
 #include "eval_internal.h"
 #include "parse.h"
+#include "slimrt_checked.h"
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -681,9 +682,11 @@ static int contains(Eval *ev, Value *container, Value *x, Span sp) {
       RangeObj *r = container->u.ext.data;
       int64_t i = ival(x), n = py_range_len(r);
       if (n == 0) return 0;
-      if ((i - r->start) % r->step) return 0;
-      int64_t k = (i - r->start) / r->step;
-      return k >= 0 && k < n;
+      /* unsigned distances: i - start may not fit in int64 */
+      if (r->step > 0 ? i < r->start : i > r->start) return 0;
+      uint64_t dist = r->step > 0 ? (uint64_t)i - (uint64_t)r->start : (uint64_t)r->start - (uint64_t)i;
+      uint64_t st = r->step > 0 ? (uint64_t)r->step : (uint64_t)0 - (uint64_t)r->step;
+      return dist % st == 0 && dist / st < (uint64_t)n;
     }
     break;
   default: break;
@@ -764,9 +767,7 @@ static bool slice_indices(Eval *ev, SliceObj *s, int64_t n, Span sp, int64_t *st
     if (hi < 0) { hi += n; if (hi < 0) hi = st < 0 ? -1 : 0; }
     else if (hi >= n) hi = st < 0 ? n - 1 : n;
   }
-  int64_t c = 0;
-  if (st > 0 && hi > lo) c = (hi - lo + st - 1) / st;
-  else if (st < 0 && lo > hi) c = (lo - hi + (-st) - 1) / (-st);
+  int64_t c = slimrt_ck_span_count(lo, hi, st);
   *start = lo;
   *step = st;
   *count = c;
@@ -815,9 +816,13 @@ static Value *index_value(Eval *ev, Value *obj, Value *idx, Span sp) {
         int64_t start, step, count;
         if (!slice_indices(ev, idx->u.ext.data, n, sp, &start, &step, &count)) return NULL;
         RangeObj *o = eval_alloc(ev, sizeof *o);
-        o->start = r->start + start * r->step;
-        o->step = r->step * step;
-        o->stop = o->start + count * o->step;
+        /* every element picked lies in R, so only the new step can overflow */
+        o->start = count ? r->start + start * r->step : 0;
+        o->step = 1;
+        if (count > 1 && slimrt_ck_mul(r->step, step, &o->step))
+          return eval_error(ev, sp, "E0308", "OverflowError: the step of the sliced range does not fit in 64 bits");
+        /* one past the last element; the last one is strictly inside R's bounds */
+        o->stop = count ? o->start + (count - 1) * o->step + (o->step > 0 ? 1 : -1) : 0;
         return val_ext(ev, &py_range_type, o);
       }
       if (!norm_index(ev, idx, n, "range object", sp, &i)) return NULL;

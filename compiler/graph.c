@@ -1,6 +1,7 @@
 /* The graph IR: node construction and the --print-graph listing.
  * Shape rules live in shape.c; this file only allocates and links nodes. */
 #include "graph.h"
+#include "slimrt_checked.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -24,16 +25,7 @@ Graph *graph_new(Arena *a, const char *model_name) {
   return g;
 }
 
-int64_t gshape_count(const GShape *s) {
-  int64_t n = 1;
-  for (int i = 0; i < s->rank; i++) {
-    int64_t d = s->dims[i];
-    if (d < 0) return -1;
-    if (d != 0 && n > INT64_MAX / d) return -1;
-    n *= d;
-  }
-  return n;
-}
+int64_t gshape_count(const GShape *s) { return slimrt_ck_count(s->rank, s->dims); }
 
 /* Shared by both spellings; unknown dimensions print as TF prints them ("?"). */
 static char *shape_text(const GShape *s, char *buf, size_t n, const char *open, const char *sep,

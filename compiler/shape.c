@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "graph.h"
+#include "slimrt_checked.h"
 
 static const char *const op_tf_type[] = {
 #define SLIMRT_OP(ID, TF, MINI, MAXI, ATTR, FLAGS) TF,
@@ -182,6 +183,18 @@ static int infer_matmul(Ctx *c) {
   return 0;
 }
 
+/* TF's shape-function texts for a dimension that does not fit in int64. */
+static int add_overflow(Ctx *c, int64_t a, int64_t b) {
+  char s[512];
+  return fail(c, "Dimension size overflow from adding %" PRId64 " and %" PRId64 " for '%s' with input shapes: %s.", a,
+              b, node_name(c->n), in_shapes(c, s, sizeof s));
+}
+static int mul_overflow(Ctx *c, int64_t a, int64_t b) {
+  char s[512];
+  return fail(c, "Negative dimension size caused by overflow when multiplying %" PRId64 " and %" PRId64
+              " for '%s' with input shapes: %s.", a, b, node_name(c->n), in_shapes(c, s, sizeof s));
+}
+
 /* One spatial dimension of a window op over explicit pads: floor((in + pads - k_eff) / s) + 1. */
 static int window_out(Ctx *c, int64_t in, int64_t k, int64_t stride, int64_t rate, int64_t pb, int64_t pa,
                       const char *what, int64_t *out) {
@@ -193,8 +206,10 @@ static int window_out(Ctx *c, int64_t in, int64_t k, int64_t stride, int64_t rat
     *out = -1;
     return 0;
   }
-  int64_t keff = k + (k - 1) * (rate - 1);
-  int64_t padded = in + pb + pa;
+  int64_t keff, padded;
+  if (slimrt_ck_window_extent(k, rate, &keff)) return mul_overflow(c, k - 1, rate);
+  if (slimrt_ck_add(in, pb, &padded)) return add_overflow(c, in, pb);
+  if (slimrt_ck_add(padded, pa, &padded)) return add_overflow(c, in + pb, pa);
   if (padded < keff) {
     char s[512];
     return fail(c, "Negative dimension size caused by subtracting %" PRId64 " from %" PRId64
@@ -228,8 +243,11 @@ static int infer_conv(Ctx *c) {
     for (int i = 0; i < 2; i++) {
       if (k[i] <= 0 || s[i] <= 0 || r[i] <= 0)
         return fail(c, "conv2d_transpose window, stride and rate must be positive");
-      int64_t keff = k[i] + (k[i] - 1) * (r[i] - 1);
-      int64_t d = x->dims[1 + i] < 0 ? -1 : (x->dims[1 + i] - 1) * s[i] + keff - p[i];
+      int64_t keff, d = -1;
+      if (slimrt_ck_window_extent(k[i], r[i], &keff)) return mul_overflow(c, k[i] - 1, r[i]);
+      if (x->dims[1 + i] >= 0 && (slimrt_ck_mul(x->dims[1 + i] - 1, s[i], &d) || slimrt_ck_add(d, keff, &d) ||
+                                  slimrt_ck_sub(d, p[i], &d)))
+        return mul_overflow(c, x->dims[1 + i] - 1, s[i]);
       if (n->shape.rank == 4 && n->shape.dims[1 + i] >= 0) {
         int64_t back;
         if (window_out(c, n->shape.dims[1 + i], k[i], s[i], r[i], pb[i], pa[i], kind, &back)) return -1;
@@ -249,7 +267,8 @@ static int infer_conv(Ctx *c) {
                    &o.dims[2]))
       return -1;
     if (n->op == SLIMRT_OP_CONV2D) o.dims[3] = w->dims[3];
-    else o.dims[3] = (w->dims[2] < 0 || w->dims[3] < 0) ? -1 : w->dims[2] * w->dims[3];
+    else if (w->dims[2] < 0 || w->dims[3] < 0) o.dims[3] = -1;
+    else if (slimrt_ck_mul(w->dims[2], w->dims[3], &o.dims[3])) return mul_overflow(c, w->dims[2], w->dims[3]);
   }
   n->shape = o;
   return 0;
@@ -457,6 +476,7 @@ static int infer_concat(Ctx *c) {
   for (int i = 1; i < n->nin; i++) {
     const GShape *xi = &n->in[i]->shape;
     char a[128], b[128], s[1024];
+    int64_t sum;
     if (xi->dtype != x0->dtype)
       return fail(c, "ConcatOp : inputs must all have the same dtype: values[0] is %s but values[%d] is %s",
                   dt_name(x0->dtype), i, dt_name(xi->dtype));
@@ -465,7 +485,9 @@ static int infer_concat(Ctx *c) {
                   x0->rank, xi->rank, node_name(n), in_shapes(c, s, sizeof s));
     for (int d = 0; d < o.rank; d++) {
       if (d == ax) {
-        o.dims[d] = (o.dims[d] < 0 || xi->dims[d] < 0) ? -1 : o.dims[d] + xi->dims[d];
+        if (o.dims[d] < 0 || xi->dims[d] < 0) o.dims[d] = -1;
+        else if (slimrt_ck_add(o.dims[d], xi->dims[d], &sum)) return add_overflow(c, o.dims[d], xi->dims[d]);
+        else o.dims[d] = sum;
       } else if (!dim_eq(x0->dims[d], xi->dims[d])) {
         return fail(c, "Dimension %d in both shapes must be equal, but are %" PRId64 " and %" PRId64
                     ". Shapes are %s and %s. for '%s' with input shapes: %s.", d,
@@ -490,7 +512,10 @@ static int infer_pad(Ctx *c) {
         return fail(c, "The first dimension of paddings must be the rank of inputs[%d], got more", x->rank);
       continue;
     }
-    if (x->dims[i] >= 0) o.dims[i] = x->dims[i] + a->before[i] + a->after[i];
+    if (x->dims[i] < 0) continue;
+    int64_t mid;
+    if (slimrt_ck_add(x->dims[i], a->before[i], &mid)) return add_overflow(c, x->dims[i], a->before[i]);
+    if (slimrt_ck_add(mid, a->after[i], &o.dims[i])) return add_overflow(c, mid, a->after[i]);
   }
   c->n->shape = o;
   return 0;
@@ -505,13 +530,21 @@ static int infer_slice(Ctx *c) {
     int64_t b = a->begin[i], s = a->stride[i], k = a->count[i];
     if (s == 0) return fail(c, "strided_slice stride of dimension %d must be non-zero", i);
     if (k < 0) return fail(c, "strided_slice count of dimension %d must not be negative", i);
-    int64_t last = b + (k - 1) * s;
+    int64_t last = b;
+    bool wrap = k > 0 && (slimrt_ck_mul(k - 1, s, &last) || slimrt_ck_add(last, b, &last));
+    if (wrap && x->dims[i] >= 0 && b >= 0 && b < x->dims[i])
+      return fail(c, "strided_slice of dimension %d: %" PRId64 " elements with stride %" PRId64
+                  " from %" PRId64 " run past the end of the input", i, k, s, b);
+    if (wrap) return fail(c, "strided_slice of dimension %d: the last index does not fit in 64 bits", i);
     if (x->dims[i] >= 0 && k > 0 && (b < 0 || b >= x->dims[i] || last < 0 || last >= x->dims[i])) {
       char t[128];
       return fail(c, "slice index %" PRId64 " of dimension %d out of bounds for input shape %s",
                   b < 0 || b >= x->dims[i] ? b : last, i, gshape_str(x, t, sizeof t));
     }
     full.dims[i] = k;
+    /* a dimension taken at most once never steps: stride 1, so the kernel's offsets stay in the input */
+    if (k <= 1) n->attr.slice.stride[i] = 1;
+    if (k == 0) n->attr.slice.begin[i] = 0;
   }
   if (n->shape.rank >= 0) {
     /* shrunk dimensions are dropped by the caller; the rest must be the counts, in order */
@@ -542,7 +575,7 @@ static int infer_tile(Ctx *c) {
       continue;
     }
     if (m < 0) return fail(c, "Expected multiples[%d] >= 0, but got %" PRId64, i, m);
-    if (x->dims[i] >= 0) o.dims[i] = x->dims[i] * m;
+    if (x->dims[i] >= 0 && slimrt_ck_mul(x->dims[i], m, &o.dims[i])) return mul_overflow(c, x->dims[i], m);
   }
   c->n->shape = o;
   return 0;
@@ -635,15 +668,17 @@ int shape_infer(GNode *n, char *err, size_t errlen) {
 
 int shape_same_padding(int64_t in, int64_t k, int64_t stride, int64_t rate, bool same, int64_t *pad_before,
                        int64_t *pad_after) {
-  int64_t keff = k + (k - 1) * (rate - 1);
-  if (k <= 0 || stride <= 0 || rate <= 0) return -1;
+  int64_t keff;
+  if (k <= 0 || stride <= 0 || rate <= 0 || slimrt_ck_window_extent(k, rate, &keff)) return -1;
   if (!same || in < 0) {
     /* VALID, or an unknown size (padding cannot be resolved; TF needs it static too) */
     *pad_before = *pad_after = 0;
     return same && in < 0 ? -1 : 0;
   }
-  int64_t out = (in + stride - 1) / stride;
-  int64_t total = (out - 1) * stride + keff - in;
+  int64_t out = in / stride + (in % stride != 0), total;
+  if (out > 0 && (slimrt_ck_mul(out - 1, stride, &total) || slimrt_ck_add(total, keff, &total))) return -1;
+  if (out == 0) total = keff - stride;
+  total -= in;
   if (total < 0) total = 0;
   *pad_before = total / 2;
   *pad_after = total - total / 2;

@@ -4,9 +4,11 @@
  * TF-Slim's order, builder. batch_norm always builds the inference form (moving
  * statistics); is_training only matters for training, which slimc does not do, so no
  * update ops are recorded in UPDATE_OPS. */
+#include <inttypes.h>
 #include <string.h>
 #include "eval_internal.h"
 #include "tf_internal.h"
+#include "slimrt_checked.h"
 
 typedef struct Layer Layer;
 typedef Value *(*LayerFn)(TfLib *t, Value **p, Span sp, const Layer *L);
@@ -267,8 +269,16 @@ static Value *l_conv2d_transpose(TfLib *t, Value **p, Span sp, const Layer *L) {
     slimrt_attr at = {0};
     at.conv.stride_h = s[0], at.conv.stride_w = s[1], at.conv.dilation_h = at.conv.dilation_w = 1;
     for (int d = 0; d < 2; d++) {
-      int64_t in = x->shape.dims[1 + d];
-      int64_t o = !strcmp(pad, "SAME") ? in * s[d] : in * s[d] + (k[d] > s[d] ? k[d] - s[d] : 0);
+      int64_t in = x->shape.dims[1 + d], o;
+      if (s[d] > INT32_MAX) {
+        eval_error(t->ev, sp, "E0630", "Attr strides has value %" PRId64 " out of range for an int32", s[d]);
+        return run_scoped(t, c, NULL, p[CT_OC], sp);
+      }
+      if (slimrt_ck_mul(in, s[d], &o) || (strcmp(pad, "SAME") && slimrt_ck_add(o, k[d] > s[d] ? k[d] - s[d] : 0, &o))) {
+        eval_error(t->ev, sp, "E0630", "Negative dimension size caused by overflow when multiplying %" PRId64
+                   " and %" PRId64, in, s[d]);
+        return run_scoped(t, c, NULL, p[CT_OC], sp);
+      }
       int64_t total = !strcmp(pad, "SAME") ? (in - 1) * s[d] + k[d] - o : 0;
       if (total < 0) total = 0;
       if (d == 0) at.conv.pad_top = total / 2, at.conv.pad_bottom = total - total / 2;

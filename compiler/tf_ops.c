@@ -1,6 +1,7 @@
 /* tf.* / tf.nn.* ops: the graph builders shared with the slim layers, and the
  * Python-level builtins with TF's argument names, defaults and op names. */
 #include <math.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "tf_internal.h"
@@ -64,6 +65,17 @@ static bool parse_padding(TfLib *t, const char *padding, bool *same, Span sp) {
   return true;
 }
 
+/* TF keeps ksize, strides and dilations in int32 attributes: a larger value is its
+   graph-construction error, so no window size computed from them can overflow. */
+static bool attr_int32(TfLib *t, const char *attr, const int64_t v[2], Span sp) {
+  for (int i = 0; i < 2; i++)
+    if (v[i] > INT32_MAX || v[i] < INT32_MIN) {
+      eval_error(t->ev, sp, "E0630", "Attr %s has value %" PRId64 " out of range for an int32", attr, v[i]);
+      return false;
+    }
+  return true;
+}
+
 /* Explicit pads of a window op over x's H and W (x not rank 4: zero pads, the shape check reports it). */
 static bool window_pads(TfLib *t, const GNode *x, const int64_t k[2], const int64_t s[2], const int64_t r[2],
                         const char *padding, int64_t pads[4], Span sp) {
@@ -73,8 +85,13 @@ static bool window_pads(TfLib *t, const GNode *x, const int64_t k[2], const int6
   if (x->shape.rank != 4) return true;
   for (int i = 0; i < 2; i++) {
     if (shape_same_padding(x->shape.dims[1 + i], k[i], s[i], r[i], same, &pads[2 * i], &pads[2 * i + 1]) != 0) {
-      if (k[i] > 0 && s[i] > 0 && r[i] > 0) {
+      if (k[i] > 0 && s[i] > 0 && r[i] > 0 && x->shape.dims[1 + i] < 0) {
         eval_error(t->ev, sp, "E0631", "SAME padding needs a known input size (dimension %d is unknown)", 1 + i);
+        return false;
+      }
+      if (k[i] > 0 && s[i] > 0 && r[i] > 0) {
+        eval_error(t->ev, sp, "E0630", "Negative dimension size caused by overflow when multiplying %" PRId64
+                   " and %" PRId64 " (the window of dimension %d dilated by its rate)", k[i] - 1, r[i], 1 + i);
         return false;
       }
     }
@@ -90,6 +107,7 @@ static GNode *conv_like(TfLib *t, int op, GNode *x, GNode *w, const int64_t stri
   }
   int64_t k[2] = {w->shape.rank == 4 ? w->shape.dims[0] : 1, w->shape.rank == 4 ? w->shape.dims[1] : 1};
   int64_t pads[4];
+  if (!attr_int32(t, "strides", strides, sp) || !attr_int32(t, "dilations", rates, sp)) return NULL;
   if (!window_pads(t, x, k, strides, rates, padding, pads, sp)) return NULL;
   slimrt_attr a = {.conv = {strides[0], strides[1], rates[0], rates[1], pads[0], pads[1], pads[2], pads[3]}};
   GNode *in[2] = {x, w};
@@ -111,6 +129,7 @@ GNode *tf_pool(TfLib *t, int op, GNode *x, const int64_t ksize[2], const int64_t
                const char *name, Span sp) {
   static const int64_t one[2] = {1, 1};
   int64_t pads[4];
+  if (!attr_int32(t, "ksize", ksize, sp) || !attr_int32(t, "strides", strides, sp)) return NULL;
   if (!window_pads(t, x, ksize, strides, one, padding, pads, sp)) return NULL;
   slimrt_attr a = {.pool = {ksize[0], ksize[1], strides[0], strides[1], pads[0], pads[1], pads[2], pads[3]}};
   return tf_build(t, op, name, op == SLIMRT_OP_MAX_POOL ? "MaxPool" : "AvgPool", &x, 1, &a, sp);

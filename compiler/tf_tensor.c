@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tf_internal.h"
+#include "slimrt_checked.h"
 
 /* ---- small helpers ---- */
 
@@ -143,10 +144,7 @@ static void slice_bounds(int64_t n, int64_t *lo, int64_t *hi, int64_t step, bool
   }
 }
 
-static int64_t slice_count(int64_t lo, int64_t hi, int64_t step) {
-  if (step > 0) return hi > lo ? (hi - lo + step - 1) / step : 0;
-  return lo > hi ? (lo - hi - step - 1) / -step : 0;
-}
+static int64_t slice_count(int64_t lo, int64_t hi, int64_t step) { return slimrt_ck_span_count(lo, hi, step); }
 
 /* Reads a slice object's fields; false with an error pending on bad types. */
 static bool slice_fields(Eval *ev, Value *idx, Span sp, int64_t *lo, int64_t *hi, int64_t *step, bool *has_lo,
@@ -180,7 +178,7 @@ static Value *shape_index(Eval *ev, Value *self, Value *idx, Span sp) {
     if (!slice_fields(ev, idx, sp, &lo, &hi, &step, &hl, &hh)) return NULL;
     slice_bounds(s->rank, &lo, &hi, step, hl, hh);
     GShape o = {.dtype = s->dtype};
-    for (int64_t i = lo, k = slice_count(lo, hi, step); k > 0; k--, i += step) o.dims[o.rank++] = s->dims[i];
+    for (int64_t j = 0, k = slice_count(lo, hi, step); j < k; j++) o.dims[o.rank++] = s->dims[lo + j * step];
     return new_shape(ev, &o);
   }
   return eval_error(ev, sp, "E0503", "TensorShape indices must be integers or slices, not %s", val_type_name(idx));

@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "slimrt.h"
+#include "slimrt_checked.h"
 
 typedef struct dtype_info {
   int dtype, size;
@@ -54,11 +55,5 @@ int slimrt_dtype_from_name(const char *s) {
 
 int64_t slimrt_shape_count(int rank, const int64_t *dims) {
   if (rank < 0 || rank > SLIMRT_MAX_RANK || (rank > 0 && !dims)) return -1;
-  int64_t n = 1;
-  for (int i = 0; i < rank; i++) {
-    if (dims[i] < 0) return -1;
-    if (dims[i] != 0 && n > INT64_MAX / dims[i]) return -1;
-    n *= dims[i];
-  }
-  return n;
+  return slimrt_ck_count(rank, dims);
 }

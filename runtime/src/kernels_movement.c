@@ -119,7 +119,8 @@ void slimrt_k_SLICE(const slimrt_call *c) {
   k_strides(s, ist);
   for (int64_t d = 0; d < rank; d++) {
     n *= at->count[d];
-    sst[d] = at->stride[d] * ist[d];
+    /* a dimension taken once never steps: its stride may be any int64 */
+    sst[d] = at->count[d] > 1 ? at->stride[d] * ist[d] : 0;
     off += at->begin[d] * ist[d];
   }
   int64_t inner = at->count[rank - 1], idx[SLIMRT_MAX_RANK] = {0};
