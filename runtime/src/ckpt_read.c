@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "slimrt.h"
 #include "ckpt_internal.h"
+#include "slimrt_checked.h"
 #include "halfconv.h"
 
 typedef struct ckpt_extent { int64_t start, length; } ckpt_extent; /* length -1: full */
@@ -639,6 +640,97 @@ static int map_shards(slimrt_ckpt *ck, char *err, size_t errlen) {
   return 0;
 }
 
+/* ---- partitioned variables: the slices must tile the tensor exactly ------- */
+
+/* Slice bounds along one dimension: [lo, hi). */
+static void slice_range(const ckpt_extent *x, int64_t dim, int64_t *lo, int64_t *hi) {
+  *lo = x->start;
+  *hi = x->length < 0 ? dim : x->start + x->length;
+}
+
+typedef struct slice_ord { const ckpt_extent *x; int64_t key; } slice_ord;
+static int cmp_slice_ord(const void *a, const void *b) {
+  int64_t x = ((const slice_ord *)a)->key, y = ((const slice_ord *)b)->key;
+  return (x > y) - (x < y);
+}
+
+/* At most this many pairs of slices are compared per checkpoint: the slices of a
+   real partitioned variable are disjoint along the sort dimension, so each one
+   meets its neighbour only; a file that needs more is refused, not a hang. */
+#define CKPT_MAX_SLICE_PAIRS ((int64_t)1 << 26)
+
+/* Proves that the slices of tensor E cover every element exactly once: each lies
+   inside the tensor, no two overlap, and their element counts add up to the
+   tensor's. Called when the checkpoint is opened, before any data is read, so no
+   reader can see a partially filled variable. */
+static int check_coverage(const slimrt_ckpt *ck, const slimrt_ckpt_entry *e, const ckpt_extent *ext,
+                          int64_t *pairs, char *err, size_t errlen) {
+  int rank = e->rank, ns = e->nslices;
+  int64_t nelem = slimrt_shape_count(rank, e->dims), covered = 0;
+  for (int s = 0; s < ns; s++) {
+    const ckpt_extent *x = ext + (size_t)s * (size_t)rank;
+    int64_t n = 1;
+    for (int d = 0; d < rank; d++) {
+      if (x[d].start < 0 || x[d].length < -1 || x[d].start > e->dims[d] ||
+          (x[d].length >= 0 && x[d].length > e->dims[d] - x[d].start))
+        return slimrt_errorf(err, errlen, "%s: tensor '%s': slice %d lies outside the tensor", ck->index_path,
+                             e->key, s);
+      int64_t lo, hi;
+      slice_range(&x[d], e->dims[d], &lo, &hi);
+      n *= hi - lo; /* cannot overflow: at most the tensor's count, or 0 */
+    }
+    if (slimrt_ck_add(covered, n, &covered) || covered > nelem)
+      return slimrt_errorf(err, errlen, "%s: tensor '%s': its slices hold more than its %lld elements (they overlap)",
+                           ck->index_path, e->key, (long long)nelem);
+  }
+  if (covered != nelem)
+    return slimrt_errorf(err, errlen, "%s: tensor '%s': its %d slices cover %lld of %lld elements",
+                         ck->index_path, e->key, ns, (long long)covered, (long long)nelem);
+  if (ns < 2 || rank == 0) return 0;
+  /* Equal counts and no overlap mean no gap. Sort along the dimension whose slices
+     start at the most places, then compare each slice with the ones that start
+     before it ends there. */
+  slice_ord *o = malloc((size_t)ns * sizeof *o);
+  if (!o) return slimrt_errorf(err, errlen, "%s: out of memory", ck->index_path);
+  int best = 0;
+  int64_t best_distinct = -1;
+  for (int d = 0; d < rank; d++) {
+    for (int s = 0; s < ns; s++) o[s] = (slice_ord){ext + (size_t)s * (size_t)rank, ext[(size_t)s * (size_t)rank + d].start};
+    qsort(o, (size_t)ns, sizeof *o, cmp_slice_ord);
+    int64_t distinct = 1;
+    for (int s = 1; s < ns; s++) distinct += o[s].key != o[s - 1].key;
+    if (distinct > best_distinct) best_distinct = distinct, best = d;
+  }
+  for (int s = 0; s < ns; s++) o[s] = (slice_ord){ext + (size_t)s * (size_t)rank, ext[(size_t)s * (size_t)rank + best].start};
+  qsort(o, (size_t)ns, sizeof *o, cmp_slice_ord);
+  int rc = 0;
+  for (int i = 0; i < ns && !rc; i++) {
+    int64_t ilo, ihi;
+    slice_range(&o[i].x[best], e->dims[best], &ilo, &ihi);
+    for (int j = i + 1; j < ns && o[j].key < ihi; j++) {
+      if (++*pairs > CKPT_MAX_SLICE_PAIRS) {
+        rc = slimrt_errorf(err, errlen, "%s: tensor '%s': %d slices are too many to check for overlaps",
+                           ck->index_path, e->key, ns);
+        break;
+      }
+      int overlap = 1;
+      for (int d = 0; d < rank && overlap; d++) {
+        int64_t alo, ahi, blo, bhi;
+        slice_range(&o[i].x[d], e->dims[d], &alo, &ahi);
+        slice_range(&o[j].x[d], e->dims[d], &blo, &bhi);
+        overlap = alo < bhi && blo < ahi && alo < ahi && blo < bhi;
+      }
+      if (overlap) {
+        rc = slimrt_errorf(err, errlen, "%s: tensor '%s': two of its slices overlap (and leave a gap elsewhere)",
+                           ck->index_path, e->key);
+        break;
+      }
+    }
+  }
+  free(o);
+  return rc;
+}
+
 slimrt_ckpt *slimrt_ckpt_open(const char *prefix, char *err, size_t errlen) {
   if (!prefix || !*prefix) {
     slimrt_errorf(err, errlen, "empty checkpoint prefix");
@@ -708,6 +800,10 @@ slimrt_ckpt *slimrt_ckpt_open(const char *prefix, char *err, size_t errlen) {
     }
   }
   free(ps.ents);
+  int64_t pairs = 0;
+  for (int i = 0; i < ck->n; i++)
+    if (ck->ents[i].nslices && check_coverage(ck, &ck->ents[i], ck->extents + ck->slice_first[i], &pairs, err, errlen))
+      goto fail;
   if (map_shards(ck, err, errlen)) goto fail;
   return ck;
 oom:

@@ -4,7 +4,7 @@ damaged in known ways, and a manifest OUT_DIR/cases.tsv read by tests/scripts/ba
 
     NAME <TAB> STATUS <TAB> REGEX <TAB> COMMAND
 
-COMMAND is split on spaces; {slimc} {ckpt} {exe_in} {exe_ck} {half} {d} {out} are filled in by
+COMMAND is split on spaces; {slimc} {ckpt} {exe_in} {exe_ck} {half} {exe_part} {part} {d} {out} are filled in by
 the runner. REGEX must match the first line of stderr, the whole of it for the runtime
 tools (one-line errors). Standard library only.  usage: make_cases.py SHARED_DIR OUT_DIR"""
 import os
@@ -295,6 +295,62 @@ case("missing-key-slimc", 1, r"'b'", "{slimc} --checkpoint={d}/missing-key {half
 case("missing-key-dump", 1, r"^slim-ckpt: .*'b'", "{ckpt} dump {d}/missing-key b")
 
 
+# ---- partitioned variables: 'w' [4,2] of exe_part.slim stored as row slices ----
+def oc_signed(v):  # OrderedCode's signed increasing encoding, small values only
+    assert -64 <= v < 64
+    return bytes([0x80 ^ (v & 0xFF)])
+
+
+def slice_key(name, extents):  # extents: [(start, length)], length -1 = the whole dimension
+    return (b"\0" + name + b"\0\1" + bytes([1, len(extents)]) if extents else b"\0" + name + b"\0\1\0") + \
+        b"".join(oc_signed(s) + oc_signed(n) for s, n in extents)
+
+
+def slice_proto(extents):
+    return b"".join(pb_bytes(1, pb_varint(1, s) + (pb_varint(2, n) if n >= 0 else b"")) for s, n in extents)
+
+
+W = [float(i + 1) for i in range(16)]  # row r of w is [2r+1, 2r+2] (rows past 3 for part-outside)
+
+
+def part_ckpt(name, rows):
+    """Writes checkpoint NAME whose tensor 'w' [4,2] is stored as one slice per (start, count) of ROWS."""
+    data, ents = b"", []
+    for start, count in rows:
+        vals = struct.pack("<%df" % (2 * count), *W[2 * start:2 * (start + count)])
+        ext = [(start, count), (0, -1)]
+        ents.append((slice_key(b"w", ext), entry_proto(F32, [count, 2], 0, len(data), len(vals),
+                                                       mask(crc32c(vals)))))
+        data += vals
+    full = pb_varint(1, F32) + pb_bytes(2, shape_proto([4, 2])) + b"".join(
+        pb_bytes(7, slice_proto([(s, c), (0, -1)])) for s, c in rows)
+    ents = sorted(dict(reversed(ents)).items())  # one data entry per distinct slice
+    put(name + ".index", table([(b"", header_proto())] + ents + [(b"w", full)]))
+    put(name + ".data-00000-of-00001", data)
+
+
+def bad_part(name, regex):
+    case(name + "-ls", 1, "^slim-ckpt: .*" + regex, "{ckpt} ls {d}/" + name)
+    case(name + "-dump", 1, "^slim-ckpt: .*" + regex, "{ckpt} dump {d}/" + name + " w")
+    case(name + "-exe", 1, "^[a-z_]+: .*" + regex, "{exe_part} --checkpoint={d}/" + name + " --input={d}/x8.npy --output={out}")
+    case(name + "-slimc", 1, "(error: .*)?" + regex, "{slimc} --checkpoint={d}/" + name + " {part} -o {out}")
+
+
+part_ckpt("part-ok", [(0, 2), (2, 2)])  # the generator's own slices must load
+case("ok-part-dump", 0, "^$", "{ckpt} dump {d}/part-ok w")
+case("ok-part-exe", 0, "^$", "{exe_part} --checkpoint={d}/part-ok --input={d}/x8.npy --output={d}/part-ok.out.npy")
+case("ok-part-slimc", 0, "^$", "{slimc} --checkpoint={d}/part-ok {part} -o {d}/part-ok.exe")
+part_ckpt("part-overlap-gap", [(0, 2), (1, 2)])  # rows 0-1 and 1-2: row 1 twice, row 3 never; 8 of 8 elements
+bad_part("part-overlap-gap", "tensor 'w': two of its slices overlap")
+part_ckpt("part-gap", [(0, 2), (3, 1)])
+bad_part("part-gap", "tensor 'w': its 2 slices cover 6 of 8 elements")
+part_ckpt("part-overlap", [(0, 3), (1, 3)])
+bad_part("part-overlap", "tensor 'w': its slices hold more than its 8 elements")
+part_ckpt("part-outside", [(0, 2), (3, 2)])
+bad_part("part-outside", "tensor 'w': slice 1 lies outside the tensor")
+part_ckpt("part-same-twice", [(0, 2), (0, 2)])  # two identical extents: 8 elements, rows 2-3 missing
+bad_part("part-same-twice", "tensor 'w': two of its slices overlap")
+
 # ---- .npy ----
 def npy(descr, shape, payload, version=(1, 0), header=None, magic=b"\x93NUMPY"):
     if header is None:
@@ -309,6 +365,7 @@ def npy(descr, shape, payload, version=(1, 0), header=None, magic=b"\x93NUMPY"):
 
 good = npy("<f4", "(4,)", struct.pack("<4f", 0, 1, 2, 3))
 put("x4.npy", good)
+put("x8.npy", npy("<f4", "(4, 2)", struct.pack("<8f", *[1.0] * 8)))  # for exe_part: the output is w
 
 
 def bad_npy(name, data, regex):

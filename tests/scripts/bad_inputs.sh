@@ -20,7 +20,7 @@ pass=0 fail=0
 # every case has a time limit: a hang is a failure too
 LIMIT=${BAD_INPUTS_TIMEOUT:-60}
 
-for m in exe_ck exe_in; do
+for m in exe_ck exe_in exe_part; do
   if ! "$SLIMC" "$HERE/$m.slim" -o "$TMP/$m" 2>"$TMP/build.err"; then
     echo "FAIL cannot build $m.slim:"; cat "$TMP/build.err"; exit 1
   fi
@@ -61,6 +61,7 @@ while IFS=$'\t' read -r name status re cmd; do
   cmd=${cmd//\{slimc\}/$SLIMC}; cmd=${cmd//\{ckpt\}/$CKPT}
   cmd=${cmd//\{exe_in\}/$TMP/exe_in}; cmd=${cmd//\{exe_ck\}/$TMP/exe_ck}
   cmd=${cmd//\{half\}/$HERE/exe_ck.slim}; cmd=${cmd//\{d\}/$TMP/gen}
+  cmd=${cmd//\{exe_part\}/$TMP/exe_part}; cmd=${cmd//\{part\}/$HERE/exe_part.slim}
   one=1; [[ $name == *-slimc ]] && one=0
   read -r -a argv <<<"$cmd"
   run_case "$name" "$status" "$re" "$one" "${argv[@]}"
