@@ -21,6 +21,7 @@ typedef struct BackendOptions {
   bool print_memory_plan;      /* print the plan and stop */
   const char *runtime_dir;     /* where libslimrt.a lives (for EMIT_EXE) */
   const char *cc;              /* system C compiler used to link (default "cc") */
+  bool show_commands;          /* -v: print each command run to stderr */
 } BackendOptions;
 
 /* The runtime initializer (slimrt_init_kind) and its two parameters for V, as the

@@ -27,6 +27,10 @@ int cg_link(Diag *d, const BackendOptions *o, const char *obj, const char *out) 
      libslimrt.a needs the sanitizer runtimes too. */
   argv[7] = "-fsanitize=address,undefined";
 #endif
+  if (o->show_commands) {
+    for (int i = 0; argv[i]; i++) fprintf(stderr, " %s", argv[i]);
+    fputc('\n', stderr);
+  }
   pid_t pid;
   int err = posix_spawnp(&pid, cc, NULL, NULL, argv, environ);
   if (err != 0) {

@@ -34,6 +34,7 @@ typedef struct Options {
   bool md, mmd;
   const char *mf, *mt;
   bool syntax_only;
+  bool show_commands; /* -v */
   bool print_variables, verbose, print_restore_map, print_signature, print_graph, print_memory_plan;
   const char *print_collection;
   bool dump_tokens, dump_ast, dump_eval, dump_graph, dump_fuse, dump_opt, dump_llvm;
@@ -56,6 +57,7 @@ static const char *const usage_text =
     "  -I DIR               search path for load()\n"
     "  -O0 -O1 -O2 -O3      optimisation level (default -O2)\n"
     "  --target=TRIPLE      target triple (default: host); -mcpu=NAME (default generic; native)\n"
+    "  -march=CPU           the same as -mcpu=CPU (as clang); -mtune=CPU is accepted and ignored\n"
     "  --checkpoint=PREFIX  embed the weights of this TensorFlow checkpoint\n"
     "  --restore-ema        restore model variables from their ExponentialMovingAverage shadows\n"
     "  -MD, -MMD, -MF PATH, -MT TARGET   write a make dependency file\n"
@@ -71,6 +73,9 @@ static const char *const usage_text =
     "  -fdiagnostics-color=auto|always|never\n"
     "  -fmax-eval-steps=N, -fmax-eval-memory=MB   compile-time evaluation limits\n"
     "  -ftime-report        print the time and memory of each stage to stderr\n"
+    "  -v                   print the version and each command run (the link) to stderr\n"
+    "  -g, -fPIC, -fpic     accepted for build systems; the code is always position-independent\n"
+    "                       and carries no debug information\n"
     "  --version, --help\n";
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -133,11 +138,17 @@ static int parse_args(Arena *a, int argc, char **argv, Options *o) {
     } else if (starts(arg, "-o")) {
       if (!(v = take_value(argc, argv, &i, "-o"))) return usage_error("%s needs a path", "-o");
       o->output = v;
-    } else if (starts(arg, "-m") && !starts(arg, "-mcpu")) {
+    } else if (starts(arg, "-mcpu=") || starts(arg, "-march=")) {
+      o->cpu = strchr(arg, '=') + 1;
+      if (!*o->cpu) return usage_error("%s needs a CPU name (e.g. native)", arg);
+    } else if (starts(arg, "-mtune=")) {
+      /* GCC's tuning without a change of instruction set: the back end's own */
+    } else if (starts(arg, "-m") && arg[2] &&
+               (strchr(arg, '=') || !strcmp(arg, "-march") || !strcmp(arg, "-mcpu") || !strcmp(arg, "-mtune"))) {
+      return usage_error("unknown target option '%s' (slimc takes -mcpu=CPU, -march=CPU, -mtune=CPU)", arg);
+    } else if (starts(arg, "-m")) {
       if (!(v = take_value(argc, argv, &i, "-m"))) return usage_error("%s needs a model name", "-m");
       o->model = v;
-    } else if (starts(arg, "-mcpu=")) {
-      o->cpu = arg + 6;
     } else if (starts(arg, "-D")) {
       if (!(v = take_value(argc, argv, &i, "-D")) || !strchr(v, '='))
         return usage_error("%s needs NAME=VALUE", "-D");
@@ -172,8 +183,13 @@ static int parse_args(Arena *a, int argc, char **argv, Options *o) {
       o->syntax_only = true;
     } else if (!strcmp(arg, "--print-variables")) {
       o->print_variables = true;
-    } else if (!strcmp(arg, "--verbose") || !strcmp(arg, "-v")) {
+    } else if (!strcmp(arg, "--verbose")) {
       o->verbose = true;
+    } else if (!strcmp(arg, "-v")) {
+      o->show_commands = true;
+    } else if (!strcmp(arg, "-g") || (arg[1] == 'g' && arg[2] >= '0' && arg[2] <= '3' && !arg[3]) ||
+               !strcmp(arg, "-fPIC") || !strcmp(arg, "-fpic") || !strcmp(arg, "-fPIE") || !strcmp(arg, "-fpie")) {
+      /* the object is always PIC; no debug information is emitted */
     } else if (starts(arg, "--print-collection=")) {
       o->print_collection = arg + 19;
     } else if (!strcmp(arg, "--print-restore-map")) {
@@ -216,6 +232,8 @@ static int parse_args(Arena *a, int argc, char **argv, Options *o) {
       return usage_error("unknown option '%s'", arg);
     }
   }
+  if (o->show_commands) fprintf(stderr, "slimc version %s (LLVM 19)\n", SLIMC_VERSION);
+  if (!o->input && o->show_commands) exit(0); /* as 'gcc -v' */
   if (!o->input) return usage_error("%s", "no input file");
   if (o->emit_set_c && o->emit_set_S) return usage_error("%s", "-c and -S cannot be combined");
   o->emit = o->emit_set_c ? EMIT_OBJ : o->emit_set_S ? (o->emit_llvm ? EMIT_LLVM : EMIT_ASM)
@@ -388,6 +406,7 @@ static int run(Arena *arena, Options *o) {
   bo.prefix = c_prefix(arena, model->name);
   bo.runtime_dir = find_runtime_dir(arena);
   bo.cc = getenv("SLIMC_CC") ? getenv("SLIMC_CC") : "cc";
+  bo.show_commands = o->show_commands;
   {
     char stages[64] = "";
     if (o->dump_graph) strcat(stages, "graph,");

@@ -1,11 +1,14 @@
 /* slim-ckpt: inspect and convert TensorFlow V2 checkpoints (CLI.md, "Tools").
  *
- *   slim-ckpt ls PREFIX                   KEY<TAB>DTYPE<TAB>SHAPE, sorted by key
+ *   slim-ckpt ls PREFIX [KEY...] [--all-tensors] [--totals]
+ *                                         KEY<TAB>DTYPE<TAB>SHAPE, sorted by key
  *   slim-ckpt dump PREFIX KEY [--npy=F]   values one a line, or a .npy file
  *   slim-ckpt from-npz NPZ -o PREFIX      every NAME.npy member becomes tensor NAME
  *   slim-ckpt to-npz PREFIX -o NPZ        every loadable tensor becomes NAME.npy
  *   slim-ckpt init FILE.slim -o PREFIX [--seed=N] [-m NAME] [-D N=V] [-I DIR]
  *                                         every restored variable from its initializer
+ * from-npz and init create PREFIX's directory and write the `checkpoint` state file
+ * beside the checkpoint, as TF's Saver does, so the directory works as PREFIX.
  *
  * Exit status: 0 success, 1 bad input, 2 usage. The .npz side is a plain zip
  * (stored or deflate members) handled with zlib, read by npz.c and written here;
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 #include "arena.h"
@@ -29,12 +33,22 @@
 enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
 
 static const char usage_text[] =
-    "usage: slim-ckpt ls PREFIX\n"
+    "usage: slim-ckpt ls PREFIX [KEY...] [--all-tensors] [--totals]\n"
     "       slim-ckpt dump PREFIX KEY [--npy=FILE]\n"
     "       slim-ckpt from-npz NPZ -o PREFIX\n"
     "       slim-ckpt to-npz PREFIX -o NPZ\n"
     "       slim-ckpt init FILE.slim -o PREFIX [--seed=N] [-m MODEL] [-D NAME=VALUE] [-I DIR]\n"
-    "PREFIX is a checkpoint prefix or a directory with a 'checkpoint' file.\n";
+    "PREFIX is a checkpoint prefix or a directory with a 'checkpoint' file.\n"
+    "  ls          one tensor a line, KEY<TAB>DTYPE<TAB>SHAPE, sorted by key; KEY... lists only those\n"
+    "  --all-tensors  with ls: each tensor's values after its line, one a line (as dump prints them)\n"
+    "  --totals    with ls: a last line 'total<TAB>N tensors<TAB>P parameters<TAB>B bytes'\n"
+    "  dump        a tensor's values in C order, one a line (%.9g for floats); --npy=FILE writes a .npy\n"
+    "  from-npz    every NAME.npy member of the archive becomes tensor NAME\n"
+    "  to-npz      every tensor but strings becomes NAME.npy\n"
+    "  init        the model's restored variables filled by their initializers (the draws of the\n"
+    "              executable's --random-init=SEED, seed 0 by default)\n"
+    "from-npz and init create PREFIX's directory and write a 'checkpoint' state file beside the\n"
+    "checkpoint as TF's Saver does, so that the directory can be given as PREFIX.\n";
 
 static int usage(const char *why) {
   if (why) fprintf(stderr, "slim-ckpt: %s\n", why);
@@ -59,21 +73,40 @@ static void print_shape(FILE *f, const slimrt_ckpt_entry *e) {
   fputc(']', f);
 }
 
-static int cmd_ls(const char *prefix) {
+static int print_values(const slimrt_ckpt *ck, const slimrt_ckpt_entry *e);
+
+/* ls: the listing, optionally of some keys only, each followed by its values
+   (--all-tensors), then the totals (--totals: element counts and their bytes). */
+static int cmd_ls(const char *prefix, const char **keys, int nkeys, int all, int totals) {
   char err[1024];
   slimrt_ckpt *ck = slimrt_ckpt_open(prefix, err, sizeof err);
   if (!ck) return fail(err);
-  for (int i = 0; i < slimrt_ckpt_count(ck); i++) {
-    const slimrt_ckpt_entry *e = slimrt_ckpt_entry_at(ck, i);
+  int rc = 0, n = nkeys ? nkeys : slimrt_ckpt_count(ck);
+  int64_t params = 0, bytes = 0;
+  for (int i = 0; i < n && !rc; i++) {
+    const slimrt_ckpt_entry *e = nkeys ? slimrt_ckpt_find(ck, keys[i]) : slimrt_ckpt_entry_at(ck, i);
+    if (!e) {
+      fprintf(stderr, "slim-ckpt: %s: no tensor '%s' in the checkpoint\n", slimrt_ckpt_prefix(ck), keys[i]);
+      rc = EXIT_INPUT;
+      break;
+    }
     fputs(e->key, stdout);
     putchar('\t');
     print_dtype(stdout, e->dtype);
     putchar('\t');
     print_shape(stdout, e);
     putchar('\n');
+    int64_t count = slimrt_shape_count(e->rank, e->dims);
+    int esz = slimrt_dtype_size(e->dtype);
+    params += count > 0 ? count : 0;
+    bytes += esz > 0 && count > 0 ? count * esz : e->size; /* strings: as stored */
+    if (all && e->dtype != SLIMRT_STRING) rc = print_values(ck, e);
   }
+  if (!rc && totals)
+    printf("total\t%d tensors\t%" PRId64 " parameters\t%" PRId64 " bytes\n", n, params, bytes);
   slimrt_ckpt_close(ck);
-  return fflush(stdout) ? fail("write error on standard output") : 0;
+  if (!rc && fflush(stdout)) rc = fail("write error on standard output");
+  return rc;
 }
 
 /* Reads tensor E into a fresh slimrt_array (raw dtype). */
@@ -127,22 +160,33 @@ static int cmd_dump(const char *prefix, const char *key, const char *npy) {
   if (!ck) return fail(err);
   int rc = EXIT_INPUT;
   slimrt_array a = {0};
-  float *f = NULL;
   const slimrt_ckpt_entry *e = slimrt_ckpt_find(ck, key);
   if (!e) {
     fprintf(stderr, "slim-ckpt: %s: no tensor '%s' in the checkpoint\n", slimrt_ckpt_prefix(ck), key);
     goto out;
   }
+  if (!npy) {
+    rc = print_values(ck, e);
+    if (!rc && fflush(stdout)) rc = fail("write error on standard output");
+  } else if (load_array(ck, e, &a, err, sizeof err) || slimrt_npy_write(npy, &a, err, sizeof err)) {
+    fail(err);
+  } else {
+    rc = 0;
+  }
+out:
+  free(a.data);
+  slimrt_ckpt_close(ck);
+  return rc;
+}
+
+/* E's values in C order, one a line (%.9g for floats, halves widened). */
+static int print_values(const slimrt_ckpt *ck, const slimrt_ckpt_entry *e) {
+  char err[1024];
+  int rc = EXIT_INPUT;
+  slimrt_array a = {0};
+  float *f = NULL;
   if (load_array(ck, e, &a, err, sizeof err)) {
     fail(err);
-    goto out;
-  }
-  if (npy) {
-    if (slimrt_npy_write(npy, &a, err, sizeof err)) {
-      fail(err);
-      goto out;
-    }
-    rc = 0;
     goto out;
   }
   size_t n = (size_t)slimrt_shape_count(a.rank, a.dims);
@@ -155,11 +199,10 @@ static int cmd_dump(const char *prefix, const char *key, const char *npy) {
     }
   }
   for (size_t i = 0; i < n; i++) print_value(&a, i, half ? f[i] : 0);
-  rc = fflush(stdout) ? fail("write error on standard output") : 0;
+  rc = 0;
 out:
   free(f);
   free(a.data);
-  slimrt_ckpt_close(ck);
   return rc;
 }
 
@@ -196,6 +239,90 @@ static unsigned char *read_all(const char *path, size_t *len, char *err, size_t 
   return b;
 }
 
+/* mkdir -p of PREFIX's directory. */
+static int make_parent_dirs(const char *prefix, char *err, size_t errlen) {
+  size_t n = strlen(prefix);
+  char *dir = malloc(n + 1);
+  if (!dir) return slimrt_errorf(err, errlen, "%s: out of memory", prefix);
+  memcpy(dir, prefix, n + 1);
+  char *slash = strrchr(dir, '/');
+  int rc = 0;
+  if (slash && slash != dir) {
+    *slash = 0;
+    for (char *p = dir + 1;; p++) {
+      if (*p != '/' && *p) continue;
+      char c = *p;
+      *p = 0;
+      struct stat st;
+      if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        rc = slimrt_errorf(err, errlen, "%s: cannot create directory: %s", dir, strerror(errno));
+        break;
+      }
+      if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        rc = slimrt_errorf(err, errlen, "%s: exists and is not a directory", dir);
+        break;
+      }
+      *p = c;
+      if (!c) break;
+    }
+  }
+  free(dir);
+  return rc;
+}
+
+/* A text-format string as TF writes it (C escapes). */
+static void put_quoted(FILE *f, const char *s) {
+  fputc('"', f);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\'' || *p == '\\') fprintf(f, "\\%c", *p);
+    else if (*p == '\n') fputs("\\n", f);
+    else if (*p == '\t') fputs("\\t", f);
+    else if (*p == '\r') fputs("\\r", f);
+    else if (*p < 32 || *p == 127) fprintf(f, "\\%03o", *p);
+    else fputc(*p, f);
+  }
+  fputc('"', f);
+}
+
+/* DIR/checkpoint naming PREFIX, as tf.compat.v1.train.Saver writes it for a Saver that
+   saved once: the prefix relative to DIR when it was given relative, else absolute. */
+static int write_state_file(const char *prefix, char *err, size_t errlen) {
+  const char *slash = strrchr(prefix, '/');
+  const char *name = prefix[0] == '/' ? prefix : slash ? slash + 1 : prefix;
+  size_t dlen = slash ? (size_t)(slash - prefix) : 1;
+  if (slash == prefix) dlen = 1; /* "/x": the root */
+  size_t n = dlen + 40;
+  char *path = malloc(n), *tmp = malloc(n + 24);
+  int rc = -1;
+  if (!path || !tmp) {
+    slimrt_errorf(err, errlen, "%s: out of memory", prefix);
+    goto out;
+  }
+  snprintf(path, n, "%.*s/checkpoint", (int)dlen, slash ? prefix : ".");
+  snprintf(tmp, n + 24, "%s.tmp%ld", path, (long)getpid());
+  FILE *f = fopen(tmp, "w");
+  if (!f) {
+    slimrt_errorf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+    goto out;
+  }
+  fputs("model_checkpoint_path: ", f);
+  put_quoted(f, name);
+  fputs("\nall_model_checkpoint_paths: ", f);
+  put_quoted(f, name);
+  fputc('\n', f);
+  int bad = ferror(f);
+  if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
+    slimrt_errorf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+    unlink(tmp);
+    goto out;
+  }
+  rc = 0;
+out:
+  free(path);
+  free(tmp);
+  return rc;
+}
+
 /* The writer is opened at the first member, so a file that is no zip at all is
    reported as such before any trouble with the output prefix. */
 typedef struct FromNpz {
@@ -215,14 +342,16 @@ static int cmd_from_npz(const char *npz, const char *prefix) {
   unsigned char *z = read_all(npz, &len, err, sizeof err);
   if (!z) return fail(err);
   FromNpz fz = {prefix, NULL};
-  int bad = npz_read_mem(npz, z, len, add_member, &fz, err, sizeof err);
+  int bad = make_parent_dirs(prefix, err, sizeof err) ||
+            npz_read_mem(npz, z, len, add_member, &fz, err, sizeof err);
   free(z);
   if (!bad && !fz.w) bad = !(fz.w = slimrt_ckpt_writer_new(prefix, 1, err, sizeof err)); /* no members */
   if (bad) {
     slimrt_ckpt_writer_abort(fz.w);
     return fail(err);
   }
-  return slimrt_ckpt_writer_finish(fz.w, err, sizeof err) ? fail(err) : 0;
+  if (slimrt_ckpt_writer_finish(fz.w, err, sizeof err) || write_state_file(prefix, err, sizeof err)) return fail(err);
+  return 0;
 }
 
 static int cmd_to_npz(const char *prefix, const char *npz) {
@@ -354,7 +483,8 @@ static int cmd_init(Arena *arena, const char *slim, const char *prefix, const In
   if (eval_run_model(ev, m) != 0 || d.nerrors) goto done;
   Graph *g = tf_graph(tf);
   char err[1024];
-  slimrt_ckpt_writer *w = slimrt_ckpt_writer_new(prefix, 1, err, sizeof err);
+  slimrt_ckpt_writer *w = make_parent_dirs(prefix, err, sizeof err) ? NULL
+                                                                    : slimrt_ckpt_writer_new(prefix, 1, err, sizeof err);
   if (!w) {
     fprintf(stderr, "slim-ckpt: %s\n", err);
     goto done;
@@ -385,7 +515,7 @@ static int cmd_init(Arena *arena, const char *slim, const char *prefix, const In
       goto done;
     }
   }
-  if (slimrt_ckpt_writer_finish(w, err, sizeof err)) {
+  if (slimrt_ckpt_writer_finish(w, err, sizeof err) || write_state_file(prefix, err, sizeof err)) {
     fprintf(stderr, "slim-ckpt: %s\n", err);
     goto done;
   }
@@ -397,8 +527,8 @@ done:
 
 /* Splits ARGV into positional arguments and the options, then runs the command. */
 static int run(Arena *arena, int argc, char **argv, InitOpts *io) {
-  const char *pos[4] = {0}, *out = NULL, *npy = NULL;
-  int npos = 0, init_opts = 0;
+  const char *pos[64] = {0}, *out = NULL, *npy = NULL;
+  int npos = 0, init_opts = 0, all = 0, totals = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -427,10 +557,14 @@ static int run(Arena *arena, int argc, char **argv, InitOpts *io) {
     } else if (!strncmp(a, "--npy=", 6)) {
       npy = a + 6;
       if (!*npy) return usage("--npy needs a file name");
+    } else if (!strcmp(a, "--all-tensors")) {
+      all = 1;
+    } else if (!strcmp(a, "--totals")) {
+      totals = 1;
     } else if (a[0] == '-' && a[1]) {
       fprintf(stderr, "slim-ckpt: unknown option '%s'\n", a);
       return usage(NULL);
-    } else if (npos < 4) {
+    } else if (npos < 64) {
       pos[npos++] = a;
     } else {
       return usage("too many arguments");
@@ -439,9 +573,10 @@ static int run(Arena *arena, int argc, char **argv, InitOpts *io) {
   if (npos == 0) return usage("missing command");
   const char *cmd = pos[0];
   if (init_opts && strcmp(cmd, "init")) return usage("--seed, -m, -D and -I go with init only");
+  if ((all || totals) && strcmp(cmd, "ls")) return usage("--all-tensors and --totals go with ls only");
   if (!strcmp(cmd, "ls")) {
-    if (npos != 2 || out || npy) return usage("ls takes one PREFIX");
-    return cmd_ls(pos[1]);
+    if (npos < 2 || out || npy) return usage("ls takes PREFIX [KEY...]");
+    return cmd_ls(pos[1], pos + 2, npos - 2, all, totals);
   }
   if (!strcmp(cmd, "dump")) {
     if (npos != 3 || out) return usage("dump takes PREFIX KEY [--npy=FILE]");

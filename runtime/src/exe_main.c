@@ -90,6 +90,12 @@ static void list_names(const slimrt_io_desc *io, int64_t n, char *buf, size_t le
     at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? ", " : "", io[i].name);
 }
 
+static int file_exists(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (f) fclose(f);
+  return f != NULL;
+}
+
 /* --input=FILE or --input=NAME=FILE (same for --output): a prefix before '='
    that names an input selects it; otherwise the whole value is a file, which
    needs a model with exactly one input. */
@@ -107,7 +113,12 @@ static int bind(cli *c, const char *opt, const char *kind, const char *val, cons
         file = eq + 1;
       }
   if (which < 0) {
-    if (n == 1) {
+    if (n == 1 && eq && !file_exists(val) && eq > val) {
+      /* NAME=FILE naming no input (a file really named "x=y" is taken as it is) */
+      snprintf(msg, sizeof msg, "%s=%s: no %s named '%.*s' (the model's %s: %s)", opt, val, kind, (int)(eq - val),
+               val, kind, names);
+      return usage_error(c, "%s", msg);
+    } else if (n == 1) {
       which = 0;
     } else if (n == 0) {
       snprintf(msg, sizeof msg, "%s: the model has no %ss", opt, kind);
@@ -180,7 +191,9 @@ static int parse_args(cli *c, int argc, char **argv) {
                                                   "--bench"};
       for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
         if (!strcmp(a, with_value[k])) return usage_error(c, "%s needs a value: write it as OPTION=VALUE", a);
-      return usage_error(c, a[0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'", a);
+      if (a[0] != '-')
+        return usage_error(c, "unexpected argument '%s': give input files as --input=FILE or --input=NAME=FILE", a);
+      return usage_error(c, "unknown option '%s'", a);
     }
   }
   int from_stdin = 0;

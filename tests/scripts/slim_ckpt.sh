@@ -3,8 +3,8 @@
 # checkpoint -> .npz -> checkpoint round trip, and the error exits (1 bad input, 2 usage).
 # usage: slim_ckpt.sh BUILD_DIR SHARED_DIR
 set -u
-BUILD=$1
-SHARED=$2
+BUILD=$(cd "$1" && pwd)
+SHARED=$(cd "$2" && pwd)
 SRC=${SLIMC_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 TOOL=$BUILD/slim-ckpt
 GOLD=$SRC/tests/golden/slim_ckpt
@@ -29,6 +29,10 @@ golden "ls carnd" "$GOLD/ls_carnd.txt" "$TOOL" ls "$CARND"
 golden "ls carnd via directory" "$GOLD/ls_carnd.txt" "$TOOL" ls "$CK/carnd-traffic-sign-tf012"
 golden "ls snappy-free tf-serving" "$GOLD/ls_half_plus_two_mkl.txt" "$TOOL" ls \
   "$CK/tf-serving-testdata/saved_model_half_plus_two_mkl/00000123/variables/variables"
+
+golden "ls --totals" "$GOLD/ls_carnd_totals.txt" "$TOOL" ls "$CARND" --totals
+golden "ls KEY... --all-tensors --totals" "$GOLD/ls_carnd_keys_all_tensors.txt" "$TOOL" ls "$CARND" Variable_1 \
+  beta2_power --all-tensors --totals
 
 check "dump int64 global_step" 963849 "$("$TOOL" dump "$CK/vww-mobilenet-v1-025" global_step)"
 check "dump float scalar" 0.0249022506 "$("$TOOL" dump "$CARND" beta2_power)"
@@ -72,6 +76,38 @@ EOF
   fi
 fi
 
+# init / from-npz: missing directories created, and a `checkpoint` state file as TF's Saver
+# writes it (relative prefix: its base name; absolute prefix: as given), so DIR works as PREFIX
+TINY=$SRC/tests/golden/cli/tiny.slim
+if (cd "$TMP" && "$TOOL" init "$TINY" -o new/dir/model.ckpt); then
+  check "init writes the state file" "$(printf 'model_checkpoint_path: "model.ckpt"\nall_model_checkpoint_paths: "model.ckpt"')" \
+    "$(cat "$TMP/new/dir/checkpoint")"
+  check "init: ls through the directory" "$(printf 'fc/biases\tfloat32\t[3]\nfc/weights\tfloat32\t[4,3]')" \
+    "$("$TOOL" ls "$TMP/new/dir")"
+  if "$BUILD/slimc" "$TINY" -o "$TMP/tiny" 2> "$TMP/err" &&
+     /usr/bin/python3 -c "import numpy as np; np.save('$TMP/in.npy', np.ones((1, 4), np.float32))"; then
+    want=$("$TMP/tiny" --checkpoint="$TMP/new/dir/model.ckpt" --input="$TMP/in.npy" --print)
+    check "the executable takes --checkpoint=DIR" "$want" \
+      "$("$TMP/tiny" --checkpoint="$TMP/new/dir" --input="$TMP/in.npy" --print 2>&1)"
+    [ "$(echo "$want" | wc -l)" -eq 4 ] && pass "and prints 3 values" || bad "tiny --print: $want"
+  else bad "slimc tiny.slim: $(cat "$TMP/err")"; fi
+else
+  bad "init into a new directory"
+fi
+"$TOOL" init "$TINY" -o "$TMP/abs/m" && check "init: absolute prefix in the state file" \
+  "model_checkpoint_path: \"$TMP/abs/m\"" "$(head -1 "$TMP/abs/checkpoint")"
+if (cd "$TMP" && "$TOOL" from-npz c.npz -o z1/z2/back); then
+  check "from-npz writes the state file" "$(printf 'model_checkpoint_path: "back"\nall_model_checkpoint_paths: "back"')" \
+    "$(cat "$TMP/z1/z2/checkpoint")"
+  golden "from-npz: ls through the directory" "$GOLD/ls_carnd.txt" "$TOOL" ls "$TMP/z1/z2"
+else
+  bad "from-npz into a new directory"
+fi
+touch "$TMP/file"
+expect_fail_early() { "$@" > /dev/null 2> "$TMP/err"; echo "$?:$(cat "$TMP/err")"; }
+check "init under a file" "1:slim-ckpt: $TMP/file: exists and is not a directory" \
+  "$(expect_fail_early "$TOOL" init "$TINY" -o "$TMP/file/x/m")"
+
 # errors: one line naming the file, exit 1; usage: exit 2
 expect_fail() { # NAME STATUS MESSAGE_SUBSTRING COMMAND...
   local name=$1 st=$2 msg=$3
@@ -100,6 +136,8 @@ expect_fail "no command" 2 "missing command" "$TOOL"
 expect_fail "unknown command" 2 "unknown command 'frobnicate'" "$TOOL" frobnicate
 expect_fail "dump without key" 2 "dump takes PREFIX KEY" "$TOOL" dump "$CARND"
 expect_fail "unknown option" 2 "unknown option '--bogus'" "$TOOL" ls --bogus "$CARND"
+expect_fail "ls: missing key" 1 "model.ckpt: no tensor 'nope' in the checkpoint" "$TOOL" ls "$CARND" Variable nope
+expect_fail "--totals outside ls" 2 "--all-tensors and --totals go with ls only" "$TOOL" dump "$CARND" x --totals
 
 if [ $fails -ne 0 ]; then echo "$fails failure(s)"; exit 1; fi
 echo "all slim-ckpt checks passed"

@@ -1,0 +1,1 @@
+$TINY --random-init --input=z=one.npy

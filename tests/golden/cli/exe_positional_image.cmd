@@ -1,0 +1,1 @@
+$TINY --random-init photo.png

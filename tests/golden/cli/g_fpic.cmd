@@ -1,0 +1,1 @@
+$SLIMC -g -fPIC -c tiny.slim -o $T/t.o && ls $T

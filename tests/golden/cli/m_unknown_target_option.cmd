@@ -1,0 +1,1 @@
+$SLIMC -mfoo=bar tiny.slim

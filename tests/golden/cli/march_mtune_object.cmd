@@ -1,0 +1,1 @@
+$SLIMC -march=native -mtune=generic -c tiny.slim -o $T/t.o && ls $T

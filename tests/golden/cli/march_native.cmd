@@ -1,0 +1,1 @@
+$SLIMC -march=native --print-signature tiny.slim

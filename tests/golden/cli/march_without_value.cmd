@@ -1,0 +1,1 @@
+$SLIMC -march tiny.slim

@@ -1,0 +1,1 @@
+$SLIMC -v -c tiny.slim -o $T/t.o
