@@ -451,7 +451,7 @@ Test(exe_main, run_errors, .init = make_tmpdir, .fini = remove_tmpdir) {
 Test(exe_main, usage_errors) {
   static const struct { char *args[4]; const char *msg; } cases[] = {
       {{"--frobnicate"}, "model: unknown option '--frobnicate' (see --help)\n"},
-      {{"stray"}, "model: unexpected argument 'stray' (see --help)\n"},
+      {{"stray"}, "model: unexpected argument 'stray': give input files as --input=FILE or --input=NAME=FILE (see --help)\n"},
       {{"--top=0", "--input=x.npy"}, "model: --top=0: K must be a positive integer (see --help)\n"},
       {{"--bench=x", "--input=x.npy"}, "model: --bench=x: RUNS must be a positive integer (see --help)\n"},
       {{"--input"}, "model: --input needs a value: write it as OPTION=VALUE (see --help)\n"},
