@@ -231,10 +231,14 @@ static Value *b_float(Eval *ev, Value *self, Value **v, const Args *a) {
 static Value *b_str(Eval *ev, Value *self, Value **v, const Args *a) {
   if (!v[0]) return val_str(ev, "");
   if (v[0]->kind == V_STR) return v[0];
-  return val_str(ev, val_str_of(ev, v[0]));
+  const char *s = val_str_at(ev, v[0], argsp(a, 0));
+  return s ? val_str(ev, s) : NULL;
 }
 
-static Value *b_repr(Eval *ev, Value *self, Value **v, const Args *a) { return val_str(ev, val_repr(ev, v[0])); }
+static Value *b_repr(Eval *ev, Value *self, Value **v, const Args *a) {
+  const char *s = val_repr_at(ev, v[0], argsp(a, 0));
+  return s ? val_str(ev, s) : NULL;
+}
 
 static Value *b_bool(Eval *ev, Value *self, Value **v, const Args *a) {
   if (!v[0]) return val_bool(ev, false);
@@ -272,10 +276,7 @@ static bool dict_update_from(Eval *ev, Value *d, Value *src, Span sp) {
                  pl ? pl->u.list.n : 1);
       return false;
     }
-    if (!val_hashable(pl->u.list.items[0])) {
-      eval_error(ev, sp, "E0302", "unhashable type: '%s'", val_type_name(pl->u.list.items[0]));
-      return false;
-    }
+    if (!val_key_ok(ev, pl->u.list.items[0], sp)) return false;
     dict_set(ev, d->u.dict, pl->u.list.items[0], pl->u.list.items[1]);
   }
   return true;
@@ -469,7 +470,9 @@ static Value *b_print(Eval *ev, Value *self, Value **v, const Args *a) {
   }
   for (int i = 0; i < a->npos; i++) {
     if (i) tb_puts(&b, sep);
-    tb_puts(&b, val_str_of(ev, a->pos[i]));
+    const char *s = val_str_at(ev, a->pos[i], argsp(a, i));
+    if (!s) return NULL;
+    tb_puts(&b, s);
   }
   tb_puts(&b, end);
   fputs(b.s, d->out);
@@ -488,10 +491,18 @@ static Value *b_round(Eval *ev, Value *self, Value **v, const Args *a) {
   }
   int64_t nd;
   if (!eval_to_int(ev, v[1], argsp(a, 1), "round() ndigits", &nd)) return NULL;
-  if (is_intlike(x)) {
+  if (is_intlike(x)) { /* exact, half to even; 10**19 is past int64, so |x| rounds to 0 or 10**19 there */
     if (nd >= 0) return val_int(ev, ival(x));
-    double p = pow(10, (double)-nd);
-    return val_int(ev, (int64_t)(nearbyint((double)ival(x) / p) * p));
+    if (nd < -19) return val_int(ev, 0);
+    __int128 p = 1, xi = ival(x);
+    for (int64_t i = 0; i < -nd; i++) p *= 10;
+    __int128 q = xi / p, rem = xi % p; /* truncated: rem has x's sign */
+    __int128 twice = rem < 0 ? -2 * rem : 2 * rem;
+    if (twice > p || (twice == p && (q & 1))) q += xi < 0 ? -1 : 1;
+    __int128 res = q * p;
+    if (res > INT64_MAX || res < INT64_MIN)
+      return eval_error(ev, a->call_span, "E0308", "integer overflow in round() (compile-time ints are 64-bit)");
+    return val_int(ev, (int64_t)res);
   }
   if (!isfinite(x->u.f) || nd > 300) return x;
   if (nd < -300) return val_float(ev, 0.0 * x->u.f);
@@ -502,6 +513,36 @@ static Value *b_round(Eval *ev, Value *self, Value **v, const Args *a) {
   }
   double p = pow(10, (double)-nd);
   return val_float(ev, nearbyint(x->u.f / p) * p);
+}
+
+/* (x * y) mod m for 0 <= x, y < m. */
+static uint64_t mulmod(uint64_t x, uint64_t y, uint64_t m) { return (uint64_t)((unsigned __int128)x * y % m); }
+
+/* pow(base, exp): base ** exp (so an int stays an int and overflow is E0308);
+   pow(base, exp, mod): Python's modular power of ints, the result with mod's sign. */
+static Value *b_pow(Eval *ev, Value *self, Value **v, const Args *a) {
+  if (!v[2] || v[2]->kind == V_NONE) return eval_binop(ev, OP_POW, v[0], v[1], a->call_span);
+  if (!is_intlike(v[0]) || !is_intlike(v[1]) || !is_intlike(v[2]))
+    return eval_error(ev, a->call_span, "E0302", "TypeError: pow() 3rd argument not allowed unless all arguments are integers");
+  int64_t b = ival(v[0]), e = ival(v[1]), m = ival(v[2]);
+  if (m == 0) return eval_error(ev, argsp(a, 2), "E0306", "ValueError: pow() 3rd argument cannot be 0");
+  uint64_t um = m < 0 ? (uint64_t)0 - (uint64_t)m : (uint64_t)m;
+  uint64_t ub = b < 0 ? (um - ((uint64_t)0 - (uint64_t)b) % um) % um : (uint64_t)b % um;
+  if (e < 0) { /* the inverse of base modulo |mod| (extended Euclid), raised to -exp */
+    __int128 r0 = (__int128)um, r1 = (__int128)ub, t0 = 0, t1 = 1;
+    while (r1) {
+      __int128 q = r0 / r1, r2 = r0 - q * r1, t2 = t0 - q * t1;
+      r0 = r1, r1 = r2, t0 = t1, t1 = t2;
+    }
+    if (r0 != 1) return eval_error(ev, argsp(a, 0), "E0306", "ValueError: base is not invertible for the given modulus");
+    ub = (uint64_t)(((t0 % (__int128)um) + (__int128)um) % (__int128)um);
+  }
+  uint64_t ue = e < 0 ? (uint64_t)0 - (uint64_t)e : (uint64_t)e, r = um == 1 ? 0 : 1;
+  for (; ue; ue >>= 1, ub = mulmod(ub, ub, um))
+    if (ue & 1) r = mulmod(r, ub, um);
+  /* r is in [0, |mod|); a negative mod gives a result in (mod, 0] */
+  int64_t out = m > 0 || r == 0 ? (int64_t)r : (int64_t)(r - um);
+  return val_int(ev, out);
 }
 
 static Value *b_divmod(Eval *ev, Value *self, Value **v, const Args *a) {
@@ -757,18 +798,43 @@ static bool format_value(Eval *ev, TextBuf *out, Value *v, Spec *sp, Span where,
   if (t == 0 && !percent_style && v->kind == V_FLOAT && (sp->prec >= 0 || sp->sign || sp->comma)) t = 'g';
   switch (t) {
   case 's': case 'r': case 'a': case 0: {
-    const char *s = (t == 'r' || t == 'a') ? val_repr(ev, v) : val_str_of(ev, v);
+    const char *s = (t == 'r' || t == 'a') ? val_repr_at(ev, v, where) : val_str_at(ev, v, where);
+    if (!s) return false;
     size_t n = strlen(s);
     if (sp->prec >= 0 && (size_t)sp->prec < n) n = (size_t)sp->prec;
     pad_into(out, s, n, sp, percent_style ? '>' : '<');
     return true;
   }
-  case 'c':
-    if (is_intlike(v)) { buf[0] = (char)ival(v); buf[1] = 0; }
-    else if (v->kind == V_STR && v->u.str.len == 1) { buf[0] = v->u.str.s[0]; buf[1] = 0; }
-    else { eval_error(ev, where, "E0302", "%%c requires int or char"); return false; }
-    pad_into(out, buf, 1, sp, '<');
+  case 'c': {
+    size_t n = 0;
+    if (is_intlike(v)) { /* a code point, written as UTF-8 */
+      int64_t c = ival(v);
+      if (c < 0 || c > 0x10FFFF) {
+        eval_error(ev, where, "E0308", "OverflowError: %%c arg not in range(0x110000)");
+        return false;
+      }
+      if (c >= 0xD800 && c <= 0xDFFF) {
+        eval_error(ev, where, "E0306", "UnicodeEncodeError: surrogate code point U+%04llX cannot be written",
+                   (unsigned long long)c);
+        return false;
+      }
+      if (c < 0x80) buf[n++] = (char)c;
+      else if (c < 0x800) buf[n++] = (char)(0xC0 | c >> 6), buf[n++] = (char)(0x80 | (c & 0x3F));
+      else if (c < 0x10000)
+        buf[n++] = (char)(0xE0 | c >> 12), buf[n++] = (char)(0x80 | (c >> 6 & 0x3F)), buf[n++] = (char)(0x80 | (c & 0x3F));
+      else
+        buf[n++] = (char)(0xF0 | c >> 18), buf[n++] = (char)(0x80 | (c >> 12 & 0x3F)),
+        buf[n++] = (char)(0x80 | (c >> 6 & 0x3F)), buf[n++] = (char)(0x80 | (c & 0x3F));
+    } else if (v->kind == V_STR && v->u.str.len == 1) {
+      buf[n++] = v->u.str.s[0];
+    } else {
+      eval_error(ev, where, "E0302", "%%c requires int or char");
+      return false;
+    }
+    buf[n] = 0;
+    pad_into(out, buf, n, sp, '<');
     return true;
+  }
   case 'd': case 'i': case 'u': case 'x': case 'X': case 'o': case 'b': {
     int64_t i;
     if (is_intlike(v)) i = ival(v);
@@ -1011,9 +1077,12 @@ static Value *str_format(Eval *ev, Value *self, const Args *a) {
       }
     }
     if (conv) {
-      if (strcmp(conv, "r") == 0 || strcmp(conv, "a") == 0) v = val_str(ev, val_repr(ev, v));
-      else if (strcmp(conv, "s") == 0) v = val_str(ev, val_str_of(ev, v));
+      const char *cs = NULL;
+      if (strcmp(conv, "r") == 0 || strcmp(conv, "a") == 0) cs = val_repr_at(ev, v, sp);
+      else if (strcmp(conv, "s") == 0) cs = val_str_at(ev, v, sp);
       else return eval_error(ev, sp, "E0306", "Unknown conversion specifier %s", conv);
+      if (!cs) return NULL;
+      v = val_str(ev, cs);
     }
     Spec s;
     if (!parse_spec(ev, spec ? spec : "", &s, sp)) return NULL;
@@ -1293,26 +1362,39 @@ static Value *l_pop(Eval *ev, Value *self, Value **v, const Args *a) {
   self->u.list.n--;
   return x;
 }
-static int list_find(Value *self, Value *x) {
-  for (int i = 0; i < self->u.list.n; i++)
-    if (val_equal(self->u.list.items[i], x)) return i;
+/* The first index of X in SELF, -1 if absent, -2 with a RecursionError pending at SP. */
+static int list_find(Eval *ev, Value *self, Value *x, Span sp) {
+  for (int i = 0; i < self->u.list.n; i++) {
+    int eq = val_equal_r(self->u.list.items[i], x);
+    if (eq < 0) {
+      eval_error(ev, sp, "E0312", "RecursionError: maximum recursion depth exceeded in comparison");
+      return -2;
+    }
+    if (eq) return i;
+  }
   return -1;
 }
 static Value *l_remove(Eval *ev, Value *self, Value **v, const Args *a) {
-  int i = list_find(self, v[0]);
+  int i = list_find(ev, self, v[0], argsp(a, 0));
+  if (i == -2) return NULL;
   if (i < 0) return eval_error(ev, argsp(a, 0), "E0306", "list.remove(x): x not in list");
   memmove(self->u.list.items + i, self->u.list.items + i + 1, sizeof(Value *) * (size_t)(self->u.list.n - i - 1));
   self->u.list.n--;
   return val_none(ev);
 }
 static Value *l_index(Eval *ev, Value *self, Value **v, const Args *a) {
-  int i = list_find(self, v[0]);
+  int i = list_find(ev, self, v[0], argsp(a, 0));
+  if (i == -2) return NULL;
   if (i < 0) return eval_error(ev, argsp(a, 0), "E0306", "%s is not in %s", val_repr(ev, v[0]), val_type_name(self));
   return val_int(ev, i);
 }
 static Value *l_count(Eval *ev, Value *self, Value **v, const Args *a) {
   int c = 0;
-  for (int i = 0; i < self->u.list.n; i++) c += val_equal(self->u.list.items[i], v[0]);
+  for (int i = 0; i < self->u.list.n; i++) {
+    int eq = val_equal_r(self->u.list.items[i], v[0]);
+    if (eq < 0) return eval_error(ev, argsp(a, 0), "E0312", "RecursionError: maximum recursion depth exceeded in comparison");
+    c += eq;
+  }
   return val_int(ev, c);
 }
 static Value *l_reverse(Eval *ev, Value *self, Value **v, const Args *a) {
@@ -1336,11 +1418,7 @@ static Value *l_clear(Eval *ev, Value *self, Value **v, const Args *a) {
 
 /* ---- dict methods ---- */
 
-static bool hashable_or_err(Eval *ev, Value *k, Span sp) {
-  if (val_hashable(k)) return true;
-  eval_error(ev, sp, "E0302", "unhashable type: '%s'", val_type_name(k));
-  return false;
-}
+static bool hashable_or_err(Eval *ev, Value *k, Span sp) { return val_key_ok(ev, k, sp); }
 static Value *d_get(Eval *ev, Value *self, Value **v, const Args *a) {
   if (!hashable_or_err(ev, v[0], argsp(a, 0))) return NULL;
   Value *r = dict_get(self->u.dict, v[0]);
@@ -1447,6 +1525,7 @@ static const PyFn globals_tab[] = {
   {"print", NULL, 0, b_print},
   {"round", P("number", "ndigits"), 1, b_round},
   {"divmod", P("x", "y"), 2, b_divmod},
+  {"pow", P("base", "exp", "mod"), 2, b_pow},
   {"map", NULL, 0, b_map},
   {"filter", P("function", "iterable"), 2, b_filter},
 };

@@ -666,16 +666,18 @@ static int contains(Eval *ev, Value *container, Value *x, Span sp) {
     for (size_t i = 0; i + x->u.str.len <= container->u.str.len; i++)
       if (memcmp(container->u.str.s + i, x->u.str.s, x->u.str.len) == 0) return 1;
     return 0;
-  case V_LIST: case V_TUPLE:
-    for (int i = 0; i < container->u.list.n; i++)
-      if (val_equal(container->u.list.items[i], x)) return 1;
+  case V_LIST: case V_TUPLE: case V_INSTANCE: {
+    int n = container->kind == V_INSTANCE ? container->u.inst->cls->nfields : container->u.list.n;
+    Value **items = container->kind == V_INSTANCE ? container->u.inst->vals : container->u.list.items;
+    for (int i = 0; i < n; i++) {
+      int eq = val_equal_r(items[i], x);
+      if (eq < 0) return eval_error(ev, sp, "E0312", "RecursionError: maximum recursion depth exceeded in comparison"), -1;
+      if (eq) return 1;
+    }
     return 0;
-  case V_INSTANCE:
-    for (int i = 0; i < container->u.inst->cls->nfields; i++)
-      if (val_equal(container->u.inst->vals[i], x)) return 1;
-    return 0;
+  }
   case V_DICT:
-    if (!val_hashable(x)) return eval_error(ev, sp, "E0302", "unhashable type: '%s'", val_type_name(x)), -1;
+    if (!val_key_ok(ev, x, sp)) return -1;
     return dict_get(container->u.dict, x) != NULL;
   case V_EXT:
     if (container->u.ext.type == &py_range_type && is_intlike(x)) {
@@ -699,8 +701,10 @@ static int contains(Eval *ev, Value *container, Value *x, Span sp) {
 static Value *compare(Eval *ev, AstOp op, Value *a, Value *b, Span sp) {
   int r;
   switch (op) {
-  case OP_EQ: return val_bool(ev, val_equal(a, b));
-  case OP_NE: return val_bool(ev, !val_equal(a, b));
+  case OP_EQ: case OP_NE:
+    if ((r = val_equal_r(a, b)) < 0)
+      return eval_error(ev, sp, "E0312", "RecursionError: maximum recursion depth exceeded in comparison");
+    return val_bool(ev, op == OP_EQ ? r : !r);
   case OP_IS: return val_bool(ev, a == b || (a->kind == V_EXT && b->kind == V_EXT && a->u.ext.data == b->u.ext.data));
   case OP_IS_NOT: return val_bool(ev, !(a == b || (a->kind == V_EXT && b->kind == V_EXT && a->u.ext.data == b->u.ext.data)));
   case OP_IN: case OP_NOT_IN:
@@ -720,6 +724,7 @@ static Value *compare(Eval *ev, AstOp op, Value *a, Value *b, Span sp) {
   if (r < 0) {
     if (!ev->err) return NULL;
     /* name the real operator, not the '<' used to implement it */
+    if (strcmp(ev->err_code, "E0302")) return NULL; /* a RecursionError */
     ev->err_msg = arena_printf(ev->arena, "'%s' not supported between instances of '%s' and '%s'",
                                ast_op_name(op), val_type_name(a), val_type_name(b));
     return NULL;
@@ -803,7 +808,7 @@ static Value *index_value(Eval *ev, Value *obj, Value *idx, Span sp) {
     return obj->u.list.items[i];
   }
   case V_DICT: {
-    if (!val_hashable(idx)) return eval_error(ev, sp, "E0302", "unhashable type: '%s'", val_type_name(idx));
+    if (!val_key_ok(ev, idx, sp)) return NULL;
     Value *v = dict_get(obj->u.dict, idx);
     if (!v) return eval_error(ev, sp, "E0305", "KeyError: %s", val_repr(ev, idx));
     return v;
@@ -975,10 +980,7 @@ static bool store_index(Eval *ev, Value *obj, Value *idx, Value *v, Span sp) {
     return true;
   }
   if (obj->kind == V_DICT) {
-    if (!val_hashable(idx)) {
-      eval_error(ev, sp, "E0302", "unhashable type: '%s'", val_type_name(idx));
-      return false;
-    }
+    if (!val_key_ok(ev, idx, sp)) return false;
     dict_set(ev, obj->u.dict, idx, v);
     return true;
   }
@@ -1501,10 +1503,7 @@ static bool comp_loop(Eval *ev, Env *cenv, Env *outer, Ast *n, int g, Value *out
       if (!k) return false;
       Value *e = eval_expr(ev, cenv, n->u.comp.elt);
       if (!e) return false;
-      if (!val_hashable(k)) {
-        eval_error(ev, n->u.comp.key->span, "E0302", "unhashable type: '%s'", val_type_name(k));
-        return false;
-      }
+      if (!val_key_ok(ev, k, n->u.comp.key->span)) return false;
       dict_set(ev, out->u.dict, k, e);
     }
   }
@@ -1572,7 +1571,7 @@ static Value *eval_expr(Eval *ev, Env *env, Ast *n) {
         for (int it = 0; dict_next(v->u.dict, &it, &kk, &vv);) dict_set(ev, d->u.dict, kk, vv);
         continue;
       }
-      if (!val_hashable(k)) return eval_error(ev, ke->span, "E0302", "unhashable type: '%s'", val_type_name(k));
+      if (!val_key_ok(ev, k, ke->span)) return NULL;
       dict_set(ev, d->u.dict, k, v);
     }
     return d;

@@ -126,25 +126,37 @@ static uint64_t hash_str(const char *s, size_t n) {
   return h;
 }
 
-bool val_hashable(const Value *v) {
+static int hashable_at(const Value *v, int depth) {
+  if (depth > VAL_MAX_NEST) return -1;
+  int r = 1;
   switch (v->kind) {
-  case V_LIST: case V_DICT: return false;
+  case V_LIST: case V_DICT: return 0;
   case V_TUPLE:
-    for (int i = 0; i < v->u.list.n; i++)
-      if (!val_hashable(v->u.list.items[i])) return false;
-    return true;
+    for (int i = 0; i < v->u.list.n && r == 1; i++) r = hashable_at(v->u.list.items[i], depth + 1);
+    return r;
   case V_INSTANCE:
-    for (int i = 0; i < v->u.inst->cls->nfields; i++)
-      if (!val_hashable(v->u.inst->vals[i])) return false;
-    return true;
-  default: return true;
+    for (int i = 0; i < v->u.inst->cls->nfields && r == 1; i++) r = hashable_at(v->u.inst->vals[i], depth + 1);
+    return r;
+  default: return 1;
   }
 }
+
+int val_hashable_r(const Value *v) { return hashable_at(v, 0); }
+
+bool val_key_ok(Eval *ev, Value *k, Span sp) {
+  int h = hashable_at(k, 0);
+  if (h == 1) return true;
+  if (h < 0) eval_error(ev, sp, "E0312", "RecursionError: maximum recursion depth exceeded in comparison");
+  else eval_error(ev, sp, "E0302", "unhashable type: '%s'", val_type_name(k));
+  return false;
+}
+bool val_hashable(const Value *v) { return hashable_at(v, 0) == 1; }
 
 /* Equal values hash equal (1 == 1.0 == True). Identity-hashed kinds use the
    address only to find a bucket: iteration order is insertion order, so
    output never depends on it. */
-static uint64_t val_hash(const Value *v) {
+static uint64_t hash_at(const Value *v, int depth) {
+  if (depth > VAL_MAX_NEST) return 0; /* keys are never nested deeper (val_hashable_r) */
   switch (v->kind) {
   case V_NONE: return 0x9e3779b97f4a7c15ULL;
   case V_BOOL: return mix64((uint64_t)v->u.b);
@@ -159,12 +171,12 @@ static uint64_t val_hash(const Value *v) {
   case V_STR: return hash_str(v->u.str.s, v->u.str.len);
   case V_TUPLE: {
     uint64_t h = 0x345678;
-    for (int i = 0; i < v->u.list.n; i++) h = mix64(h ^ val_hash(v->u.list.items[i])) + 97;
+    for (int i = 0; i < v->u.list.n; i++) h = mix64(h ^ hash_at(v->u.list.items[i], depth + 1)) + 97;
     return h;
   }
   case V_INSTANCE: {
     uint64_t h = 0x345678;
-    for (int i = 0; i < v->u.inst->cls->nfields; i++) h = mix64(h ^ val_hash(v->u.inst->vals[i])) + 97;
+    for (int i = 0; i < v->u.inst->cls->nfields; i++) h = mix64(h ^ hash_at(v->u.inst->vals[i], depth + 1)) + 97;
     return h;
   }
   case V_EXT: return mix64((uint64_t)(uintptr_t)v->u.ext.data);
@@ -173,6 +185,8 @@ static uint64_t val_hash(const Value *v) {
   default: return mix64((uint64_t)(uintptr_t)v);
   }
 }
+
+static uint64_t val_hash(const Value *v) { return hash_at(v, 0); }
 
 static int dict_find(const Dict *d, Value *key, uint64_t h) {
   if (!d->nindex) return -1;
@@ -335,33 +349,63 @@ int val_len(const Value *v) {
 }
 
 static bool is_num(const Value *v) { return v->kind == V_INT || v->kind == V_BOOL || v->kind == V_FLOAT; }
-static double num_f(const Value *v) {
-  return v->kind == V_FLOAT ? v->u.f : v->kind == V_INT ? (double)v->u.i : (double)v->u.b;
-}
 static int64_t num_i(const Value *v) { return v->kind == V_INT ? v->u.i : (int64_t)v->u.b; }
 
-static bool equal_at(Value *a, Value *b, int depth);
+/* Python's exact comparison of two numbers (no rounding of an int to a double:
+   2**53 + 1 != 2.0**53): -1, 0 or 1, or 2 when a float is NaN (unordered). */
+static int num_cmp(const Value *a, const Value *b) {
+  if (a->kind != V_FLOAT && b->kind != V_FLOAT) {
+    int64_t x = num_i(a), y = num_i(b);
+    return (x > y) - (x < y);
+  }
+  if (a->kind == V_FLOAT && b->kind == V_FLOAT) {
+    if (isnan(a->u.f) || isnan(b->u.f)) return 2;
+    return (a->u.f > b->u.f) - (a->u.f < b->u.f);
+  }
+  bool flip = a->kind == V_FLOAT;
+  int64_t i = num_i(flip ? b : a);
+  double f = flip ? a->u.f : b->u.f;
+  int r;
+  if (isnan(f)) return 2;
+  if (f >= 9223372036854775808.0) r = -1;
+  else if (f < -9223372036854775808.0) r = 1;
+  else {
+    double t = trunc(f); /* |t| < 2**63: exact as an int64 */
+    int64_t ti = (int64_t)t;
+    if (i != ti) r = i < ti ? -1 : 1;
+    else r = f > t ? -1 : f < t ? 1 : 0;
+  }
+  return flip ? -r : r;
+}
 
-static bool seq_equal(Value **a, int na, Value **b, int nb, int depth) {
+static bool equal_at(Value *a, Value *b, int depth, bool *deep);
+
+static bool seq_equal(Value **a, int na, Value **b, int nb, int depth, bool *deep) {
   if (na != nb) return false;
   for (int i = 0; i < na; i++)
-    if (!equal_at(a[i], b[i], depth + 1)) return false;
+    if (!equal_at(a[i], b[i], depth + 1, deep)) return false;
   return true;
 }
 
-bool val_equal(Value *a, Value *b) { return equal_at(a, b, 0); }
+/* Containers nested deeper than VAL_MAX_NEST (or two distinct lists that contain
+   themselves) would recurse until the C stack overflows: past that depth the
+   comparison stops and reports it, as CPython's RecursionError does. */
+int val_equal_r(Value *a, Value *b) {
+  bool deep = false;
+  bool eq = equal_at(a, b, 0, &deep);
+  return deep ? -1 : eq;
+}
 
-/* Lists that contain themselves (x.append(x)) would recurse until the stack
-   overflows; past this depth they compare unequal (Python raises RecursionError). */
-enum { EQUAL_MAX_DEPTH = 2000 };
+bool val_equal(Value *a, Value *b) { return val_equal_r(a, b) == 1; }
 
-static bool equal_at(Value *a, Value *b, int depth) {
-  if (depth > EQUAL_MAX_DEPTH) return false;
-  if (a == b) return a->kind != V_FLOAT || a->u.f == a->u.f;
-  if (is_num(a) && is_num(b)) {
-    if (a->kind == V_FLOAT || b->kind == V_FLOAT) return num_f(a) == num_f(b);
-    return num_i(a) == num_i(b);
+static bool equal_at(Value *a, Value *b, int depth, bool *deep) {
+  if (*deep) return false;
+  if (depth > VAL_MAX_NEST) {
+    *deep = true;
+    return false;
   }
+  if (a == b) return a->kind != V_FLOAT || a->u.f == a->u.f;
+  if (is_num(a) && is_num(b)) return num_cmp(a, b) == 0;
   if (a->kind == V_EXT || b->kind == V_EXT) {
     if (a->kind == V_EXT && b->kind == V_EXT && a->u.ext.type == b->u.ext.type && a->u.ext.type->equal)
       return a->u.ext.type->equal(a, b);
@@ -373,19 +417,19 @@ static bool equal_at(Value *a, Value *b, int depth) {
     Value **bi = b->kind == V_TUPLE ? b->u.list.items : b->u.inst->vals;
     int na = a->kind == V_TUPLE ? a->u.list.n : a->u.inst->cls->nfields;
     int nb = b->kind == V_TUPLE ? b->u.list.n : b->u.inst->cls->nfields;
-    return seq_equal(ai, na, bi, nb, depth);
+    return seq_equal(ai, na, bi, nb, depth, deep);
   }
   if (a->kind != b->kind) return false;
   switch (a->kind) {
   case V_NONE: return true;
   case V_STR: return a->u.str.len == b->u.str.len && memcmp(a->u.str.s, b->u.str.s, a->u.str.len) == 0;
-  case V_LIST: return seq_equal(a->u.list.items, a->u.list.n, b->u.list.items, b->u.list.n, depth);
+  case V_LIST: return seq_equal(a->u.list.items, a->u.list.n, b->u.list.items, b->u.list.n, depth, deep);
   case V_DICT: {
     if (dict_len(a->u.dict) != dict_len(b->u.dict)) return false;
     Value *k, *v;
     for (int it = 0; dict_next(a->u.dict, &it, &k, &v);) {
       Value *w = dict_get(b->u.dict, k);
-      if (!w || !equal_at(v, w, depth + 1)) return false;
+      if (!w || !equal_at(v, w, depth + 1, deep)) return false;
     }
     return true;
   }
@@ -400,11 +444,12 @@ static bool equal_at(Value *a, Value *b, int depth) {
   }
 }
 
-int val_less(Eval *ev, Value *a, Value *b, Span sp) {
-  if (is_num(a) && is_num(b)) {
-    if (a->kind == V_FLOAT || b->kind == V_FLOAT) return num_f(a) < num_f(b);
-    return num_i(a) < num_i(b);
+static int less_at(Eval *ev, Value *a, Value *b, Span sp, int depth) {
+  if (depth > VAL_MAX_NEST) {
+    eval_error(ev, sp, "E0312", "RecursionError: maximum recursion depth exceeded in comparison");
+    return -1;
   }
+  if (is_num(a) && is_num(b)) return num_cmp(a, b) == -1;
   if (a->kind == V_STR && b->kind == V_STR) {
     size_t n = a->u.str.len < b->u.str.len ? a->u.str.len : b->u.str.len;
     int c = memcmp(a->u.str.s, b->u.str.s, n);
@@ -414,8 +459,13 @@ int val_less(Eval *ev, Value *a, Value *b, Span sp) {
     int n = a->u.list.n < b->u.list.n ? a->u.list.n : b->u.list.n;
     for (int i = 0; i < n; i++) {
       Value *x = a->u.list.items[i], *y = b->u.list.items[i];
-      if (val_equal(x, y)) continue;
-      return val_less(ev, x, y, sp);
+      int eq = val_equal_r(x, y);
+      if (eq == 1) continue;
+      if (eq < 0) {
+        eval_error(ev, sp, "E0312", "RecursionError: maximum recursion depth exceeded in comparison");
+        return -1;
+      }
+      return less_at(ev, x, y, sp, depth + 1);
     }
     return a->u.list.n < b->u.list.n;
   }
@@ -423,6 +473,8 @@ int val_less(Eval *ev, Value *a, Value *b, Span sp) {
              val_type_name(b));
   return -1;
 }
+
+int val_less(Eval *ev, Value *a, Value *b, Span sp) { return less_at(ev, a, b, sp, 0); }
 
 /* ---- str / repr ---- */
 
@@ -516,28 +568,54 @@ static void repr_str(TextBuf *b, const char *s, size_t n) {
   tb_put(b, &q, 1);
 }
 
-static void repr_into(TextBuf *b, Value *v, int depth);
+/* The containers being printed, outermost first: one met again inside itself
+   prints as [...] / {...} (CPython's Py_ReprEnter); nesting deeper than
+   VAL_MAX_NEST stops with `deep` set (CPython's RecursionError). */
+typedef struct Repr {
+  TextBuf *b;
+  const void *open[VAL_MAX_NEST + 1];
+  int depth;
+  bool deep;
+} Repr;
 
-static void repr_seq(TextBuf *b, Value **items, int n, int depth) {
-  for (int i = 0; i < n; i++) {
-    if (i) tb_puts(b, ", ");
-    repr_into(b, items[i], depth + 1);
+static void repr_into(Repr *r, Value *v);
+
+static void repr_seq(Repr *r, Value **items, int n) {
+  for (int i = 0; i < n && !r->deep; i++) {
+    if (i) tb_puts(r->b, ", ");
+    repr_into(r, items[i]);
   }
 }
 
-static void repr_into(TextBuf *b, Value *v, int depth) {
+static void repr_into(Repr *r, Value *v) {
+  TextBuf *b = r->b;
   char tmp[64];
-  if (depth > 100) { tb_puts(b, "..."); return; } /* self-containing lists */
+  const void *box = v->kind == V_LIST || v->kind == V_TUPLE || v->kind == V_DICT || v->kind == V_INSTANCE ||
+                            v->kind == V_PARTIAL ? (const void *)v : NULL;
+  if (r->deep) return;
+  if (box) {
+    for (int i = 0; i < r->depth; i++)
+      if (r->open[i] == box) {
+        tb_puts(b, v->kind == V_LIST ? "[...]" : v->kind == V_DICT ? "{...}" : "...");
+        return;
+      }
+    if (r->depth >= VAL_MAX_NEST) {
+      r->deep = true;
+      tb_puts(b, "...");
+      return;
+    }
+    r->open[r->depth++] = box;
+  }
   switch (v->kind) {
   case V_NONE: tb_puts(b, "None"); break;
   case V_BOOL: tb_puts(b, v->u.b ? "True" : "False"); break;
   case V_INT: snprintf(tmp, sizeof tmp, "%lld", (long long)v->u.i); tb_puts(b, tmp); break;
   case V_FLOAT: val_float_repr(v->u.f, tmp); tb_puts(b, tmp); break;
   case V_STR: repr_str(b, v->u.str.s, v->u.str.len); break;
-  case V_LIST: tb_puts(b, "["); repr_seq(b, v->u.list.items, v->u.list.n, depth); tb_puts(b, "]"); break;
+  case V_LIST: tb_puts(b, "["); repr_seq(r, v->u.list.items, v->u.list.n); tb_puts(b, "]"); break;
   case V_TUPLE:
     tb_puts(b, "(");
-    repr_seq(b, v->u.list.items, v->u.list.n, depth);
+    repr_seq(r, v->u.list.items, v->u.list.n);
     if (v->u.list.n == 1) tb_puts(b, ",");
     tb_puts(b, ")");
     break;
@@ -548,9 +626,9 @@ static void repr_into(TextBuf *b, Value *v, int depth) {
     for (int it = 0; dict_next(v->u.dict, &it, &k, &x);) {
       if (!first) tb_puts(b, ", ");
       first = 0;
-      repr_into(b, k, depth + 1);
+      repr_into(r, k);
       tb_puts(b, ": ");
-      repr_into(b, x, depth + 1);
+      repr_into(r, x);
     }
     tb_puts(b, "}");
     break;
@@ -559,16 +637,16 @@ static void repr_into(TextBuf *b, Value *v, int depth) {
   case V_BUILTIN: tb_puts(b, "<built-in function "); tb_puts(b, v->u.builtin->name); tb_puts(b, ">"); break;
   case V_PARTIAL:
     tb_puts(b, "functools.partial(");
-    repr_into(b, v->u.partial->fn, depth + 1);
+    repr_into(r, v->u.partial->fn);
     for (int i = 0; i < v->u.partial->args.npos; i++) {
       tb_puts(b, ", ");
-      repr_into(b, v->u.partial->args.pos[i], depth + 1);
+      repr_into(r, v->u.partial->args.pos[i]);
     }
     for (int i = 0; i < v->u.partial->args.nkw; i++) {
       tb_puts(b, ", ");
       tb_puts(b, v->u.partial->args.kw[i]);
       tb_puts(b, "=");
-      repr_into(b, v->u.partial->args.kwv[i], depth + 1);
+      repr_into(r, v->u.partial->args.kwv[i]);
     }
     tb_puts(b, ")");
     break;
@@ -580,7 +658,7 @@ static void repr_into(TextBuf *b, Value *v, int depth) {
       if (i) tb_puts(b, ", ");
       tb_puts(b, v->u.inst->cls->fields[i]);
       tb_puts(b, "=");
-      repr_into(b, v->u.inst->vals[i], depth + 1);
+      repr_into(r, v->u.inst->vals[i]);
     }
     tb_puts(b, ")");
     break;
@@ -590,12 +668,29 @@ static void repr_into(TextBuf *b, Value *v, int depth) {
     else { tb_puts(b, "<"); tb_puts(b, v->u.ext.type->name); tb_puts(b, " object>"); }
     break;
   }
+  if (box) r->depth--;
 }
 
-const char *val_repr(Eval *ev, Value *v) {
+static const char *repr_text(Eval *ev, Value *v, bool *deep) {
   TextBuf b = {.ev = ev};
-  repr_into(&b, v, 0);
+  Repr *r = malloc(sizeof *r);
+  if (!r) {
+    fprintf(stderr, "slimc: out of memory\n");
+    abort();
+  }
+  r->b = &b;
+  r->depth = 0;
+  r->deep = false;
+  repr_into(r, v);
+  *deep = r->deep;
+  free(r);
   return b.s ? b.s : "";
+}
+
+/* For messages: a value nested too deeply ends in "...". */
+const char *val_repr(Eval *ev, Value *v) {
+  bool deep;
+  return repr_text(ev, v, &deep);
 }
 
 const char *val_str_of(Eval *ev, Value *v) {
@@ -605,6 +700,19 @@ const char *val_str_of(Eval *ev, Value *v) {
     return x->msg ? x->msg : "";
   }
   return val_repr(ev, v);
+}
+
+const char *val_repr_at(Eval *ev, Value *v, Span sp) {
+  bool deep;
+  const char *s = repr_text(ev, v, &deep);
+  if (!deep) return s;
+  eval_error(ev, sp, "E0312", "RecursionError: maximum recursion depth exceeded while getting the repr of an object");
+  return NULL;
+}
+
+const char *val_str_at(Eval *ev, Value *v, Span sp) {
+  if (v->kind == V_STR || val_is_ext(v, &val_exception_type)) return val_str_of(ev, v);
+  return val_repr_at(ev, v, sp);
 }
 
 static const char *slice_repr(Eval *ev, Value *self) {

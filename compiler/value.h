@@ -125,9 +125,20 @@ Value *val_ext(Eval *ev, const ExtType *t, void *data);
 bool val_is_ext(const Value *v, const ExtType *t);
 const char *val_type_name(const Value *v);   /* Python's: "int", "str", "list", "Tensor" */
 bool val_equal(Value *a, Value *b);          /* Python == on compile-time values */
+/* Containers nest at most this deep in comparison, hashing and printing (CPython's
+   recursion limit); deeper is a RecursionError, never a wrong answer or a stack overflow. */
+enum { VAL_MAX_NEST = 1000 };
+int val_equal_r(Value *a, Value *b);          /* 1 equal, 0 not, -1 nested too deeply */
+int val_hashable_r(const Value *v);           /* 1 hashable, 0 not, -1 nested too deeply */
+/* A dict key: true, or false with "unhashable type" or a RecursionError pending at SP. */
+bool val_key_ok(Eval *ev, Value *k, Span sp);
 /* str() / repr() of a value, allocated in EV's arena */
 const char *val_str_of(Eval *ev, Value *v);
 const char *val_repr(Eval *ev, Value *v);
+/* repr() / str() for the program's own output: NULL with a RecursionError pending at
+   SP when V nests deeper than VAL_MAX_NEST (val_repr ends such a value in "..."). */
+const char *val_repr_at(Eval *ev, Value *v, Span sp);
+const char *val_str_at(Eval *ev, Value *v, Span sp);
 
 /* dicts: insertion ordered; keys hashable (None, bool, int, float, str, tuple, ext by identity) */
 Value *dict_get(Dict *d, Value *key);             /* NULL if absent */
