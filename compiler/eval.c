@@ -373,9 +373,20 @@ bool eval_to_float(Eval *ev, Value *v, Span sp, const char *what, double *out) {
   return false;
 }
 
+bool eval_str_nul_free(Eval *ev, Value *v, Span sp, const char *what) {
+  if (v->kind != V_STR || !memchr(v->u.str.s, 0, v->u.str.len)) return true;
+  eval_error(ev, sp, "E0306", "ValueError: %s %s contains a NUL character (TF: not a valid name)", what,
+             val_repr(ev, v));
+  return false;
+}
+
 bool eval_to_str(Eval *ev, Value *v, Span sp, const char *what, const char **out) {
   if (missing_arg(ev, v, sp, what)) return false;
-  if (v->kind == V_STR) { *out = v->u.str.s; return true; }
+  if (v->kind == V_STR) {
+    if (!eval_str_nul_free(ev, v, sp, what)) return false;
+    *out = v->u.str.s;
+    return true;
+  }
   eval_error(ev, sp, "E0302", "%s must be str, got %s", what, val_type_name(v));
   return false;
 }
@@ -1427,6 +1438,7 @@ static Value *eval_call_expr(Eval *ev, Env *env, Ast *n) {
       int j = 0;
       for (int it = 0; dict_next(v->u.dict, &it, &k, &x); j++) {
         if (k->kind != V_STR) return eval_error(ev, ve->span, "E0302", "keywords must be strings");
+        if (!eval_str_nul_free(ev, k, ve->span, "keyword")) return NULL;
         names[j] = k->u.str.s;
         vals[j] = x;
       }

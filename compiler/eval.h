@@ -73,6 +73,10 @@ Span eval_call_span(Eval *ev);
 bool eval_to_int(Eval *ev, Value *v, Span sp, const char *what, int64_t *out);
 bool eval_to_float(Eval *ev, Value *v, Span sp, const char *what, double *out);
 bool eval_to_str(Eval *ev, Value *v, Span sp, const char *what, const char **out);
+/* False with a ValueError pending when V is a str holding a NUL byte: every name
+   (variable, scope, op, collection key, checkpoint key, keyword) is a C string, and a
+   NUL would cut it short silently. eval_to_str checks it too. */
+bool eval_str_nul_free(Eval *ev, Value *v, Span sp, const char *what);
 /* The truth value of V (Python's); -1 on error. */
 int eval_truthy(Eval *ev, Value *v, Span sp);
 /* Iterates a list/tuple/dict(keys)/str; returns a list of items or NULL. */

@@ -137,6 +137,7 @@ static int hook_end(Eval *ev, Value *result, Span sp) {
         eval_error(ev, sp, "E0774", "model output names must be strings, got %s", val_type_name(k));
         return -1;
       }
+      if (!eval_str_nul_free(ev, k, sp, "model output name")) return -1;
       names[j] = k->u.str.s;
       vals[j] = v;
     }

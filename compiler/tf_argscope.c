@@ -59,6 +59,7 @@ int tf_argscope_merge(TfLib *t, const char *fname, const void *key, const char *
   out->nkw = a->nkw;
   Value *k, *v;
   for (int it = 0; dict_next(kw->u.dict, &it, &k, &v);) {
+    if (!eval_str_nul_free(t->ev, k, a->call_span, "keyword")) return -1;
     const char *name = k->u.str.s;
     bool explicit_kw = false;
     for (int i = 0; i < a->nkw && !explicit_kw; i++) explicit_kw = !strcmp(a->kw[i], name);

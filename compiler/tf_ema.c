@@ -173,6 +173,7 @@ static Value *bi_restore(Eval *ev, const Args *a, void *data) {
     Value *k, *v;
     for (int i = 0; dict_next(m->u.dict, &i, &k, &v);) {
       if (k->kind != V_STR) return eval_error(ev, a->call_span, "E0762", "restore() keys must be checkpoint key strings, got %s", val_type_name(k));
+      if (!eval_str_nul_free(ev, k, a->call_span, "checkpoint key")) return NULL;
       TfTensor *tt = tf_tensor_of(v);
       if (!tt || !tt->var) return eval_error(ev, a->call_span, "E0763", "restore() maps '%s' to %s, not a variable", k->u.str.s, val_type_name(v));
     }

@@ -145,6 +145,7 @@ static Value *normalize(TfLib *t, Value *fn, Value *params, Value *y, Span sp) {
     Value *k, *v;
     for (int i = 0; dict_next(params->u.dict, &i, &k, &v);) {
       if (k->kind != V_STR) return eval_error(t->ev, sp, "E0744", "normalizer_params keys must be strings");
+      if (!eval_str_nul_free(t->ev, k, sp, "normalizer_params key")) return NULL;
       a.kw[a.nkw] = k->u.str.s;
       a.kwv[a.nkw] = v;
       a.kw_spans[a.nkw++] = sp;

@@ -199,6 +199,7 @@ static int vs_enter(TfLib *t, TfVsCtx *c) {
   int new_reuse;
   Value *init = old->initializer, *reg = old->regularizer;
   if (nos && nos->kind == V_STR) {
+    if (!eval_str_nul_free(t->ev, nos, c->sp, "scope name")) return -1;
     if (c->aux_name_scope) {
       tf_ns_open(t, nos->u.str.s, NULL);
       orig_ns = t->name_stack[0] ? arena_printf(a, "%s/", t->name_stack) : "";

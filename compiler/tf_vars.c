@@ -229,6 +229,7 @@ static bool collect_keys(TfLib *t, Value *colls, const char *dflt, PtrVec *keys,
     return true;
   }
   if (colls->kind == V_STR) {
+    if (!eval_str_nul_free(t->ev, colls, sp, "collection name")) return false;
     ptrvec_push(t->arena, keys, (void *)colls->u.str.s);
     return true;
   }
