@@ -369,9 +369,14 @@ static int embed_weights(Cg *c) {
     for (int j = 0; j < e->rank && j < SLIMRT_MAX_RANK; j++) es.dims[j] = e->dims[j];
     bool ok = es.rank == v->shape.rank;
     for (int j = 0; ok && j < es.rank; j++) ok = es.dims[j] == v->shape.dims[j];
-    bool f32 = v->shape.dtype == SLIMRT_F32 && is_float(e->dtype);
-    if (!f32 && e->dtype != v->shape.dtype) ok = false;
-    if (!ok) {
+    if (ok && e->dtype != v->shape.dtype) { /* no conversion: the executable refuses it the same way */
+      const char *dn = slimrt_dtype_name(e->dtype);
+      diag_error(c->d, v->span, "E0904", "checkpoint '%s': key '%s' has dtype %s but the model expects %s (variable '%s')",
+                 c->o->checkpoint, key, dn ? dn : "unknown", slimrt_dtype_name(v->shape.dtype), v->name);
+      rc = -1;
+      continue;
+    }
+    if (!ok || e->dtype != v->shape.dtype) {
       const char *dn = slimrt_dtype_name(e->dtype);
       diag_error(c->d, v->span, "E0904",
                  "checkpoint '%s', key '%s': expected %s %s for variable '%s', found %s %s",
@@ -384,8 +389,7 @@ static int embed_weights(Cg *c) {
     int64_t nb = v->node ? cg_nbytes(v->node) : -1;
     if (count < 0 || nb < 0) { rc = -1; continue; }
     void *buf = malloc(nb ? (size_t)nb : 1);
-    int r = f32 ? slimrt_ckpt_read_f32(ck, e, buf, (size_t)count, err, sizeof err)
-                : slimrt_ckpt_read(ck, e, buf, (size_t)nb, err, sizeof err);
+    int r = slimrt_ckpt_read(ck, e, buf, (size_t)nb, err, sizeof err);
     if (r != 0) {
       diag_error(c->d, v->span, "E0905", "checkpoint '%s', key '%s': %s", c->o->checkpoint, key, err);
       rc = -1;

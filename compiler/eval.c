@@ -1384,6 +1384,7 @@ static Value *eval_call_expr(Eval *ev, Env *env, Ast *n) {
   a.kwv = eval_alloc(ev, sizeof(Value *) * (size_t)cap);
   a.kw_spans = eval_alloc(ev, sizeof(Span) * (size_t)cap);
   int pcap = cap, kcap = cap;
+  Table seen_kw = {0};
   for (int i = 0; i < al->n; i++) {
     Ast *arg = al->items[i];
     Ast *ve = arg->kind == AST_ARG ? arg->u.arg.value : arg;
@@ -1444,10 +1445,17 @@ static Value *eval_call_expr(Eval *ev, Env *env, Ast *n) {
       }
     }
     for (int j = 0; j < nk; j++) {
-      for (int q = 0; q < a.nkw; q++)
-        if (strcmp(a.kw[q], names[j]) == 0)
-          return eval_error(ev, kind == ARG_KW ? arg->span : ve->span, "E0303",
-                            "%s() got multiple values for keyword argument '%s'", eval_callable_name(fn), names[j]);
+      /* repeated keywords: past a few, a hash set (100k keywords were 5*10^9 strcmp) */
+      bool dup = false;
+      if (a.nkw < 8) {
+        for (int q = 0; q < a.nkw && !dup; q++) dup = strcmp(a.kw[q], names[j]) == 0;
+      } else {
+        for (int q = seen_kw.n; q < a.nkw; q++) tab_put(ev, &seen_kw, a.kw[q], hname(a.kw[q]), fn);
+        dup = tab_find(&seen_kw, names[j], hname(names[j])) != NULL;
+      }
+      if (dup)
+        return eval_error(ev, kind == ARG_KW ? arg->span : ve->span, "E0303",
+                          "%s() got multiple values for keyword argument '%s'", eval_callable_name(fn), names[j]);
       if (a.nkw == kcap) {
         int nc = kcap * 2;
         a.kw = arena_realloc(ev->arena, a.kw, sizeof(char *) * (size_t)kcap, sizeof(char *) * (size_t)nc);

@@ -3,6 +3,7 @@
  * so that these can say something precise). */
 #include "parse.h"
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include "lex.h"
 
@@ -110,7 +111,54 @@ static void check_target(Check *k, const Ast *n, bool in_seq) {
   }
 }
 
+/* Names seen so far in one argument or parameter list -> the node that gave each, so
+   that finding a repeat is linear in the list (100k keywords were 5*10^9 strcmp). */
+typedef struct NameSet { const char **names; const Ast **at; size_t cap, n; } NameSet;
+
+static uint64_t nameset_hash(const char *s) {
+  uint64_t h = 1469598103934665603ull;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return h;
+}
+
+/* The node that added NAME before, or NULL after adding it with AT (also when out of memory). */
+static const Ast *nameset_add(NameSet *m, const char *name, const Ast *at) {
+  if ((m->n + 1) * 2 > m->cap) {
+    size_t nc = m->cap ? m->cap * 2 : 16;
+    const char **nn = calloc(nc, sizeof *nn);
+    const Ast **na = calloc(nc, sizeof *na);
+    if (!nn || !na) {
+      free(nn);
+      free(na);
+      return NULL;
+    }
+    for (size_t i = 0; i < m->cap; i++)
+      if (m->names[i]) {
+        size_t j = nameset_hash(m->names[i]) & (nc - 1);
+        while (nn[j]) j = (j + 1) & (nc - 1);
+        nn[j] = m->names[i];
+        na[j] = m->at[i];
+      }
+    free(m->names);
+    free(m->at);
+    m->names = nn, m->at = na, m->cap = nc;
+  }
+  size_t i = nameset_hash(name) & (m->cap - 1);
+  for (; m->names[i]; i = (i + 1) & (m->cap - 1))
+    if (!strcmp(m->names[i], name)) return m->at[i];
+  m->names[i] = name;
+  m->at[i] = at;
+  m->n++;
+  return NULL;
+}
+
+static void nameset_free(NameSet *m) {
+  free(m->names);
+  free(m->at);
+}
+
 static void check_args(Check *k, const AstList *args) {
+  NameSet seen = {0};
   bool kw = false, dstar = false;
   for (int i = 0; i < args->n; i++) {
     const Ast *a = args->items[i];
@@ -125,40 +173,36 @@ static void check_args(Check *k, const AstList *args) {
       if (dstar)
         diag_error(k->d, a->span, "E0206", "iterable argument unpacking follows keyword argument unpacking");
       break;
-    case ARG_KW:
+    case ARG_KW: {
       kw = true;
-      for (int j = 0; j < i; j++) {
-        const Ast *b = args->items[j];
-        if (b->u.arg.kind == ARG_KW && strcmp(b->u.arg.name, a->u.arg.name) == 0) {
-          diag_error(k->d, a->span, "E0207", "keyword argument '%s' repeated", a->u.arg.name);
-          diag_note(k->d, b->span, "first given here");
-          break;
-        }
+      const Ast *b = nameset_add(&seen, a->u.arg.name, a);
+      if (b) {
+        diag_error(k->d, a->span, "E0207", "keyword argument '%s' repeated", a->u.arg.name);
+        diag_note(k->d, b->span, "first given here");
       }
       break;
+    }
     case ARG_DSTAR: dstar = true; break;
     }
     check_expr(k, a->u.arg.value);
   }
+  nameset_free(&seen);
 }
 
 static void check_params(Check *k, const AstList *ps) {
   bool deflt = false, star = false, dstar = false;
+  NameSet seen = {0};
   for (int i = 0; i < ps->n; i++) {
     const Ast *p = ps->items[i];
     if (dstar) {
       diag_error(k->d, p->span, "E0211", "no parameter may follow '**' parameter");
       break;
     }
-    if (p->u.param.name)
-      for (int j = 0; j < i; j++) {
-        const Ast *q = ps->items[j];
-        if (q->u.param.name && strcmp(q->u.param.name, p->u.param.name) == 0) {
-          diag_error(k->d, p->span, "E0208", "duplicate parameter '%s'", p->u.param.name);
-          diag_note(k->d, q->span, "first declared here");
-          break;
-        }
-      }
+    const Ast *q = p->u.param.name ? nameset_add(&seen, p->u.param.name, p) : NULL;
+    if (q) {
+      diag_error(k->d, p->span, "E0208", "duplicate parameter '%s'", p->u.param.name);
+      diag_note(k->d, q->span, "first declared here");
+    }
     switch (p->u.param.kind) {
     case PARAM_PLAIN: case PARAM_TENSOR:
       if (p->u.param.deflt) deflt = true;
@@ -176,6 +220,7 @@ static void check_params(Check *k, const AstList *ps) {
     }
     if (p->u.param.deflt) check_expr(k, p->u.param.deflt);
   }
+  nameset_free(&seen);
 }
 
 /* Model parameters: tensors with a known dtype and dims, or options with a value. */

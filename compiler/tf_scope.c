@@ -59,7 +59,14 @@ static StrCount sc_copy(Arena *a, const StrCount *m) {
 }
 
 struct TfNameCounts { StrCount m; };
-struct TfScopeCounts { StrCount m; };
+/* m: the default-name counter of each full scope name, plus, under "BASE\001", the
+   smallest index D_i of default name BASE = D not yet known to be taken (so finding
+   the next free D_i is not a walk from D_1: n default-named layers cost O(n), not
+   O(n^2) lookups and strings). The hint lives in m so that resets and snapshots of
+   the counters reset and restore it too; 0 means "search from 1".
+   parents: scope names that have a sub-scope counter, so leaving a scope without
+   any scans nothing (marks are never removed: a stale one only costs a scan). */
+struct TfScopeCounts { StrCount m, parents; };
 
 /* ---- VariableScope objects ---- */
 
@@ -239,10 +246,22 @@ static int vs_enter(TfLib *t, TfVsCtx *c) {
     /* _get_unique_variable_scope: first free of D, D_1, D_2, ... by the counters */
     const char *base = old->name[0] ? arena_printf(a, "%s/%s", old->name, c->dflt) : c->dflt;
     const char *rel = c->dflt;
-    if (sc_get(&t->scope_counts->m, base) > 0) {
-      int idx = 1;
-      while (sc_get(&t->scope_counts->m, arena_printf(a, "%s_%d", base, idx)) > 0) idx++;
-      rel = arena_printf(a, "%s_%d", c->dflt, idx);
+    StrCount *m = &t->scope_counts->m;
+    if (sc_get(m, base) > 0) {
+      const char *hint_key = arena_printf(a, "%s\001", base);
+      int64_t idx = sc_get(m, hint_key);
+      if (idx < 1) idx = 1;
+      size_t blen = strlen(base), cap = blen + 24;
+      char *probe = malloc(cap);
+      if (!probe) {
+        eval_error(t->ev, c->sp, "E0314", "out of memory");
+        return -1;
+      }
+      do snprintf(probe, cap, "%s_%lld", base, (long long)idx);
+      while (sc_get(m, probe) > 0 && idx++ < INT64_MAX - 1);
+      free(probe);
+      rel = arena_printf(a, "%s_%lld", c->dflt, (long long)idx);
+      *sc_slot(a, m, hint_key, true) = idx + 1; /* D_idx is taken just below */
     }
     new_name = old->name[0] ? arena_printf(a, "%s/%s", old->name, rel) : rel;
     new_reuse = old->reuse;
@@ -254,6 +273,12 @@ static int vs_enter(TfLib *t, TfVsCtx *c) {
   s->regularizer = c->regularizer && c->regularizer->kind != V_NONE ? c->regularizer : reg;
   int64_t *cnt = sc_slot(a, &t->scope_counts->m, new_name, true);
   (*cnt)++;
+  for (size_t n = strlen(new_name); n > 0; n--) { /* longest parent first */
+    if (new_name[n - 1] != '/') continue;
+    const char *parent = arena_strndup(a, new_name, n - 1);
+    if (sc_get(&t->scope_counts->parents, parent)) break; /* marked with all its own parents */
+    *sc_slot(a, &t->scope_counts->parents, parent, true) = 1;
+  }
   c->scope = s;
   c->entered = true;
   t->var_scope = s;
@@ -268,7 +293,8 @@ static void vs_exit(TfLib *t, TfVsCtx *c) {
     /* close_variable_subscopes: sub-scope counters restart when the scope is left */
     StrCount *m = &t->scope_counts->m;
     size_t n = strlen(c->scope->name);
-    for (int i = 0; i < m->cap; i++)
+    bool has_sub = sc_get(&t->scope_counts->parents, c->scope->name) > 0;
+    for (int i = 0; has_sub && i < m->cap; i++)
       if (m->keys[i] && !strncmp(m->keys[i], c->scope->name, n) && m->keys[i][n] == '/') m->vals[i] = 0;
   }
   t->var_scope = c->old_scope;

@@ -351,6 +351,30 @@ bad_part("part-outside", "tensor 'w': slice 1 lies outside the tensor")
 part_ckpt("part-same-twice", [(0, 2), (0, 2)])  # two identical extents: 8 elements, rows 2-3 missing
 bad_part("part-same-twice", "tensor 'w': two of its slices overlap")
 
+# slimc --checkpoint embeds nothing the executable would refuse: another float dtype for a
+# float32 variable is the same dtype-mismatch error in both (it was converted silently)
+for dt, dname, val in [(19, "float16", struct.pack("<e", 2.0)), (14, "bfloat16", b"\x00\x40"),
+                       (2, "float64", struct.pack("<d", 2.0))]:
+    name = "dtype-" + dname
+    ckpt(name, replace(b"b", entry_proto(dt, [], 0, 4, len(val), mask(crc32c(val)))), data=A_VAL + val)
+    regex = "key 'b' has dtype %s but the model expects float32" % dname
+    case(name + "-exe", 1, "^[a-z_]+: .*" + regex, "{exe_ck} --checkpoint={d}/" + name + " --input={d}/x4.npy --output={out}")
+    case(name + "-slimc", 1, "error: .*" + regex, "{slimc} --checkpoint={d}/" + name + " {half} -o {out}")
+    case(name + "-dump", 0, "^$", "{ckpt} dump {d}/" + name + " b")
+
+# 100k keyword arguments, literal and through **: the repeated-keyword checks of the parser
+# and the evaluator compared every pair (23-32 s); linear now (2 s, 4 MB of source)
+N_KW = 100000
+with open(os.path.join(OUT, "kwargs-100k.slim"), "w") as f:
+    f.write("def f(**kw):\n    return len(kw)\n")
+    f.write("assert f(" + ", ".join("a%d=%d" % (i, i) for i in range(N_KW)) + ") == %d\n" % N_KW)
+    f.write("assert f(**{'b%%d' %% i: i for i in range(%d)}) == %d\n" % (N_KW, N_KW))
+    f.write("g = dict(" + ", ".join("c%d=%d" % (i, i) for i in range(N_KW)) + ")\n")
+    f.write("def h(" + ", ".join("p%d=0" % i for i in range(N_KW)) + "):\n    return p%d\n" % (N_KW - 1))
+    f.write("assert h(p%d=7) == 7\n" % (N_KW - 1))
+    f.write("\nmodel m(x: f32[1]):\n    return x\n")
+case("kwargs-100k-slimc", 0, "^$", "timeout 30 {slimc} -fsyntax-only {d}/kwargs-100k.slim -o {out}")
+
 # ---- .npy ----
 def npy(descr, shape, payload, version=(1, 0), header=None, magic=b"\x93NUMPY"):
     if header is None:
