@@ -21,4 +21,33 @@ for img in person no_person; do
   vg "$t/pd" --input="$shared/testdata/images/$img.pgm" --top=1 --labels="$src/samples/person_detection/labels.txt"
   cat "$t/out"
 done
+# issue 19: the executable of a model at the edges of the checked shape arithmetic, and the
+# partitioned-checkpoint readers (a good one loads; overlapping slices are refused before any
+# copy, so nothing reads uninitialised memory)
+vg_fail() { # the command must exit 1 with no memcheck error (exit 9 would be one)
+  local st=0
+  valgrind --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+    --error-exitcode=9 "$@" 2>"$t/vg.log" >"$t/out" || st=$?
+  if [ "$st" -ne 1 ]; then echo "FAIL: valgrind on $* (exit $st, expected 1)"; grep -E "==[0-9]+== " "$t/vg.log" | head -40; exit 1; fi
+  grep -E "ERROR SUMMARY" "$t/vg.log" | sed 's/==[0-9]*== /  /'
+}
+bad=$src/tests/bad-inputs
+python3 "$bad/make_cases.py" "$shared" "$t" >/dev/null
+"$build/slimc" "$bad/models/arith_edges_ok.slim" -o "$t/edges"
+python3 - "$t/x88.npy" <<'PY'
+import struct, sys
+h = b"{'descr': '<f4', 'fortran_order': False, 'shape': (1, 8, 8, 1), }"
+h += b" " * (63 - (10 + len(h)) % 64) + b"\n"
+open(sys.argv[1], "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h + struct.pack("<64f", *range(64)))
+PY
+echo "arith_edges_ok executable"
+vg "$t/edges" --input=x="$t/x88.npy" --output="$t/edges.npy"
+"$build/slimc" "$bad/exe_part.slim" -o "$t/part"
+echo "partitioned checkpoint: executable, slim-ckpt dump, slimc --checkpoint"
+vg "$t/part" --checkpoint="$t/part-ok" --input=x="$t/x8.npy" --output="$t/part.npy"
+vg "$build/slim-ckpt" dump "$t/part-ok" w
+vg "$build/slimc" --checkpoint="$t/part-ok" "$bad/exe_part.slim" -o "$t/part-emb"
+echo "overlapping slices: executable, slim-ckpt dump"
+vg_fail "$t/part" --checkpoint="$t/part-overlap-gap" --input=x="$t/x8.npy" --output="$t/part2.npy"
+vg_fail "$build/slim-ckpt" dump "$t/part-overlap-gap" w
 echo "valgrind: all checks passed"
