@@ -15,6 +15,7 @@
 #include "arena.h"
 #include "ast.h"
 #include "backend.h"
+#include "ckpt_deps.h"
 #include "depfile.h"
 #include "diag.h"
 #include "eval.h"
@@ -443,6 +444,12 @@ deps:
   if (o->md || o->mmd) {
     const char **paths;
     int n = eval_loaded_files(ev, &paths);
+    if (o->checkpoint) { /* the weights too: retraining rebuilds (ckpt_deps.c) */
+      PtrVec all = {0};
+      for (int i = 0; i < n; i++) ptrvec_push(arena, &all, (void *)paths[i]);
+      ckpt_deps(arena, o->checkpoint, &all);
+      paths = (const char **)all.items, n = all.n;
+    }
     const char *target = o->mt ? o->mt : o->output ? o->output : derived_path(arena, o->input, ".o");
     const char *dpath = o->mf;
     if (!dpath) {
