@@ -77,7 +77,9 @@ static const char *const usage_text =
     "  -v                   print the version and each command run (the link) to stderr\n"
     "  -g, -fPIC, -fpic     accepted for build systems; the code is always position-independent\n"
     "                       and carries no debug information\n"
-    "  --version, --help\n";
+    "  --version, --help\n"
+    "Compiles a TF-Slim model file into an executable, an object file with a C header, assembly\n"
+    "or LLVM IR. Exit status: 0 success, 1 the model has errors, 2 usage or I/O error.\n";
 
 static int usage_error(const char *fmt, const char *arg) {
   fprintf(stderr, "slimc: error: ");

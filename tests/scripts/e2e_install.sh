@@ -35,6 +35,17 @@ for f in bin/slimc bin/slim-ckpt lib/libslimrt.a lib/libslimrt.so lib/libslimrt.
          lib/pkgconfig/slimrt.pc lib/pkgconfig/slimrt-shared.pc lib/cmake/slimrt/slimrtConfig.cmake; do
   [ -e "$P/$f" ] && pass "installed $f" || bad "installed $f"
 done
+# the man pages are made from --help: every option and every sentence of it is in the page
+for prog in slimc slim-ckpt; do
+  page=$P/share/man/man1/$prog.1
+  if [ -f "$page" ] && MANWIDTH=400 man -l "$page" > "$TMP/$prog.txt" 2> /dev/null; then
+    missing=$("$P/bin/$prog" --help | sed -E 's/^usage: //; s/^ +//; s/  +/\n/g' | tr -s ' ' | grep -v '^$' |
+      while read -r piece; do grep -qF -- "$piece" <(tr -s ' ' < "$TMP/$prog.txt") || echo "$piece"; done)
+    check "man $prog has every piece of '$prog --help'" "" "$missing"
+  else
+    bad "man -l $page"
+  fi
+done
 
 # ---- CMake: find_package(slimrt) + add_custom_command, on a copy of samples/ ----
 (cd "$SRC/samples" && find . -name '*.slim' -o -name '*.c' -o -name '*.txt' -o -name CMakeLists.txt) |
