@@ -15,6 +15,7 @@
 #include "arena.h"
 #include "ast.h"
 #include "backend.h"
+#include "ckpt_deps.h"
 #include "depfile.h"
 #include "diag.h"
 #include "eval.h"
@@ -76,7 +77,9 @@ static const char *const usage_text =
     "  -v                   print the version and each command run (the link) to stderr\n"
     "  -g, -fPIC, -fpic     accepted for build systems; the code is always position-independent\n"
     "                       and carries no debug information\n"
-    "  --version, --help\n";
+    "  --version, --help\n"
+    "Compiles a TF-Slim model file into an executable, an object file with a C header, assembly\n"
+    "or LLVM IR. Exit status: 0 success, 1 the model has errors, 2 usage or I/O error.\n";
 
 static int usage_error(const char *fmt, const char *arg) {
   fprintf(stderr, "slimc: error: ");
@@ -443,6 +446,12 @@ deps:
   if (o->md || o->mmd) {
     const char **paths;
     int n = eval_loaded_files(ev, &paths);
+    if (o->checkpoint) { /* the weights too: retraining rebuilds (ckpt_deps.c) */
+      PtrVec all = {0};
+      for (int i = 0; i < n; i++) ptrvec_push(arena, &all, (void *)paths[i]);
+      ckpt_deps(arena, o->checkpoint, &all);
+      paths = (const char **)all.items, n = all.n;
+    }
     const char *target = o->mt ? o->mt : o->output ? o->output : derived_path(arena, o->input, ".o");
     const char *dpath = o->mf;
     if (!dpath) {

@@ -60,6 +60,7 @@ typedef struct slimrt_ckpt_entry {
 slimrt_ckpt *slimrt_ckpt_open(const char *prefix, char *err, size_t errlen);
 void slimrt_ckpt_close(slimrt_ckpt *ck);
 const char *slimrt_ckpt_prefix(const slimrt_ckpt *ck);
+int slimrt_ckpt_num_shards(const slimrt_ckpt *ck);  /* its data files: PREFIX.data-0000I-of-0000N */
 int slimrt_ckpt_count(const slimrt_ckpt *ck);       /* tensor entries (header excluded) */
 const slimrt_ckpt_entry *slimrt_ckpt_entry_at(const slimrt_ckpt *ck, int i); /* sorted by key */
 const slimrt_ckpt_entry *slimrt_ckpt_find(const slimrt_ckpt *ck, const char *key); /* O(log n) */

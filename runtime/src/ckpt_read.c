@@ -814,6 +814,7 @@ fail:
 }
 
 const char *slimrt_ckpt_prefix(const slimrt_ckpt *ck) { return ck->prefix; }
+int slimrt_ckpt_num_shards(const slimrt_ckpt *ck) { return ck->num_shards; }
 int slimrt_ckpt_count(const slimrt_ckpt *ck) { return ck->n; }
 
 const slimrt_ckpt_entry *slimrt_ckpt_entry_at(const slimrt_ckpt *ck, int i) {

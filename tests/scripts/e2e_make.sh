@@ -24,8 +24,10 @@ S=$TMP/samples
 # a sanitized build's libslimrt.a needs the sanitizer runtimes in every program linking it
 SAN=
 grep -q '^SLIMC_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2> /dev/null && SAN="-fsanitize=address,undefined"
+# a writable copy of the checkpoint (3.5 MB), to "retrain" it by touching its files
+cp -r "$SHARED/testdata/tf-checkpoints/vww-mobilenet-v1-025" "$TMP/ckpt" && chmod -R u+w "$TMP/ckpt" && rm -f "$TMP/ckpt/README.md"
 MK=(make -C "$S" SLIMC="$BUILD/slimc" SLIMRT_INCLUDE="$SRC/runtime/include" CFLAGS="-O2 -Wall $SAN"
-    CHECKPOINT="$SHARED/testdata/tf-checkpoints/vww-mobilenet-v1-025")
+    CHECKPOINT="$TMP/ckpt")
 
 if "${MK[@]}" -j2 > "$TMP/log1" 2>&1; then pass "make from scratch"
 else bad "make from scratch"; tail -20 "$TMP/log1"; fi
@@ -37,6 +39,11 @@ for d in vgg_16.d person_detection/person_detection.d app/person_detection.d; do
 done
 grep -q "mobilenet_v1.slim" "$S/person_detection/person_detection.d" 2> /dev/null \
   && pass "person_detection.d names mobilenet_v1.slim" || bad "person_detection.d names mobilenet_v1.slim"
+for f in checkpoint model.ckpt-963849.index model.ckpt-963849.data-00000-of-00001; do
+  grep -q "^  $TMP/ckpt/$f" "$S/person_detection/person_detection.d" 2> /dev/null \
+    && pass "person_detection.d names the checkpoint's $f" || bad "person_detection.d names the checkpoint's $f"
+done
+grep -q "ckpt" "$S/vgg_16.d" && bad "vgg_16.d names checkpoint files" || pass "vgg_16.d names no checkpoint file"
 
 # the C program against the generated header, embedded EMA weights
 if [ -x "$S/app/classify" ]; then
@@ -67,6 +74,14 @@ sleep 1
 touch "$S/resnet_utils.slim"
 "${MK[@]}" > "$TMP/log4" 2>&1 || { bad "make after touching resnet_utils.slim"; cat "$TMP/log4"; }
 check "touch resnet_utils.slim rebuilds" "resnet_v1_50 " "$(rebuilt "$TMP/log4")"
+# retraining: a new data file or state file rebuilds exactly the models that embed the weights
+for f in model.ckpt-963849.data-00000-of-00001 checkpoint model.ckpt-963849.index; do
+  sleep 1
+  touch "$TMP/ckpt/$f"
+  "${MK[@]}" > "$TMP/log6" 2>&1 || { bad "make after touching $f"; cat "$TMP/log6"; }
+  check "touch checkpoint $f rebuilds" "app/classify app/person_detection.o person_detection/person_detection " \
+    "$(rebuilt "$TMP/log6")"
+done
 "${MK[@]}" -q > /dev/null 2>&1
 check "make -q afterwards exits 0" 0 $?
 
