@@ -1,0 +1,353 @@
+"""oracle diff / suite: slimc against TensorFlow on the same .slim file.
+
+diff compares, for a file with a model: whether both build it; the first error's line and
+text when both reject it; --print-variables, --print-restore-map, --print-signature and
+--print-collection=KEY for every collection TF has; and the outputs of slimc's executable
+against TF's session on random inputs, from one checkpoint that TF's Saver wrote with TF's
+initializers. A file without a model (a library, a Python-only case) is evaluated by
+CPython (with TF available) and compared with `slimc -fsyntax-only`: error or not, the
+error's line and text. A syntax error is compared on its line only (bison's messages are
+not CPython's)."""
+import difflib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+import numeric
+import shim
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ERR_RE = re.compile(r"^(?:(.*?):(\d+)(?::(\d+))?: )?error: (.*?)(?: \[E\d+\])?$")
+STD_KEYS = ("variables", "trainable_variables", "model_variables", "local_variables",
+            "moving_average_variables", "regularization_losses", "update_ops", "global_step")
+
+# TF's own bookkeeping (control-flow contexts that tf.cond / while_loop record, e.g. inside
+# ExponentialMovingAverage.apply); no .slim program reads them
+TF_INTERNAL_KEYS = ("cond_context", "while_context")
+
+
+def slimc_path(o):
+    p = o.slimc or os.environ.get("SLIMC") or os.path.join(ROOT, "build", "slimc")
+    if not (os.path.isfile(p) and os.access(p, os.X_OK)):
+        raise shim.ShimError("no slimc at %s: build it (cmake --build build) or give --slimc=PATH" % p)
+    return os.path.abspath(p)
+
+
+def run(cmd, cwd, timeout):
+    try:
+        r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                           errors="replace")
+        return r.returncode, r.stdout, r.stderr
+    except subprocess.TimeoutExpired:
+        return -1, "", "timed out after %d s" % timeout
+
+
+def first_error(stderr):
+    for line in stderr.splitlines():
+        m = ERR_RE.match(line)
+        if m:
+            f, l, c, t = m.groups()
+            return (os.path.basename(f) if f else "", int(l) if l else 0, int(c) if c else 0, t)
+    return None
+
+
+def fmt_err(e):
+    f, l, c, t = e
+    return "%s:%d:%d: %s" % (f, l, c, t) if f else t
+
+
+class Opts:
+    pass
+
+
+def slimc_flags(o):
+    fl = []
+    if o.model:
+        fl += ["-m", o.model]
+    for d in o.defines:
+        fl += ["-D", d]
+    for d in o.includes:
+        fl += ["-I", os.path.abspath(d)]
+    if o.restore_ema:
+        fl.append("--restore-ema")
+    return fl
+
+
+def has_model(path):
+    try:
+        text = open(path, encoding="utf-8", errors="replace").read()
+    except OSError:
+        return False
+    return re.search(r"(?m)^model\s+[A-Za-z_]\w*\s*\(", text) is not None
+
+
+def compare_listing(what, slimc_lines, tf_lines):
+    if slimc_lines == tf_lines:
+        return []
+    out = []
+    for line in difflib.unified_diff(tf_lines, slimc_lines, lineterm="", n=0):
+        if line.startswith(("---", "+++", "@@")):
+            continue
+        out.append("%s: %s %s" % (what, "slimc only:" if line[0] == "+" else "TF only:   ", line[1:]))
+    if not out:
+        out.append("%s: same lines in another order" % what)
+    return out[:12] + (["%s: ... %d more" % (what, len(out) - 12)] if len(out) > 12 else [])
+
+
+def diff_file(o, slimc, seed=1, outputs=True):
+    """Returns (status, lines): status 'agree', 'disagree' or 'na' (with the reason)."""
+    path = o.file
+    cwd = os.path.dirname(os.path.abspath(path)) or "."
+    base = os.path.basename(path)
+    flags = slimc_flags(o)
+    model = has_model(path)
+    t0 = time.time()
+    tf_err = None
+    b = None
+    try:
+        o2 = Opts()
+        o2.__dict__.update(o.__dict__)
+        b = numeric.build_seeded(o, seed) if model else None
+        if not model:
+            bb = shim.Build(path, None, o.defines, o.includes)
+            try:
+                top = bb.v1.Graph()
+                with top.as_default():
+                    bb._exec_file(path, "__main__", "", is_main=True)
+            except shim.SlimError:
+                raise
+            except Exception as e:
+                raise shim.error_from_exception(e, bb.user_files) from None
+    except shim.SlimError as e:
+        tf_err = (os.path.basename(e.file), e.line, e.col, e.text)
+    except shim.ShimError as e:
+        return "na", ["the shim cannot run this file: %s" % e]
+    except RecursionError:
+        return "na", ["CPython's recursion limit"]
+    syntax = tf_err is not None and b is None and _is_syntax(path, tf_err)
+    first = ["--print-variables"] if model else ["-fsyntax-only"]
+    rc, out, err = run([slimc] + flags + first + [base], cwd, 120)
+    s_err = first_error(err) if rc != 0 else None
+    if rc not in (0, 1):
+        if rc == 2 and tf_err is None:
+            return "disagree", ["slimc exited 2: %s" % err.strip()[:300]]
+        if rc != 2:
+            return "disagree", ["slimc exited %d: %s" % (rc, err.strip()[-300:])]
+    lines = []
+    if tf_err or rc != 0:
+        if not tf_err:
+            lines.append("slimc rejects it (%s); TF/CPython accepts" % (fmt_err(s_err) if s_err else err.strip()[:200]))
+        elif rc == 0:
+            lines.append("TF/CPython raises %s; slimc accepts" % fmt_err(tf_err))
+        elif not s_err:
+            lines.append("slimc's error has no 'error:' line: %s" % err.strip()[:200])
+        else:
+            if s_err[1] != tf_err[1] or (s_err[0] and tf_err[0] and s_err[0] != tf_err[0]):
+                lines.append("error location: slimc %s:%d, TF %s:%d" % (s_err[0], s_err[1], tf_err[0], tf_err[1]))
+            if not syntax and s_err[3] != tf_err[3]:
+                lines.append("error text: slimc '%s', TF '%s'" % (s_err[3], tf_err[3]))
+        return ("disagree" if lines else "agree"), lines
+    if not model:
+        return "agree", []
+    lines += compare_listing("variables", out.splitlines(), shim.variables_lines(b))
+    for what, flag, fn in (("restore map", "--print-restore-map", shim.restore_map_lines),
+                           ("signature", "--print-signature", shim.signature_lines)):
+        rc, sout, serr = run([slimc] + flags + [flag, base], cwd, 120)
+        if rc != 0:
+            lines.append("%s: slimc exited %d: %s" % (what, rc, serr.strip()[:200]))
+        else:
+            lines += compare_listing(what, sout.splitlines(), fn(b))
+    keys = [k for k in dict.fromkeys(list(STD_KEYS) + shim.collection_keys(b)) if k not in TF_INTERNAL_KEYS]
+    for k in keys:
+        rc, sout, serr = run([slimc] + flags + ["--print-collection=" + k, base], cwd, 120)
+        if rc != 0:
+            lines.append("collection %s: slimc exited %d: %s" % (k, rc, serr.strip()[:200]))
+        else:
+            lines += compare_listing("collection " + k, sout.splitlines(), shim.collection_lines(b, k))
+    notes = []
+    if outputs:
+        why = numeric.not_comparable(b)
+        if why:
+            notes.append("outputs not compared: " + why)
+        else:
+            lines += compare_outputs(b, slimc, flags, cwd, base, seed)
+    return ("disagree" if lines else "agree"), lines + notes
+
+
+def compare_outputs(b, slimc, flags, cwd, base, seed):
+    tmp = tempfile.mkdtemp(prefix="oracle-")
+    try:
+        feeds = numeric.random_inputs(b, seed)
+        with numeric.session(b) as sess:
+            numeric.initialise(b, sess, seed)
+            prefix = numeric.write_checkpoint(b, sess, os.path.join(tmp, "ckpt", "model.ckpt"))
+            want = numeric.compute(b, sess, feeds)
+        exe = os.path.join(tmp, "exe")
+        rc, _, err = run([slimc] + flags + [base, "-o", exe], cwd, 600)
+        if rc != 0:
+            return ["outputs: slimc could not compile it (exit %d): %s" % (rc, err.strip()[:300])]
+        args = [exe]
+        args.append("--checkpoint=" + prefix if prefix else "--random-init=%d" % seed)
+        for name, x in feeds.items():
+            f = os.path.join(tmp, "in_%s.npy" % name)
+            np.save(f, x)
+            args.append("--input=%s=%s" % (name, f))
+        for name in want:
+            args.append("--output=%s=%s" % (name, os.path.join(tmp, "out_%s.npy" % name)))
+        rc, _, err = run(args, cwd, 300)
+        if rc != 0:
+            return ["outputs: the executable failed (exit %d): %s" % (rc, err.strip()[:300])]
+        lines = []
+        for name, w in want.items():
+            g = np.load(os.path.join(tmp, "out_%s.npy" % name))
+            why = numeric.close(w, g)
+            if why:
+                lines.append("output %s: %s" % (name, why))
+        return lines
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _is_syntax(path, tf_err):
+    try:
+        text = open(path, encoding="utf-8").read()
+        code, _ = shim.translate_text(text) if path.endswith(".slim") else (text, None)
+        compile(code, path, "exec", dont_inherit=True)
+        return False
+    except SyntaxError:
+        return True
+    except Exception:
+        return False
+
+
+def cmd_diff(o):
+    slimc = slimc_path(o)
+    shim.load_tf()
+    status, lines = diff_file(o, slimc, seed=o.seed or 1, outputs=not o.no_outputs)
+    for l in lines:
+        print("%s: %s" % (o.file, l))
+    if status == "na":
+        return 2
+    return 1 if status == "disagree" else 0
+
+
+# ---------------------------------------------------------------- suite
+
+def case_opts(path):
+    """The slimc options a case runs with (NAME.args, else DIR/default.args)."""
+    o = Opts()
+    o.file, o.model, o.defines, o.includes, o.restore_ema = path, None, [], [], False
+    o.skip = None
+    name = path[:-5]
+    args = None
+    for f in (name + ".args", os.path.join(os.path.dirname(path), "default.args")):
+        if os.path.isfile(f):
+            args = open(f).read().split()
+            break
+    i = 0
+    while args and i < len(args):
+        a = args[i]
+        if a in ("-m", "-D", "-I"):
+            i += 1
+            v = args[i]
+        else:
+            v = a[2:]
+        if a.startswith("-m") and not a.startswith("-mcpu"):
+            o.model = v
+        elif a.startswith("-D"):
+            o.defines.append(v)
+        elif a.startswith("-I"):
+            o.includes.append(os.path.join(os.path.dirname(path), v))
+        elif a == "--restore-ema":
+            o.restore_ema = True
+        elif a.startswith("-fmax-eval"):
+            o.skip = "an evaluation limit of slimc (%s); CPython has none" % a
+        i += 1
+    return o
+
+
+def collect(paths):
+    files = []
+    for p in paths:
+        if os.path.isdir(p):
+            for d, subs, fs in os.walk(p):
+                subs.sort()
+                files += [os.path.join(d, f) for f in sorted(fs) if f.endswith(".slim")]
+        else:
+            files.append(p)
+    return files
+
+
+def load_known(path):
+    known = {}
+    if path:
+        for line in open(path):
+            line = line.rstrip("\n")
+            if line and not line.startswith("#"):
+                k, _, why = line.partition("\t")
+                known[k] = why
+    return known
+
+
+def rel(path):
+    return os.path.relpath(os.path.abspath(path), ROOT)
+
+
+def cmd_suite(o):
+    slimc = slimc_path(o)
+    shim.load_tf()
+    known = load_known(o.known)
+    files = collect(o.paths)
+    counts = {"agree": 0, "disagree": 0, "known": 0, "na": 0}
+    by_kind = {}
+    failures = 0
+    t0 = time.time()
+    seen_known = set()
+    for f in files:
+        co = case_opts(f)
+        r = rel(f)
+        kind = "model" if has_model(f) else "python"
+        t1 = time.time()
+        if co.skip:
+            status, lines = "na", [co.skip]
+        else:
+            try:
+                status, lines = diff_file(co, slimc, seed=1, outputs=True)
+            except Exception as e:  # a bug of the oracle itself: say so, keep going
+                status, lines = "disagree", ["oracle error %s: %s" % (type(e).__name__, str(e).split(chr(10))[0])]
+        if status == "agree" and any(l.startswith("outputs not compared") for l in lines):
+            kind += " (names only)"
+        dt = time.time() - t1
+        if r in known:
+            seen_known.add(r)
+            if status == "disagree":
+                status = "known"
+                print("KNOWN %s: %s" % (r, known[r]))
+            else:
+                print("STALE %s: listed in %s but %s" % (r, o.known, status))
+                failures += 1
+        counts[status] += 1
+        by_kind.setdefault(kind, {}).setdefault(status, 0)
+        by_kind[kind][status] += 1
+        if status == "disagree":
+            failures += 1
+        if status in ("disagree", "known") or o.verbose or status == "na":
+            tag = {"disagree": "DIFF", "known": "  ", "na": "N/A", "agree": "OK"}[status]
+            for l in lines or [""]:
+                print("%s %s: %s" % (tag, r, l))
+        if o.verbose:
+            print("   %s %.2f s" % (r, dt))
+        sys.stdout.flush()
+    compared = counts["agree"] + counts["disagree"] + counts["known"]
+    print("oracle: %d files, %d compared: %d agree, %d disagree (%d of them known, listed in %s), "
+          "%d not comparable; %.1f s" % (len(files), compared, counts["agree"], counts["disagree"] + counts["known"],
+                                         counts["known"], o.known and rel(o.known), counts["na"], time.time() - t0))
+    for k in sorted(by_kind):
+        print("oracle:   %-22s %s" % (k, ", ".join("%s %d" % kv for kv in sorted(by_kind[k].items()))))
+    return 1 if failures else 0
