@@ -143,6 +143,18 @@ def cmd_run(b, o):
     return 0
 
 
+def training_mode(b):
+    """Why TF's graph has training-only parts slimc does not build (batch norm's moving-average
+    updates in UPDATE_OPS), or None."""
+    for op in b.graph.get_operations():
+        if op.type.startswith("FusedBatchNorm") and op.get_attr("is_training"):
+            return "batch norm in training mode (%s): slimc builds the inference form, without update ops" % op.name
+    if b.graph.get_collection("update_ops") and any("BatchNorm" in getattr(x, "name", "") or "batch_norm" in getattr(x, "name", "")
+                                                     for x in b.graph.get_collection("update_ops")):
+        return "batch norm in training mode: slimc builds the inference form, without update ops"
+    return None
+
+
 def not_comparable(b):
     """Why the outputs cannot be compared number for number, or None."""
     seen, stack = set(), [t.op for _, t in b.outputs]

@@ -41,11 +41,19 @@ class ShimError(Exception):
 
 
 class SlimError(Exception):
-    """An error the program raises while its graph is built, located in a source file."""
+    """An error the program raises while its graph is built, located in a source file.
+    kind: 'python' (raised by CPython, TF or tf_slim), 'syntax' (the file does not parse),
+    'slimc' (a rule of the slimc language the shim stands in for: the model header, its
+    inputs and outputs, load(); the same rule in slimc, so not a comparison with TF)."""
 
-    def __init__(self, file, line, col, text, notes=()):
+    def __init__(self, file, line, col, text, notes=(), kind="python"):
         super().__init__(text)
         self.file, self.line, self.col, self.text, self.notes = file, line, col, text, list(notes)
+        self.kind = kind
+
+
+class LangError(Exception):
+    """Raised at run time by the shim's stand-ins for slimc's language (load)."""
 
     def format(self):
         loc = self.file
@@ -213,7 +221,7 @@ def _literal_dims(node, path):
         elif isinstance(e, ast.Constant) and isinstance(e.value, int) and not isinstance(e.value, bool):
             dims.append(e.value)
         else:
-            raise SlimError(path, e.lineno, e.col_offset + 1, "a dimension must be an integer or '?'")
+            raise SlimError(path, e.lineno, e.col_offset + 1, "a dimension must be an integer or '?'", kind="slimc")
     return dims
 
 
@@ -228,7 +236,9 @@ def parse_source(path, text, is_main):
     try:
         tree = ast.parse(translated, path)
     except SyntaxError as e:
-        raise SlimError(path, e.lineno or 0, e.offset or 0, e.msg)
+        raise SlimError(path, e.lineno or 0, e.offset or 0, e.msg, kind="syntax")
+    except ValueError as e:  # e.g. a NUL byte
+        raise SlimError(path, 0, 0, str(e), kind="syntax")
     models = {}
     for i, st in enumerate(tree.body):
         if isinstance(st, ast.FunctionDef) and st.name in model_names and \
@@ -245,8 +255,12 @@ def parse_source(path, text, is_main):
                     if isinstance(ann, ast.Call) and isinstance(ann.func, ast.Name) and not ann.args:
                         ann = ast.Subscript(value=ann.func, slice=ast.Tuple(elts=[]))
                     if not (isinstance(ann, ast.Subscript) and isinstance(ann.value, ast.Name)):
-                        raise SlimError(path, ann.lineno, ann.col_offset + 1, "expected a tensor type such as f32[1, 3]")
+                        raise SlimError(path, ann.lineno, ann.col_offset + 1,
+                                        "expected a tensor type such as f32[1, 3]", kind="slimc")
                     dt = _DTYPES.get(ann.value.id, ann.value.id)
+                    if ann.value.id not in _DTYPES and ann.value.id not in _DTYPES.values():
+                        raise SlimError(path, ann.lineno, ann.col_offset + 1, "unknown dtype '%s' for input '%s'"
+                                        % (ann.value.id, arg.arg), kind="slimc")
                     params.append((arg.arg, "input", (dt, _literal_dims(ann.slice, path), arg)))
                     arg.annotation = None
                     if k >= 0:
@@ -260,7 +274,10 @@ def parse_source(path, text, is_main):
         elif isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) and \
                 isinstance(st.value.func, ast.Name) and st.value.func.id == "load":
             st.value.func.id = "__slim_load__"
-    return compile(tree, path, "exec", dont_inherit=True), models
+    try:
+        return compile(tree, path, "exec", dont_inherit=True), models
+    except SyntaxError as e:  # found after parsing: duplicate parameters, misplaced nonlocal...
+        raise SlimError(path, e.lineno or 0, e.offset or 0, e.msg, kind="syntax")
 
 
 def _offset(text, line, col):
@@ -323,7 +340,7 @@ class Build:
             with open(path, encoding="utf-8") as f:
                 text = f.read()
         except OSError as e:
-            raise SlimError(path, 0, 0, "cannot read: %s" % e.strerror)
+            raise LangError("cannot read '%s': %s" % (path, e.strerror))
         self.user_files.add(os.path.abspath(path))
         code, models = parse_source(path, text, is_main)
         g = self._globals(path, name, package)
@@ -341,10 +358,10 @@ class Build:
                     break
         key = os.path.abspath(p)
         if key in self.loading:
-            raise ImportError("load cycle: '%s' is already being loaded" % file)
+            raise LangError("load cycle: '%s' is already being loaded" % file)
         if key not in self.loaded:
             if not os.path.exists(p):
-                raise ImportError("cannot find '%s' to load" % file)
+                raise LangError("cannot find '%s' to load" % file)
             self.loading.append(key)
             try:
                 g, _ = self._exec_file(p, os.path.splitext(os.path.basename(p))[0], "")
@@ -354,11 +371,11 @@ class Build:
         g = self.loaded[key]
         for n in names:
             if n not in g:
-                raise ImportError("'%s' has no symbol '%s'" % (file, n))
+                raise LangError("'%s' has no symbol '%s'" % (file, n))
             into[n] = g[n]
         for a, n in aliases.items():
             if n not in g:
-                raise ImportError("'%s' has no symbol '%s'" % (file, n))
+                raise LangError("'%s' has no symbol '%s'" % (file, n))
             into[a] = g[n]
 
     # -- import
@@ -434,13 +451,13 @@ class Build:
             g, models = self._exec_file(self.path, "__main__", "", is_main=True)
         if model is None:
             if not models:
-                raise SlimError(self.path, 0, 0, "no model declared in this file (expected 'model NAME(...):')")
+                raise SlimError(self.path, 0, 0, "no model declared in this file (expected 'model NAME(...):')", kind="slimc")
             if len(models) > 1:
                 raise SlimError(self.path, 0, 0, "the file declares several models (%s): pick one with -m"
-                                % ", ".join(models))
+                                % ", ".join(models), kind="slimc")
             model = next(iter(models))
         if model not in models:
-            raise SlimError(self.path, 0, 0, "no model named '%s' in this file" % model)
+            raise SlimError(self.path, 0, 0, "no model named '%s' in this file" % model, kind="slimc")
         m = models[model]
         self.model = model
         fn = g[model]
@@ -448,7 +465,7 @@ class Build:
         for d in defines:
             k, _, v = d.partition("=")
             if not any(p[0] == k and p[1] == "option" for p in m.params):
-                raise SlimError("", 0, 0, "-D %s: model '%s' has no parameter '%s'" % (k, model, k))
+                raise SlimError("", 0, 0, "-D %s: model '%s' has no parameter '%s'" % (k, model, k), kind="slimc")
             opts[k] = _define_value(v)
         self.graph = v1.Graph()
         if getattr(self, "graph_seed", None) is not None:
@@ -477,15 +494,15 @@ class Build:
         else:
             items = [("output", result)]
         if not items:
-            raise SlimError(self.path, m.node.lineno, 1, "the model returns no outputs")
+            raise SlimError(self.path, m.node.lineno, 1, "the model returns no outputs", kind="slimc")
         for k, t in items:
             if not isinstance(k, str):
-                raise SlimError(self.path, m.node.lineno, 1, "model output names must be strings")
+                raise SlimError(self.path, m.node.lineno, 1, "model output names must be strings", kind="slimc")
             if isinstance(t, v1.Variable):
                 t = t.value()
             if not isinstance(t, v1.Tensor):
                 raise SlimError(self.path, m.node.lineno, 1, "model output '%s' is not a tensor (got %s)"
-                                % (k, type(t).__name__))
+                                % (k, type(t).__name__), kind="slimc")
             self.outputs.append((k, t))
 
     def _variables(self):
@@ -554,6 +571,9 @@ def error_from_exception(e, b_files):
     if isinstance(e, SlimError):
         return e
     tb = traceback.extract_tb(e.__traceback__)
+    if isinstance(e, LangError):
+        fs = _user_frame(tb, b_files)
+        return SlimError(fs.filename if fs else "", fs.lineno if fs else 0, 0, str(e), kind="slimc")
     fs = _user_frame(tb, b_files)
     msg = str(e)
     if isinstance(e, KeyError) and e.args:
