@@ -155,8 +155,28 @@ def training_mode(b):
     return None
 
 
+def _depends_on_random(op):
+    seen, stack = set(), [op]
+    while stack:
+        op = stack.pop()
+        if op.name in seen:
+            continue
+        seen.add(op.name)
+        if op.type in RANDOM_OPS:
+            return True
+        stack.extend(i.op for i in op.inputs)
+    return False
+
+
 def not_comparable(b):
     """Why the outputs cannot be compared number for number, or None."""
+    restored = {v.op.name for _, v in b.restore}
+    for name, v in b.variables:
+        if name in restored or not isinstance(v, b.v1.Variable) or name not in live_ops(b):
+            continue
+        if _depends_on_random(v.initializer):
+            return ("the outputs read %s, which no checkpoint key restores and whose initializer is random "
+                    "(slimc's generator is not TF's Philox)" % name)
     seen, stack = set(), [t.op for _, t in b.outputs]
     while stack:
         op = stack.pop()
@@ -169,6 +189,36 @@ def not_comparable(b):
             return "batch norm in training mode (%s): slimc compiles the inference form" % op.name
         stack.extend(i.op for i in op.inputs)
     return None
+
+
+def too_large(b, limit=1 << 28):
+    """Why the model is too large for a numeric comparison here (over 1 GiB of float32 in
+    its variables and inputs), or None."""
+    n = 0
+    for t in [v for _, v in b.variables] + [p for _, p in b.inputs]:
+        shape = t.shape if hasattr(t, "shape") else t.outputs[0].shape
+        dims = [2 if d is None else d for d in (shape.as_list() if shape.rank is not None else [])]
+        k = 1
+        for d in dims:
+            k *= d
+        n += k
+    if n > limit:
+        return "%d elements in the variables and inputs, more than the numeric comparison's %d" % (n, limit)
+    return None
+
+
+def live_ops(b):
+    """Names of the ops the outputs depend on."""
+    if getattr(b, "_live", None) is None:
+        seen, stack = set(), [t.op for _, t in b.outputs]
+        while stack:
+            op = stack.pop()
+            if op.name in seen:
+                continue
+            seen.add(op.name)
+            stack.extend(i.op for i in op.inputs)
+        b._live = seen
+    return b._live
 
 
 def close(want, got):

@@ -110,6 +110,15 @@ def load_tf():
             sys.modules.setdefault("tf_keras.legacy_tf_layers.normalization", norm)
         except Exception as e:
             raise ShimError("cannot import keras.src.legacy_tf_layers (%s): %s" % (e, hint))
+    # tf_slim 1.1.0 still calls two names TF 2.15 moved: variable_scope.variable (TF <= 2.14:
+    # a function returning VariableV1, i.e. tf.compat.v1.Variable) and ops.Tensor (now
+    # tensor.Tensor). Both are restored as aliases of TF's own objects.
+    from tensorflow.python.framework import ops as _ops, tensor as _tensor
+    from tensorflow.python.ops import variable_scope as _vs, variable_v1 as _vv1
+    if not hasattr(_ops, "Tensor"):
+        _ops.Tensor = _tensor.Tensor
+    if not hasattr(_vs, "variable"):
+        _vs.variable = _vv1.VariableV1
     import warnings
     warnings.filterwarnings("ignore")
     v1.logging.set_verbosity(v1.logging.ERROR)
@@ -581,7 +590,8 @@ def error_from_exception(e, b_files):
     innermost_user = bool(tb) and fs is tb[-1]
     if fs is not None and innermost_user and fs.line and not isinstance(e, KeyError):
         stmt = fs.line.lstrip()
-        if stmt.startswith("raise") or stmt.startswith("assert"):
+        if (stmt.startswith("assert") and isinstance(e, AssertionError)) or \
+                (stmt.startswith("raise") and msg != "exceptions must derive from BaseException"):
             msg = type(e).__name__ + (": " + msg if msg else "")
     if not msg:
         msg = type(e).__name__
