@@ -1,4 +1,4 @@
-"""What the two checkpoint interoperability tests share (tests/tf_ckpt/README.md).
+"""What the two checkpoint interoperability tests share (docs/checkpoints.md, Tests).
 
 Values are chosen to catch any conversion: floats are mostly random bit patterns
 (NaNs with payloads, subnormals, infinities, both zeros), integers span their whole
