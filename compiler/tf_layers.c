@@ -453,11 +453,17 @@ static GNode *const_fill(TfLib *t, int64_t n, float val, Span sp) {
   return graph_const(t->graph, tf_op_name(t, NULL, "Const"), s, d, sp);
 }
 
+/* TF-Slim's default epsilon. Only the oracle's plant test (tests/oracle/plant.sh) builds a
+   slimc with another value, to see scripts/oracle diff catch a wrong default. */
+#ifndef SLIMC_PLANT_BN_EPSILON
+#define SLIMC_PLANT_BN_EPSILON 0.001
+#endif
+
 static Value *l_batch_norm(TfLib *t, Value **p, Span sp, const Layer *L) {
   (void)L;
   GNode *x = node_arg(t, p[BN_IN], sp);
   bool center, scale, trainable, fused = true, zdm, renorm;
-  double eps = 0.001;
+  double eps = SLIMC_PLANT_BN_EPSILON;
   if (!x || !bool_arg(t, p[BN_CENTER], true, sp, &center) || !bool_arg(t, p[BN_SCALE], false, sp, &scale) ||
       !bool_arg(t, p[BN_TRAIN], true, sp, &trainable) || !bool_arg(t, p[BN_FUSED], true, sp, &fused) ||
       !bool_arg(t, p[BN_ZDM], false, sp, &zdm) || !bool_arg(t, p[BN_RENORM], false, sp, &renorm) ||
