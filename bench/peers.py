@@ -1,10 +1,14 @@
 """The benchmark nets for the peers, built from the same checkpoint values slimc runs.
 
-A net is a list of layers in NCHW terms (the peers' native layout), written from
+A net is a list of layers in NCHW terms (ONNX Runtime's native layout), written from
 TF-Slim's definitions: mobilenet_v1 (1.0, 224) and resnet_v1_50. From that list
-come an ONNX model (onnx.helper) for ONNX Runtime, a torch.nn.Module for PyTorch,
-and the multiply-add count. TF's SAME padding puts the odd cell at the bottom/right,
-so pads are explicit and may be asymmetric.
+come an ONNX model for ONNX Runtime and the multiply-add count. TF's SAME padding
+puts the odd cell at the bottom/right, so pads are explicit and may be asymmetric.
+(TensorFlow, the third peer, runs the .slim file itself: bench/tf_run.py.)
+
+The ONNX file is encoded here, in protobuf's wire format, from the few fields of
+onnx.proto it needs (field numbers in the comments), so the benchmark needs no
+`onnx` package: onnxruntime alone (from the tests' venv) loads and checks it.
 """
 import numpy as np
 
@@ -117,15 +121,69 @@ NETS = {'mobilenet_v1': mobilenet_v1, 'resnet_v1_50': resnet_v1_50}
 
 
 # ---------------------------------------------------------------- ONNX
+def _varint(v):
+    out = bytearray()
+    while True:
+        b = v & 0x7f
+        v >>= 7
+        out.append(b | (0x80 if v else 0))
+        if not v:
+            return bytes(out)
+
+
+def _key(num, wire):
+    return _varint(num << 3 | wire)
+
+
+def _int(num, v):
+    return _key(num, 0) + _varint(v & (1 << 64) - 1)
+
+
+def _bytes(num, b):
+    if isinstance(b, str):
+        b = b.encode()
+    return _key(num, 2) + _varint(len(b)) + b
+
+
+def _float(num, f):
+    return _key(num, 5) + np.float32(f).tobytes()
+
+
+def _attr(name, v):
+    """AttributeProto: name 1, f 2, i 3, ints 8, type 20 (FLOAT 1, INT 2, INTS 7)."""
+    if isinstance(v, float):
+        return _bytes(1, name) + _float(2, v) + _int(20, 1)
+    if isinstance(v, int):
+        return _bytes(1, name) + _int(3, v) + _int(20, 2)
+    return _bytes(1, name) + b''.join(_int(8, x) for x in v) + _int(20, 7)
+
+
+def _node(op, inputs, outputs, **attrs):
+    """NodeProto: input 1, output 2, op_type 4, attribute 5."""
+    return (b''.join(_bytes(1, i) for i in inputs) + b''.join(_bytes(2, o) for o in outputs) + _bytes(4, op) +
+            b''.join(_bytes(5, _attr(k, v)) for k, v in sorted(attrs.items())))
+
+
+def _tensor(name, a):
+    """TensorProto: dims 1, data_type 2 (FLOAT 1), name 8, raw_data 9."""
+    a = np.ascontiguousarray(a, np.float32)
+    return b''.join(_int(1, d) for d in a.shape) + _int(2, 1) + _bytes(8, name) + _bytes(9, a.tobytes())
+
+
+def _value_info(name, shape):
+    """ValueInfoProto {name 1, type 2: TypeProto {tensor_type 1: {elem_type 1, shape 2:
+    TensorShapeProto {dim 1: {dim_value 1}}}}}."""
+    dims = b''.join(_bytes(1, _int(1, d)) for d in shape)
+    return _bytes(1, name) + _bytes(2, _bytes(1, _int(1, 1) + _bytes(2, dims)))
+
+
 def to_onnx(net, path):
-    import onnx
-    from onnx import helper, TensorProto, numpy_helper
     nodes, inits = [], []
     cur, k = 'x', 0
     tags = {}
 
     def const(name, a):
-        inits.append(numpy_helper.from_array(np.ascontiguousarray(a, np.float32), name))
+        inits.append(_tensor(name, a))
         return name
 
     for L in net.layers:
@@ -142,113 +200,41 @@ def to_onnx(net, path):
             if 'bias' in L:
                 ins.append(const('b%d' % k, L['bias']))
             conv_out = out if ('bn' not in L and not L['act']) else out + 'c'
-            nodes.append(helper.make_node('Conv', ins, [conv_out], strides=[L['s']] * 2, pads=[a, a, b, b],
-                                          group=L['group'], kernel_shape=list(L['w'].shape[2:])))
+            nodes.append(_node('Conv', ins, [conv_out], strides=[L['s']] * 2, pads=[a, a, b, b],
+                               group=L['group'], kernel_shape=list(L['w'].shape[2:])))
             y = conv_out
             if 'bn' in L:
                 g, be, m, v, eps = L['bn']
                 bn_out = out if not L['act'] else out + 'n'
-                nodes.append(helper.make_node('BatchNormalization',
-                                              [y, const('g%d' % k, g), const('be%d' % k, be), const('m%d' % k, m),
-                                               const('v%d' % k, v)], [bn_out], epsilon=eps))
+                nodes.append(_node('BatchNormalization', [y, const('g%d' % k, g), const('be%d' % k, be),
+                                                          const('m%d' % k, m), const('v%d' % k, v)], [bn_out],
+                                   epsilon=float(eps)))
                 y = bn_out
             if L['act'] == 'relu':
-                nodes.append(helper.make_node('Relu', [y], [out]))
+                nodes.append(_node('Relu', [y], [out]))
             elif L['act'] == 'relu6':
-                nodes.append(helper.make_node('Clip', [y, const('lo%d' % k, np.array(0, np.float32)),
-                                                       const('hi%d' % k, np.array(6, np.float32))], [out]))
+                nodes.append(_node('Clip', [y, const('lo%d' % k, np.array(0, np.float32)),
+                                            const('hi%d' % k, np.array(6, np.float32))], [out]))
         elif op == 'maxpool':
             a, b = L['pads']
-            nodes.append(helper.make_node('MaxPool', [cur], [out], kernel_shape=[L['k']] * 2, strides=[L['s']] * 2,
-                                          pads=[a, a, b, b]))
+            nodes.append(_node('MaxPool', [cur], [out], kernel_shape=[L['k']] * 2, strides=[L['s']] * 2,
+                               pads=[a, a, b, b]))
         elif op == 'avgpool':
-            nodes.append(helper.make_node('AveragePool', [cur], [out], kernel_shape=[L['k']] * 2))
+            nodes.append(_node('AveragePool', [cur], [out], kernel_shape=[L['k']] * 2))
         elif op == 'add_relu':
-            nodes.append(helper.make_node('Add', [cur, tags[L['other']]], [out + 'a']))
-            nodes.append(helper.make_node('Relu', [out + 'a'], [out]))
+            nodes.append(_node('Add', [cur, tags[L['other']]], [out + 'a']))
+            nodes.append(_node('Relu', [out + 'a'], [out]))
         if L.get('tag'):
             tags[L['tag']] = out
-        if op == 'conv' and (L.get('tag') or '').startswith('sc'):
+        if op in ('conv', 'maxpool') and (L.get('tag') or '').startswith('sc'):
             continue  # a shortcut branch: the main path goes on from the unit's input
-        if op == 'maxpool' and L.get('tag', '') and L['tag'].startswith('sc'):
-            continue
         cur = out
-    nodes.append(helper.make_node('Flatten', [cur], ['logits'], axis=1))
+    nodes.append(_node('Flatten', [cur], ['logits'], axis=1))
     ncls = net.layers[-1]['w'].shape[0]
-    graph = helper.make_graph(nodes, net.name, [helper.make_tensor_value_info('x', TensorProto.FLOAT,
-                                                                              [1, 3, 224, 224])],
-                              [helper.make_tensor_value_info('logits', TensorProto.FLOAT, [1, ncls])], inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    onnx.save(model, path)
-
-
-# ---------------------------------------------------------------- PyTorch
-def to_torch(net):
-    import torch
-    import torch.nn as nn
-    import torch.nn.functional as F
-
-    class Conv(nn.Module):
-        def __init__(self, L):
-            super().__init__()
-            a, b = L['pads']
-            w = torch.from_numpy(L['w'])
-            self.pad = nn.ZeroPad2d((a, b, a, b)) if a != b else nn.Identity()
-            self.conv = nn.Conv2d(w.shape[1] * L['group'], w.shape[0], w.shape[2], L['s'], a if a == b else 0,
-                                  groups=L['group'], bias='bias' in L)
-            self.conv.weight.data.copy_(w)
-            if 'bias' in L:
-                self.conv.bias.data.copy_(torch.from_numpy(L['bias']))
-            if 'bn' in L:
-                g, be, m, v, eps = L['bn']
-                self.bn = nn.BatchNorm2d(w.shape[0], eps=eps)
-                self.bn.weight.data.copy_(torch.from_numpy(g))
-                self.bn.bias.data.copy_(torch.from_numpy(be))
-                self.bn.running_mean.copy_(torch.from_numpy(m))
-                self.bn.running_var.copy_(torch.from_numpy(v))
-            else:
-                self.bn = nn.Identity()
-            self.act = {'relu': nn.ReLU(), 'relu6': nn.ReLU6()}.get(L['act'], nn.Identity())
-
-        def forward(self, x):
-            return self.act(self.bn(self.conv(self.pad(x))))
-
-    class Unit(nn.Module):
-        """save -> [shortcut] -> conv1 conv2 conv3 -> add_relu"""
-
-        def __init__(self, shortcut, body):
-            super().__init__()
-            self.shortcut, self.body = shortcut, nn.Sequential(*body)
-
-        def forward(self, x):
-            return F.relu(self.shortcut(x) + self.body(x))
-
-    mods, i, Ls = [], 0, net.layers
-    while i < len(Ls):
-        L = Ls[i]
-        if L['op'] == 'save':  # a resnet unit: shortcut, three convs, add_relu
-            j = i + 1
-            if Ls[j]['op'] == 'conv' and (Ls[j].get('tag') or '').startswith('sc'):
-                short = Conv(Ls[j])
-                j += 1
-            elif Ls[j]['op'] == 'maxpool':
-                short = nn.MaxPool2d(1, Ls[j]['s'])
-                j += 1
-            else:
-                short = nn.Identity()
-            body = [Conv(Ls[j]), Conv(Ls[j + 1]), Conv(Ls[j + 2])]
-            mods.append(Unit(short, body))
-            i = j + 4
-            continue
-        if L['op'] == 'conv':
-            mods.append(Conv(L))
-        elif L['op'] == 'maxpool':
-            a, b = L['pads']
-            mods += [nn.ConstantPad2d((a, b, a, b), float('-inf')), nn.MaxPool2d(L['k'], L['s'])]
-        elif L['op'] == 'avgpool':
-            mods.append(nn.AvgPool2d(L['k']))
-        i += 1
-    mods.append(nn.Flatten())
-    return nn.Sequential(*mods).eval()
+    # GraphProto: node 1, name 2, initializer 5, input 11, output 12
+    graph = (b''.join(_bytes(1, n) for n in nodes) + _bytes(2, net.name) + b''.join(_bytes(5, t) for t in inits) +
+             _bytes(11, _value_info('x', [1, 3, 224, 224])) + _bytes(12, _value_info('logits', [1, ncls])))
+    # ModelProto: ir_version 1, producer_name 2, graph 7, opset_import 8 {domain 1, version 2}
+    model = _int(1, 8) + _bytes(2, 'slimc bench') + _bytes(7, graph) + _bytes(8, _bytes(1, '') + _int(2, 13))
+    with open(path, 'wb') as f:
+        f.write(model)
