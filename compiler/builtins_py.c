@@ -845,7 +845,9 @@ static bool format_value(Eval *ev, TextBuf *out, Value *v, Spec *sp, Span where,
       }
       i = (int64_t)v->u.f;
     } else {
-      if (percent_style) eval_error(ev, where, "E0302", "%%%c format: an integer is required, not %s", t, val_type_name(v));
+      if (percent_style) /* CPython 3.11: %d %i %u take any real number, %x %o %c an integer */
+        eval_error(ev, where, "E0302", "%%%c format: %s is required, not %s", t,
+                   strchr("diu", t) ? "a real number" : "an integer", val_type_name(v));
       else eval_error(ev, where, "E0306", "Unknown format code '%c' for object of type '%s'", t, val_type_name(v));
       return false;
     }

@@ -478,9 +478,9 @@ static Value *lookup(Eval *ev, Env *env, const char *name, Span sp) {
     if (s) return s->v;
     if (e->locals && tab_find(e->locals, name, h)) {
       if (e == env)
-        return eval_error(ev, sp, "E0301", "local variable '%s' referenced before assignment", name);
+        return eval_error(ev, sp, "E0301", "cannot access local variable '%s' where it is not associated with a value", name);
       return eval_error(ev, sp, "E0301",
-                        "free variable '%s' referenced before assignment in enclosing scope", name);
+                        "cannot access free variable '%s' where it is not associated with a value in enclosing scope", name);
     }
   }
   Slot *s = tab_find(&ev->builtins, name, h);
@@ -521,7 +521,8 @@ static Value *int_binop(Eval *ev, AstOp op, int64_t a, int64_t b, Span sp) {
     if (b == 0) return eval_error(ev, sp, "E0307", "division by zero");
     return val_float(ev, (double)a / (double)b);
   case OP_FLOORDIV: case OP_MOD: {
-    if (b == 0) return eval_error(ev, sp, "E0307", "integer division or modulo by zero");
+    if (b == 0) /* CPython 3.11's texts */
+      return eval_error(ev, sp, "E0307", op == OP_MOD ? "integer modulo by zero" : "integer division or modulo by zero");
     if (a == INT64_MIN && b == -1) return op == OP_MOD ? val_int(ev, 0) : overflow(ev, sp, "//");
     int64_t q = a / b, m = a % b;
     if (m != 0 && ((m < 0) != (b < 0))) { q--; m += b; } /* Python floors toward -inf */
@@ -1910,7 +1911,7 @@ static enum Flow exec_raise(Eval *ev, Env *env, Ast *s) {
     return F_ERROR;
   }
   if (!val_is_ext(v, &val_exception_type)) {
-    eval_error(ev, s->span, "E0302", "exceptions must derive from BaseException, not %s", val_type_name(v));
+    eval_error(ev, s->span, "E0302", "exceptions must derive from BaseException");
     return F_ERROR;
   }
   ExcObj *x = v->u.ext.data;

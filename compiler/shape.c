@@ -431,7 +431,10 @@ int shape_reshape(const GShape *in, const int64_t *dims, int rank, GShape *out, 
   if (infer >= 0) {
     if (known == 0 || count % known != 0) {
       dims_text(dims, rank, want, sizeof want);
-      snprintf(err, errlen, "Cannot reshape a tensor with %" PRId64 " elements to shape %s", count, want);
+      if (known == 0)
+        snprintf(err, errlen, "Cannot reshape a tensor with %" PRId64 " elements to shape %s", count, want);
+      else /* TF's Reshape shape function with a -1 */
+        snprintf(err, errlen, "Dimension size must be evenly divisible by %" PRId64 " but is %" PRId64, known, count);
       return -1;
     }
     o.dims[infer] = count / known;
@@ -489,9 +492,15 @@ static int infer_concat(Ctx *c) {
         else if (slimrt_ck_add(o.dims[d], xi->dims[d], &sum)) return add_overflow(c, o.dims[d], xi->dims[d]);
         else o.dims[d] = sum;
       } else if (!dim_eq(x0->dims[d], xi->dims[d])) {
+        /* TF merges the dimensions before the axis and those after it as two sub-shapes,
+           and names the dimension and the shapes within the sub-shape */
+        GShape s0 = *x0, si = *xi;
+        int lo = d < ax ? 0 : ax + 1, hi = d < ax ? ax : o.rank;
+        s0.rank = si.rank = hi - lo;
+        for (int k = lo; k < hi; k++) s0.dims[k - lo] = x0->dims[k], si.dims[k - lo] = xi->dims[k];
         return fail(c, "Dimension %d in both shapes must be equal, but are %" PRId64 " and %" PRId64
-                    ". Shapes are %s and %s. for '%s' with input shapes: %s.", d,
-                    x0->dims[d], xi->dims[d], gshape_str(x0, a, sizeof a), gshape_str(xi, b, sizeof b),
+                    ". Shapes are %s and %s. for '%s' with input shapes: %s.", d - lo,
+                    x0->dims[d], xi->dims[d], gshape_str(&s0, a, sizeof a), gshape_str(&si, b, sizeof b),
                     node_name(n), in_shapes(c, s, sizeof s));
       }
     }

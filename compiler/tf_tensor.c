@@ -510,8 +510,7 @@ static Value *tensor_index(Eval *ev, Value *self, Value *idx, Span sp) {
     if (parts[p].kind == 0) {
       int64_t i = parts[p].v;
       if (i < -n || i >= n)
-        return eval_error(ev, sp, "E0522", "slice index %lld of dimension %d out of bounds (size %lld)",
-                          (long long)i, d, (long long)n);
+        return eval_error(ev, sp, "E0522", "slice index %lld of dimension %d out of bounds.", (long long)i, d);
       a.slice.begin[d] = i < 0 ? i + n : i;
       a.slice.stride[d] = 1;
       a.slice.count[d] = 1;
@@ -589,6 +588,17 @@ static const char *tensor_repr(Eval *ev, Value *self) {
                       dtname(tt->node->shape.dtype));
 }
 
+/* str(tensor) is TF's Tensor.__str__: Tensor("flat:0", shape=(2, 12), dtype=float32);
+   a variable's str() is its repr, as for TF's RefVariable */
+static const char *tensor_str(Eval *ev, Value *self) {
+  TfTensor *tt = self->u.ext.data;
+  if (tt->var) return tensor_repr(ev, self);
+  char buf[160];
+  gshape_tf_str(&tt->node->shape, buf, sizeof buf);
+  return arena_printf(eval_arena(ev), "Tensor(\"%s:0\", shape=%s, dtype=%s)", tt->node->name, buf,
+                      dtname(tt->node->shape.dtype));
+}
+
 static Value *tensor_items(Eval *ev, Value *self, Span sp) {
   return eval_error(ev, sp, "E0523", "Tensor objects are only iterable when eager execution is enabled. To iterate "
                                      "over this tensor use tf.map_fn.");
@@ -597,7 +607,7 @@ static Value *tensor_items(Eval *ev, Value *self, Span sp) {
 /* Variables behave as tensors; only the type name in messages differs. */
 #define TENSOR_HOOKS                                                                          \
   .getattr = tensor_getattr, .binop = tensor_binop, .unop = tensor_unop, .index = tensor_index, \
-  .truthy = tensor_truthy, .repr = tensor_repr, .items = tensor_items
+  .truthy = tensor_truthy, .repr = tensor_repr, .str = tensor_str, .items = tensor_items
 
 const ExtType tf_tensor_type = {.name = "Tensor", TENSOR_HOOKS};
 const ExtType tf_variable_type = {.name = "Variable", TENSOR_HOOKS};

@@ -699,6 +699,7 @@ const char *val_str_of(Eval *ev, Value *v) {
     ExcObj *x = v->u.ext.data;
     return x->msg ? x->msg : "";
   }
+  if (v->kind == V_EXT && v->u.ext.type->str) return v->u.ext.type->str(ev, v);
   return val_repr(ev, v);
 }
 

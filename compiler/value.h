@@ -85,6 +85,8 @@ typedef struct ExtType {
   bool (*equal)(Value *a, Value *b);
   /* len() and iteration: the items as a list value (NULL hook: not iterable). (tfops addition) */
   Value *(*items)(Eval *ev, Value *self, Span sp);
+  /* str() text where it differs from repr() (NULL: repr) */
+  const char *(*str)(Eval *ev, Value *self);
 } ExtType;
 
 struct Value {

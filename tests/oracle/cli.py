@@ -6,7 +6,8 @@
   oracle init FILE.slim -o PREFIX [--seed=N] [...]
   oracle run FILE.slim --checkpoint=PREFIX --input[=NAME]=X.npy... --output[=NAME]=Y.npy... [...]
   oracle diff FILE.slim [...] [--slimc=PATH] [--seed=N] [--no-outputs]
-  oracle suite [--slimc=PATH] [--known=FILE] PATH...   (every case under PATH, with counts)
+  oracle suite [--slimc=PATH] [--known=FILE] [--time-limit=S] [--no-outputs] [-v] PATH...
+                                             (every .slim under PATH, with counts)
 
 Exit status: 0 success (diff: no disagreement); 1 the program has an error (printed as
 slimc prints it) or diff found disagreements; 2 usage error, or the shim cannot run this.
@@ -39,6 +40,7 @@ class Opts:
         self.known = None
         self.paths = []
         self.verbose = False
+        self.time_limit = 120
 
 
 def parse(argv, multi=False):
@@ -76,6 +78,8 @@ def parse(argv, multi=False):
             o.slimc = a[8:]
         elif a == "--no-outputs":
             o.no_outputs = True
+        elif a.startswith("--time-limit="):
+            o.time_limit = int(a[13:])
         elif a.startswith("--known="):
             o.known = a[8:]
         elif a in ("-v", "--verbose"):

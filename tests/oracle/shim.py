@@ -52,9 +52,6 @@ class SlimError(Exception):
         self.kind = kind
 
 
-class LangError(Exception):
-    """Raised at run time by the shim's stand-ins for slimc's language (load)."""
-
     def format(self):
         loc = self.file
         if self.line:
@@ -65,6 +62,10 @@ class LangError(Exception):
         for f, l, c, t in self.notes:
             out.append("%s:%d:%d: note: %s" % (f, l, c or 1, t))
         return "\n".join(out)
+
+
+class LangError(Exception):
+    """Raised at run time by the shim's stand-ins for slimc's language (load)."""
 
 
 def load_tf():
@@ -245,6 +246,9 @@ def parse_source(path, text, is_main):
     try:
         tree = ast.parse(translated, path)
     except SyntaxError as e:
+        if e.msg.startswith("non-default argument follows default") and model_names:
+            raise ShimError("%s:%d: an input after an option in a model header has no Python spelling "
+                            "(the shim cannot express it)" % (path, e.lineno or 0))
         raise SlimError(path, e.lineno or 0, e.offset or 0, e.msg, kind="syntax")
     except ValueError as e:  # e.g. a NUL byte
         raise SlimError(path, 0, 0, str(e), kind="syntax")
