@@ -5,7 +5,7 @@
   oracle print-signature FILE.slim [...]
   oracle init FILE.slim -o PREFIX [--seed=N] [...]
   oracle run FILE.slim --checkpoint=PREFIX --input[=NAME]=X.npy... --output[=NAME]=Y.npy... [...]
-  oracle diff FILE.slim [...] [--slimc=PATH] [--seed=N] [--no-outputs]
+  oracle diff FILE.slim [...] [--slimc=PATH] [--seed=N] [--no-outputs] [--max-elements=N]
   oracle suite [--slimc=PATH] [--known=FILE] [--time-limit=S] [--no-outputs] [-v] PATH...
                                              (every .slim under PATH, with counts)
 
@@ -41,6 +41,7 @@ class Opts:
         self.paths = []
         self.verbose = False
         self.time_limit = 120
+        self.max_elements = 1 << 26
 
 
 def parse(argv, multi=False):
@@ -78,6 +79,8 @@ def parse(argv, multi=False):
             o.slimc = a[8:]
         elif a == "--no-outputs":
             o.no_outputs = True
+        elif a.startswith("--max-elements="):
+            o.max_elements = int(a[15:])
         elif a.startswith("--time-limit="):
             o.time_limit = int(a[13:])
         elif a.startswith("--known="):

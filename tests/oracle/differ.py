@@ -239,7 +239,7 @@ def _diff_file(o, slimc, seed, outputs, limit):
         else:
             lines += compare_listing("collection " + k, sout.splitlines(), shim.collection_lines(b, k))
     if outputs:
-        why = numeric.not_comparable(b) or numeric.too_large(b)
+        why = numeric.not_comparable(b) or numeric.too_large(b, getattr(o, "max_elements", 1 << 26))
         if why:
             notes.append("outputs not compared: " + why)
         else:
@@ -299,9 +299,10 @@ def cmd_diff(o):
 
 # ---------------------------------------------------------------- suite
 
-def case_opts(path):
+def case_opts(path, suite_opts=None):
     """The slimc options a case runs with (NAME.args, else DIR/default.args)."""
     o = Opts()
+    o.max_elements = getattr(suite_opts, "max_elements", 1 << 26)
     o.file, o.model, o.defines, o.includes, o.restore_ema = path, None, [], [], False
     o.skip = None
     name = path[:-5]
@@ -372,7 +373,7 @@ def cmd_suite(o):
     t0 = time.time()
     seen_known = set()
     for f in files:
-        co = case_opts(f)
+        co = case_opts(f, o)
         r = rel(f)
         kind = "model" if has_model(f) else "python"
         t1 = time.time()
