@@ -713,6 +713,7 @@ const char *val_repr_at(Eval *ev, Value *v, Span sp) {
 
 const char *val_str_at(Eval *ev, Value *v, Span sp) {
   if (v->kind == V_STR || val_is_ext(v, &val_exception_type)) return val_str_of(ev, v);
+  if (v->kind == V_EXT && v->u.ext.type->str) return v->u.ext.type->str(ev, v);
   return val_repr_at(ev, v, sp);
 }
 
