@@ -11,13 +11,24 @@
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Core.h>
 #include <llvm-c/Error.h>
+#include <llvm-c/ErrorHandling.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 #include "cg_internal.h"
 #include "../runtime/src/fileio.h"
 
+/* LLVM ends the process on some errors, e.g. "IO failure on output stream" when
+   a write into the staged file fails (a full disk): remove the staged files
+   and exit 2 (an I/O error) instead of leaving them behind with exit 1. */
+static void cg_fatal(const char *reason) {
+  slimrt_out_remove_all();
+  fprintf(stderr, "slimc: error: %s\n", reason);
+  _exit(2);
+}
+
 LLVMTargetMachineRef cg_target_machine(Diag *d, const BackendOptions *o) {
+  LLVMInstallFatalErrorHandler(cg_fatal);
   /* LLVM's target registry is process-wide and initialising it is idempotent. */
   LLVMInitializeAllTargetInfos();
   LLVMInitializeAllTargets();

@@ -24,7 +24,7 @@ static char *reg_slot[REG_SLOTS];
 static pthread_once_t reg_once = PTHREAD_ONCE_INIT;
 static const int reg_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
 
-static void reg_handler(int sig) {
+void slimrt_out_remove_all(void) {
   int saved = errno;
   for (int i = 0; i < REG_SLOTS; i++) { /* files first, then their directories */
     char *p = __atomic_load_n(&reg_slot[i], __ATOMIC_SEQ_CST);
@@ -35,6 +35,10 @@ static void reg_handler(int sig) {
     if (p) rmdir(p);
   }
   errno = saved;
+}
+
+static void reg_handler(int sig) {
+  slimrt_out_remove_all();
   /* SA_RESETHAND restored the default action: die of the same signal. */
   raise(sig);
 }

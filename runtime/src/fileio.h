@@ -84,6 +84,10 @@ int slimrt_out_commit(slimrt_out *o, char *err, size_t errlen);
 /* Removes everything O staged. Safe on a zeroed or released slimrt_out. */
 void slimrt_out_abort(slimrt_out *o);
 
+/* Removes every staged file of the process (async-signal-safe): for handlers
+   of fatal errors that end the process without returning (LLVM's). */
+void slimrt_out_remove_all(void);
+
 /* Do paths A and B name the same file, one that an output would replace or
    write (a regular file, or the same not-yet-existing path)? Two names for
    one FIFO or device are not "the same" here: gcc accepts -o /dev/null -MF
