@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "rtio.h"
 
 enum { EXIT_RUN = 1, EXIT_USAGE = 2, DEFAULT_TOP = 5 };
@@ -90,11 +91,7 @@ static void list_names(const slimrt_io_desc *io, int64_t n, char *buf, size_t le
     at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? ", " : "", io[i].name);
 }
 
-static int file_exists(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (f) fclose(f);
-  return f != NULL;
-}
+static int file_exists(const char *path) { return access(path, F_OK) == 0; /* no open: a FIFO would block */ }
 
 /* --input=FILE or --input=NAME=FILE (same for --output): a prefix before '='
    that names an input selects it; otherwise the whole value is a file, which
