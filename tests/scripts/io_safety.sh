@@ -283,6 +283,31 @@ timeout 60 "$SLIMC" -fsyntax-only /dev/zero 2>err; st=$?
 check "slimc /dev/zero: size limit" test $st -eq 2
 check "  ... says so" grep -q 'more than the limit of 67108864' err
 
+# ---- 8b. item 11: an embedding malloc that fails under an address-space limit is an error.
+# (ASan reserves terabytes of shadow memory, so ulimit -v cannot run a sanitized slimc.)
+if ! nm "$SLIMC" 2>/dev/null | grep -q __asan_init; then
+  cat >big.slim <<'EOF2'
+import tensorflow as tf
+import tf_slim as slim
+model big(x: f32[4]):
+    w = slim.variable('w', shape=[25000000], initializer=tf.zeros_initializer())
+    return x * tf.reduce_sum(w)
+EOF2
+  "$CKPT" init big.slim -o bck/big 2>err || bad "init big: $(cat err)"
+  seen=0 sig=0
+  # from tight to loose, until one compiles: every run ends in 0 or 1, one in E0907
+  for mb in 200 250 300 350 400 450 500 550 600 650 700 800 900 1000; do
+    (ulimit -v $((mb * 1024)); "$SLIMC" -c big.slim --checkpoint=bck/big -o big.o) >/dev/null 2>err; st=$?
+    [ $st -ge 128 ] && { sig=1; echo "    ulimit -v ${mb} MB: status $st: $(head -c 200 err)"; }
+    grep -q 'cannot allocate 100000000 bytes to embed variable .w.* \[E0907\]' err && seen=1
+    [ $st -eq 0 ] && break
+  done
+  check "ulimit -v: no signal while embedding" test $sig -eq 0
+  check "ulimit -v: the failed allocation is E0907" test $seen -eq 1
+  check "ulimit -v: nothing left" clean
+  rm -rf bck big.o big.h
+fi
+
 # ---- 9. no predictable temporary names in the sources --------------------------------
 hits=$(grep -nE 'getpid|\.tmp%|tmp\.%|"\.tmp|mkstemp|tempstate|fopen\([^)]*"w' "$SRC"/compiler/*.c "$SRC"/runtime/src/*.c "$SRC"/tools/*.c || true)
 check "no predictable temporaries or bare fopen(w) in the sources" test -z "$hits"
