@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "rtio.h"
 #include "slimrt.h"
 
 /* ---- the cleanup registry --------------------------------------------------
@@ -172,7 +171,7 @@ int slimrt_file_open_regular(const char *path, uint64_t *size, char *err, size_t
 int slimrt_file_read(const char *path, size_t max, unsigned flags, unsigned char **buf, size_t *len, char *err,
                      size_t errlen) {
   int is_stdin = (flags & SLIMRT_READ_STDIN) && !strcmp(path, "-");
-  const char *name = is_stdin ? slimrt_io_name(path, 0) : path;
+  const char *name = is_stdin ? "<stdin>" : path;
   int fd;
   struct stat st;
   if (is_stdin) {
