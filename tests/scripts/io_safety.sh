@@ -77,7 +77,10 @@ fifo_case "exe --output" f.npy 'NUMPY' ./mexe --input=x.npy --output=y=f.npy
 fifo_case "slim-ckpt dump --npy" f.npy 'NUMPY' "$CKPT" dump ck/v a --npy=f.npy
 fifo_case "slim-ckpt to-npz" f.npz '^PK' "$CKPT" to-npz ck/v -o f.npz
 mkdir -p ck2
+"$CKPT" to-npz ck/v -o ck.npz 2>err || bad "to-npz: $(cat err)"
 fifo_case "slim-ckpt init (index)" ck2/w.index '.' "$CKPT" init v.slim -o ck2/w
+fifo_case "slim-ckpt init (checkpoint state file)" ck2/checkpoint 'model_checkpoint_path' "$CKPT" init v.slim -o ck2/w
+fifo_case "slim-ckpt from-npz (data shard)" ck2/z.data-00000-of-00001 '.' "$CKPT" from-npz ck.npz -o ck2/z
 rm -rf ck2 m.s
 
 # ---- 2. through a symlink: the target is written, the link stays ----------------------
