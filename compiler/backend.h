@@ -8,10 +8,14 @@
 
 typedef enum EmitKind { EMIT_EXE, EMIT_OBJ, EMIT_ASM, EMIT_LLVM } EmitKind;
 
+struct slimrt_out;
+
 typedef struct BackendOptions {
   EmitKind emit;
-  const char *output;          /* final path (temporary + rename inside) */
+  const char *output;          /* final path, for messages (and written here when out is NULL) */
   const char *header;          /* EMIT_OBJ: the C header path */
+  struct slimrt_out *out, *hdr; /* staged outputs (runtime/src/fileio.h) the caller commits, or NULL:
+                                   backend_compile stages and commits output and header itself */
   const char *prefix;          /* C identifier prefix of the C API (model name, sanitized) */
   int opt_level;               /* 0..3 */
   const char *triple;          /* NULL: host */
@@ -33,6 +37,9 @@ int64_t backend_init_kind(const GVar *v, double p[2]);
 int passes_run(Graph *g, Diag *d, const BackendOptions *o);
 /* Emits G as asked. 0 on success; errors are diagnostics; nothing is left behind.
    Returns 2 when the failure was writing an output file (slimc exits 2), else -1. */
+/* The C header's names: every input and output must give a distinct, valid C
+   identifier that is no keyword. 0, or -1 after a diagnostic naming both clashing names. */
+int backend_header_check(const Graph *g, Diag *d);
 int backend_compile(Graph *g, Diag *d, const BackendOptions *o);
 
 #endif

@@ -45,7 +45,4 @@ int cg_link(Diag *d, const BackendOptions *o, const char *obj, const char *out);
 /* cheader.c: the C header of `slimc -c`. */
 int cg_header_write(FILE *f, const Graph *g, const char *prefix);
 
-/* emit.c: a fresh temporary beside PATH ("PATH.tmpXXXXXX", created empty), arena-allocated. */
-char *cg_temp_beside(Arena *a, Diag *d, const char *path);
-
 #endif

@@ -1,6 +1,8 @@
 /* The C header of `slimc -c`: self-contained C99 declaring PREFIX_new/run/free
  * and the input/output shapes as macros. */
 #include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
 #include "cg_internal.h"
 
 static const char *c_type(int dtype) {
@@ -70,4 +72,89 @@ int cg_header_write(FILE *f, const Graph *g, const char *prefix) {
   fprintf(f, ");\nvoid %s_free(%s *m);\n\n", prefix, prefix);
   fputs("#ifdef __cplusplus\n}\n#endif\n#endif\n", f);
   return ferror(f) ? -1 : 0;
+}
+
+/* ---- checking the names before anything is written ---- */
+
+static const char *const c_reserved[] = {
+    /* C11 and C23 keywords */
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum", "extern",
+    "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed",
+    "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while",
+    "_Alignas", "_Alignof", "_Atomic", "_Bool", "_Complex", "_Generic", "_Imaginary", "_Noreturn",
+    "_Static_assert", "_Thread_local", "alignas", "alignof", "bool", "constexpr", "false", "nullptr",
+    "static_assert", "thread_local", "true", "typeof", "typeof_unqual", "_BitInt", "_Decimal32", "_Decimal64",
+    "_Decimal128",
+    /* C++ keywords (the header is included from C++ through extern "C") */
+    "and", "and_eq", "asm", "bitand", "bitor", "catch", "char8_t", "char16_t", "char32_t", "class", "compl",
+    "concept", "consteval", "constinit", "const_cast", "co_await", "co_return", "co_yield", "decltype", "delete",
+    "dynamic_cast", "explicit", "export", "friend", "mutable", "namespace", "new", "noexcept", "not", "not_eq",
+    "operator", "or", "or_eq", "private", "protected", "public", "reinterpret_cast", "requires", "static_cast",
+    "template", "this", "throw", "try", "typeid", "typename", "using", "virtual", "wchar_t", "xor", "xor_eq",
+    /* what the header itself declares: the handle parameter */
+    "m",
+};
+
+typedef struct HName {
+  const char *kind, *name; /* "input"/"output", the graph's name */
+  char *c, *upper;         /* the parameter and the macro spelling */
+  Span span;
+} HName;
+
+static char *spell(const char *s, bool up) {
+  char *r = malloc(strlen(s) + 1), *p = r;
+  if (!r) return NULL;
+  for (; *s; s++)
+    *p++ = isalnum((unsigned char)*s) ? (up ? (char)toupper((unsigned char)*s) : *s) : '_';
+  *p = 0;
+  return r;
+}
+
+int backend_header_check(const Graph *g, Diag *d) {
+  int n = g->inputs.n + g->noutputs, rc = 0;
+  HName *h = calloc((size_t)n + 1, sizeof *h);
+  if (!h) {
+    diag_error(d, SPAN_NONE, "E0909", "out of memory checking the C header's names");
+    return -1;
+  }
+  for (int i = 0; i < n; i++) {
+    bool in = i < g->inputs.n;
+    const GNode *nd = in ? g->inputs.items[i] : g->outputs[i - g->inputs.n].node;
+    h[i].kind = in ? "input" : "output";
+    h[i].name = in ? nd->name : g->outputs[i - g->inputs.n].name;
+    h[i].span = nd->span;
+    h[i].c = spell(h[i].name, false);
+    h[i].upper = spell(h[i].name, true);
+  }
+  for (int i = 0; i < n && rc == 0; i++) {
+    if (!h[i].c || !h[i].upper) {
+      diag_error(d, SPAN_NONE, "E0909", "out of memory checking the C header's names");
+      rc = -1;
+      break;
+    }
+    if (!h[i].c[0] || isdigit((unsigned char)h[i].c[0])) {
+      diag_error(d, h[i].span, "E0909", "%s '%s' cannot name a parameter of the C header: %s", h[i].kind,
+                 h[i].name, h[i].c[0] ? "it starts with a digit" : "it is empty");
+      rc = -1;
+    }
+    for (size_t k = 0; rc == 0 && k < sizeof c_reserved / sizeof *c_reserved; k++)
+      if (!strcmp(h[i].c, c_reserved[k])) {
+        diag_error(d, h[i].span, "E0909", "%s '%s' cannot name a parameter of the C header: '%s' is a %s",
+                   h[i].kind, h[i].name, h[i].c,
+                   !strcmp(h[i].c, "m") ? "name the header already uses (the model handle)" : "C or C++ keyword");
+        rc = -1;
+      }
+    for (int j = 0; rc == 0 && j < i; j++) {
+      bool same_c = !strcmp(h[i].c, h[j].c);
+      if (same_c || !strcmp(h[i].upper, h[j].upper)) {
+        diag_error(d, h[i].span, "E0909", "%s '%s' and %s '%s' both become '%s' in the C header", h[j].kind,
+                   h[j].name, h[i].kind, h[i].name, same_c ? h[i].c : h[i].upper);
+        diag_note(d, h[j].span, "%s '%s' is declared here", h[j].kind, h[j].name);
+        rc = -1;
+      }
+    }
+  }
+  for (int i = 0; i < n; i++) free(h[i].c), free(h[i].upper);
+  free(h);
+  return rc;
 }

@@ -389,6 +389,12 @@ static int embed_weights(Cg *c) {
     int64_t nb = v->node ? cg_nbytes(v->node) : -1;
     if (count < 0 || nb < 0) { rc = -1; continue; }
     void *buf = malloc(nb ? (size_t)nb : 1);
+    if (!buf) {
+      diag_error(c->d, v->span, "E0907", "cannot allocate %lld bytes to embed variable '%s' from checkpoint '%s'",
+                 (long long)nb, v->name, c->o->checkpoint);
+      rc = -1;
+      continue;
+    }
     int r = slimrt_ckpt_read(ck, e, buf, (size_t)nb, err, sizeof err);
     if (r != 0) {
       diag_error(c->d, v->span, "E0905", "checkpoint '%s', key '%s': %s", c->o->checkpoint, key, err);
@@ -400,6 +406,32 @@ static int embed_weights(Cg *c) {
   }
   slimrt_ckpt_close(ck);
   return rc;
+}
+
+/* Code and data of an object file are addressed with 32-bit PC-relative offsets
+   (the small code model): embedded weights and constants past 2 GiB would end in
+   pages of raw relocation errors from the linker. One error before any work. */
+#define CG_MAX_DATA (((int64_t)2 << 30) - ((int64_t)64 << 20)) /* leave room for code */
+static int check_data_size(Cg *c) {
+  int64_t total = 0;
+  for (int i = 0; i < c->g->nodes.n; i++) {
+    GNode *n = c->g->nodes.items[i];
+    if (n->op == SLIMRT_OP_CONST && n->nbytes > 0) total += n->nbytes;
+  }
+  if (c->o->checkpoint)
+    for (int i = 0; i < c->g->vars.n; i++) {
+      GVar *v = c->g->vars.items[i];
+      int64_t nb = v->node ? cg_nbytes(v->node) : 0;
+      if (ckpt_key_of(c->g, v) && nb > 0) total += nb;
+      if (total > CG_MAX_DATA) break;
+    }
+  if (total <= CG_MAX_DATA) return 0;
+  diag_error(c->d, SPAN_NONE, "E0908",
+             "the %s need %lld bytes, more than the %lld an object file can hold (2 GiB less room for code)%s",
+             c->o->checkpoint ? "embedded weights and constants" : "model's constants", (long long)total,
+             (long long)CG_MAX_DATA,
+             c->o->checkpoint ? "; drop --checkpoint and give the checkpoint at run time instead" : "");
+  return -1;
 }
 
 /* ---- descriptors -------------------------------------------------------------- */
@@ -584,8 +616,8 @@ CgModule *cg_module_build(Graph *g, Diag *d, const BackendOptions *o) {
   c.embedded = calloc((size_t)g->vars.n + 1, sizeof *c.embedded);
   for (int i = 0; i < g->vars.n; i++) c.var_index[((GVar *)g->vars.items[i])->id] = i;
 
-  int rc = 0;
-  if (o->checkpoint) rc = embed_weights(&c);
+  int rc = check_data_size(&c);
+  if (rc == 0 && o->checkpoint) rc = embed_weights(&c);
   if (rc == 0) {
     bool all;
     LLVMValueRef run = build_run(&c);

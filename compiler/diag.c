@@ -1,4 +1,5 @@
 #include "diag.h"
+#include "../runtime/src/fileio.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -28,35 +29,21 @@ int src_add(SrcMgr *sm, const char *path, const char *text, size_t len) {
   return sm->nfiles++;
 }
 
-int src_load(SrcMgr *sm, const char *path) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return -1;
-  size_t cap = 4096, n = 0;
-  char *buf = malloc(cap);
-  for (;;) {
-    if (n == cap) {
-      cap *= 2;
-      char *nb = realloc(buf, cap);
-      if (!nb) {
-        free(buf);
-        fclose(fp);
-        errno = ENOMEM;
-        return -1;
-      }
-      buf = nb;
-    }
-    size_t got = fread(buf + n, 1, cap - n, fp);
-    n += got;
-    if (got == 0) break;
-  }
-  int err = ferror(fp);
-  fclose(fp);
-  if (err) {
-    free(buf);
-    errno = EIO;
+int src_load(SrcMgr *sm, const char *path, bool regular_only, char *err, size_t errlen) {
+  unsigned char *buf;
+  size_t n;
+  char why[1024];
+  if (slimrt_file_read(path, SLIMRT_LIMIT_SOURCE, regular_only ? SLIMRT_READ_REGULAR : SLIMRT_READ_STDIN, &buf, &n,
+                       why, sizeof why)) {
+    /* "PATH: cannot open: REASON" -> "REASON": the callers name the file */
+    const char *r = why, *p;
+    size_t pl = strlen(path);
+    if (!strncmp(r, path, pl) && !strncmp(r + pl, ": ", 2)) r += pl + 2;
+    if ((p = strstr(r, "cannot open: ")) == r) r += 13;
+    snprintf(err, errlen, "%s", r);
     return -1;
   }
-  int idx = src_add(sm, path, buf, n);
+  int idx = src_add(sm, path, (const char *)buf, n);
   free(buf);
   return idx;
 }

@@ -37,8 +37,10 @@ typedef struct SrcMgr {
 void src_init(SrcMgr *sm, Arena *arena);
 /* Adds a file whose text is already in memory; returns its index. */
 int src_add(SrcMgr *sm, const char *path, const char *text, size_t len);
-/* Reads PATH; returns its index or -1 with errno set. */
-int src_load(SrcMgr *sm, const char *path);
+/* Reads PATH (at most 64 MiB, runtime/src/fileio.h); returns its index, or -1
+   with "PATH: why" in ERR. REGULAR_ONLY refuses FIFOs and devices without
+   blocking (load()); otherwise "-" is standard input (the main file). */
+int src_load(SrcMgr *sm, const char *path, bool regular_only, char *err, size_t errlen);
 const SrcFile *src_file(const SrcMgr *sm, int idx);
 /* The text of line LINE (1-based) without its newline, and its length. */
 const char *src_line(SrcMgr *sm, int file, int line, size_t *len);

@@ -1,7 +1,7 @@
 #include <stdbool.h>
-/* Target machine, optimisation and output files. Every output is written to a
- * temporary beside its final path and renamed only when everything succeeded,
- * so a failed compile leaves nothing behind. */
+/* Target machine, optimisation and output files. Every output goes through
+ * runtime/src/fileio.h: staged in a private temporary, put in place only when
+ * everything succeeded, so a failed or interrupted compile leaves nothing behind. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,12 +11,24 @@
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Core.h>
 #include <llvm-c/Error.h>
+#include <llvm-c/ErrorHandling.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 #include "cg_internal.h"
+#include "../runtime/src/fileio.h"
+
+/* LLVM ends the process on some errors, e.g. "IO failure on output stream" when
+   a write into the staged file fails (a full disk): remove the staged files
+   and exit 2 (an I/O error) instead of leaving them behind with exit 1. */
+static void cg_fatal(const char *reason) {
+  slimrt_out_remove_all();
+  fprintf(stderr, "slimc: error: %s\n", reason);
+  _exit(2);
+}
 
 LLVMTargetMachineRef cg_target_machine(Diag *d, const BackendOptions *o) {
+  LLVMInstallFatalErrorHandler(cg_fatal);
   /* LLVM's target registry is process-wide and initialising it is idempotent. */
   LLVMInitializeAllTargetInfos();
   LLVMInitializeAllTargets();
@@ -49,24 +61,6 @@ LLVMTargetMachineRef cg_target_machine(Diag *d, const BackendOptions *o) {
   LLVMDisposeMessage(features);
   LLVMDisposeMessage(triple);
   return tm;
-}
-
-static mode_t file_mode(mode_t want) {
-  mode_t mask = umask(0);
-  umask(mask);
-  return want & ~mask;
-}
-
-char *cg_temp_beside(Arena *a, Diag *d, const char *path) {
-  char *tmp = arena_printf(a, "%s.tmpXXXXXX", path);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    diag_error(d, SPAN_NONE, "E0912", "cannot create a temporary file beside '%s': %s", path, strerror(errno));
-    return NULL;
-  }
-  fchmod(fd, file_mode(0666)); /* mkstemp's 0600 would otherwise survive the rename */
-  close(fd);
-  return tmp;
 }
 
 static const char *opt_pipeline(int level) {
@@ -117,24 +111,35 @@ int cg_module_emit(CgModule *cm, Diag *d, const BackendOptions *o, EmitKind kind
   return 0;
 }
 
-static int write_header(Diag *d, const Graph *g, const BackendOptions *o, const char *path) {
-  FILE *f = fopen(path, "w");
-  if (!f) {
-    diag_error(d, SPAN_NONE, "E0915", "cannot write '%s': %s", o->header, strerror(errno));
-    return -1;
+/* Writes the outputs into OUT (and HDR for -c), staged: the caller commits them. */
+static int compile_into(Graph *g, Diag *d, const BackendOptions *o, slimrt_out *out, slimrt_out *hdr) {
+  CgModule *m = cg_module_build(g, d, o);
+  if (!m) return -1;
+  int rc = -1;
+  char err[1024];
+  if (o->emit == EMIT_EXE) {
+    /* the object is an intermediate in the output's private directory, where the
+       linker may delete and recreate the executable's temporary by name */
+    const char *obj = slimrt_out_scratch(out, "model.o");
+    if (!obj) {
+      diag_error(d, SPAN_NONE, "E0912", "cannot create a temporary object file for '%s': out of memory", o->output);
+      rc = 2;
+    } else if (cg_module_emit(m, d, o, EMIT_OBJ, obj) == 0 && cg_link(d, o, obj, out->tmp) == 0) {
+      rc = 0;
+    }
+  } else if (cg_module_emit(m, d, o, o->emit, out->tmp) == 0) {
+    rc = 0;
+    if (hdr) {
+      FILE *f = slimrt_out_stream(hdr);
+      if (!f || cg_header_write(f, g, o->prefix ? o->prefix : g->model_name) != 0 ||
+          slimrt_out_finish(hdr, err, sizeof err) != 0) {
+        diag_error(d, SPAN_NONE, "E0915", "cannot write '%s': %s", o->header, f ? err : "out of memory");
+        rc = 2;
+      }
+    }
   }
-  int rc = cg_header_write(f, g, o->prefix ? o->prefix : g->model_name);
-  if (fclose(f) != 0 || rc != 0) {
-    diag_error(d, SPAN_NONE, "E0915", "cannot write '%s': %s", o->header, strerror(errno));
-    return -1;
-  }
-  return 0;
-}
-
-static int commit(Diag *d, const char *tmp, const char *path) {
-  if (rename(tmp, path) == 0) return 0;
-  diag_error(d, SPAN_NONE, "E0916", "cannot write '%s': %s", path, strerror(errno));
-  return -1;
+  cg_module_free(m);
+  return rc;
 }
 
 int backend_compile(Graph *g, Diag *d, const BackendOptions *o) {
@@ -143,52 +148,29 @@ int backend_compile(Graph *g, Diag *d, const BackendOptions *o) {
     diag_error(d, SPAN_NONE, "E0917", "no output path");
     return -1;
   }
-  CgModule *m = cg_module_build(g, d, o);
-  if (!m) return -1;
-  Arena *a = g->arena;
-  int rc = -1;
-  bool io = false; /* the failure was writing a file: exit status 2 */
-  char *tmp = NULL, *htmp = NULL, *obj = NULL;
-  if (o->emit == EMIT_EXE) {
-    /* the object is an intermediate: beside the output, with the suffix cc expects */
-    obj = arena_printf(a, "%s.tmpXXXXXX.o", o->output);
-    int fd = mkstemps(obj, 2);
-    if (fd < 0) {
-      diag_error(d, SPAN_NONE, "E0912", "cannot create a temporary file beside '%s': %s", o->output,
-                 strerror(errno));
-      obj = NULL;
-      io = true;
-      goto out;
+  if (o->out) return compile_into(g, d, o, o->out, o->emit == EMIT_OBJ ? o->hdr : NULL);
+  /* on its own (tests): stage, compile and commit here */
+  slimrt_out out, hdr = {0};
+  char err[1024];
+  slimrt_out *all[2] = {&out, NULL};
+  int rc = 2;
+  if (slimrt_out_begin(&out, o->output, o->emit == EMIT_EXE ? SLIMRT_OUT_EXEC : 0, err, sizeof err)) goto io;
+  if (o->emit == EMIT_OBJ && o->header) {
+    if (slimrt_out_begin(&hdr, o->header, 0, err, sizeof err)) {
+      slimrt_out_abort(&out);
+      goto io;
     }
-    close(fd);
-    if (cg_module_emit(m, d, o, EMIT_OBJ, obj) != 0) goto out;
-    if (!(tmp = cg_temp_beside(a, d, o->output))) { io = true; goto out; }
-    if (cg_link(d, o, obj, tmp) != 0) goto out;
-    chmod(tmp, file_mode(0777));
-    rc = commit(d, tmp, o->output);
-    io = rc != 0;
-  } else {
-    if (!(tmp = cg_temp_beside(a, d, o->output))) { io = true; goto out; }
-    if (cg_module_emit(m, d, o, o->emit, tmp) != 0) goto out;
-    if (o->emit == EMIT_OBJ && o->header) {
-      if (!(htmp = cg_temp_beside(a, d, o->header))) { io = true; goto out; }
-      if (write_header(d, g, o, htmp) != 0) { io = true; goto out; }
-    }
-    if (commit(d, tmp, o->output) != 0) { io = true; goto out; }
-    tmp = NULL;
-    if (htmp && commit(d, htmp, o->header) != 0) {
-      unlink(o->output); /* all or nothing */
-      io = true;
-      goto out;
-    }
-    htmp = NULL;
-    rc = 0;
+    all[1] = &hdr;
   }
-out:
-  if (rc == 0) tmp = NULL;
-  if (obj) unlink(obj);
-  if (tmp) unlink(tmp);
-  if (htmp) unlink(htmp);
-  cg_module_free(m);
-  return rc == 0 ? 0 : io ? 2 : -1;
+  rc = compile_into(g, d, o, &out, all[1]);
+  if (rc != 0) {
+    slimrt_out_abort(&out);
+    slimrt_out_abort(&hdr);
+    return rc;
+  }
+  if (slimrt_out_commit_all(all, 2, err, sizeof err) == 0) return 0;
+  rc = 2;
+io:
+  diag_error(d, SPAN_NONE, "E0916", "cannot write: %s", err);
+  return rc;
 }

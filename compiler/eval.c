@@ -1837,9 +1837,10 @@ static bool exec_load(Eval *ev, Env *env, Ast *s) {
     return false;
   }
   if (!m) {
-    int idx = src_load(ev->sm, shown);
+    char why[512];
+    int idx = src_load(ev->sm, shown, true, why, sizeof why);
     if (idx < 0) {
-      eval_error(ev, pe->span, "E0316", "cannot read '%s'", shown);
+      eval_error(ev, pe->span, "E0316", "cannot read '%s': %s", shown, why);
       return false;
     }
     int before = ev->d->nerrors;

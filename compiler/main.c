@@ -21,6 +21,9 @@
 #include "eval.h"
 #include "parse.h"
 #include "tf.h"
+#include "slimrt.h"
+#include "../runtime/src/fileio.h"
+#include "../runtime/src/rtio.h"
 
 typedef struct Options {
   const char *input;
@@ -33,7 +36,8 @@ typedef struct Options {
   const char *target, *cpu, *checkpoint;
   bool restore_ema;
   bool md, mmd;
-  const char *mf, *mt;
+  const char *mf;
+  PtrVec targets;   /* DepTarget*: -MT (as given) and -MQ (quoted), in order */
   bool syntax_only;
   bool show_commands; /* -v */
   bool print_variables, verbose, print_restore_map, print_signature, print_graph, print_memory_plan;
@@ -61,7 +65,7 @@ static const char *const usage_text =
     "  -march=CPU           the same as -mcpu=CPU (as clang); -mtune=CPU is accepted and ignored\n"
     "  --checkpoint=PREFIX  embed the weights of this TensorFlow checkpoint\n"
     "  --restore-ema        restore model variables from their ExponentialMovingAverage shadows\n"
-    "  -MD, -MMD, -MF PATH, -MT TARGET   write a make dependency file\n"
+    "  -MD, -MMD, -MF PATH, -MT/-MQ TARGET   write a make dependency file\n"
     "  -fsyntax-only        parse and evaluate, report errors, emit nothing\n"
     "  --print-variables [--verbose]  list the model's variables and exit\n"
     "  --print-collection=KEY  list a collection and exit\n"
@@ -179,9 +183,14 @@ static int parse_args(Arena *a, int argc, char **argv, Options *o) {
     } else if (starts(arg, "-MF")) {
       if (!(v = take_value(argc, argv, &i, "-MF"))) return usage_error("%s needs a path", "-MF");
       o->mf = v;
-    } else if (starts(arg, "-MT")) {
-      if (!(v = take_value(argc, argv, &i, "-MT"))) return usage_error("%s needs a target", "-MT");
-      o->mt = v;
+    } else if (starts(arg, "-MT") || starts(arg, "-MQ")) {
+      bool quote = arg[2] == 'Q';
+      if (!(v = take_value(argc, argv, &i, quote ? "-MQ" : "-MT")))
+        return usage_error("%s needs a target", quote ? "-MQ" : "-MT");
+      DepTarget *t = arena_alloc(a, sizeof *t);
+      t->name = v;
+      t->quote = quote;
+      ptrvec_push(a, &o->targets, t);
     } else if (!strcmp(arg, "-fsyntax-only")) {
       o->syntax_only = true;
     } else if (!strcmp(arg, "--print-variables")) {
@@ -241,6 +250,16 @@ static int parse_args(Arena *a, int argc, char **argv, Options *o) {
   if (o->emit_set_c && o->emit_set_S) return usage_error("%s", "-c and -S cannot be combined");
   o->emit = o->emit_set_c ? EMIT_OBJ : o->emit_set_S ? (o->emit_llvm ? EMIT_LLVM : EMIT_ASM)
                                                      : (o->emit_llvm ? EMIT_LLVM : EMIT_EXE);
+  if (o->output && !strcmp(o->output, "-")) {
+    /* "-o -" is standard output for the text outputs (and nothing to write with
+       -fsyntax-only); an executable, or an object with its header, needs paths */
+    if (!o->syntax_only && o->emit == EMIT_EXE)
+      return usage_error("%s", "-o -: an executable cannot be written to standard output; give a path");
+    if (!o->syntax_only && o->emit == EMIT_OBJ)
+      return usage_error("%s", "-o -: -c writes an object and a header; give a path");
+    if ((o->md || o->mmd) && !o->mf)
+      return usage_error("%s", "-MD with -o -: give the dependency file's path with -MF");
+  }
   return 0;
 }
 
@@ -327,6 +346,127 @@ static bool wants_listing(const Options *o) {
          o->print_graph;
 }
 
+/* The dependency file's path: -MF, else -o's path with its suffix replaced by
+   ".d", else the input's base name with ".d" (gcc's driver does the same). */
+static const char *dep_path(Arena *a, const Options *o) {
+  if (o->mf) return o->mf;
+  if (!o->output) return derived_path(a, o->input, ".d");
+  const char *dot = strrchr(o->output, '.'), *slash = strrchr(o->output, '/');
+  size_t k = dot && (!slash || dot > slash) && dot[1] ? (size_t)(dot - o->output) : strlen(o->output);
+  return arena_printf(a, "%.*s.d", (int)k, o->output);
+}
+
+/* Refuses an output that is an input or another output, before anything is written. */
+static int check_clashes(Arena *a, const Options *o, Eval *ev, const char **outs, const char **what, int nout) {
+  PtrVec ins = {0};
+  ptrvec_push(a, &ins, (void *)o->input);
+  const char **paths;
+  int n = eval_loaded_files(ev, &paths);
+  for (int i = 0; i < n; i++) ptrvec_push(a, &ins, (void *)paths[i]);
+  if (o->checkpoint) {
+    char err[256];
+    slimrt_ckpt *ck = slimrt_ckpt_open(o->checkpoint, err, sizeof err); /* a bad one is reported later */
+    for (int i = 0; ck && slimrt_ckpt_file(ck, i); i++)
+      ptrvec_push(a, &ins, arena_strdup(a, slimrt_ckpt_file(ck, i)));
+    slimrt_ckpt_close(ck);
+  }
+  for (int i = 0; i < nout; i++) {
+    if (!strcmp(outs[i], "-")) continue;
+    for (int j = 0; j < ins.n; j++)
+      if (slimrt_file_same(outs[i], ins.items[j])) {
+        fprintf(stderr, "slimc: error: the %s '%s' is the input file '%s': refusing to overwrite it\n", what[i],
+                outs[i], (const char *)ins.items[j]);
+        return 2;
+      }
+    for (int j = 0; j < i; j++)
+      if (slimrt_file_same(outs[i], outs[j])) {
+        fprintf(stderr, "slimc: error: the %s '%s' and the %s '%s' are the same file\n", what[j], outs[j], what[i],
+                outs[i]);
+        return 2;
+      }
+  }
+  return 0;
+}
+
+/* Stages every output (the compiled file, -c's header, the dependency file),
+   writes them, and commits them all or none (runtime/src/fileio.h). BO is NULL
+   for -fsyntax-only, which writes only the dependency file. 0, 1 or 2. */
+static int write_outputs(Arena *a, Options *o, Diag *d, Eval *ev, Graph *g, BackendOptions *bo) {
+  const char *outs[3], *what[3];
+  unsigned flags[3];
+  int nout = 0, dep = -1;
+  if (bo) {
+    flags[nout] = bo->emit == EMIT_EXE ? SLIMRT_OUT_EXEC : SLIMRT_OUT_STDOUT;
+    what[nout] = "output", outs[nout++] = bo->output;
+    if (bo->header) flags[nout] = 0, what[nout] = "C header", outs[nout++] = bo->header;
+  }
+  if (o->md || o->mmd) {
+    dep = nout;
+    flags[nout] = 0, what[nout] = "dependency file", outs[nout++] = dep_path(a, o);
+  }
+  if (nout == 0) return 0;
+  int rc = check_clashes(a, o, ev, outs, what, nout);
+  if (rc) return rc;
+  slimrt_out st[3];
+  slimrt_out *all[3] = {0};
+  char err[1024];
+  for (int i = 0; i < nout; i++) {
+    if (slimrt_out_begin(&st[i], outs[i], flags[i], err, sizeof err)) {
+      fprintf(stderr, "slimc: error: %s\n", err);
+      rc = 2;
+      goto out;
+    }
+    all[i] = &st[i];
+  }
+  if (dep >= 0) {
+    const char **paths;
+    int n = eval_loaded_files(ev, &paths);
+    if (o->checkpoint) { /* the weights too: retraining rebuilds (ckpt_deps.c) */
+      PtrVec deps = {0};
+      for (int i = 0; i < n; i++) ptrvec_push(a, &deps, (void *)paths[i]);
+      ckpt_deps(a, o->checkpoint, &deps);
+      paths = (const char **)deps.items, n = deps.n;
+    }
+    DepTarget dflt = {o->output ? o->output : bo ? bo->output : derived_path(a, o->input, ".o"), true};
+    const DepTarget *ts = o->targets.n ? NULL : &dflt;
+    DepTarget *list = NULL;
+    if (o->targets.n) {
+      list = arena_alloc(a, sizeof *list * (size_t)o->targets.n);
+      for (int i = 0; i < o->targets.n; i++) list[i] = *(DepTarget *)o->targets.items[i];
+      ts = list;
+    }
+    FILE *f = slimrt_out_stream(all[dep]);
+    if (!f) {
+      fprintf(stderr, "slimc: error: %s: out of memory\n", outs[dep]);
+      rc = 2;
+      goto out;
+    }
+    if (depfile_write(f, ts, o->targets.n ? o->targets.n : 1, o->input, paths, n, err, sizeof err)) {
+      fprintf(stderr, "slimc: error: %s: %s\n", outs[dep], err);
+      rc = 1;
+      goto out;
+    }
+  }
+  if (bo) {
+    bo->out = all[0];
+    bo->hdr = bo->header ? all[1] : NULL;
+    int brc = backend_compile(g, d, bo);
+    if (brc != 0 || d->nerrors) {
+      rc = brc == 2 ? 2 : 1;
+      goto out;
+    }
+  }
+  if (slimrt_out_commit_all(all, nout, err, sizeof err)) {
+    fprintf(stderr, "slimc: error: %s\n", err);
+    return 2;
+  }
+  return 0;
+out:
+  for (int i = 0; i < nout; i++)
+    if (all[i]) slimrt_out_abort(all[i]);
+  return rc;
+}
+
 static int run(Arena *arena, Options *o) {
   SrcMgr sm;
   src_init(&sm, arena);
@@ -336,9 +476,10 @@ static int run(Arena *arena, Options *o) {
   d.disabled_warnings = (const char **)o->wno.items;
   d.ndisabled = o->wno.n;
 
-  int file = src_load(&sm, o->input);
+  char rerr[512];
+  int file = src_load(&sm, o->input, false, rerr, sizeof rerr);
   if (file < 0) {
-    fprintf(stderr, "slimc: error: cannot read '%s': %s\n", o->input, strerror(errno));
+    fprintf(stderr, "slimc: error: cannot read '%s': %s\n", o->input, rerr);
     return 2;
   }
   if (o->dump_tokens) {
@@ -427,6 +568,10 @@ static int run(Arena *arena, Options *o) {
     const char *dot = strrchr(bo.output, '.'), *slash = strrchr(bo.output, '/');
     size_t n = dot && (!slash || dot > slash) ? (size_t)(dot - bo.output) : strlen(bo.output);
     bo.header = arena_printf(arena, "%.*s.h", (int)n, bo.output);
+    if (backend_header_check(g, &d) != 0) {
+      rc = 1;
+      goto done;
+    }
   }
   if (passes_run(g, &d, &bo) != 0 || d.nerrors) {
     rc = 1;
@@ -434,38 +579,18 @@ static int run(Arena *arena, Options *o) {
   }
   report_stage(o, arena, "passes", &t0);
   if (o->print_memory_plan) goto done;
-  int brc = backend_compile(g, &d, &bo);
+  rc = write_outputs(arena, o, &d, ev, g, &bo);
   report_stage(o, arena, "backend", &t0);
-  if (brc != 0 || d.nerrors) {
-    rc = brc == 2 ? 2 : 1;
-    goto done;
-  }
-  o->output = bo.output;
+  goto done;
 
 deps:
-  if (o->md || o->mmd) {
-    const char **paths;
-    int n = eval_loaded_files(ev, &paths);
-    if (o->checkpoint) { /* the weights too: retraining rebuilds (ckpt_deps.c) */
-      PtrVec all = {0};
-      for (int i = 0; i < n; i++) ptrvec_push(arena, &all, (void *)paths[i]);
-      ckpt_deps(arena, o->checkpoint, &all);
-      paths = (const char **)all.items, n = all.n;
-    }
-    const char *target = o->mt ? o->mt : o->output ? o->output : derived_path(arena, o->input, ".o");
-    const char *dpath = o->mf;
-    if (!dpath) {
-      const char *dot = strrchr(target, '.'), *slash = strrchr(target, '/');
-      size_t k = dot && (!slash || dot > slash) ? (size_t)(dot - target) : strlen(target);
-      dpath = arena_printf(arena, "%.*s.d", (int)k, target);
-    }
-    char err[512];
-    if (depfile_write(dpath, target, o->input, paths, n, err, sizeof err) != 0) {
-      fprintf(stderr, "slimc: error: %s\n", err);
-      rc = 2;
-    }
-  }
+  rc = write_outputs(arena, o, &d, ev, NULL, NULL);
 done:
+  /* listings and dumps: a full disk or a closed pipe is an I/O error, not success */
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    fprintf(stderr, "slimc: error: cannot write to standard output: %s\n", strerror(errno ? errno : EIO));
+    if (!rc) rc = 2;
+  }
   if (o->time_report) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);

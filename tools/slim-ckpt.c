@@ -28,6 +28,7 @@
 #include "npz.h"
 #include "slimrt.h"
 #include "tf.h"
+#include "../runtime/src/fileio.h"
 #include "../runtime/src/rtio.h" /* slimrt_init_fill: the draws of --random-init */
 
 enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
@@ -154,6 +155,17 @@ static void print_value(const slimrt_array *a, size_t i, float f) {
   }
 }
 
+/* Is OUT one of the files of checkpoint CK? Then writing it would destroy an input. */
+static int clashes(const char *out, const slimrt_ckpt *ck) {
+  for (int i = 0; slimrt_ckpt_file(ck, i); i++)
+    if (slimrt_file_same(out, slimrt_ckpt_file(ck, i))) {
+      fprintf(stderr, "slim-ckpt: %s: is the checkpoint's own '%s': refusing to overwrite an input\n", out,
+              slimrt_ckpt_file(ck, i));
+      return 1;
+    }
+  return 0;
+}
+
 static int cmd_dump(const char *prefix, const char *key, const char *npy) {
   char err[1024];
   slimrt_ckpt *ck = slimrt_ckpt_open(prefix, err, sizeof err);
@@ -165,6 +177,7 @@ static int cmd_dump(const char *prefix, const char *key, const char *npy) {
     fprintf(stderr, "slim-ckpt: %s: no tensor '%s' in the checkpoint\n", slimrt_ckpt_prefix(ck), key);
     goto out;
   }
+  if (npy && clashes(npy, ck)) goto out;
   if (!npy) {
     rc = print_values(ck, e);
     if (!rc && fflush(stdout)) rc = fail("write error on standard output");
@@ -210,34 +223,6 @@ out:
 
 static void wr16(unsigned char *p, unsigned v) { p[0] = (unsigned char)v, p[1] = (unsigned char)(v >> 8); }
 static void wr32(unsigned char *p, uint32_t v) { wr16(p, v & 0xffff), wr16(p + 2, v >> 16); }
-
-static unsigned char *read_all(const char *path, size_t *len, char *err, size_t errlen) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    slimrt_errorf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-    return NULL;
-  }
-  size_t cap = 1 << 16, n = 0, k;
-  unsigned char *b = malloc(cap);
-  while (b && (k = fread(b + n, 1, cap - n, f)) > 0) {
-    n += k;
-    if (n == cap) {
-      unsigned char *nb = cap > SIZE_MAX / 2 ? NULL : realloc(b, cap * 2);
-      if (!nb) free(b);
-      b = nb;
-      cap *= 2;
-    }
-  }
-  int bad = ferror(f);
-  fclose(f);
-  if (!b || bad) {
-    free(b);
-    slimrt_errorf(err, errlen, "%s: read error", path);
-    return NULL;
-  }
-  *len = n;
-  return b;
-}
 
 /* mkdir -p of PREFIX's directory. */
 static int make_parent_dirs(const char *prefix, char *err, size_t errlen) {
@@ -292,34 +277,23 @@ static int write_state_file(const char *prefix, char *err, size_t errlen) {
   size_t dlen = slash ? (size_t)(slash - prefix) : 1;
   if (slash == prefix) dlen = 1; /* "/x": the root */
   size_t n = dlen + 40;
-  char *path = malloc(n), *tmp = malloc(n + 24);
-  int rc = -1;
-  if (!path || !tmp) {
-    slimrt_errorf(err, errlen, "%s: out of memory", prefix);
-    goto out;
-  }
+  char *path = malloc(n);
+  if (!path) return slimrt_errorf(err, errlen, "%s: out of memory", prefix);
   snprintf(path, n, "%.*s/checkpoint", (int)dlen, slash ? prefix : ".");
-  snprintf(tmp, n + 24, "%s.tmp%ld", path, (long)getpid());
-  FILE *f = fopen(tmp, "w");
-  if (!f) {
-    slimrt_errorf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
-    goto out;
+  slimrt_out o;
+  int rc = slimrt_out_begin(&o, path, 0, err, errlen);
+  FILE *f = rc ? NULL : slimrt_out_stream(&o);
+  if (!rc && !f) rc = slimrt_errorf(err, errlen, "%s: out of memory", path);
+  if (!rc) {
+    fputs("model_checkpoint_path: ", f);
+    put_quoted(f, name);
+    fputs("\nall_model_checkpoint_paths: ", f);
+    put_quoted(f, name);
+    fputc('\n', f);
+    rc = slimrt_out_commit(&o, err, errlen);
   }
-  fputs("model_checkpoint_path: ", f);
-  put_quoted(f, name);
-  fputs("\nall_model_checkpoint_paths: ", f);
-  put_quoted(f, name);
-  fputc('\n', f);
-  int bad = ferror(f);
-  if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
-    slimrt_errorf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-    unlink(tmp);
-    goto out;
-  }
-  rc = 0;
-out:
+  slimrt_out_abort(&o);
   free(path);
-  free(tmp);
   return rc;
 }
 
@@ -339,8 +313,23 @@ static int add_member(void *ctx, const char *key, const slimrt_array *a, char *e
 static int cmd_from_npz(const char *npz, const char *prefix) {
   char err[1024];
   size_t len;
-  unsigned char *z = read_all(npz, &len, err, sizeof err);
-  if (!z) return fail(err);
+  unsigned char *z;
+  if (slimrt_file_read(npz, SLIMRT_LIMIT_ARCHIVE, 0, &z, &len, err, sizeof err)) return fail(err);
+  /* the prefix's files must not be the archive being read */
+  char *idx = malloc(strlen(prefix) + 32);
+  int same = 0;
+  if (idx) {
+    sprintf(idx, "%s.index", prefix);
+    same = slimrt_file_same(idx, npz);
+    sprintf(idx, "%s.data-00000-of-00001", prefix);
+    same |= slimrt_file_same(idx, npz);
+    free(idx);
+  }
+  if (same) {
+    free(z);
+    fprintf(stderr, "slim-ckpt: %s: the output checkpoint '%s' would overwrite it\n", npz, prefix);
+    return EXIT_INPUT;
+  }
   FromNpz fz = {prefix, NULL};
   int bad = make_parent_dirs(prefix, err, sizeof err) ||
             npz_read_mem(npz, z, len, add_member, &fz, err, sizeof err);
@@ -359,18 +348,16 @@ static int cmd_to_npz(const char *prefix, const char *npz) {
   slimrt_ckpt *ck = slimrt_ckpt_open(prefix, err, sizeof err);
   if (!ck) return fail(err);
   int rc = EXIT_INPUT, n = slimrt_ckpt_count(ck);
-  size_t tlen = strlen(npz) + 16;
-  char *tmp = malloc(tlen);
   unsigned char *cd = NULL;
   size_t cdlen = 0, cdcap = 0;
+  slimrt_out zo = {0};
   FILE *f = NULL;
-  if (!tmp) goto out;
-  snprintf(tmp, tlen, "%s.tmp%ld", npz, (long)getpid());
-  f = fopen(tmp, "wb");
-  if (!f) {
-    fprintf(stderr, "slim-ckpt: %s: cannot create: %s\n", npz, strerror(errno));
+  if (clashes(npz, ck)) goto out;
+  if (slimrt_out_begin(&zo, npz, 0, err, sizeof err)) {
+    fail(err);
     goto out;
   }
+  if (!(f = slimrt_out_stream(&zo))) goto out;
   uint32_t off = 0;
   int written = 0;
   for (int i = 0; i < n; i++) {
@@ -425,17 +412,13 @@ static int cmd_to_npz(const char *prefix, const char *npz) {
     fprintf(stderr, "slim-ckpt: %s: write error\n", npz);
     goto out;
   }
-  int bad = fclose(f) != 0;
-  f = NULL;
-  if (bad || rename(tmp, npz)) {
-    fprintf(stderr, "slim-ckpt: %s: cannot write: %s\n", npz, strerror(errno));
+  if (slimrt_out_commit(&zo, err, sizeof err)) {
+    fail(err);
     goto out;
   }
   rc = 0;
 out:
-  if (f) fclose(f);
-  if (rc && tmp) unlink(tmp);
-  free(tmp);
+  slimrt_out_abort(&zo);
   free(cd);
   slimrt_ckpt_close(ck);
   return rc;
@@ -455,9 +438,10 @@ static int cmd_init(Arena *arena, const char *slim, const char *prefix, const In
   src_init(&sm, arena);
   Diag d;
   diag_init(&d, &sm, stderr, DIAG_COLOR_AUTO);
-  int file = src_load(&sm, slim);
+  char rerr[512];
+  int file = src_load(&sm, slim, false, rerr, sizeof rerr);
   if (file < 0) {
-    fprintf(stderr, "slim-ckpt: cannot read '%s': %s\n", slim, strerror(errno));
+    fprintf(stderr, "slim-ckpt: cannot read '%s': %s\n", slim, rerr);
     return EXIT_INPUT;
   }
   EvalOptions eo = {0};

@@ -18,6 +18,8 @@
 #include "ckpt_internal.h"
 #include "slimrt_checked.h"
 #include "halfconv.h"
+#include "fileio.h"
+#include "rtio.h"
 
 typedef struct ckpt_extent { int64_t start, length; } ckpt_extent; /* length -1: full */
 
@@ -492,34 +494,10 @@ out:
 
 /* ---- opening -------------------------------------------------------------- */
 
-static int read_file(const char *path, unsigned char **buf, size_t *len, char *err, size_t errlen) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return slimrt_errorf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-  struct stat st;
-  if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-    close(fd);
-    return slimrt_errorf(err, errlen, "%s: not a regular file", path);
-  }
-  size_t n = (size_t)st.st_size, got = 0;
-  unsigned char *b = malloc(n ? n : 1);
-  if (!b) {
-    close(fd);
-    return slimrt_errorf(err, errlen, "%s: out of memory (%zu bytes)", path, n);
-  }
-  while (got < n) {
-    ssize_t k = read(fd, b + got, n - got);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) {
-      free(b);
-      close(fd);
-      return slimrt_errorf(err, errlen, "%s: read error: %s", path, k < 0 ? strerror(errno) : "short read");
-    }
-    got += (size_t)k;
-  }
-  close(fd);
-  *buf = b;
-  *len = n;
-  return 0;
+/* The files a checkpoint is made of: 0 the index, 1.. the data shards. */
+const char *slimrt_ckpt_file(const slimrt_ckpt *ck, int i) {
+  if (i == 0) return ck->index_path;
+  return ck->shards && i > 0 && i <= ck->num_shards ? ck->shards[i - 1].path : NULL;
 }
 
 /* DIR/checkpoint holds `model_checkpoint_path: "..."` (text-format CheckpointState);
@@ -530,8 +508,13 @@ static char *resolve_dir(const char *dir, char *err, size_t errlen) {
   size_t len;
   char *res = NULL;
   if (!cpath) return NULL;
-  if (read_file(cpath, &buf, &len, NULL, 0)) {
+  struct stat st;
+  if (stat(cpath, &st) != 0) {
     slimrt_errorf(err, errlen, "%s: is a directory without a 'checkpoint' file", dir);
+    free(cpath);
+    return NULL;
+  }
+  if (slimrt_file_read(cpath, SLIMRT_LIMIT_STATE, SLIMRT_READ_REGULAR, &buf, &len, err, errlen)) {
     free(cpath);
     return NULL;
   }
@@ -617,16 +600,17 @@ static int map_shards(slimrt_ckpt *ck, char *err, size_t errlen) {
     s->path = malloc(plen);
     if (!s->path) return slimrt_errorf(err, errlen, "%s: out of memory", ck->index_path);
     snprintf(s->path, plen, "%s.data-%05d-of-%05d", ck->prefix, i, ck->num_shards);
-    int fd = open(s->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (access(s->path, F_OK) != 0)
       return slimrt_errorf(err, errlen, "%s: cannot open data shard %d of %d: %s", s->path, i,
                            ck->num_shards, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+    uint64_t size;
+    int fd = slimrt_file_open_regular(s->path, &size, err, errlen);
+    if (fd < 0) return -1;
+    if (size > SIZE_MAX) {
       close(fd);
-      return slimrt_errorf(err, errlen, "%s: not a regular file", s->path);
+      return slimrt_errorf(err, errlen, "%s: too large to map", s->path);
     }
-    s->len = (size_t)st.st_size;
+    s->len = (size_t)size;
     if (s->len > 0) {
       void *m = mmap(NULL, s->len, PROT_READ, MAP_PRIVATE, fd, 0);
       if (m == MAP_FAILED) {
@@ -762,7 +746,7 @@ slimrt_ckpt *slimrt_ckpt_open(const char *prefix, char *err, size_t errlen) {
 
   unsigned char *file;
   size_t flen;
-  if (read_file(ck->index_path, &file, &flen, err, errlen)) goto fail;
+  if (slimrt_file_read(ck->index_path, SLIMRT_LIMIT_INDEX, SLIMRT_READ_REGULAR, &file, &flen, err, errlen)) goto fail;
   parse_state ps = {.path = ck->index_path};
   int rc = parse_index(&ps, file, flen, err, errlen);
   free(file);

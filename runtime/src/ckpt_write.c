@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "slimrt.h"
 #include "ckpt_internal.h"
+#include "fileio.h"
 
 #define BLOCK_SIZE 262144
 #define RESTART_INTERVAL 16
@@ -132,14 +133,15 @@ typedef struct wentry {
 } wentry;
 
 typedef struct wshard {
-  char *final, *tmp;
-  FILE *f;
+  char *final;
+  slimrt_out out; /* staged until finish commits the shards and the index together */
+  FILE *f;        /* out's stream */
   uint64_t off;
 } wshard;
 
 struct slimrt_ckpt_writer {
   char *prefix;
-  char *index_final, *index_tmp;
+  char *index_final;
   int nshards;
   wshard *shards;
   wentry *ents;
@@ -153,28 +155,24 @@ static char *make_name(const char *prefix, const char *suffix, const char *tag) 
   return r;
 }
 
-static void writer_free(slimrt_ckpt_writer *w, int unlink_tmps) {
+static void writer_free(slimrt_ckpt_writer *w) {
   for (int i = 0; w->shards && i < w->nshards; i++) {
-    if (w->shards[i].f) fclose(w->shards[i].f);
-    if (unlink_tmps && w->shards[i].tmp) unlink(w->shards[i].tmp);
-    free(w->shards[i].tmp);
+    slimrt_out_abort(&w->shards[i].out); /* a no-op once committed */
     free(w->shards[i].final);
   }
-  if (unlink_tmps && w->index_tmp) unlink(w->index_tmp);
   for (size_t i = 0; i < w->n; i++) {
     free(w->ents[i].key);
     free(w->ents[i].ext);
   }
   free(w->ents);
   free(w->shards);
-  free(w->index_tmp);
   free(w->index_final);
   free(w->prefix);
   free(w);
 }
 
 void slimrt_ckpt_writer_abort(slimrt_ckpt_writer *w) {
-  if (w) writer_free(w, 1);
+  if (w) writer_free(w);
 }
 
 slimrt_ckpt_writer *slimrt_ckpt_writer_new(const char *prefix, int num_shards, char *err, size_t errlen) {
@@ -189,35 +187,26 @@ slimrt_ckpt_writer *slimrt_ckpt_writer_new(const char *prefix, int num_shards, c
   slimrt_ckpt_writer *w = calloc(1, sizeof *w);
   if (!w) goto oom;
   w->nshards = num_shards;
-  /* Like TF's "tempstate<random>": unique enough per process and writer. */
-  char tag[64];
-  snprintf(tag, sizeof tag, ".tempstate%lx%lx", (unsigned long)getpid(),
-           (unsigned long)((uintptr_t)w ^ (uintptr_t)time(NULL)));
   w->prefix = make_name(prefix, "", NULL);
   w->index_final = make_name(prefix, ".index", NULL);
-  w->index_tmp = make_name(prefix, ".index", tag);
   w->shards = calloc((size_t)num_shards, sizeof *w->shards);
-  if (!w->prefix || !w->index_final || !w->index_tmp || !w->shards) goto oom;
+  if (!w->prefix || !w->index_final || !w->shards) goto oom;
   for (int i = 0; i < num_shards; i++) {
     char suffix[64];
     snprintf(suffix, sizeof suffix, ".data-%05d-of-%05d", i, num_shards);
     wshard *s = &w->shards[i];
     s->final = make_name(prefix, suffix, NULL);
-    s->tmp = make_name(prefix, suffix, tag);
-    if (!s->final || !s->tmp) goto oom;
-    s->f = fopen(s->tmp, "wb");
-    if (!s->f) {
-      slimrt_errorf(err, errlen, "%s: cannot create: %s", s->final, strerror(errno));
-      free(s->tmp);
-      s->tmp = NULL;
-      writer_free(w, 1);
+    if (!s->final) goto oom;
+    if (slimrt_out_begin(&s->out, s->final, SLIMRT_OUT_SYNC, err, errlen)) {
+      writer_free(w);
       return NULL;
     }
+    if (!(s->f = slimrt_out_stream(&s->out))) goto oom;
   }
   return w;
 oom:
   slimrt_errorf(err, errlen, "%s: out of memory", prefix);
-  if (w) writer_free(w, 1);
+  if (w) writer_free(w);
   return NULL;
 }
 
@@ -556,46 +545,33 @@ int slimrt_ckpt_writer_finish(slimrt_ckpt_writer *w, char *err, size_t errlen) {
       slimrt_errorf(err, errlen, "%s: tensor '%s' was added twice", w->index_final, (const char *)w->ents[i].key);
       goto out;
     }
-  for (int i = 0; i < w->nshards; i++) {
-    wshard *s = &w->shards[i];
-    int bad = fflush(s->f) != 0 || fsync(fileno(s->f)) != 0;
-    bad |= fclose(s->f) != 0;
-    s->f = NULL;
-    if (bad) {
-      slimrt_errorf(err, errlen, "%s: write error: %s", s->final, strerror(errno));
-      goto out;
-    }
-  }
+  for (int i = 0; i < w->nshards; i++)
+    if (slimrt_out_finish(&w->shards[i].out, err, errlen)) goto out;
   if (build_index(w, &out)) {
     slimrt_errorf(err, errlen, "%s: out of memory", w->index_final);
     goto out;
   }
-  FILE *f = fopen(w->index_tmp, "wb");
-  if (!f) {
-    slimrt_errorf(err, errlen, "%s: cannot create: %s", w->index_final, strerror(errno));
+  slimrt_out idx;
+  if (slimrt_out_begin(&idx, w->index_final, SLIMRT_OUT_SYNC, err, errlen)) goto out;
+  if (slimrt_out_write(&idx, out.p, out.n, err, errlen)) {
+    slimrt_out_abort(&idx);
     goto out;
   }
-  int bad = fwrite(out.p, 1, out.n, f) != out.n;
-  bad |= fflush(f) != 0 || fsync(fileno(f)) != 0;
-  bad |= fclose(f) != 0;
-  if (bad) {
-    slimrt_errorf(err, errlen, "%s: write error: %s", w->index_final, strerror(errno));
+  /* the data shards, then the index: all of them or none */
+  slimrt_out **all = calloc((size_t)w->nshards + 1, sizeof *all);
+  if (!all) {
+    slimrt_out_abort(&idx);
+    slimrt_errorf(err, errlen, "%s: out of memory", w->index_final);
     goto out;
   }
-  for (int i = 0; i < w->nshards; i++)
-    if (rename(w->shards[i].tmp, w->shards[i].final)) {
-      slimrt_errorf(err, errlen, "%s: cannot rename into place: %s", w->shards[i].final, strerror(errno));
-      for (int j = 0; j < i; j++) unlink(w->shards[j].final);
-      goto out;
-    }
-  if (rename(w->index_tmp, w->index_final)) {
-    slimrt_errorf(err, errlen, "%s: cannot rename into place: %s", w->index_final, strerror(errno));
-    for (int j = 0; j < w->nshards; j++) unlink(w->shards[j].final);
-    goto out;
-  }
+  for (int i = 0; i < w->nshards; i++) all[i] = &w->shards[i].out;
+  all[w->nshards] = &idx;
+  int bad = slimrt_out_commit_all(all, w->nshards + 1, err, errlen);
+  free(all);
+  if (bad) goto out;
   rc = 0;
 out:
   free(out.p);
-  writer_free(w, 1); /* after the renames the temporaries no longer exist */
+  writer_free(w);
   return rc;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "rtio.h"
 
 enum { EXIT_RUN = 1, EXIT_USAGE = 2, DEFAULT_TOP = 5 };
@@ -90,11 +91,7 @@ static void list_names(const slimrt_io_desc *io, int64_t n, char *buf, size_t le
     at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? ", " : "", io[i].name);
 }
 
-static int file_exists(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (f) fclose(f);
-  return f != NULL;
-}
+static int file_exists(const char *path) { return access(path, F_OK) == 0; /* no open: a FIFO would block */ }
 
 /* --input=FILE or --input=NAME=FILE (same for --output): a prefix before '='
    that names an input selects it; otherwise the whole value is a file, which
@@ -199,6 +196,22 @@ static int parse_args(cli *c, int argc, char **argv) {
   int from_stdin = 0;
   for (int64_t i = 0; i < d->ninputs; i++) from_stdin += c->in_files[i] && !strcmp(c->in_files[i], "-");
   if (from_stdin > 1) return usage_error(c, "%s", "only one input can be read from standard input ('-')");
+  /* an output must not replace an input, the labels, or another output */
+  for (int64_t i = 0; i < d->noutputs; i++) {
+    const char *o = c->out_files[i];
+    if (!o || !strcmp(o, "-")) continue;
+    const char *clash = NULL;
+    for (int64_t j = 0; j < d->ninputs && !clash; j++)
+      if (c->in_files[j] && strcmp(c->in_files[j], "-") && slimrt_file_same(o, c->in_files[j])) clash = "an --input";
+    if (!clash && c->labels_file && slimrt_file_same(o, c->labels_file)) clash = "the --labels file";
+    for (int64_t j = 0; j < i && !clash; j++)
+      if (c->out_files[j] && slimrt_file_same(o, c->out_files[j])) clash = "another --output";
+    if (clash) {
+      char msg[600];
+      snprintf(msg, sizeof msg, "--output '%s' is the same file as %s", o, clash);
+      return usage_error(c, "%s", msg);
+    }
+  }
   return 0;
 }
 
@@ -207,16 +220,28 @@ static int takes_image(const slimrt_shape *s) {
   return s->dtype == SLIMRT_U8 && s->rank == 4 && s->dims[0] == 1 && (s->dims[3] == 1 || s->dims[3] == 3);
 }
 
+/* The most an --input file may hold: the input's bytes and a header, but at
+   least 256 MiB (an image may be larger than the tensor it is resized to); a
+   shape with an unknown batch gets the 16 GiB one-tensor limit. */
+static size_t input_limit(const slimrt_shape *s) {
+  int64_t count = slimrt_shape_count((int)s->rank, s->dims);
+  int esz = slimrt_dtype_size((int)s->dtype);
+  size_t lim = (size_t)256 << 20;
+  if (count < 0 || esz <= 0 || (uint64_t)count > (SLIMRT_LIMIT_TENSOR >> 3)) return SLIMRT_LIMIT_TENSOR;
+  size_t want = (size_t)count * (size_t)esz + ((size_t)1 << 20);
+  return want > lim ? want : lim;
+}
+
 static int load_input(const cli *c, const slimrt_io_desc *io, const char *path, slimrt_array *out) {
   const char *name = slimrt_io_name(path, 0);
   char err[512], want[160], have[160];
   unsigned char *buf;
   size_t len;
-  if (slimrt_read_file(path, &buf, &len, err, sizeof err)) {
+  const slimrt_shape *s = &io->shape;
+  if (slimrt_file_read(path, input_limit(s), SLIMRT_READ_STDIN, &buf, &len, err, sizeof err)) {
     fprintf(stderr, "%s: %s\n", c->prog, err);
     return -1;
   }
-  const slimrt_shape *s = &io->shape;
   slimrt_io_format_shape(want, sizeof want, (int)s->rank, s->dims);
   int rc;
   int is_pnm = len >= 2 && buf[0] == 'P' && (buf[1] == '5' || buf[1] == '6');
@@ -325,7 +350,7 @@ static int read_labels(cli *c, int64_t *which) {
   unsigned char *buf;
   size_t len;
   char err[512];
-  if (slimrt_read_file(c->labels_file, &buf, &len, err, sizeof err)) {
+  if (slimrt_file_read(c->labels_file, SLIMRT_LIMIT_LABELS, SLIMRT_READ_STDIN, &buf, &len, err, sizeof err)) {
     fprintf(stderr, "%s: %s\n", c->prog, err);
     return -1;
   }
@@ -347,7 +372,7 @@ static int read_labels(cli *c, int64_t *which) {
     char *nl = memchr(line, '\n', (size_t)(end - line));
     char *stop = nl ? nl : end;
     if (stop > line && stop[-1] == '\r') stop--;
-    *stop = 0;  /* slimrt_read_file leaves a spare byte past the end */
+    *stop = 0;  /* slimrt_file_read leaves a spare byte past the end */
     c->labels[k] = line;
     line = nl ? nl + 1 : end;
   }
@@ -403,13 +428,16 @@ static int bench(const cli *c, slimrt_model *m, const void *const *in, void *con
   return 0;
 }
 
-/* Writes every --output to a temporary, then renames them all. */
+/* Stages every --output, then commits them all or none (fileio.h). */
 static int write_outputs(const cli *c, void *const *out) {
   const slimrt_model_desc *d = c->d;
-  slimrt_npy_pending *p = calloc((size_t)d->noutputs + 1, sizeof *p);
+  slimrt_out *p = calloc((size_t)d->noutputs + 1, sizeof *p);
+  slimrt_out **pp = calloc((size_t)d->noutputs + 1, sizeof *pp);
   char err[512];
   int rc = 0;
-  if (!p) {
+  if (!p || !pp) {
+    free(p);
+    free(pp);
     fprintf(stderr, "%s: out of memory\n", c->prog);
     return -1;
   }
@@ -423,16 +451,16 @@ static int write_outputs(const cli *c, void *const *out) {
       fprintf(stderr, "%s: %s\n", c->prog, err);
       rc = -1;
     }
+    pp[i] = &p[i];
   }
-  for (int64_t i = 0; i < d->noutputs; i++) {
-    if (rc) {
-      slimrt_npy_write_abort(&p[i]);
-    } else if (slimrt_npy_write_commit(&p[i], err, sizeof err)) {
-      fprintf(stderr, "%s: %s\n", c->prog, err);
-      rc = -1;
-    }
+  if (rc) {
+    for (int64_t i = 0; i < d->noutputs; i++) slimrt_out_abort(&p[i]);
+  } else if (slimrt_out_commit_all(pp, (int)d->noutputs, err, sizeof err)) {
+    fprintf(stderr, "%s: %s\n", c->prog, err);
+    rc = -1;
   }
   free(p);
+  free(pp);
   return rc;
 }
 

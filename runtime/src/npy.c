@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "halfconv.h"
+#include "fileio.h"
 #include "rtio.h"
 
 static const unsigned char magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
@@ -258,54 +259,6 @@ int slimrt_npy_read_mem(const char *name, const void *buf, size_t len, slimrt_ar
   return 0;
 }
 
-int slimrt_read_file(const char *path, unsigned char **buf, size_t *len, char *err, size_t errlen) {
-  const char *name = slimrt_io_name(path, 0);
-  int is_stdin = !strcmp(path, "-");
-  FILE *f = is_stdin ? stdin : fopen(path, "rb");
-  if (!f) return slimrt_errorf(err, errlen, "%s: cannot open: %s", name, strerror(errno));
-  size_t cap = 1 << 16, n = 0;
-  struct stat st;
-  if (!fstat(fileno(f), &st)) {
-    if (S_ISDIR(st.st_mode)) {
-      if (!is_stdin) fclose(f);
-      return slimrt_errorf(err, errlen, "%s: is a directory", name);
-    }
-    if (S_ISREG(st.st_mode) && st.st_size >= 0 && (uint64_t)st.st_size < SIZE_MAX - 1) cap = (size_t)st.st_size + 1;
-  }
-  unsigned char *b = malloc(cap + 1);
-  int rc = 0;
-  if (!b) {
-    rc = slimrt_errorf(err, errlen, "%s: out of memory", name);
-    goto done;
-  }
-  for (;;) {
-    if (n == cap) {
-      size_t ncap = cap * 2;
-      unsigned char *nb = ncap > cap ? realloc(b, ncap + 1) : NULL;
-      if (!nb) {
-        rc = slimrt_errorf(err, errlen, "%s: out of memory", name);
-        goto done;
-      }
-      b = nb;
-      cap = ncap;
-    }
-    size_t got = fread(b + n, 1, cap - n, f);
-    n += got;
-    if (got == 0) break;
-  }
-  if (ferror(f)) rc = slimrt_errorf(err, errlen, "%s: read error: %s", name, strerror(errno));
-done:
-  if (!is_stdin) fclose(f);
-  if (rc) {
-    free(b);
-    return rc;
-  }
-  b[n] = 0;
-  *buf = b;
-  *len = n;
-  return 0;
-}
-
 int slimrt_npy_read(const char *path, slimrt_array *out, char *err, size_t errlen) {
   if (!out) return slimrt_errorf(err, errlen, "no output array");
   memset(out, 0, sizeof *out);
@@ -313,7 +266,7 @@ int slimrt_npy_read(const char *path, slimrt_array *out, char *err, size_t errle
   const char *name = slimrt_io_name(path, 0);
   unsigned char *buf;
   size_t len, off;
-  if (slimrt_read_file(path, &buf, &len, err, errlen)) return -1;
+  if (slimrt_file_read(path, SLIMRT_LIMIT_TENSOR, SLIMRT_READ_STDIN, &buf, &len, err, errlen)) return -1;
   slimrt_array a;
   if (parse_npy(name, buf, len, &a, &off, err, errlen)) {
     free(buf);
@@ -375,99 +328,27 @@ int slimrt_npy_encode(const slimrt_array *a, void **buf, size_t *len, char *err,
   return 0;
 }
 
-int slimrt_npy_write_begin(const char *path, const slimrt_array *a, slimrt_npy_pending *p, char *err,
-                           size_t errlen) {
-  memset(p, 0, sizeof *p);
+int slimrt_npy_write_begin(const char *path, const slimrt_array *a, slimrt_out *o, char *err, size_t errlen) {
+  memset(o, 0, sizeof *o);
   const char *name = slimrt_io_name(path, 1);
   unsigned char hdr[256];
   size_t hlen;
   char msg[256];
   if (encode_header(a, hdr, &hlen, msg, sizeof msg)) return slimrt_errorf(err, errlen, "%s: %s", name, msg);
-  if (!strcmp(path, "-")) {
-    /* stdout cannot be renamed into place; buffer it until commit instead */
-    void *b = NULL;
-    if (slimrt_npy_encode(a, &b, &p->len, msg, sizeof msg)) return slimrt_errorf(err, errlen, "%s: %s", name, msg);
-    p->buf = b;
-    p->path = strdup(path);
-    if (!p->path) {
-      free(b);
-      p->buf = NULL;
-      return slimrt_errorf(err, errlen, "%s: out of memory", name);
-    }
-    return 0;
+  if (slimrt_out_begin(o, path, SLIMRT_OUT_STDOUT, err, errlen)) return -1;
+  if (slimrt_out_write(o, hdr, hlen, err, errlen) || (a->nbytes && slimrt_out_write(o, a->data, a->nbytes, err, errlen)) ||
+      slimrt_out_finish(o, err, errlen)) {
+    slimrt_out_abort(o);
+    return -1;
   }
-  size_t plen = strlen(path);
-  char *tmp = malloc(plen + 16);
-  char *dst = strdup(path);
-  if (!tmp || !dst) {
-    free(tmp);
-    free(dst);
-    return slimrt_errorf(err, errlen, "%s: out of memory", name);
-  }
-  snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    int e = errno;
-    free(tmp);
-    free(dst);
-    return slimrt_errorf(err, errlen, "%s: cannot create: %s", name, strerror(e));
-  }
-  fchmod(fd, 0644);  /* mkstemp's 0600 would surprise users of the output */
-  FILE *f = fdopen(fd, "wb");
-  int ok = f && fwrite(hdr, 1, hlen, f) == hlen && (a->nbytes == 0 || fwrite(a->data, 1, a->nbytes, f) == a->nbytes);
-  int e = errno;
-  if (f) {
-    if (fclose(f)) {
-      if (ok) e = errno;
-      ok = 0;
-    }
-  } else {
-    close(fd);
-  }
-  if (!ok) {
-    unlink(tmp);
-    free(tmp);
-    free(dst);
-    return slimrt_errorf(err, errlen, "%s: write error: %s", name, strerror(e));
-  }
-  p->path = dst;
-  p->tmp = tmp;
   return 0;
-}
-
-int slimrt_npy_write_commit(slimrt_npy_pending *p, char *err, size_t errlen) {
-  if (!p->path) return 0;
-  int rc = 0;
-  if (p->tmp) {
-    if (rename(p->tmp, p->path)) {
-      rc = slimrt_errorf(err, errlen, "%s: cannot rename into place: %s", p->path, strerror(errno));
-      unlink(p->tmp);
-    }
-  } else {
-    if (fwrite(p->buf, 1, p->len, stdout) != p->len || fflush(stdout))
-      rc = slimrt_errorf(err, errlen, "<stdout>: write error: %s", strerror(errno));
-  }
-  free(p->path);
-  free(p->tmp);
-  free(p->buf);
-  memset(p, 0, sizeof *p);
-  return rc;
-}
-
-void slimrt_npy_write_abort(slimrt_npy_pending *p) {
-  if (!p) return;
-  if (p->tmp) unlink(p->tmp);
-  free(p->path);
-  free(p->tmp);
-  free(p->buf);
-  memset(p, 0, sizeof *p);
 }
 
 int slimrt_npy_write(const char *path, const slimrt_array *a, char *err, size_t errlen) {
   if (!path || !a) return slimrt_errorf(err, errlen, "npy_write: bad arguments");
-  slimrt_npy_pending p;
-  if (slimrt_npy_write_begin(path, a, &p, err, errlen)) return -1;
-  return slimrt_npy_write_commit(&p, err, errlen);
+  slimrt_out o;
+  if (slimrt_npy_write_begin(path, a, &o, err, errlen)) return -1;
+  return slimrt_out_commit(&o, err, errlen);
 }
 
 /* ---- element access -------------------------------------------------------- */

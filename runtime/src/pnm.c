@@ -108,7 +108,7 @@ int slimrt_pnm_read(const char *path, slimrt_array *out, char *err, size_t errle
   if (!path) return slimrt_errorf(err, errlen, "no image path given");
   unsigned char *buf;
   size_t len;
-  if (slimrt_read_file(path, &buf, &len, err, errlen)) return -1;
+  if (slimrt_file_read(path, SLIMRT_LIMIT_TENSOR, SLIMRT_READ_STDIN, &buf, &len, err, errlen)) return -1;
   int rc = slimrt_pnm_read_mem(slimrt_io_name(path, 0), buf, len, out, err, errlen);
   free(buf);
   return rc;

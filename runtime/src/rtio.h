@@ -4,27 +4,15 @@
 #define SLIMRT_RTIO_H
 #include <stdint.h>
 #include <stdio.h>
+#include "fileio.h"
 #include "slimrt.h"
 
 /* How a path is named in messages: "-" is standard input/output. */
 const char *slimrt_io_name(const char *path, int writing);
 
-/* Reads a whole file ("-": stdin) into a malloc'ed buffer (one spare NUL byte
-   after the data so text parsers may stop on it). */
-int slimrt_read_file(const char *path, unsigned char **buf, size_t *len, char *err, size_t errlen);
-
-/* Two-phase .npy writing so a program with several outputs leaves none behind
-   when one fails: write every temporary first, then commit (rename) them all. */
-typedef struct slimrt_npy_pending {
-  char *path;   /* target, or NULL when committed/aborted; "-" writes stdout at commit */
-  char *tmp;    /* temporary beside the target (NULL for "-") */
-  void *buf;    /* encoded file for "-" (written at commit), else NULL */
-  size_t len;
-} slimrt_npy_pending;
-int slimrt_npy_write_begin(const char *path, const slimrt_array *a, slimrt_npy_pending *p,
-                           char *err, size_t errlen);
-int slimrt_npy_write_commit(slimrt_npy_pending *p, char *err, size_t errlen);
-void slimrt_npy_write_abort(slimrt_npy_pending *p);
+/* Writes A as a .npy file into O, staged but not committed, so a program with
+   several outputs can commit them all at once (slimrt_out_commit_all) or none. */
+int slimrt_npy_write_begin(const char *path, const slimrt_array *a, slimrt_out *o, char *err, size_t errlen);
 
 /* The PRNG of --random-init: xoshiro256** seeded through splitmix64 from
    (seed, FNV-1a hash of the variable name), so a variable's values do not
@@ -49,6 +37,10 @@ void slimrt_io_set(int dtype, void *buf, int64_t i, double v);
 const char *slimrt_io_dtype_name(int dtype);
 /* Writes "[1,224,224,3]" into BUF. */
 void slimrt_io_format_shape(char *buf, size_t n, int rank, const int64_t *dims);
+
+/* The files of an open checkpoint: 0 its index, 1..N its data shards, else NULL
+   (for refusing an output that would replace one of them). */
+const char *slimrt_ckpt_file(const slimrt_ckpt *ck, int i);
 
 /* Worker threads of a model's pool (1 if it runs on the caller). */
 int slimrt_model_threads(const slimrt_model *m);
