@@ -83,8 +83,24 @@ static void put_float(FILE *out, double v) {
   if (!strpbrk(buf, ".eEn")) fputs(".0", out); /* keep 1.0 distinguishable from 1 */
 }
 
+/* Two spaces a level up to DUMP_MAX_INDENT levels; deeper lines carry their depth as
+   a number instead, so the dump of a 100,000-term sum stays linear in size (its
+   indentation alone used to be quadratic: 800 MB for a 40 KB file). */
+enum { DUMP_MAX_INDENT = 40 };
+
 static void indent(FILE *out, int depth) {
-  for (int i = 0; i < depth; i++) fputs("  ", out);
+  for (int i = 0; i < depth && i < DUMP_MAX_INDENT; i++) fputs("  ", out);
+  if (depth > DUMP_MAX_INDENT) fprintf(out, "[%d] ", depth);
+}
+
+const Ast *ast_chain_next(const Ast *n) {
+  switch (n->kind) {
+  case AST_BINOP: case AST_AND: case AST_OR: return n->u.bin.lhs;
+  case AST_CALL: return n->u.call.fn;
+  case AST_ATTR: return n->u.attr.obj;
+  case AST_INDEX: return n->u.index.obj;
+  default: return NULL;
+  }
 }
 
 static void dump(FILE *out, const Ast *n, int depth, const char *label);
@@ -93,12 +109,49 @@ static void dump_list(FILE *out, const AstList *l, int depth, const char *label)
   for (int i = 0; i < l->n; i++) dump(out, l->items[i], depth, label);
 }
 
+static void dump_children(FILE *out, const Ast *n, int d);
+
+/* The children of chain node N that are not on the chain, at depth D. */
+static void dump_rest(FILE *out, const Ast *n, int d) {
+  switch (n->kind) {
+  case AST_BINOP: case AST_AND: case AST_OR: dump(out, n->u.bin.rhs, d, NULL); break;
+  case AST_CALL: dump_list(out, &n->u.call.args, d, NULL); break;
+  case AST_INDEX: dump(out, n->u.index.index, d, "index"); break;
+  default: break;
+  }
+}
+
+static void dump_line(FILE *out, const Ast *n, int depth, const char *label);
+
+/* A left-deep chain (a + b + c ..., f()()..., a.b.c, a[0][0]) is printed in a loop:
+   its nodes top-down, the innermost operand, then the other children bottom-up. */
 static void dump(FILE *out, const Ast *n, int depth, const char *label) {
   if (!n) return;
+  int k = 0;
+  const Ast *x = n;
+  for (; ast_chain_next(x); x = ast_chain_next(x)) k++;
+  if (k == 0) {
+    dump_line(out, n, depth, label);
+    dump_children(out, n, depth + 1);
+    return;
+  }
+  const Ast **spine = malloc(sizeof *spine * (size_t)k);
+  if (!spine) return;
+  x = n;
+  for (int i = 0; i < k; i++, x = ast_chain_next(x)) {
+    spine[i] = x;
+    dump_line(out, x, depth + i, label);
+    label = x->kind == AST_CALL ? "fn" : NULL;
+  }
+  dump(out, x, depth + k, label);
+  for (int i = k - 1; i >= 0; i--) dump_rest(out, spine[i], depth + i + 1);
+  free(spine);
+}
+
+static void dump_line(FILE *out, const Ast *n, int depth, const char *label) {
   indent(out, depth);
   if (label) fprintf(out, "%s: ", label);
   fputs(ast_kind_name(n->kind), out);
-  const int d = depth + 1;
   /* fields on the node's own line first */
   switch (n->kind) {
   case AST_NAME: fprintf(out, " %s", n->u.name); break;
@@ -146,8 +199,10 @@ static void dump(FILE *out, const Ast *n, int depth, const char *label) {
   if (n->span.file >= 0)
     fprintf(out, " @%d:%d-%d:%d", n->span.line, n->span.col, n->span.end_line, n->span.end_col);
   fputc('\n', out);
+}
 
-  /* then the children, one a line, labelled by their role */
+/* The children of N, one a line, labelled by their role (chains: see dump). */
+static void dump_children(FILE *out, const Ast *n, int d) {
   switch (n->kind) {
   case AST_TUPLE: case AST_LIST: dump_list(out, &n->u.list.items, d, NULL); break;
   case AST_DICT:
@@ -168,10 +223,6 @@ static void dump(FILE *out, const Ast *n, int depth, const char *label) {
       dump_list(out, &g->conds, d + 1, "if");
     }
     break;
-  case AST_BINOP: case AST_AND: case AST_OR:
-    dump(out, n->u.bin.lhs, d, NULL);
-    dump(out, n->u.bin.rhs, d, NULL);
-    break;
   case AST_UNOP: case AST_NOT: case AST_STARRED: dump(out, n->u.un.operand, d, NULL); break;
   case AST_COMPARE:
     dump(out, n->u.cmp.first, d, NULL);
@@ -186,16 +237,7 @@ static void dump(FILE *out, const Ast *n, int depth, const char *label) {
     dump_list(out, &n->u.fn.params, d, "param");
     dump_list(out, &n->u.fn.body, d, "body");
     break;
-  case AST_CALL:
-    dump(out, n->u.call.fn, d, "fn");
-    dump_list(out, &n->u.call.args, d, NULL);
-    break;
   case AST_ARG: dump(out, n->u.arg.value, d, NULL); break;
-  case AST_ATTR: dump(out, n->u.attr.obj, d, NULL); break;
-  case AST_INDEX:
-    dump(out, n->u.index.obj, d, NULL);
-    dump(out, n->u.index.index, d, "index");
-    break;
   case AST_SLICE:
     dump(out, n->u.slice.lo, d, "lo");
     dump(out, n->u.slice.hi, d, "hi");
@@ -214,10 +256,18 @@ static void dump(FILE *out, const Ast *n, int depth, const char *label) {
     dump(out, n->u.assert_.cond, d, NULL);
     dump(out, n->u.assert_.msg, d, "msg");
     break;
-  case AST_IF:
-    dump(out, n->u.if_.cond, d, "cond");
-    dump_list(out, &n->u.if_.body, d, "then");
-    dump_list(out, &n->u.if_.orelse, d, "else");
+  case AST_IF: /* an elif chain: a loop, each elif one level deeper as before */
+    for (;;) {
+      dump(out, n->u.if_.cond, d, "cond");
+      dump_list(out, &n->u.if_.body, d, "then");
+      if (n->u.if_.orelse.n != 1 || n->u.if_.orelse.items[0]->kind != AST_IF) {
+        dump_list(out, &n->u.if_.orelse, d, "else");
+        break;
+      }
+      n = n->u.if_.orelse.items[0];
+      dump_line(out, n, d, "else");
+      d++;
+    }
     break;
   case AST_FOR:
     dump(out, n->u.for_.target, d, "target");

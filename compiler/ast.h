@@ -134,5 +134,9 @@ const char *ast_op_name(AstOp op);   /* "+", "not in", ... */
 /* Stable, indented text form used by --dump=ast and golden tests. One node a
    line: KIND <fields> @LINE:COL-ENDLINE:ENDCOL. */
 void ast_dump(FILE *out, const Ast *module);
+/* The next node down a left-deep chain: the left operand of a + b / a and b /
+   a or b, the callee of a call, the object of an attribute or index; else NULL.
+   Walkers loop along these chains, whose length is the input's, not a nesting. */
+const Ast *ast_chain_next(const Ast *n);
 
 #endif

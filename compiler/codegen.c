@@ -245,33 +245,84 @@ static void begin_fn(Cg *c, const char *name) {
   c->in_slot = LLVMBuildAlloca(c->b, LLVMArrayType2(c->ptr, (uint64_t)maxnin), "in");
 }
 
+/* LLVM's optimisation of one function grows faster than linearly with its size
+   (4,000 inline additions in one function took 43 s at -O2, 20,000 over 300 s), so
+   the ops go into internal noinline functions of at most CHUNK_OPS ops each, called
+   in order by run()/prepare(): compile time stays linear in the number of ops, and a
+   call per CHUNK_OPS kernels costs nothing at run time. */
+enum { CHUNK_OPS = 64 };
+
+static void emit_op(Cg *c, GNode *n, bool prepare) {
+  if (prepare) {
+    char sym[64];
+    snprintf(sym, sizeof sym, "slimrt_p_%s", slimrt_op_name(n->op));
+    emit_call(c, n, sym);
+  } else if (inline_ok(n)) {
+    emit_inline(c, n);
+  } else {
+    emit_call(c, n, op_info[n->op].kernel);
+  }
+}
+
+static bool op_in_fn(const GNode *n, bool prepare) {
+  if (prepare) return needs_prepare(n);
+  return !(slimrt_op_flags(n->op) & (SLIMRT_F_SOURCE | SLIMRT_F_VIEW));
+}
+
+/* The ops of run() (or prepare()) as functions NAME.0, NAME.1, ... of CHUNK_OPS ops;
+   returns their number and the functions in *OUT (malloc'd). */
+static int emit_chunks(Cg *c, const char *name, bool prepare, LLVMValueRef **out) {
+  int nops = 0, nparts = 0, i = 0;
+  for (int k = 0; k < c->g->nodes.n; k++) nops += op_in_fn(c->g->nodes.items[k], prepare);
+  *out = NULL;
+  if (nops == 0) return 0;
+  *out = malloc(sizeof **out * (size_t)(nops / CHUNK_OPS + 1));
+  while (i < c->g->nodes.n) {
+    char fname[64];
+    snprintf(fname, sizeof fname, "%s.%d", name, nparts);
+    begin_fn(c, fname);
+    unsigned kind = LLVMGetEnumAttributeKindForName("noinline", 8);
+    LLVMAddAttributeAtIndex(c->fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(c->ctx, kind, 0));
+    for (int done = 0; i < c->g->nodes.n && done < CHUNK_OPS; i++) {
+      GNode *n = c->g->nodes.items[i];
+      if (!op_in_fn(n, prepare)) continue;
+      emit_op(c, n, prepare);
+      done++;
+    }
+    LLVMBuildRetVoid(c->b);
+    (*out)[nparts++] = c->fn;
+    if (nparts * CHUNK_OPS >= nops) break;
+  }
+  return nparts;
+}
+
+static void call_chunks(Cg *c, LLVMValueRef *parts, int n) {
+  LLVMValueRef args[4] = {c->io, c->arena, c->weights, c->pool};
+  for (int k = 0; k < n; k++)
+    LLVMBuildCall2(c->b, LLVMGlobalGetValueType(parts[k]), parts[k], args, 4, "");
+}
+
 /* `prepare(io, arena, weights, pool)`: the prepare hooks, in graph order, or NULL
    when no op has one. Called once after the weights are loaded. */
 static LLVMValueRef build_prepare(Cg *c) {
   int count = 0;
   for (int i = 0; i < c->g->nodes.n; i++) count += needs_prepare(c->g->nodes.items[i]);
   if (count == 0) return LLVMConstPointerNull(c->ptr);
+  LLVMValueRef *parts = NULL;
+  int nparts = emit_chunks(c, "slimc_prepare", true, &parts);
   begin_fn(c, "slimc_prepare");
-  for (int i = 0; i < c->g->nodes.n; i++) {
-    GNode *n = c->g->nodes.items[i];
-    if (!needs_prepare(n)) continue;
-    char sym[64];
-    snprintf(sym, sizeof sym, "slimrt_p_%s", slimrt_op_name(n->op));
-    emit_call(c, n, sym);
-  }
+  call_chunks(c, parts, nparts);
+  free(parts);
   LLVMBuildRetVoid(c->b);
   return c->fn;
 }
 
 static LLVMValueRef build_run(Cg *c) {
+  LLVMValueRef *parts = NULL;
+  int nparts = emit_chunks(c, "slimc_run", false, &parts);
   begin_fn(c, "slimc_run");
-  for (int i = 0; i < c->g->nodes.n; i++) {
-    GNode *n = c->g->nodes.items[i];
-    int flags = slimrt_op_flags(n->op);
-    if (flags & (SLIMRT_F_SOURCE | SLIMRT_F_VIEW)) continue;
-    if (inline_ok(n)) emit_inline(c, n);
-    else emit_call(c, n, op_info[n->op].kernel);
-  }
+  call_chunks(c, parts, nparts);
+  free(parts);
   /* Outputs not written in place (views, constants, duplicates) are copied. */
   for (int k = 0; k < c->g->noutputs; k++) {
     GNode *n = c->g->outputs[k].node;

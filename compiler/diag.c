@@ -20,11 +20,16 @@ int src_add(SrcMgr *sm, const char *path, const char *text, size_t len) {
   }
   SrcFile *f = arena_alloc(sm->arena, sizeof *f);
   f->path = arena_strdup(sm->arena, path);
+  /* Python's universal newlines: CRLF and a lone CR both end a line, as LF */
   char *t = arena_alloc(sm->arena, len + 1);
-  memcpy(t, text, len);
-  t[len] = 0;
+  size_t n = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (text[i] != '\r') t[n++] = text[i];
+    else if (i + 1 >= len || text[i + 1] != '\n') t[n++] = '\n';
+  }
+  t[n] = 0;
   f->text = t;
-  f->len = len;
+  f->len = n;
   sm->files[sm->nfiles] = f;
   return sm->nfiles++;
 }

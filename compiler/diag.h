@@ -35,7 +35,8 @@ typedef struct SrcMgr {
 } SrcMgr;
 
 void src_init(SrcMgr *sm, Arena *arena);
-/* Adds a file whose text is already in memory; returns its index. */
+/* Adds a file whose text is already in memory; returns its index. Line endings
+   become LF (CRLF and a lone CR, as Python reads source). */
 int src_add(SrcMgr *sm, const char *path, const char *text, size_t len);
 /* Reads PATH (at most 64 MiB, runtime/src/fileio.h); returns its index, or -1
    with "PATH: why" in ERR. REGULAR_ONLY refuses FIFOs and devices without

@@ -5,6 +5,7 @@
 #include "eval_internal.h"
 #include "parse.h"
 #include "slimrt_checked.h"
+#include "stackguard.h"
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -91,13 +92,17 @@ struct Eval {
   EvalHooks hooks;
   bool has_hooks;
   size_t mem_base;
+  bool mem_over;        /* an allocation went past max_memory: everything stops */
+  Span cur;             /* the span of the latest step, for that error */
   int64_t steps;
   int depth;
+  StackGuard stack;     /* the C stack's depth guard (stackguard.h) */
   Frame *frame;
   ValCache *vc;
   Table builtins;
   Dict *modules;        /* dotted name -> namespace */
   PtrVec mods;          /* Module* in load order */
+  Table mod_paths;      /* resolved path -> Module* (as the slot's pointer): a 30,000-file load chain */
   PtrVec loaded_paths;
   PtrMap localsets;     /* Ast* (def / lambda / model) -> Table* */
   ModelDecl *models;
@@ -121,6 +126,13 @@ void *eval_alloc(Eval *ev, size_t n) {
   if (!p) { /* the arena has its own hard limit: nothing sensible to report */
     fprintf(stderr, "slimc: out of memory\n");
     abort();
+  }
+  /* every value the program builds comes through here (strings, lists, tuples, dicts,
+     materialised ranges), also inside builtins that loop in C: past the limit the
+     error is raised at the latest step and iterations stop (iter_next, eval_step) */
+  if (!ev->mem_over && ev->arena->used_total - ev->mem_base > ev->opt.max_memory) {
+    ev->mem_over = true;
+    if (!ev->err) eval_error(ev, ev->cur, "E0314", "evaluation exceeded the memory limit of %zu bytes", ev->opt.max_memory);
   }
   return p;
 }
@@ -275,8 +287,19 @@ bool eval_check_mem(Eval *ev, size_t n, Span sp) {
   return true;
 }
 
+bool eval_stack_ok(Eval *ev, Span sp) {
+  if (stack_guard_ok(&ev->stack)) return true;
+  if (!ev->err)
+    eval_error(ev, sp, "E0312", "maximum recursion depth exceeded: calls or expressions nested too deeply for "
+               "the compiler's stack");
+  return false;
+}
+
 bool eval_step(Eval *ev, Span sp) {
   if (ev->err) return false;
+  ev->cur = sp;
+  if (ev->mem_over) return eval_check_mem(ev, SIZE_MAX / 2, sp);
+  if (!eval_stack_ok(ev, sp)) return false;
   if (++ev->steps > ev->opt.max_steps) {
     eval_error(ev, sp, "E0313", "evaluation exceeded %lld steps (raise with -fmax-eval-steps=N)",
                (long long)ev->opt.max_steps);
@@ -297,6 +320,7 @@ Eval *eval_new(Arena *arena, Diag *d, SrcMgr *sm, const EvalOptions *opt) {
   if (ev->opt.max_steps <= 0) ev->opt.max_steps = 100000000;
   if (!ev->opt.max_memory) ev->opt.max_memory = (size_t)4 << 30;
   if (ev->opt.max_depth <= 0) ev->opt.max_depth = 1000;
+  stack_guard_init(&ev->stack);
   ev->mem_base = arena->used_total;
   ev->vc = eval_alloc(ev, sizeof *ev->vc);
   ev->vc->none.kind = V_NONE;
@@ -435,6 +459,7 @@ static bool iter_init(Eval *ev, Iter *it, Value *v, Span sp) {
 }
 
 static Value *iter_next(Eval *ev, Iter *it) {
+  if (ev->mem_over) return NULL;
   switch (it->kind) {
   case IT_ITEMS:
     if (it->n < 0) {
@@ -1542,6 +1567,33 @@ static Value *eval_comp(Eval *ev, Env *env, Ast *n) {
 
 /* ---- expressions ---- */
 
+/* A left-deep chain of one kind, a + b - c ... or a or b or c ..., as the parser
+   builds it: evaluated bottom-up in a loop, so a million terms need no C stack.
+   The steps and the order of evaluation are those of the recursive form. */
+static Value *eval_chain(Eval *ev, Env *env, Ast *n) {
+  int k = 0;
+  for (Ast *x = n; x->kind == n->kind; x = x->u.bin.lhs) k++;
+  Ast *small[16], **spine = k <= 16 ? small : eval_alloc(ev, sizeof *spine * (size_t)k);
+  k = 0;
+  for (Ast *x = n; x->kind == n->kind; x = x->u.bin.lhs) spine[k++] = x;
+  Value *l = eval_expr(ev, env, spine[k - 1]->u.bin.lhs);
+  if (!l) return NULL;
+  for (int i = k - 1; i >= 0; i--) {
+    Ast *x = spine[i];
+    if (i > 0 && !eval_step(ev, x->span)) return NULL; /* N's own step was counted by eval_expr */
+    if (n->kind == AST_BINOP) {
+      Value *r = eval_expr(ev, env, x->u.bin.rhs);
+      if (!r || !(l = eval_binop(ev, x->u.bin.op, l, r, x->span))) return NULL;
+      continue;
+    }
+    int t = eval_truthy(ev, l, x->u.bin.lhs->span);
+    if (t < 0) return NULL;
+    if ((n->kind == AST_AND) != (t != 0)) continue; /* short circuit: L is this level's value */
+    if (!(l = eval_expr(ev, env, x->u.bin.rhs))) return NULL;
+  }
+  return l;
+}
+
 static Value *eval_expr(Eval *ev, Env *env, Ast *n) {
   if (!eval_step(ev, n->span)) return NULL;
   switch (n->kind) {
@@ -1598,25 +1650,11 @@ static Value *eval_expr(Eval *ev, Env *env, Ast *n) {
     return d;
   }
   case AST_LISTCOMP: case AST_DICTCOMP: return eval_comp(ev, env, n);
-  case AST_BINOP: {
-    Value *l = eval_expr(ev, env, n->u.bin.lhs);
-    if (!l) return NULL;
-    Value *r = eval_expr(ev, env, n->u.bin.rhs);
-    if (!r) return NULL;
-    return eval_binop(ev, n->u.bin.op, l, r, n->span);
-  }
+  case AST_BINOP: case AST_AND: case AST_OR: return eval_chain(ev, env, n);
   case AST_UNOP: {
     Value *v = eval_expr(ev, env, n->u.un.operand);
     if (!v) return NULL;
     return unop(ev, n->u.un.op, v, n->span);
-  }
-  case AST_AND: case AST_OR: {
-    Value *l = eval_expr(ev, env, n->u.bin.lhs);
-    if (!l) return NULL;
-    int t = eval_truthy(ev, l, n->u.bin.lhs->span);
-    if (t < 0) return NULL;
-    if ((n->kind == AST_AND) != (t != 0)) return l;
-    return eval_expr(ev, env, n->u.bin.rhs);
   }
   case AST_NOT: {
     Value *v = eval_expr(ev, env, n->u.un.operand);
@@ -1701,9 +1739,14 @@ static void scan_locals(Eval *ev, Table *t, AstList *body) {
       target_names(ev, t, s->u.for_.target);
       scan_locals(ev, t, &s->u.for_.body);
       break;
-    case AST_IF:
-      scan_locals(ev, t, &s->u.if_.body);
-      scan_locals(ev, t, &s->u.if_.orelse);
+    case AST_IF: /* an elif chain is a loop, not a recursion */
+      for (Ast *e = s;; e = e->u.if_.orelse.items[0]) {
+        scan_locals(ev, t, &e->u.if_.body);
+        if (e->u.if_.orelse.n != 1 || e->u.if_.orelse.items[0]->kind != AST_IF) {
+          scan_locals(ev, t, &e->u.if_.orelse);
+          break;
+        }
+      }
       break;
     case AST_WITH:
       for (int j = 0; j < s->u.with.items.n; j++) target_names(ev, t, s->u.with.items.items[j]->u.withitem.as);
@@ -1823,11 +1866,8 @@ static bool exec_load(Eval *ev, Env *env, Ast *s) {
               ev->opt.ninclude ? " and the -I directories" : "");
     return false;
   }
-  Module *m = NULL;
-  for (int i = 0; i < ev->mods.n; i++) {
-    Module *x = ev->mods.items[i];
-    if (x->path && strcmp(x->path, path) == 0) m = x;
-  }
+  Slot *known = tab_find(&ev->mod_paths, path, hname(path));
+  Module *m = known ? (Module *)(void *)known->v : NULL;
   if (m && !m->done) {
     eval_error(ev, s->span, "E0316", "load cycle: '%s' is already being loaded", rel);
     for (Module *x = env->mod; x && x != m; x = x->loader)
@@ -1856,6 +1896,7 @@ static bool exec_load(Eval *ev, Env *env, Ast *s) {
     m->load_span = s->span;
     m->loader = env->mod;
     ptrvec_push(ev->arena, &ev->mods, m);
+    tab_put(ev, &ev->mod_paths, path, hname(path), (Value *)(void *)m);
     if (run_module(ev, m, ast) == F_ERROR) {
       chain_note(ev, s->span, "in '%s' loaded here", rel);
       return false;
@@ -1997,13 +2038,18 @@ static enum Flow exec_stmt(Eval *ev, Env *env, Ast *s) {
     }
     return F_ERROR;
   }
-  case AST_IF: {
-    Value *c = eval_expr(ev, env, s->u.if_.cond);
-    if (!c) return F_ERROR;
-    int t = eval_truthy(ev, c, s->u.if_.cond->span);
-    if (t < 0) return F_ERROR;
-    return exec_block(ev, env, t ? &s->u.if_.body : &s->u.if_.orelse);
-  }
+  case AST_IF: /* if / elif / ... / else: the elif chain runs as a loop */
+    for (;;) {
+      Value *c = eval_expr(ev, env, s->u.if_.cond);
+      if (!c) return F_ERROR;
+      int t = eval_truthy(ev, c, s->u.if_.cond->span);
+      if (t < 0) return F_ERROR;
+      if (t) return exec_block(ev, env, &s->u.if_.body);
+      if (s->u.if_.orelse.n != 1 || s->u.if_.orelse.items[0]->kind != AST_IF)
+        return exec_block(ev, env, &s->u.if_.orelse);
+      s = s->u.if_.orelse.items[0];
+      if (!eval_step(ev, s->span)) return F_ERROR;
+    }
   case AST_FOR: {
     Value *seqv = eval_expr(ev, env, s->u.for_.iter);
     if (!seqv) return F_ERROR;
@@ -2098,7 +2144,8 @@ int eval_main_file(Eval *ev, int file_idx) {
   m->is_main = true;
   m->load_span = SPAN_NONE;
   ptrvec_push(ev->arena, &ev->mods, m);
-  if (run_module(ev, m, ast) == F_ERROR) {
+  if (m->path) tab_put(ev, &ev->mod_paths, m->path, hname(m->path), (Value *)(void *)m);
+  if (run_module(ev, m, ast) == F_ERROR || ev->err) {
     report(ev);
     return 1;
   }
@@ -2203,12 +2250,12 @@ int eval_run_model(Eval *ev, const ModelDecl *md) {
   pop_frame(ev, &fr);
   Value *result = fl == F_RETURN ? ev->retval : val_none(ev);
   ev->retval = NULL;
-  if (fl == F_ERROR || (fl != F_RETURN && fl != F_NORMAL)) {
+  if (fl == F_ERROR || ev->err || (fl != F_RETURN && fl != F_NORMAL)) {
     if (!ev->err) eval_error(ev, def->span, "E0319", "'break' or 'continue' outside loop");
     report(ev);
     return 1;
   }
-  if (ev->has_hooks && ev->hooks.model_end && ev->hooks.model_end(ev, result, def->span) != 0) {
+  if ((ev->has_hooks && ev->hooks.model_end && ev->hooks.model_end(ev, result, def->span) != 0) || ev->err) {
     report(ev);
     return 1;
   }

@@ -36,6 +36,9 @@ Value *tb_value(TextBuf *b);   /* the text as a str value (no copy) */
 void *eval_alloc(Eval *ev, size_t n);
 /* Counts one evaluation step; false once the step or memory limit is hit (error pending). */
 bool eval_step(Eval *ev, Span sp);
+/* False, with an E0312 error pending at SP, once the C stack is nearly used up
+   (stackguard.h); every recursive walk of values or ASTs checks it. */
+bool eval_stack_ok(Eval *ev, Span sp);
 /* Errors if allocating N more bytes would pass the memory limit. */
 bool eval_check_mem(Eval *ev, size_t n, Span sp);
 /* "did you mean 'x'?" candidate among CANDS (NULL if none close). */

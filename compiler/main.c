@@ -18,6 +18,7 @@
 #include "ckpt_deps.h"
 #include "depfile.h"
 #include "diag.h"
+#include "stackguard.h"
 #include "eval.h"
 #include "parse.h"
 #include "tf.h"
@@ -600,13 +601,21 @@ done:
   return rc ? rc : (d.nerrors ? 1 : 0);
 }
 
+typedef struct RunCtx { Arena *arena; Options *o; } RunCtx;
+
+static int run_on_stack(void *p) {
+  RunCtx *r = p;
+  return run(r->arena, r->o);
+}
+
 int main(int argc, char **argv) {
   Arena arena;
   arena_init(&arena);
   Options o;
   memset(&o, 0, sizeof o);
   int rc = parse_args(&arena, argc, argv, &o);
-  if (rc == 0) rc = run(&arena, &o);
+  RunCtx r = {&arena, &o};
+  if (rc == 0) rc = stack_run(run_on_stack, &r); /* deep but legal programs need a big stack */
   arena_free(&arena);
   return rc;
 }

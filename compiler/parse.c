@@ -262,8 +262,31 @@ static void check_gens(Check *k, AstGen **gens, int n) {
   }
 }
 
+/* The children of chain node N that are not on the chain (ast_chain_next). */
+static void check_rest(Check *k, const Ast *n) {
+  switch (n->kind) {
+  case AST_BINOP: case AST_AND: case AST_OR: check_expr(k, n->u.bin.rhs); break;
+  case AST_CALL: check_args(k, &n->u.call.args); break;
+  case AST_INDEX: check_expr(k, n->u.index.index); break;
+  default: break;
+  }
+}
+
 static void check_expr(Check *k, const Ast *n) {
   if (!n) return;
+  if (ast_chain_next(n)) { /* a left-deep chain, in a loop: bottom-up, in source order */
+    int len = 0;
+    const Ast *x = n;
+    for (; ast_chain_next(x); x = ast_chain_next(x)) len++;
+    const Ast **spine = malloc(sizeof *spine * (size_t)len);
+    if (!spine) return;
+    len = 0;
+    for (x = n; ast_chain_next(x); x = ast_chain_next(x)) spine[len++] = x;
+    check_expr(k, x);
+    for (int i = len - 1; i >= 0; i--) check_rest(k, spine[i]);
+    free(spine);
+    return;
+  }
   switch (n->kind) {
   case AST_TUPLE: case AST_LIST:
     for (int i = 0; i < n->u.list.items.n; i++) check_expr(k, n->u.list.items.items[i]);
@@ -278,10 +301,6 @@ static void check_expr(Check *k, const Ast *n) {
     check_gens(k, n->u.comp.gens, n->u.comp.ngens);
     check_expr(k, n->u.comp.key);
     check_expr(k, n->u.comp.elt);
-    break;
-  case AST_BINOP: case AST_AND: case AST_OR:
-    check_expr(k, n->u.bin.lhs);
-    check_expr(k, n->u.bin.rhs);
     break;
   case AST_UNOP: case AST_NOT: check_expr(k, n->u.un.operand); break;
   case AST_STARRED:
@@ -299,15 +318,6 @@ static void check_expr(Check *k, const Ast *n) {
   case AST_LAMBDA:
     check_params(k, &n->u.fn.params);
     check_expr(k, n->u.fn.body.items[0]);
-    break;
-  case AST_CALL:
-    check_expr(k, n->u.call.fn);
-    check_args(k, &n->u.call.args);
-    break;
-  case AST_ATTR: check_expr(k, n->u.attr.obj); break;
-  case AST_INDEX:
-    check_expr(k, n->u.index.obj);
-    check_expr(k, n->u.index.index);
     break;
   case AST_SLICE:
     check_expr(k, n->u.slice.lo);
@@ -357,10 +367,15 @@ static void check_stmt(Check *k, const Ast *n) {
     check_expr(k, n->u.assert_.cond);
     check_expr(k, n->u.assert_.msg);
     break;
-  case AST_IF:
-    check_expr(k, n->u.if_.cond);
-    check_body(k, &n->u.if_.body, false, false);
-    check_body(k, &n->u.if_.orelse, false, false);
+  case AST_IF: /* an elif chain, in a loop */
+    for (;; n = n->u.if_.orelse.items[0]) {
+      check_expr(k, n->u.if_.cond);
+      check_body(k, &n->u.if_.body, false, false);
+      if (n->u.if_.orelse.n != 1 || n->u.if_.orelse.items[0]->kind != AST_IF) {
+        check_body(k, &n->u.if_.orelse, false, false);
+        break;
+      }
+    }
     break;
   case AST_FOR:
     check_target(k, n->u.for_.target, false);

@@ -149,6 +149,7 @@ static ParseDims dims_push(LexCtx *c, ParseDims d, int64_t v) {
   PtrVec vec;
   AstGen *gen;
   ParseDims dims;
+  struct { Ast *n; size_t cap; } strs;   /* adjacent literals: the node and its buffer's size */
 }
 
 %token <name> NAME "identifier" RESERVED "unsupported keyword"
@@ -164,7 +165,7 @@ static ParseDims dims_push(LexCtx *c, ParseDims d, int64_t v) {
 %token POW "'**'" FLOORDIV "'//'" EQ "'=='" NE "'!='" LE "'<='" GE "'>='" ARROW "'->'"
 %token <op> AUGOP "augmented assignment"
 
-%type <list> stmts stmt simple_stmt small_list suite elif_tail xitems titems subs arglist args_opt
+%type <list> stmts stmt simple_stmt small_list suite else_part xitems titems subs arglist args_opt
 %type <list> params params_opt mparams mparams_opt decorators import_names load_items dict_items
 %type <node> small expr_stmt assign_chain exprs targets xitem titem import_stmt load_stmt load_item
 %type <node> compound if_stmt for_stmt with_stmt with_item funcdef decorated decorator dotted_expr model_def
@@ -173,11 +174,12 @@ static ParseDims dims_push(LexCtx *c, ParseDims d, int64_t v) {
 %type <node> postfix atom strings arg subscripts sub expr_opt import_name
 %type <op> comp_op
 %type <name> dotted
-%type <vec> comp_fors
+%type <vec> comp_fors elifs
 %type <gen> comp_for
 %type <list> comp_ifs
 %type <dims> dims dims_opt
 %type <ival> dim
+%type <strs> strparts
 
 %start file
 
@@ -306,16 +308,30 @@ compound:
 | model_def
 ;
 
+/* elif chains are left-recursive, so thousands of branches take no parser stack;
+   each elif is an AST_IF alone in the orelse of the one before, spanning to the end */
 if_stmt:
-  IF expr ':' suite elif_tail
-      { $$ = mk(c, AST_IF, @$); $$->u.if_.cond = $2; $$->u.if_.body = $4; $$->u.if_.orelse = $5; }
+  IF expr ':' suite elifs else_part
+      { $$ = mk(c, AST_IF, @$); $$->u.if_.cond = $2; $$->u.if_.body = $4;
+        AstList tail = $6;
+        for (int i = $5.n - 1; i >= 0; i--) {
+          Ast *n = $5.items[i];
+          n->span = span_join(n->span, SP(@$));
+          n->u.if_.orelse = tail;
+          tail = one(c, n);
+        }
+        $$->u.if_.orelse = tail; }
 ;
 
-elif_tail:
+elifs:
+  %empty                       { $$ = (PtrVec){0}; }
+| elifs ELIF expr ':' suite
+      { $$ = $1; Ast *n = mk(c, AST_IF, @2); n->u.if_.cond = $3; n->u.if_.body = $5; ptrvec_push(A, &$$, n); }
+;
+
+else_part:
   %empty                       { $$ = (AstList){0}; }
 | ELSE ':' suite               { $$ = $3; }
-| ELIF expr ':' suite elif_tail
-      { Ast *n = mk(c, AST_IF, @$); n->u.if_.cond = $2; n->u.if_.body = $4; n->u.if_.orelse = $5; $$ = one(c, n); }
 ;
 
 for_stmt:
@@ -553,13 +569,29 @@ atom:
 | '{' error '}'          { $$ = mk(c, AST_ERROR, @$); }
 ;
 
-/* adjacent literals are one string */
+/* adjacent literals are one string, appended to a buffer that doubles as it
+   fills, so N literals cost O(N) bytes (copying the whole each time was quadratic:
+   an 800 KB file of "a" "a" ... took 16 GB) */
 strings:
-  STRING                 { $$ = mk(c, AST_STR, @$); $$->u.str.s = $1.s; $$->u.str.len = $1.len; }
-| strings STRING
-      { $$ = $1; char *s = arena_alloc(A, $1->u.str.len + $2.len + 1);
-        memcpy(s, $1->u.str.s, $1->u.str.len); memcpy(s + $1->u.str.len, $2.s, $2.len);
-        $$->u.str.s = s; $$->u.str.len = $1->u.str.len + $2.len; $$->span = SP(@$); }
+  strparts               { $$ = $1.n; }
+;
+
+strparts:
+  STRING                 { $$.n = mk(c, AST_STR, @$); $$.n->u.str.s = $1.s; $$.n->u.str.len = $1.len; $$.cap = 0; }
+| strparts STRING
+      { $$ = $1; Ast *n = $$.n; size_t len = n->u.str.len + $2.len;
+        if (len + 1 > $$.cap) { /* cap 0: the lexer's own buffer, not ours to append to */
+          size_t cap = $$.cap ? $$.cap : 64;
+          while (cap < len + 1) cap *= 2;
+          char *s = arena_alloc(A, cap);
+          memcpy(s, n->u.str.s, n->u.str.len);
+          n->u.str.s = s;
+          $$.cap = cap;
+        }
+        memcpy((char *)n->u.str.s + n->u.str.len, $2.s, $2.len);
+        ((char *)n->u.str.s)[len] = 0;
+        n->u.str.len = len;
+        n->span = SP(@$); }
 ;
 
 /* keys and values alternate */
