@@ -682,7 +682,7 @@ static int contains(Eval *ev, Value *container, Value *x, Span sp) {
     Value **items = container->kind == V_INSTANCE ? container->u.inst->vals : container->u.list.items;
     for (int i = 0; i < n; i++) {
       int eq = val_equal_r(items[i], x);
-      if (eq < 0) return eval_error(ev, sp, "E0312", "RecursionError: maximum recursion depth exceeded in comparison"), -1;
+      if (eq < 0) return eval_error(ev, sp, "E0312", "maximum recursion depth exceeded in comparison"), -1;
       if (eq) return 1;
     }
     return 0;
@@ -714,7 +714,7 @@ static Value *compare(Eval *ev, AstOp op, Value *a, Value *b, Span sp) {
   switch (op) {
   case OP_EQ: case OP_NE:
     if ((r = val_equal_r(a, b)) < 0)
-      return eval_error(ev, sp, "E0312", "RecursionError: maximum recursion depth exceeded in comparison");
+      return eval_error(ev, sp, "E0312", "maximum recursion depth exceeded in comparison");
     return val_bool(ev, op == OP_EQ ? r : !r);
   case OP_IS: return val_bool(ev, a == b || (a->kind == V_EXT && b->kind == V_EXT && a->u.ext.data == b->u.ext.data));
   case OP_IS_NOT: return val_bool(ev, !(a == b || (a->kind == V_EXT && b->kind == V_EXT && a->u.ext.data == b->u.ext.data)));
@@ -836,7 +836,7 @@ static Value *index_value(Eval *ev, Value *obj, Value *idx, Span sp) {
         o->start = count ? slimrt_ck_nth(r->start, r->step, start) : 0;
         o->step = 1;
         if (count > 1 && slimrt_ck_mul(r->step, step, &o->step))
-          return eval_error(ev, sp, "E0308", "OverflowError: the step of the sliced range does not fit in 64 bits");
+          return eval_error(ev, sp, "E0308", "the step of the sliced range does not fit in 64 bits (compile-time ints are 64-bit)");
         /* one past the last element; the last one is strictly inside R's bounds */
         o->stop = count ? slimrt_ck_nth(o->start, o->step, count - 1) + (o->step > 0 ? 1 : -1) : 0;
         return val_ext(ev, &py_range_type, o);
