@@ -103,8 +103,7 @@ static Value *b_range(Eval *ev, Value *self, Value **v, const Args *a) {
   if (r->step == 0) return eval_error(ev, argsp(a, 2), "E0306", "range() arg 3 must not be zero");
   /* CPython makes such a range and fails at len(); slimc's ranges keep their length in an int64 */
   if (slimrt_ck_span_count(r->start, r->stop, r->step) < 0)
-    return eval_error(ev, a->call_span, "E0308", "OverflowError: Python int too large to convert to C ssize_t "
-                      "(the range has more than 2**63-1 elements)");
+    return eval_error(ev, a->call_span, "E0308", "Python int too large to convert to C ssize_t");
   return val_ext(ev, &py_range_type, r);
 }
 
@@ -810,7 +809,7 @@ static bool format_value(Eval *ev, TextBuf *out, Value *v, Spec *sp, Span where,
     if (is_intlike(v)) { /* a code point, written as UTF-8 */
       int64_t c = ival(v);
       if (c < 0 || c > 0x10FFFF) {
-        eval_error(ev, where, "E0308", "OverflowError: %%c arg not in range(0x110000)");
+        eval_error(ev, where, "E0308", "%%c arg not in range(0x110000)");
         return false;
       }
       if (c >= 0xD800 && c <= 0xDFFF) {
@@ -1369,7 +1368,7 @@ static int list_find(Eval *ev, Value *self, Value *x, Span sp) {
   for (int i = 0; i < self->u.list.n; i++) {
     int eq = val_equal_r(self->u.list.items[i], x);
     if (eq < 0) {
-      eval_error(ev, sp, "E0312", "RecursionError: maximum recursion depth exceeded in comparison");
+      eval_error(ev, sp, "E0312", "maximum recursion depth exceeded in comparison");
       return -2;
     }
     if (eq) return i;
@@ -1394,7 +1393,7 @@ static Value *l_count(Eval *ev, Value *self, Value **v, const Args *a) {
   int c = 0;
   for (int i = 0; i < self->u.list.n; i++) {
     int eq = val_equal_r(self->u.list.items[i], v[0]);
-    if (eq < 0) return eval_error(ev, argsp(a, 0), "E0312", "RecursionError: maximum recursion depth exceeded in comparison");
+    if (eq < 0) return eval_error(ev, argsp(a, 0), "E0312", "maximum recursion depth exceeded in comparison");
     c += eq;
   }
   return val_int(ev, c);

@@ -470,7 +470,7 @@ static Value *iter_next(Eval *ev, Iter *it) {
     return it->items[it->i++];
   case IT_RANGE:
     if (it->i >= it->n) return NULL;
-    return val_int(ev, it->r.start + it->r.step * it->i++);
+    return val_int(ev, slimrt_ck_nth(it->r.start, it->r.step, it->i++));
   case IT_STR: {
     if (it->i >= it->n) return NULL;
     const unsigned char *s = (const unsigned char *)it->src->u.str.s;
@@ -708,7 +708,7 @@ static int contains(Eval *ev, Value *container, Value *x, Span sp) {
     Value **items = container->kind == V_INSTANCE ? container->u.inst->vals : container->u.list.items;
     for (int i = 0; i < n; i++) {
       int eq = val_equal_r(items[i], x);
-      if (eq < 0) return eval_error(ev, sp, "E0312", "RecursionError: maximum recursion depth exceeded in comparison"), -1;
+      if (eq < 0) return eval_error(ev, sp, "E0312", "maximum recursion depth exceeded in comparison"), -1;
       if (eq) return 1;
     }
     return 0;
@@ -740,7 +740,7 @@ static Value *compare(Eval *ev, AstOp op, Value *a, Value *b, Span sp) {
   switch (op) {
   case OP_EQ: case OP_NE:
     if ((r = val_equal_r(a, b)) < 0)
-      return eval_error(ev, sp, "E0312", "RecursionError: maximum recursion depth exceeded in comparison");
+      return eval_error(ev, sp, "E0312", "maximum recursion depth exceeded in comparison");
     return val_bool(ev, op == OP_EQ ? r : !r);
   case OP_IS: return val_bool(ev, a == b || (a->kind == V_EXT && b->kind == V_EXT && a->u.ext.data == b->u.ext.data));
   case OP_IS_NOT: return val_bool(ev, !(a == b || (a->kind == V_EXT && b->kind == V_EXT && a->u.ext.data == b->u.ext.data)));
@@ -859,16 +859,16 @@ static Value *index_value(Eval *ev, Value *obj, Value *idx, Span sp) {
         if (!slice_indices(ev, idx->u.ext.data, n, sp, &start, &step, &count)) return NULL;
         RangeObj *o = eval_alloc(ev, sizeof *o);
         /* every element picked lies in R, so only the new step can overflow */
-        o->start = count ? r->start + start * r->step : 0;
+        o->start = count ? slimrt_ck_nth(r->start, r->step, start) : 0;
         o->step = 1;
         if (count > 1 && slimrt_ck_mul(r->step, step, &o->step))
-          return eval_error(ev, sp, "E0308", "OverflowError: the step of the sliced range does not fit in 64 bits");
+          return eval_error(ev, sp, "E0308", "the step of the sliced range does not fit in 64 bits (compile-time ints are 64-bit)");
         /* one past the last element; the last one is strictly inside R's bounds */
-        o->stop = count ? o->start + (count - 1) * o->step + (o->step > 0 ? 1 : -1) : 0;
+        o->stop = count ? slimrt_ck_nth(o->start, o->step, count - 1) + (o->step > 0 ? 1 : -1) : 0;
         return val_ext(ev, &py_range_type, o);
       }
       if (!norm_index(ev, idx, n, "range object", sp, &i)) return NULL;
-      return val_int(ev, r->start + i * r->step);
+      return val_int(ev, slimrt_ck_nth(r->start, r->step, i));
     }
     if (obj->u.ext.type->index) return obj->u.ext.type->index(ev, obj, idx, sp);
     break;

@@ -91,7 +91,7 @@ static bool window_pads(TfLib *t, const GNode *x, const int64_t k[2], const int6
       }
       if (k[i] > 0 && s[i] > 0 && r[i] > 0) {
         eval_error(t->ev, sp, "E0630", "Negative dimension size caused by overflow when multiplying %" PRId64
-                   " and %" PRId64 " (the window of dimension %d dilated by its rate)", k[i] - 1, r[i], 1 + i);
+                   " and %" PRId64, k[i] - 1, r[i]);
         return false;
       }
     }

@@ -146,7 +146,7 @@ int val_hashable_r(const Value *v) { return hashable_at(v, 0); }
 bool val_key_ok(Eval *ev, Value *k, Span sp) {
   int h = hashable_at(k, 0);
   if (h == 1) return true;
-  if (h < 0) eval_error(ev, sp, "E0312", "RecursionError: maximum recursion depth exceeded in comparison");
+  if (h < 0) eval_error(ev, sp, "E0312", "maximum recursion depth exceeded in comparison");
   else eval_error(ev, sp, "E0302", "unhashable type: '%s'", val_type_name(k));
   return false;
 }
@@ -446,7 +446,7 @@ static bool equal_at(Value *a, Value *b, int depth, bool *deep) {
 
 static int less_at(Eval *ev, Value *a, Value *b, Span sp, int depth) {
   if (depth > VAL_MAX_NEST) {
-    eval_error(ev, sp, "E0312", "RecursionError: maximum recursion depth exceeded in comparison");
+    eval_error(ev, sp, "E0312", "maximum recursion depth exceeded in comparison");
     return -1;
   }
   if (is_num(a) && is_num(b)) return num_cmp(a, b) == -1;
@@ -462,7 +462,7 @@ static int less_at(Eval *ev, Value *a, Value *b, Span sp, int depth) {
       int eq = val_equal_r(x, y);
       if (eq == 1) continue;
       if (eq < 0) {
-        eval_error(ev, sp, "E0312", "RecursionError: maximum recursion depth exceeded in comparison");
+        eval_error(ev, sp, "E0312", "maximum recursion depth exceeded in comparison");
         return -1;
       }
       return less_at(ev, x, y, sp, depth + 1);
@@ -707,7 +707,7 @@ const char *val_repr_at(Eval *ev, Value *v, Span sp) {
   bool deep;
   const char *s = repr_text(ev, v, &deep);
   if (!deep) return s;
-  eval_error(ev, sp, "E0312", "RecursionError: maximum recursion depth exceeded while getting the repr of an object");
+  eval_error(ev, sp, "E0312", "maximum recursion depth exceeded while getting the repr of an object");
   return NULL;
 }
 

@@ -23,6 +23,7 @@
 #include <zlib.h>
 #include "arena.h"
 #include "backend.h"
+#include "slimrt_checked.h"
 #include "diag.h"
 #include "eval.h"
 #include "npz.h"
@@ -99,8 +100,11 @@ static int cmd_ls(const char *prefix, const char **keys, int nkeys, int all, int
     putchar('\n');
     int64_t count = slimrt_shape_count(e->rank, e->dims);
     int esz = slimrt_dtype_size(e->dtype);
-    params += count > 0 ? count : 0;
-    bytes += esz > 0 && count > 0 ? count * esz : e->size; /* strings: as stored */
+    /* damaged shapes can hold near 2**63 elements: totals saturate instead of wrapping */
+    int64_t nb = e->size;
+    if (esz > 0 && count > 0 && slimrt_ck_mul(count, esz, &nb)) nb = INT64_MAX;
+    if (slimrt_ck_add(params, count > 0 ? count : 0, &params)) params = INT64_MAX;
+    if (slimrt_ck_add(bytes, nb, &bytes)) bytes = INT64_MAX;
     if (all && e->dtype != SLIMRT_STRING) rc = print_values(ck, e);
   }
   if (!rc && totals)

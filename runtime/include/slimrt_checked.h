@@ -32,6 +32,13 @@ static inline int64_t slimrt_ck_count(int rank, const int64_t *d) {
   return zero ? 0 : n;
 }
 
+/* START + I * STEP for an element the caller knows lies in int64 (the I-th element of a
+   range or slice): the product alone may not fit (range(-2**63, 2**63-1, 2**63-1)[2]),
+   so it is formed in uint64, where wrapping is defined and the sum comes out exact. */
+static inline int64_t slimrt_ck_nth(int64_t start, int64_t step, int64_t i) {
+  return (int64_t)((uint64_t)start + (uint64_t)step * (uint64_t)i);
+}
+
 /* How many elements a Python-style slice START, START+STEP, ... picks before
    reaching STOP (exclusive); STEP != 0. Exact for every int64 input. */
 static inline int64_t slimrt_ck_span_count(int64_t start, int64_t stop, int64_t step) {

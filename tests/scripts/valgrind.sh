@@ -43,10 +43,9 @@ PY
 echo "arith_edges_ok executable"
 vg "$t/edges" --input=x="$t/x88.npy" --output="$t/edges.npy"
 "$build/slimc" "$bad/exe_part.slim" -o "$t/part"
-echo "partitioned checkpoint: executable, slim-ckpt dump, slimc --checkpoint"
+echo "partitioned checkpoint: executable, slim-ckpt dump"
 vg "$t/part" --checkpoint="$t/part-ok" --input=x="$t/x8.npy" --output="$t/part.npy"
 vg "$build/slim-ckpt" dump "$t/part-ok" w
-vg "$build/slimc" --checkpoint="$t/part-ok" "$bad/exe_part.slim" -o "$t/part-emb"
 echo "overlapping slices: executable, slim-ckpt dump"
 vg_fail "$t/part" --checkpoint="$t/part-overlap-gap" --input=x="$t/x8.npy" --output="$t/part2.npy"
 vg_fail "$build/slim-ckpt" dump "$t/part-overlap-gap" w

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "graph.h"
+#include "slimrt_checked.h"
 
 static Arena arena;
 static Graph *g;
@@ -394,4 +395,51 @@ Test(graph, print_listing) {
   cr_expect_eq(w->id, 0);
   cr_expect_eq(x->input_index, 0);
   cr_expect_eq(mm->arena_offset, -1);
+}
+
+/* ---- checked arithmetic (issue 19): the helpers and the shapes built on them ---- */
+
+TestSuite(checked, .init = setup, .fini = teardown);
+
+Test(checked, helpers) {
+  int64_t r;
+  cr_expect_eq(slimrt_ck_add(INT64_MAX, 1, &r), -1);
+  cr_expect_eq(slimrt_ck_add(INT64_MAX - 1, 1, &r), 0);
+  cr_expect_eq(r, INT64_MAX);
+  cr_expect_eq(slimrt_ck_mul((int64_t)1 << 32, (int64_t)1 << 31, &r), -1);
+  cr_expect_eq(slimrt_ck_sub(INT64_MIN, 1, &r), -1);
+  cr_expect_eq(slimrt_ck_window_extent(65, ((int64_t)1 << 58) - 1, &r), -1);
+  cr_expect_eq(slimrt_ck_window_extent(3, 2, &r), 0);
+  cr_expect_eq(r, 5);
+  cr_expect_eq(slimrt_ck_count(3, (int64_t[]){(int64_t)1 << 32, (int64_t)1 << 32, 0}), -1);
+  cr_expect_eq(slimrt_ck_count(3, (int64_t[]){0, (int64_t)1 << 32, (int64_t)1 << 32}), -1);
+  cr_expect_eq(slimrt_ck_count(2, (int64_t[]){0, 7}), 0);
+  cr_expect_eq(slimrt_ck_count(2, (int64_t[]){-1, 7}), -1);
+  cr_expect_eq(slimrt_ck_span_count(1, 4, INT64_MAX), 1);
+  cr_expect_eq(slimrt_ck_span_count(3, -1, INT64_MIN), 1);
+  cr_expect_eq(slimrt_ck_span_count(0, 10, 3), 4);
+  cr_expect_eq(slimrt_ck_span_count(INT64_MIN, INT64_MAX, 1), -1);
+  cr_expect_eq(slimrt_ck_span_count(INT64_MIN, INT64_MAX, INT64_MAX), 3);
+  cr_expect_eq(slimrt_ck_span_count(5, 5, -1), 0);
+}
+
+Test(checked, shapes_overflow_with_tf_text) {
+  slimrt_attr pad = {.pad = {.before = {0, INT64_MAX}, .after = {0, INT64_MAX}}};
+  EXPECT_ERROR(op(SLIMRT_OP_PAD, &pad, 1, IN(1, 2), NULL), "Dimension size overflow from adding 2 and 9223372036854775807");
+  slimrt_attr tile = {.tile = {.multiples = {1, ((int64_t)1 << 61) + 1}}};
+  EXPECT_ERROR(op(SLIMRT_OP_TILE, &tile, 1, IN(1, 8), NULL),
+               "Negative dimension size caused by overflow when multiplying 8 and 2305843009213693953");
+  slimrt_attr cat = {.concat = {.axis = 0}};
+  EXPECT_ERROR(op(SLIMRT_OP_CONCAT, &cat, 2, IN((int64_t)1 << 62, 1), IN((int64_t)1 << 62, 1)),
+               "Dimension size overflow from adding 4611686018427387904 and 4611686018427387904");
+  slimrt_attr conv = {.conv = {1, 1, ((int64_t)1 << 58) - 1, 1, 0, 0, 0, 0}};
+  EXPECT_ERROR(op(SLIMRT_OP_CONV2D, &conv, 2, IN(1, 8, 8, 1), IN(65, 1, 1, 1)),
+               "Negative dimension size caused by overflow when multiplying 64 and 288230376151711743");
+  slimrt_attr sl = {.slice = {.begin = {0, 1}, .stride = {1, INT64_MAX}, .count = {1, 2}}};
+  EXPECT_ERROR(op(SLIMRT_OP_SLICE, &sl, 1, IN(1, 4), NULL), "run past the end of the input");
+  /* one element per dimension: any stride is fine and becomes 1 for the kernel */
+  slimrt_attr one = {.slice = {.begin = {0, 1}, .stride = {1, INT64_MAX}, .count = {1, 1}}};
+  GNode *s = op(SLIMRT_OP_SLICE, &one, 1, IN(1, 4), NULL);
+  EXPECT_SHAPE(s, "[1,1]");
+  cr_expect_eq(s->attr.slice.stride[1], 1);
 }
