@@ -104,18 +104,23 @@ def compute(b, sess, feeds):
     return {name: np.asarray(v) for (name, _), v in zip(b.outputs, vals)}
 
 
+def pick(name, names, kind):
+    """The input or output NAME (None: the only one) among NAMES, or a ShimError."""
+    if name is None:
+        if len(names) != 1:
+            raise shim.ShimError("the model has %d %ss: use --%s=NAME=FILE" % (len(names), kind, kind))
+        return names[0]
+    if name not in names:
+        raise shim.ShimError("the model has no %s '%s' (%ss: %s)" % (kind, name, kind, ", ".join(names)))
+    return name
+
+
 def cmd_run(b, o):
     import sys
     feeds = {}
     names = [n for n, _ in b.inputs]
     for name, f in o.inputs:
-        if name is None:
-            if len(names) != 1:
-                raise shim.ShimError("the model has %d inputs: use --input=NAME=FILE" % len(names))
-            name = names[0]
-        if name not in names:
-            raise shim.ShimError("the model has no input '%s' (inputs: %s)" % (name, ", ".join(names)))
-        feeds[name] = np.load(f)
+        feeds[pick(name, names, "input")] = np.load(f)
     missing = [n for n in names if n not in feeds]
     if missing:
         raise shim.ShimError("no --input for %s" % ", ".join(missing))
@@ -128,13 +133,7 @@ def cmd_run(b, o):
         outs = compute(b, sess, feeds)
     onames = [n for n, _ in b.outputs]
     for name, f in o.outputs:
-        if name is None:
-            if len(onames) != 1:
-                raise shim.ShimError("the model has %d outputs: use --output=NAME=FILE" % len(onames))
-            name = onames[0]
-        if name not in outs:
-            raise shim.ShimError("the model has no output '%s' (outputs: %s)" % (name, ", ".join(onames)))
-        np.save(f, outs[name])
+        np.save(f, outs[pick(name, onames, "output")])
     if not o.outputs:
         for n in onames:
             print("%s\t%s\t%s" % (n, outs[n].dtype, list(outs[n].shape)))
