@@ -351,20 +351,34 @@ static int embed_weights(Cg *c) {
     diag_error(c->d, SPAN_NONE, "E0902", "cannot open checkpoint '%s': %s", c->o->checkpoint, err);
     return -1;
   }
-  int rc = 0;
+  int rc = 0, nwanted = 0, nfound = 0;
+  int nkeys = slimrt_ckpt_count(ck);
+  const char **keys = malloc(sizeof *keys * (size_t)(nkeys ? nkeys : 1));
+  for (int i = 0; keys && i < nkeys; i++) keys[i] = slimrt_ckpt_entry_at(ck, i)->key;
   for (int i = 0; i < c->g->vars.n; i++) {
     GVar *v = c->g->vars.items[i];
     const char *key = ckpt_key_of(c->g, v);
     if (!key) continue;
+    nwanted++;
     const slimrt_ckpt_entry *e = slimrt_ckpt_find(ck, key);
     char want[128], got[128];
     gshape_str(&v->shape, want, sizeof want);
     if (!e) {
       diag_error(c->d, v->span, "E0903", "checkpoint '%s' has no key '%s' (variable '%s', expected %s %s)",
                  c->o->checkpoint, key, v->name, slimrt_dtype_name(v->shape.dtype), want);
+      const char *near = keys ? diag_closest(key, keys, nkeys) : NULL;
+      const slimrt_ckpt_entry *ne = near ? slimrt_ckpt_find(ck, near) : NULL;
+      if (ne) {
+        GShape ns = {.dtype = ne->dtype, .rank = ne->rank};
+        for (int j = 0; j < ne->rank && j < SLIMRT_MAX_RANK; j++) ns.dims[j] = ne->dims[j];
+        const char *dn = slimrt_dtype_name(ne->dtype);
+        diag_note(c->d, SPAN_NONE, "did you mean '%s'? (the checkpoint's most similar key, %s %s)", near,
+                  dn ? dn : "unknown dtype", gshape_str(&ns, got, sizeof got));
+      }
       rc = -1;
       continue;
     }
+    nfound++;
     GShape es = {.dtype = e->dtype, .rank = e->rank};
     for (int j = 0; j < e->rank && j < SLIMRT_MAX_RANK; j++) es.dims[j] = e->dims[j];
     bool ok = es.rank == v->shape.rank;
@@ -398,6 +412,10 @@ static int embed_weights(Cg *c) {
     }
     free(buf);
   }
+  if (nfound < nwanted) /* printed even past the error limit: how far off the checkpoint is */
+    diag_note_always(c->d, SPAN_NONE, "%d of %d variables found in checkpoint '%s' (%d keys)", nfound, nwanted,
+                     c->o->checkpoint, nkeys);
+  free(keys);
   slimrt_ckpt_close(ck);
   return rc;
 }

@@ -159,6 +159,9 @@ void tf_vars_register(TfLib *t, Value *tf_ns, Value *slim_ns, Value *train_ns);
 int tf_argscope_merge(TfLib *t, const char *fname, const void *key, const char *const *params,
                       const Args *a, Args *out);
 const char *tf_argscope_key(TfLib *t, Value *op);   /* NULL: not decorated */
+/* After an error about keyword NAME's value V: a note at the arg_scope that supplied V, if
+   one did ("'padding' supplied by this arg_scope"). */
+void tf_argscope_note(TfLib *t, const char *name, Value *v);
 void tf_argscope_register(TfLib *t, Value *slim_ns);
 /* tf_layers.c */
 void tf_layers_register(TfLib *t, Value *slim_ns, Value *utils_ns);
