@@ -426,8 +426,16 @@ static LLVMValueRef io_descs(Cg *c, LLVMTypeRef io_ty, GNode **nodes, const char
   if (n == 0) return LLVMConstPointerNull(c->ptr);
   LLVMValueRef *v = malloc(sizeof *v * (size_t)n);
   for (int i = 0; i < n; i++) {
-    LLVMValueRef f[2] = {cstring(c, names[i]), shape_value(c, &nodes[i]->shape)};
-    v[i] = LLVMConstNamedStruct(io_ty, f, 2);
+    LLVMValueRef prep = LLVMConstPointerNull(c->ptr);
+    const float *ip = nodes[i]->op == SLIMRT_OP_INPUT ? nodes[i]->image_prep : NULL;
+    if (ip) {
+      int C = (int)nodes[i]->shape.dims[3];
+      LLVMValueRef fv[6];
+      for (int k = 0; k < 2 * C && k < 6; k++) fv[k] = LLVMConstReal(c->f32, ip[k]);
+      prep = private_global(c, LLVMConstArray2(c->f32, fv, (uint64_t)(2 * C)), ".image_prep", 4);
+    }
+    LLVMValueRef f[3] = {cstring(c, names[i]), shape_value(c, &nodes[i]->shape), prep};
+    v[i] = LLVMConstNamedStruct(io_ty, f, 3);
   }
   LLVMValueRef gv = private_global(c, LLVMConstArray2(io_ty, v, (uint64_t)n), ".io", 8);
   free(v);
@@ -436,9 +444,9 @@ static LLVMValueRef io_descs(Cg *c, LLVMTypeRef io_ty, GNode **nodes, const char
 
 static LLVMValueRef build_desc(Cg *c, LLVMValueRef run, LLVMValueRef prepare, bool *all_embedded) {
   Graph *g = c->g;
-  LLVMTypeRef io_f[2] = {c->ptr, c->shape_ty};
+  LLVMTypeRef io_f[3] = {c->ptr, c->shape_ty, c->ptr};
   LLVMTypeRef io_ty = LLVMStructCreateNamed(c->ctx, "slimrt_io_desc");
-  LLVMStructSetBody(io_ty, io_f, 2, 0);
+  LLVMStructSetBody(io_ty, io_f, 3, 0);
   LLVMTypeRef var_f[8] = {c->ptr, c->ptr, c->shape_ty, c->ptr, c->i64, LLVMArrayType2(c->f64, 2), c->ptr, c->i64};
   LLVMTypeRef var_ty = LLVMStructCreateNamed(c->ctx, "slimrt_var_desc");
   LLVMStructSetBody(var_ty, var_f, 8, 0);

@@ -167,6 +167,8 @@ void tf_argscope_register(TfLib *t, Value *slim_ns);
 void tf_layers_register(TfLib *t, Value *slim_ns, Value *utils_ns);
 /* tf_ema.c */
 void tf_ema_register(TfLib *t, Value *train_ns);
+/* tf_image.c: image_input(), the signature's image preprocessing */
+void tf_image_register(TfLib *t);
 /* tf_print.c: "float32" etc. */
 const char *tf_dtype_name(int dtype);
 
