@@ -4,6 +4,7 @@
  * one line on stderr, `PROG: ...`. Outputs are written to temporaries and
  * renamed only once every output has been written, so a failure leaves no file. */
 #include <errno.h>
+#include <glob.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,9 @@ typedef struct cli {
   const char *labels_file;
   const char **in_files;   /* [ninputs], NULL until given */
   const char **more;       /* the 2nd, 3rd, ... image files of batched inputs, in order */
-  int *more_of, nmore;     /* the input each of them feeds */
+  int *more_of, nmore, capmore; /* the input each of them feeds */
+  char **owned;            /* paths a glob pattern expanded to */
+  int nowned;
   const char **out_files;  /* [noutputs] */
   int print, top, threads, bench, help, random;
   int64_t seed;
@@ -106,6 +109,9 @@ static int file_exists(const char *path) {
   return f != NULL;
 }
 
+static int bind_file(cli *c, const char *kind, const slimrt_io_desc *io, int64_t which, const char **files,
+                     const char *file);
+
 /* --input=FILE or --input=NAME=FILE (same for --output): a prefix before '='
    that names an input selects it; otherwise the whole value is a file, which
    needs a model with exactly one input. */
@@ -144,9 +150,44 @@ static int bind(cli *c, const char *opt, const char *kind, const char *val, cons
     }
   }
   if (!*file) return usage_error(c, "%s needs a file name", opt);
+  if (files == c->in_files && strpbrk(file, "*?[") && !file_exists(file)) {
+    /* a pattern the shell left alone (--input=*.png): its files in sorted order */
+    glob_t g;
+    int grc = glob(file, 0, NULL, &g);
+    if (grc != 0) {
+      if (grc != GLOB_NOMATCH) globfree(&g);
+      snprintf(msg, sizeof msg, "%s=%s: no file matches '%s'", opt, val, file);
+      return usage_error(c, "%s", msg);
+    }
+    int rc = 0;
+    char **owned = realloc(c->owned, sizeof *owned * (size_t)(c->nowned + (int)g.gl_pathc));
+    if (!owned) rc = usage_error(c, "%s", "out of memory");
+    else c->owned = owned;
+    for (size_t k = 0; k < g.gl_pathc && !rc; k++) {
+      if (!(c->owned[c->nowned] = strdup(g.gl_pathv[k]))) rc = usage_error(c, "%s", "out of memory");
+      else rc = bind_file(c, kind, io, which, files, c->owned[c->nowned++]);
+    }
+    globfree(&g);
+    return rc;
+  }
+  return bind_file(c, kind, io, which, files, file);
+}
+
+/* FILE for input/output WHICH: the first file, or the next item of a batch of images. */
+static int bind_file(cli *c, const char *kind, const slimrt_io_desc *io, int64_t which, const char **files,
+                     const char *file) {
+  char msg[512];
   if (files[which] && files == c->in_files && io[which].shape.rank >= 1 && io[which].shape.dims[0] > 1 &&
       slimrt_image_takes(&io[which])) {
     /* a batch of image files: one an item, in order */
+    if (c->nmore == c->capmore) {
+      int cap = c->capmore ? 2 * c->capmore : 16;
+      const char **m = realloc(c->more, sizeof *m * (size_t)cap);
+      if (m) c->more = m;
+      int *mo = m ? realloc(c->more_of, sizeof *mo * (size_t)cap) : NULL;
+      if (!mo) return usage_error(c, "%s", "out of memory");
+      c->more_of = mo, c->capmore = cap;
+    }
     c->more[c->nmore] = file, c->more_of[c->nmore++] = (int)which;
     return 0;
   }
@@ -602,10 +643,8 @@ int slimrt_main(const slimrt_model_desc *d, int argc, char **argv) {
   }
   c.in_files = calloc((size_t)d->ninputs + 1, sizeof *c.in_files);
   c.out_files = calloc((size_t)d->noutputs + 1, sizeof *c.out_files);
-  c.more = calloc((size_t)argc + 1, sizeof *c.more);
-  c.more_of = calloc((size_t)argc + 1, sizeof *c.more_of);
   int rc;
-  if (!c.in_files || !c.out_files || !c.more || !c.more_of) {
+  if (!c.in_files || !c.out_files) {
     fprintf(stderr, "%s: out of memory\n", c.prog);
     rc = EXIT_RUN;
   } else if ((rc = parse_args(&c, argc, argv))) {
@@ -636,5 +675,7 @@ int slimrt_main(const slimrt_model_desc *d, int argc, char **argv) {
   free(c.out_files);
   free(c.more);
   free(c.more_of);
+  for (int i = 0; i < c.nowned; i++) free(c.owned[i]);
+  free(c.owned);
   return rc;
 }

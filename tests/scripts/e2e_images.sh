@@ -3,8 +3,9 @@
 # files by build/tests/img_tool (stb_image_write), never stored in the repository:
 #  - the person-detection sample answers the same for PGM, PNG, JPEG and a 2x-upscaled RGB PNG
 #    (resize + colour -> grey), the lossless ones bit for bit;
-#  - a float model with image_input(mean, scale) and a batch of 2 takes two PNG files and equals
-#    the .npy NumPy makes from the same pixels; a uint8 batch of 3 takes three resized images;
+#  - a float model with image_input(mean, scale) and a batch of 2 takes two PNG files (or a
+#    pattern) and equals the .npy NumPy makes from the same pixels; a uint8 batch of 3 takes
+#    three resized images;
 #  - the errors: wrong file count, a non-image in a batch, a float input without
 #    image_input(), a corrupt PNG.
 # usage: e2e_images.sh BUILD_DIR SHARED_DIR
@@ -89,6 +90,11 @@ if "$BUILD/slimc" "$TMP/float.slim" -o "$TMP/float" 2> "$TMP/err"; then
   check "a batch of two PNG files equals the NumPy-preprocessed .npy" \
     "$("$TMP/float" --random-init --input="$TMP/f.npy" --print)" \
     "$("$TMP/float" --random-init --input="$TMP/f0.png" --input="$TMP/f1.png" --print 2>&1)"
+  check "--input=PATTERN (f?.png, quoted) is the same batch, in sorted order" \
+    "$("$TMP/float" --random-init --input="$TMP/f.npy" --print)" \
+    "$("$TMP/float" --random-init --input="$TMP/f?.png" --print 2>&1)"
+  expect_fail "a pattern matching nothing" 2 "no file matches '$TMP/g*.png'" \
+    "$TMP/float" --random-init --input="$TMP/g*.png"
   expect_fail "one image for a batch of 2" 1 "input 'x' (float32 [2,8,8,3]) is a batch of 2: give 2 image files" \
     "$TMP/float" --random-init --input="$TMP/f0.png"
   expect_fail "three images for a batch of 2" 1 "takes one image per batch item; 3 files were given" \
