@@ -402,20 +402,34 @@ static int embed_weights(Cg *c) {
     diag_error(c->d, SPAN_NONE, "E0902", "cannot open checkpoint '%s': %s", c->o->checkpoint, err);
     return -1;
   }
-  int rc = 0;
+  int rc = 0, nwanted = 0, nfound = 0;
+  int nkeys = slimrt_ckpt_count(ck);
+  const char **keys = malloc(sizeof *keys * (size_t)(nkeys ? nkeys : 1));
+  for (int i = 0; keys && i < nkeys; i++) keys[i] = slimrt_ckpt_entry_at(ck, i)->key;
   for (int i = 0; i < c->g->vars.n; i++) {
     GVar *v = c->g->vars.items[i];
     const char *key = ckpt_key_of(c->g, v);
     if (!key) continue;
+    nwanted++;
     const slimrt_ckpt_entry *e = slimrt_ckpt_find(ck, key);
     char want[128], got[128];
     gshape_str(&v->shape, want, sizeof want);
     if (!e) {
       diag_error(c->d, v->span, "E0903", "checkpoint '%s' has no key '%s' (variable '%s', expected %s %s)",
                  c->o->checkpoint, key, v->name, slimrt_dtype_name(v->shape.dtype), want);
+      const char *near = keys ? diag_closest(key, keys, nkeys) : NULL;
+      const slimrt_ckpt_entry *ne = near ? slimrt_ckpt_find(ck, near) : NULL;
+      if (ne) {
+        GShape ns = {.dtype = ne->dtype, .rank = ne->rank};
+        for (int j = 0; j < ne->rank && j < SLIMRT_MAX_RANK; j++) ns.dims[j] = ne->dims[j];
+        const char *dn = slimrt_dtype_name(ne->dtype);
+        diag_note(c->d, SPAN_NONE, "did you mean '%s'? (the checkpoint's most similar key, %s %s)", near,
+                  dn ? dn : "unknown dtype", gshape_str(&ns, got, sizeof got));
+      }
       rc = -1;
       continue;
     }
+    nfound++;
     GShape es = {.dtype = e->dtype, .rank = e->rank};
     for (int j = 0; j < e->rank && j < SLIMRT_MAX_RANK; j++) es.dims[j] = e->dims[j];
     bool ok = es.rank == v->shape.rank;
@@ -455,6 +469,10 @@ static int embed_weights(Cg *c) {
     }
     free(buf);
   }
+  if (nfound < nwanted) /* printed even past the error limit: how far off the checkpoint is */
+    diag_note_always(c->d, SPAN_NONE, "%d of %d variables found in checkpoint '%s' (%d keys)", nfound, nwanted,
+                     c->o->checkpoint, nkeys);
+  free(keys);
   slimrt_ckpt_close(ck);
   return rc;
 }
@@ -491,8 +509,16 @@ static LLVMValueRef io_descs(Cg *c, LLVMTypeRef io_ty, GNode **nodes, const char
   if (n == 0) return LLVMConstPointerNull(c->ptr);
   LLVMValueRef *v = malloc(sizeof *v * (size_t)n);
   for (int i = 0; i < n; i++) {
-    LLVMValueRef f[2] = {cstring(c, names[i]), shape_value(c, &nodes[i]->shape)};
-    v[i] = LLVMConstNamedStruct(io_ty, f, 2);
+    LLVMValueRef prep = LLVMConstPointerNull(c->ptr);
+    const float *ip = nodes[i]->op == SLIMRT_OP_INPUT ? nodes[i]->image_prep : NULL;
+    if (ip) {
+      int C = (int)nodes[i]->shape.dims[3];
+      LLVMValueRef fv[6];
+      for (int k = 0; k < 2 * C && k < 6; k++) fv[k] = LLVMConstReal(c->f32, ip[k]);
+      prep = private_global(c, LLVMConstArray2(c->f32, fv, (uint64_t)(2 * C)), ".image_prep", 4);
+    }
+    LLVMValueRef f[3] = {cstring(c, names[i]), shape_value(c, &nodes[i]->shape), prep};
+    v[i] = LLVMConstNamedStruct(io_ty, f, 3);
   }
   LLVMValueRef gv = private_global(c, LLVMConstArray2(io_ty, v, (uint64_t)n), ".io", 8);
   free(v);
@@ -501,9 +527,9 @@ static LLVMValueRef io_descs(Cg *c, LLVMTypeRef io_ty, GNode **nodes, const char
 
 static LLVMValueRef build_desc(Cg *c, LLVMValueRef run, LLVMValueRef prepare, bool *all_embedded) {
   Graph *g = c->g;
-  LLVMTypeRef io_f[2] = {c->ptr, c->shape_ty};
+  LLVMTypeRef io_f[3] = {c->ptr, c->shape_ty, c->ptr};
   LLVMTypeRef io_ty = LLVMStructCreateNamed(c->ctx, "slimrt_io_desc");
-  LLVMStructSetBody(io_ty, io_f, 2, 0);
+  LLVMStructSetBody(io_ty, io_f, 3, 0);
   LLVMTypeRef var_f[8] = {c->ptr, c->ptr, c->shape_ty, c->ptr, c->i64, LLVMArrayType2(c->f64, 2), c->ptr, c->i64};
   LLVMTypeRef var_ty = LLVMStructCreateNamed(c->ctx, "slimrt_var_desc");
   LLVMStructSetBody(var_ty, var_f, 8, 0);

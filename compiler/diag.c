@@ -169,15 +169,89 @@ void diag_error(Diag *d, Span sp, const char *code, const char *fmt, ...) {
   va_end(ap);
 }
 
+/* Every warning: its -W name and its stable code. */
+static const struct { const char *name, *code; } warnings[] = {
+    {"is-training", "W0701"}, /* a layer's is_training=True default, compiled for inference */
+};
+const char *const diag_warning_names[] = {"is-training", NULL};
+
+bool diag_warning_known(const char *name) {
+  for (size_t i = 0; i < sizeof warnings / sizeof *warnings; i++)
+    if (!strcmp(warnings[i].name, name)) return true;
+  return false;
+}
+
 void diag_warning(Diag *d, Span sp, const char *name, const char *fmt, ...) {
   for (int i = 0; i < d->ndisabled; i++)
-    if (name && strcmp(d->disabled_warnings[i], name) == 0) return;
+    if (name && strcmp(d->disabled_warnings[i], name) == 0) {
+      d->last_printed = false; /* its notes go too */
+      return;
+    }
+  for (int i = 0; i < d->nwarned; i++)
+    if (!memcmp(&d->warned[i], &sp, sizeof sp)) {
+      d->last_printed = false;
+      return;
+    }
+  if (d->nwarned == d->capwarned) {
+    int cap = d->capwarned ? 2 * d->capwarned : 16;
+    d->warned = arena_realloc(d->sm->arena, d->warned, sizeof(Span) * (size_t)d->capwarned, sizeof(Span) * (size_t)cap);
+    d->capwarned = cap;
+  }
+  d->warned[d->nwarned++] = sp;
+  const char *wc = "W0000";
+  for (size_t i = 0; i < sizeof warnings / sizeof *warnings; i++)
+    if (name && !strcmp(warnings[i].name, name)) wc = warnings[i].code;
   va_list ap;
   va_start(ap, fmt);
-  char code[64];
-  snprintf(code, sizeof code, "-W%s", name ? name : "");
-  diag_emit(d, DIAG_WARNING, sp, name ? code : NULL, fmt, ap);
+  char code[96];
+  snprintf(code, sizeof code, "%s -W%s%s", wc, d->werror ? "error=" : "", name ? name : "");
+  diag_emit(d, DIAG_WARNING, sp, code, fmt, ap);
   va_end(ap);
+}
+
+void diag_note_always(Diag *d, Span sp, const char *fmt, ...) {
+  d->last_printed = true;
+  va_list ap;
+  va_start(ap, fmt);
+  diag_emit(d, DIAG_NOTE, sp, NULL, fmt, ap);
+  va_end(ap);
+}
+
+int diag_edit_distance(const char *a, const char *b, int cap) {
+  size_t n = strlen(a), m = strlen(b);
+  if ((n > m ? n - m : m - n) > (size_t)cap) return cap + 1;
+  int *row = malloc((m + 1) * sizeof *row);
+  if (!row) return cap + 1;
+  for (size_t j = 0; j <= m; j++) row[j] = (int)j;
+  for (size_t i = 1; i <= n; i++) {
+    int diag = row[0], best = row[0] = (int)i;
+    for (size_t j = 1; j <= m; j++) {
+      int up = row[j];
+      int v = diag + (a[i - 1] != b[j - 1]);
+      if (up + 1 < v) v = up + 1;
+      if (row[j - 1] + 1 < v) v = row[j - 1] + 1;
+      row[j] = v;
+      diag = up;
+      if (v < best) best = v;
+    }
+    if (best > cap) { /* no path can come back under the cap */
+      free(row);
+      return cap + 1;
+    }
+  }
+  int r = row[m];
+  free(row);
+  return r;
+}
+
+const char *diag_closest(const char *want, const char *const *cands, int n) {
+  int len = (int)strlen(want), cap = len / 3, bestd = cap + 1;
+  const char *best = NULL;
+  for (int i = 0; i < n; i++) {
+    int dist = diag_edit_distance(want, cands[i], cap);
+    if (dist > 0 && dist < bestd) best = cands[i], bestd = dist;
+  }
+  return best;
 }
 
 void diag_note(Diag *d, Span sp, const char *fmt, ...) {

@@ -60,16 +60,30 @@ typedef struct Diag {
   bool last_printed;     /* notes follow their diagnostic only if it was printed */
   const char **disabled_warnings; /* -Wno-NAME */
   int ndisabled;
+  Span *warned;          /* where warnings were given: one a place (a layer in a loop) */
+  int nwarned, capwarned;
 } Diag;
 
 void diag_init(Diag *d, SrcMgr *sm, FILE *out, DiagColor color);
 
-/* CODE is a stable identifier like "E0101" (errors) or "W0001"; may be NULL.
+/* CODE is a stable identifier like "E0101"; may be NULL.
    Errors past max_errors are counted but not printed. */
 void diag_error(Diag *d, Span sp, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* A warning NAME of the table in diag.c (its code W0NNN and its -W flag are printed):
+   dropped by -Wno-NAME, an error under -Werror. */
 void diag_warning(Diag *d, Span sp, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The warnings' names, NULL-terminated, and whether NAME is one. */
+extern const char *const diag_warning_names[];
+bool diag_warning_known(const char *name);
+/* A note printed even after a suppressed diagnostic (a summary at the end of a list). */
+void diag_note_always(Diag *d, Span sp, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Levenshtein distance of A and B (for "did you mean"), capped at CAP. */
+int diag_edit_distance(const char *a, const char *b, int cap);
+/* The candidate nearest to WANT, or NULL if none is near enough to be a likely typo or
+   scope change (distance at most a third of WANT's length, and at least 1 shorter than it). */
+const char *diag_closest(const char *want, const char *const *cands, int n);
 /* A note belongs to the diagnostic printed just before it. */
 void diag_note(Diag *d, Span sp, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void diag_emit(Diag *d, DiagLevel lv, Span sp, const char *code, const char *fmt, va_list ap);

@@ -235,24 +235,8 @@ static void report(Eval *ev) {
   ev->notes.n = ev->chain.n = 0;
 }
 
-static int edit_distance(const char *a, const char *b) {
-  size_t la = strlen(a), lb = strlen(b);
-  if (la > 64 || lb > 64) return 99;
-  int row[65];
-  for (size_t j = 0; j <= lb; j++) row[j] = (int)j;
-  for (size_t i = 1; i <= la; i++) {
-    int prev = row[0];
-    row[0] = (int)i;
-    for (size_t j = 1; j <= lb; j++) {
-      int cur = row[j];
-      int sub = prev + (a[i - 1] != b[j - 1]);
-      int del = row[j] + 1, ins = row[j - 1] + 1;
-      row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-      prev = cur;
-    }
-  }
-  return row[lb];
-}
+/* suggestions are at most 3 edits away (eval_suggest), so 3 caps the work */
+static int edit_distance(const char *a, const char *b) { return diag_edit_distance(a, b, 3); }
 
 const char *eval_suggest(const char *name, const char *const *cands, int n) {
   const char *best = NULL;

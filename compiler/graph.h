@@ -63,6 +63,7 @@ struct GNode {
   /* op-specific */
   GVar *var;                      /* VARIABLE */
   int input_index;                /* INPUT: index among model inputs */
+  const float *image_prep;        /* INPUT: NULL, or mean[C] then scale[C] (image_input()) */
   const void *data;               /* CONST: shape.count elements of shape.dtype */
   /* pass annotations */
   bool live;                      /* needed by an output (dead-op removal) */

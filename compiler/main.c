@@ -217,8 +217,17 @@ static int parse_args(Arena *a, int argc, char **argv, Options *o) {
       if (parse_dump(o, arg + 7)) return 2;
     } else if (!strcmp(arg, "-Werror")) {
       o->werror = true;
-    } else if (starts(arg, "-Wno-")) {
-      ptrvec_push(a, &o->wno, (void *)(arg + 5));
+    } else if (starts(arg, "-Wno-") || (starts(arg, "-W") && diag_warning_known(arg + 2))) {
+      const char *name = arg + (arg[2] == 'n' && arg[3] == 'o' && arg[4] == '-' ? 5 : 2);
+      if (!diag_warning_known(name)) {
+        char known[256] = "";
+        for (int k = 0; diag_warning_names[k]; k++)
+          snprintf(known + strlen(known), sizeof known - strlen(known), "%s-W%s", k ? ", " : "", diag_warning_names[k]);
+        fprintf(stderr, "slimc: error: unknown warning option '%s' (the warnings: %s)\n", arg, known);
+        return 2;
+      }
+      if (name != arg + 2) ptrvec_push(a, &o->wno, (void *)name);
+      /* -WNAME: every warning is on by default */
     } else if (!strcmp(arg, "-Wall") || !strcmp(arg, "-Wextra")) {
       /* every warning is on by default */
     } else if (starts(arg, "-fdiagnostics-color")) {

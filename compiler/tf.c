@@ -223,6 +223,7 @@ TfLib *tf_install(Eval *ev) {
   tf_argscope_register(t, slim);
   tf_layers_register(t, slim, utils);
   tf_ema_register(t, train);
+  tf_image_register(t);
   for (size_t i = 0; i < sizeof slim_from_tf / sizeof *slim_from_tf; i++) {
     Value *v = ns_get(tf, slim_from_tf[i]);
     if (v && !ns_get(slim, slim_from_tf[i])) ns_set(ev, slim, slim_from_tf[i], v);

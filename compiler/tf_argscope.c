@@ -34,6 +34,11 @@ static Span src_span(TfLib *t, const char *name, Value *v) {
   return SPAN_NONE;
 }
 
+void tf_argscope_note(TfLib *t, const char *name, Value *v) {
+  Span sp = src_span(t, name, v);
+  if (sp.file >= 0) eval_note(t->ev, sp, "'%s' supplied by this arg_scope", name);
+}
+
 static bool takes(const char *const *params, const char *name) {
   for (int i = 0; params[i]; i++)
     if (!strcmp(params[i], name) || !strcmp(params[i], "**kwargs")) return true;

@@ -159,11 +159,16 @@ void tf_vars_register(TfLib *t, Value *tf_ns, Value *slim_ns, Value *train_ns);
 int tf_argscope_merge(TfLib *t, const char *fname, const void *key, const char *const *params,
                       const Args *a, Args *out);
 const char *tf_argscope_key(TfLib *t, Value *op);   /* NULL: not decorated */
+/* After an error about keyword NAME's value V: a note at the arg_scope that supplied V, if
+   one did ("'padding' supplied by this arg_scope"). */
+void tf_argscope_note(TfLib *t, const char *name, Value *v);
 void tf_argscope_register(TfLib *t, Value *slim_ns);
 /* tf_layers.c */
 void tf_layers_register(TfLib *t, Value *slim_ns, Value *utils_ns);
 /* tf_ema.c */
 void tf_ema_register(TfLib *t, Value *train_ns);
+/* tf_image.c: image_input(), the signature's image preprocessing */
+void tf_image_register(TfLib *t);
 /* tf_print.c: "float32" etc. */
 const char *tf_dtype_name(int dtype);
 

@@ -52,6 +52,7 @@ static bool padding_arg(TfLib *t, Value *v, Span sp, const char **out) {
   else if (!strcasecmp(s, "VALID")) *out = "VALID";
   else {
     eval_error(t->ev, sp, "E0741", "padding must be 'SAME' or 'VALID', got '%s'", s);
+    tf_argscope_note(t, "padding", v);
     return false;
   }
   return true;
@@ -63,6 +64,7 @@ static bool data_format_ok(TfLib *t, Value *v, Span sp) {
   if (!eval_to_str(t->ev, v, sp, "data_format", &s)) return false;
   if (!strcmp(s, "NHWC") || !strcmp(s, "NWC") || !strcmp(s, "NDHWC")) return true;
   eval_error(t->ev, sp, "E0742", "data_format=\"%s\" is not supported (NHWC only)", s);
+  tf_argscope_note(t, "data_format", v);
   return false;
 }
 
@@ -460,8 +462,18 @@ static GNode *const_fill(TfLib *t, int64_t n, float val, Span sp) {
 #define SLIMC_PLANT_BN_EPSILON 0.001
 #endif
 
+/* is_training left at TF-Slim's default True (neither at the call nor by an arg_scope): TF
+   would build the training form (batch statistics, dropout), slimc builds inference. */
+static void warn_is_training(TfLib *t, Value *v, Span sp, const char *layer, const char *what) {
+  if (given(v)) return;
+  diag_warning(eval_diag(t->ev), sp, "is-training",
+               "slim.%s() leaves is_training at its default True, which in TF means %s; slimc compiles "
+               "the inference form: pass is_training=False (or set it in an arg_scope)", layer, what);
+}
+
 static Value *l_batch_norm(TfLib *t, Value **p, Span sp, const Layer *L) {
   (void)L;
+  warn_is_training(t, p[BN_TRAINING], sp, "batch_norm", "normalizing by the batch's own statistics");
   GNode *x = node_arg(t, p[BN_IN], sp);
   bool center, scale, trainable, fused = true, zdm, renorm;
   double eps = SLIMC_PLANT_BN_EPSILON;
@@ -603,6 +615,7 @@ static Value *l_dropout(TfLib *t, Value **p, Span sp, const Layer *L) {
   /* inputs, keep_prob=0.5, noise_shape, is_training=True, outputs_collections, scope, seed:
      the identity at inference */
   (void)L;
+  warn_is_training(t, p[3], sp, "dropout", "dropping activations at random");
   GNode *x = node_arg(t, p[0], sp);
   if (!x) return NULL;
   TfVsCtx *c = tf_vs_open(t, p[5], "Dropout", NULL, sp);

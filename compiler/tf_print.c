@@ -60,7 +60,14 @@ void tf_print_signature(TfLib *t, FILE *out) {
   for (int i = 0; i < g->inputs.n; i++) {
     GNode *n = g->inputs.items[i];
     gshape_str(&n->shape, shape, sizeof shape);
-    fprintf(out, "input\t%s\t%s\t%s\n", n->name, tf_dtype_name(n->shape.dtype), shape);
+    fprintf(out, "input\t%s\t%s\t%s", n->name, tf_dtype_name(n->shape.dtype), shape);
+    if (n->image_prep) { /* image_input(): a fifth column, image(mean=[...],scale=[...]) */
+      int C = (int)n->shape.dims[3];
+      fputs("\timage(mean=[", out);
+      for (int c = 0; c < 2 * C; c++) fprintf(out, "%s%.9g", c == C ? "],scale=[" : c ? "," : "", n->image_prep[c]);
+      fputs("])", out);
+    }
+    fputc('\n', out);
   }
   for (int i = 0; i < g->noutputs; i++) {
     GNode *n = g->outputs[i].node;

@@ -125,6 +125,7 @@ typedef struct slimrt_var_desc {
 typedef struct slimrt_io_desc {
   const char *name;
   slimrt_shape shape;
+  const float *image_prep;         /* inputs: NULL, or mean[C] then scale[C] of image_input() */
 } slimrt_io_desc;
 
 /* RUN: io = inputs then outputs (ninputs + noutputs pointers), arena of

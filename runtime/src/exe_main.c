@@ -4,6 +4,7 @@
  * one line on stderr, `PROG: ...`. Outputs are written to temporaries and
  * renamed only once every output has been written, so a failure leaves no file. */
 #include <errno.h>
+#include <glob.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,10 @@ typedef struct cli {
   const char *checkpoint;
   const char *labels_file;
   const char **in_files;   /* [ninputs], NULL until given */
+  const char **more;       /* the 2nd, 3rd, ... image files of batched inputs, in order */
+  int *more_of, nmore, capmore; /* the input each of them feeds */
+  char **owned;            /* paths a glob pattern expanded to */
+  int nowned;
   const char **out_files;  /* [noutputs] */
   int print, top, threads, bench, help, random;
   int64_t seed;
@@ -35,7 +40,14 @@ static const char usage_line[] =
 static void print_sig(FILE *f, const char *kind, const slimrt_io_desc *io) {
   char sh[160];
   slimrt_io_format_shape(sh, sizeof sh, (int)io->shape.rank, io->shape.dims);
-  fprintf(f, "  %s\t%s\t%s\t%s\n", kind, io->name, slimrt_io_dtype_name((int)io->shape.dtype), sh);
+  fprintf(f, "  %s\t%s\t%s\t%s", kind, io->name, slimrt_io_dtype_name((int)io->shape.dtype), sh);
+  if (io->image_prep) { /* as slimc --print-signature writes it */
+    int C = (int)io->shape.dims[3];
+    fputs("\timage(mean=[", f);
+    for (int c = 0; c < 2 * C; c++) fprintf(f, "%s%.9g", c == C ? "],scale=[" : c ? "," : "", io->image_prep[c]);
+    fputs("])", f);
+  }
+  fputc('\n', f);
 }
 
 static void print_help(const cli *c) {
@@ -47,8 +59,9 @@ static void print_help(const cli *c) {
   printf("\nweights: %s\n\n", d->weights_embedded ? "embedded in this binary"
                                                    : "not embedded; give --checkpoint=PREFIX or --random-init");
   printf("  --checkpoint=PREFIX   TF checkpoint (format V2, or a directory with a `checkpoint` file)\n"
-         "  --input[=NAME]=FILE   an input as .npy of exactly its dtype and shape ('-': stdin); uint8\n"
-         "                        inputs of shape [1,H,W,1] or [1,H,W,3] also take binary PGM/PPM images;\n"
+         "  --input[=NAME]=FILE   an input as .npy of exactly its dtype and shape ('-': stdin); image inputs\n"
+         "                        (uint8 [N,H,W,1|3], or float32 with image_input()) also take PNG, JPEG\n"
+         "                        and binary PGM/PPM images, resized to HxW; a batch of N takes N images;\n"
          "                        NAME may be left out when the model has one input\n"
          "  --output[=NAME]=FILE  write an output as .npy ('-': stdout)\n"
          "  --print               print each output: NAME, dtype, shape, then one value a line\n"
@@ -93,6 +106,9 @@ static void list_names(const slimrt_io_desc *io, int64_t n, char *buf, size_t le
 
 static int file_exists(const char *path) { return access(path, F_OK) == 0; /* no open: a FIFO would block */ }
 
+static int bind_file(cli *c, const char *kind, const slimrt_io_desc *io, int64_t which, const char **files,
+                     const char *file);
+
 /* --input=FILE or --input=NAME=FILE (same for --output): a prefix before '='
    that names an input selects it; otherwise the whole value is a file, which
    needs a model with exactly one input. */
@@ -131,6 +147,47 @@ static int bind(cli *c, const char *opt, const char *kind, const char *val, cons
     }
   }
   if (!*file) return usage_error(c, "%s needs a file name", opt);
+  if (files == c->in_files && strpbrk(file, "*?[") && !file_exists(file)) {
+    /* a pattern the shell left alone (--input=*.png): its files in sorted order */
+    glob_t g;
+    int grc = glob(file, 0, NULL, &g);
+    if (grc != 0) {
+      if (grc != GLOB_NOMATCH) globfree(&g);
+      snprintf(msg, sizeof msg, "%s=%s: no file matches '%s'", opt, val, file);
+      return usage_error(c, "%s", msg);
+    }
+    int rc = 0;
+    char **owned = realloc(c->owned, sizeof *owned * (size_t)(c->nowned + (int)g.gl_pathc));
+    if (!owned) rc = usage_error(c, "%s", "out of memory");
+    else c->owned = owned;
+    for (size_t k = 0; k < g.gl_pathc && !rc; k++) {
+      if (!(c->owned[c->nowned] = strdup(g.gl_pathv[k]))) rc = usage_error(c, "%s", "out of memory");
+      else rc = bind_file(c, kind, io, which, files, c->owned[c->nowned++]);
+    }
+    globfree(&g);
+    return rc;
+  }
+  return bind_file(c, kind, io, which, files, file);
+}
+
+/* FILE for input/output WHICH: the first file, or the next item of a batch of images. */
+static int bind_file(cli *c, const char *kind, const slimrt_io_desc *io, int64_t which, const char **files,
+                     const char *file) {
+  char msg[512];
+  if (files[which] && files == c->in_files && io[which].shape.rank >= 1 && io[which].shape.dims[0] > 1 &&
+      slimrt_image_takes(&io[which])) {
+    /* a batch of image files: one an item, in order */
+    if (c->nmore == c->capmore) {
+      int cap = c->capmore ? 2 * c->capmore : 16;
+      const char **m = realloc(c->more, sizeof *m * (size_t)cap);
+      if (m) c->more = m;
+      int *mo = m ? realloc(c->more_of, sizeof *mo * (size_t)cap) : NULL;
+      if (!mo) return usage_error(c, "%s", "out of memory");
+      c->more_of = mo, c->capmore = cap;
+    }
+    c->more[c->nmore] = file, c->more_of[c->nmore++] = (int)which;
+    return 0;
+  }
   if (files[which]) {
     snprintf(msg, sizeof msg, "%s '%s' given twice", kind, io[which].name);
     return usage_error(c, "%s", msg);
@@ -215,11 +272,6 @@ static int parse_args(cli *c, int argc, char **argv) {
   return 0;
 }
 
-/* Does an image of U8 [1,H,W,1|3] fit this input? */
-static int takes_image(const slimrt_shape *s) {
-  return s->dtype == SLIMRT_U8 && s->rank == 4 && s->dims[0] == 1 && (s->dims[3] == 1 || s->dims[3] == 3);
-}
-
 /* The most an --input file may hold: the input's bytes and a header, but at
    least 256 MiB (an image may be larger than the tensor it is resized to); a
    shape with an unknown batch gets the 16 GiB one-tensor limit. */
@@ -232,43 +284,95 @@ static size_t input_limit(const slimrt_shape *s) {
   return want > lim ? want : lim;
 }
 
-static int load_input(const cli *c, const slimrt_io_desc *io, const char *path, slimrt_array *out) {
+/* Decodes PATH's image (PNG, JPEG, PGM/PPM) into item ITEM of OUT (IO's shape). 1: the file is
+   no image (nothing done), 0: done, -1: error reported. */
+static int load_image(const cli *c, const slimrt_io_desc *io, const char *path, const unsigned char *buf,
+                      size_t len, int64_t item, slimrt_array *out) {
   const char *name = slimrt_io_name(path, 0);
-  char err[512], want[160], have[160];
-  unsigned char *buf;
-  size_t len;
+  char err[512], want[160];
+  const char *kind = slimrt_image_kind(buf, len);
+  int is_pnm = len >= 2 && buf[0] == 'P' && (buf[1] == '5' || buf[1] == '6');
+  if (!kind && !is_pnm) return 1;
   const slimrt_shape *s = &io->shape;
-  if (slimrt_file_read(path, input_limit(s), SLIMRT_READ_STDIN, &buf, &len, err, sizeof err)) {
-    fprintf(stderr, "%s: %s\n", c->prog, err);
+  if (!slimrt_image_takes(io)) {
+    slimrt_io_format_shape(want, sizeof want, (int)s->rank, s->dims);
+    fprintf(stderr, "%s: %s: a %s image cannot feed input '%s' (%s %s): images feed uint8 [N,H,W,1|3] inputs and "
+            "float32 ones whose model declares image_input(); give a .npy file\n", c->prog, name,
+            kind ? kind : "PGM/PPM", io->name, slimrt_io_dtype_name((int)s->dtype), want);
     return -1;
   }
-  slimrt_io_format_shape(want, sizeof want, (int)s->rank, s->dims);
-  int rc;
-  int is_pnm = len >= 2 && buf[0] == 'P' && (buf[1] == '5' || buf[1] == '6');
-  if (is_pnm && takes_image(s)) {
-    rc = slimrt_pnm_read_mem(name, buf, len, out, err, sizeof err);
-  } else if (is_pnm) {
-    snprintf(err, sizeof err, "%s: a PGM/PPM image cannot feed input '%s' (%s %s): images feed only uint8 "
-             "[1,H,W,1] or [1,H,W,3] inputs; give a .npy file", name, io->name, slimrt_io_dtype_name((int)s->dtype), want);
-    rc = -1;
-  } else {
-    rc = slimrt_npy_read_mem(name, buf, len, out, err, sizeof err);
-    if (rc && takes_image(s) && len >= 6 && memcmp(buf, "\x93NUMPY", 6))
-      snprintf(err, sizeof err, "%s: neither a .npy file nor a binary PGM/PPM image", name);
+  slimrt_array img;
+  int rc = kind ? slimrt_image_read_mem(name, buf, len, &img, err, sizeof err)
+                : slimrt_pnm_read_mem(name, buf, len, &img, err, sizeof err);
+  if (!rc && !out->data) {
+    int64_t n = slimrt_shape_count((int)s->rank, s->dims);
+    out->dtype = (int)s->dtype, out->rank = (int)s->rank;
+    memcpy(out->dims, s->dims, sizeof s->dims[0] * (size_t)s->rank);
+    out->nbytes = (size_t)n * (size_t)slimrt_dtype_size((int)s->dtype);
+    if (!(out->data = malloc(out->nbytes ? out->nbytes : 1)))
+      rc = slimrt_errorf(err, sizeof err, "%s: out of memory for input '%s'", name, io->name);
   }
-  free(buf);
+  if (!rc) rc = slimrt_image_to_input(name, &img, io, item, out->data, err, sizeof err);
+  if (kind || img.data) slimrt_array_free(&img);
   if (rc) {
     fprintf(stderr, "%s: %s\n", c->prog, err);
     return -1;
   }
-  int same = out->dtype == s->dtype && out->rank == s->rank;
-  for (int i = 0; same && i < out->rank; i++) same = out->dims[i] == s->dims[i];
-  if (!same) {
-    slimrt_io_format_shape(have, sizeof have, out->rank, out->dims);
-    fprintf(stderr, "%s: %s: input '%s' expects %s %s, found %s %s\n", c->prog, name, io->name,
-            slimrt_io_dtype_name((int)s->dtype), want, slimrt_io_dtype_name(out->dtype), have);
-    slimrt_array_free(out);
+  return 0;
+}
+
+/* Input IO from its files PATHS[0..N): one .npy of exactly its dtype and shape, or images,
+   one an item of its batch. */
+static int load_input(const cli *c, const slimrt_io_desc *io, const char **paths, int npaths, slimrt_array *out) {
+  const slimrt_shape *s = &io->shape;
+  char err[512], want[160], have[160];
+  slimrt_io_format_shape(want, sizeof want, (int)s->rank, s->dims);
+  memset(out, 0, sizeof *out);
+  if (npaths > 1 && (s->rank < 1 || s->dims[0] != npaths)) {
+    fprintf(stderr, "%s: input '%s' (%s %s) takes %s; %d files were given\n", c->prog, io->name,
+            slimrt_io_dtype_name((int)s->dtype), want, s->rank >= 1 && s->dims[0] > 1 ? "one image per batch item"
+                                                                                      : "one file", npaths);
     return -1;
+  }
+  for (int k = 0; k < npaths; k++) {
+    const char *name = slimrt_io_name(paths[k], 0);
+    unsigned char *buf;
+    size_t len;
+    if (slimrt_file_read(paths[k], input_limit(s), SLIMRT_READ_STDIN, &buf, &len, err, sizeof err)) {
+      fprintf(stderr, "%s: %s\n", c->prog, err);
+      slimrt_array_free(out);
+      return -1;
+    }
+    int rc = load_image(c, io, paths[k], buf, len, k, out);
+    if (rc == 1 && npaths == 1) {
+      rc = slimrt_npy_read_mem(name, buf, len, out, err, sizeof err);
+      if (rc && slimrt_image_takes(io) && len >= 6 && memcmp(buf, "\x93NUMPY", 6))
+        snprintf(err, sizeof err, "%s: neither a .npy file nor a PNG, JPEG or binary PGM/PPM image", name);
+      if (rc) fprintf(stderr, "%s: %s\n", c->prog, err);
+      if (!rc) {
+        int same = out->dtype == s->dtype && out->rank == s->rank;
+        for (int i = 0; same && i < out->rank; i++) same = out->dims[i] == s->dims[i];
+        if (!same) {
+          slimrt_io_format_shape(have, sizeof have, out->rank, out->dims);
+          fprintf(stderr, "%s: %s: input '%s' expects %s %s, found %s %s\n", c->prog, name, io->name,
+                  slimrt_io_dtype_name((int)s->dtype), want, slimrt_io_dtype_name(out->dtype), have);
+          rc = -1;
+        }
+      }
+    } else if (rc == 1) {
+      fprintf(stderr, "%s: %s: not an image (PNG, JPEG, PGM/PPM); a batch of %d files for input '%s' takes one "
+              "image an item\n", c->prog, name, npaths, io->name);
+      rc = -1;
+    } else if (rc == 0 && npaths == 1 && s->dims[0] != 1) {
+      fprintf(stderr, "%s: %s: input '%s' (%s %s) is a batch of %lld: give %lld image files\n", c->prog, name,
+              io->name, slimrt_io_dtype_name((int)s->dtype), want, (long long)s->dims[0], (long long)s->dims[0]);
+      rc = -1;
+    }
+    free(buf);
+    if (rc) {
+      slimrt_array_free(out);
+      return -1;
+    }
   }
   return 0;
 }
@@ -480,7 +584,16 @@ static int run(cli *c) {
   int64_t labelled = -1;
   if (c->labels_file && read_labels(c, &labelled)) goto done;
   for (int64_t i = 0; i < d->ninputs; i++) {
-    if (load_input(c, &d->inputs[i], c->in_files[i], &in[i])) goto done;
+    const char **paths = malloc(sizeof *paths * (size_t)(c->nmore + 1));
+    int np = 0;
+    if (paths) {
+      paths[np++] = c->in_files[i];
+      for (int k = 0; k < c->nmore; k++)
+        if (c->more_of[k] == i) paths[np++] = c->more[k];
+    }
+    int bad = !paths || load_input(c, &d->inputs[i], paths, np, &in[i]);
+    free(paths);
+    if (bad) goto done;
     ptrs[i] = in[i].data;
   }
   for (int64_t i = 0; i < d->noutputs; i++) {
@@ -587,5 +700,9 @@ int slimrt_main(const slimrt_model_desc *d, int argc, char **argv) {
   }
   free(c.in_files);
   free(c.out_files);
+  free(c.more);
+  free(c.more_of);
+  for (int i = 0; i < c.nowned; i++) free(c.owned[i]);
+  free(c.owned);
   return rc;
 }

@@ -14,6 +14,18 @@ const char *slimrt_io_name(const char *path, int writing);
    several outputs can commit them all at once (slimrt_out_commit_all) or none. */
 int slimrt_npy_write_begin(const char *path, const slimrt_array *a, slimrt_out *o, char *err, size_t errlen);
 
+/* PNG and JPEG images (image.c, stb_image). "PNG", "JPEG" or NULL by the magic bytes. */
+const char *slimrt_image_kind(const void *buf, size_t len);
+/* Decodes to u8 [1,H,W,C], C = 1 (grey) or 3 (colour; alpha dropped). */
+int slimrt_image_read_mem(const char *name, const void *buf, size_t len, slimrt_array *out, char *err,
+                          size_t errlen);
+/* Whether an image can feed IO: uint8 [N,H,W,1|3], or float32 with the model's image_prep. */
+int slimrt_image_takes(const slimrt_io_desc *io);
+/* IMG (u8 [1,h,w,c], from either reader) as item ITEM of IO's tensor DST: channels converted,
+   resized (bilinear, half-pixel centres), then uint8 or (pixel - mean) * scale. */
+int slimrt_image_to_input(const char *name, const slimrt_array *img, const slimrt_io_desc *io, int64_t item,
+                          void *dst, char *err, size_t errlen);
+
 /* The PRNG of --random-init: xoshiro256** seeded through splitmix64 from
    (seed, FNV-1a hash of the variable name), so a variable's values do not
    depend on which other variables exist or their order. The streams are not

@@ -1,0 +1,130 @@
+/* PNG and JPEG images for the generated executable's --input (docs/executable.md, "Images").
+ *
+ * Decoding is stb_image (Debian's libstb-dev, header-only): compiled into this one file with
+ * every function static, PNG and JPEG only, no stdio, at most 16384 pixels a side. Being
+ * header-only it adds no library to link: libslimrt keeps to libc, libm and pthreads, the
+ * static and shared libraries and the pkg-config line do not change, and the runtime builds
+ * for any --target that has a C compiler.
+ *
+ * An image becomes one item of an input [N,H,W,C] (C = 1 or 3): grey <-> colour conversion
+ * (luma with PIL's weights, a grey image replicated), then a bilinear resize with half-pixel
+ * centres (TF2's tf.image.resize default, antialias off) when the sizes differ, then the
+ * input's dtype: uint8 takes the pixels rounded to 0..255, float32 takes
+ * (pixel - mean[c]) * scale[c] as the model's signature declares (image_input()). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "rtio.h"
+
+#define STB_IMAGE_IMPLEMENTATION
+#define STB_IMAGE_STATIC
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_NO_STDIO
+#define STBI_NO_LINEAR
+#define STBI_NO_HDR
+#define STBI_MAX_DIMENSIONS 16384
+/* stb declares static functions this file never calls or defines */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#include <stb/stb_image.h>
+#pragma GCC diagnostic pop
+
+#define IMG_MAX_PIXELS (1ll << 26) /* 64 Mpixel: an 8192x8192 photo */
+
+const char *slimrt_image_kind(const void *buf, size_t len) {
+  const unsigned char *b = buf;
+  if (len >= 8 && !memcmp(b, "\x89PNG\r\n\x1a\n", 8)) return "PNG";
+  if (len >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff) return "JPEG";
+  return NULL;
+}
+
+int slimrt_image_read_mem(const char *name, const void *buf, size_t len, slimrt_array *out, char *err,
+                          size_t errlen) {
+  memset(out, 0, sizeof *out);
+  const char *kind = slimrt_image_kind(buf, len);
+  if (!kind) return slimrt_errorf(err, errlen, "%s: not a PNG or JPEG image", name);
+  if (len > 0x7fffffff) return slimrt_errorf(err, errlen, "%s: %s file too large", name, kind);
+  int w, h, comp;
+  if (!stbi_info_from_memory(buf, (int)len, &w, &h, &comp))
+    return slimrt_errorf(err, errlen, "%s: bad %s image: %s", name, kind, stbi_failure_reason());
+  if ((long long)w * h > IMG_MAX_PIXELS)
+    return slimrt_errorf(err, errlen, "%s: %s image of %dx%d pixels is too large (at most %lld)", name, kind, w, h,
+                         (long long)IMG_MAX_PIXELS);
+  int channels = comp <= 2 ? 1 : 3; /* alpha is dropped */
+  unsigned char *px = stbi_load_from_memory(buf, (int)len, &w, &h, &comp, channels);
+  if (!px) return slimrt_errorf(err, errlen, "%s: bad %s image: %s", name, kind, stbi_failure_reason());
+  size_t n = (size_t)w * (size_t)h * (size_t)channels;
+  out->data = malloc(n);
+  if (!out->data) {
+    stbi_image_free(px);
+    return slimrt_errorf(err, errlen, "%s: out of memory for a %dx%d image", name, w, h);
+  }
+  memcpy(out->data, px, n);
+  stbi_image_free(px);
+  out->dtype = SLIMRT_U8;
+  out->rank = 4;
+  out->dims[0] = 1, out->dims[1] = h, out->dims[2] = w, out->dims[3] = channels;
+  out->nbytes = n;
+  return 0;
+}
+
+int slimrt_image_takes(const slimrt_io_desc *io) {
+  const slimrt_shape *s = &io->shape;
+  if (s->rank != 4 || (s->dims[3] != 1 && s->dims[3] != 3) || s->dims[1] <= 0 || s->dims[2] <= 0) return 0;
+  return s->dtype == SLIMRT_U8 || (s->dtype == SLIMRT_F32 && io->image_prep);
+}
+
+/* Pixel (y, x, channel c of C) of IMG after the channel conversion. */
+static float pixel(const slimrt_array *img, int64_t y, int64_t x, int c, int C) {
+  const unsigned char *p = (const unsigned char *)img->data + (y * img->dims[2] + x) * img->dims[3];
+  if (img->dims[3] == C) return p[c];
+  if (C == 3) return p[0];                                              /* grey -> colour */
+  return (float)((p[0] * 19595 + p[1] * 38470 + p[2] * 7471 + 0x8000) >> 16); /* colour -> grey */
+}
+
+int slimrt_image_to_input(const char *name, const slimrt_array *img, const slimrt_io_desc *io, int64_t item,
+                          void *dst, char *err, size_t errlen) {
+  const slimrt_shape *s = &io->shape;
+  if (!slimrt_image_takes(io))
+    return slimrt_errorf(err, errlen, "%s: an image cannot feed input '%s': images feed uint8 [N,H,W,1|3] inputs, "
+                         "and float32 ones whose model declares the preprocessing with image_input()", name, io->name);
+  int64_t H = s->dims[1], W = s->dims[2], h = img->dims[1], w = img->dims[2];
+  int C = (int)s->dims[3];
+  size_t item_elems = (size_t)(H * W * C);
+  float sy = (float)h / (float)H, sx = (float)w / (float)W;
+  for (int64_t y = 0; y < H; y++) {
+    /* half-pixel centres: source coordinate of the output pixel's centre */
+    float fy = (y + 0.5f) * sy - 0.5f;
+    if (fy < 0) fy = 0;
+    int64_t y0 = (int64_t)fy, y1 = y0 + 1 < h ? y0 + 1 : h - 1;
+    float ay = h == H ? 0 : fy - (float)y0;
+    for (int64_t x = 0; x < W; x++) {
+      float fx = (x + 0.5f) * sx - 0.5f;
+      if (fx < 0) fx = 0;
+      int64_t x0 = (int64_t)fx, x1 = x0 + 1 < w ? x0 + 1 : w - 1;
+      float ax = w == W ? 0 : fx - (float)x0;
+      for (int c = 0; c < C; c++) {
+        float v = pixel(img, y0, x0, c, C);
+        if (ay != 0 || ax != 0) {
+          float top = v + ax * (pixel(img, y0, x1, c, C) - v);
+          float bot = pixel(img, y1, x0, c, C);
+          bot += ax * (pixel(img, y1, x1, c, C) - bot);
+          v = top + ay * (bot - top);
+        }
+        size_t at = (size_t)item * item_elems + (size_t)((y * W + x) * C + c);
+        if (s->dtype == SLIMRT_U8) {
+          float r = floorf(v + 0.5f);
+          ((unsigned char *)dst)[at] = (unsigned char)(r < 0 ? 0 : r > 255 ? 255 : r);
+        } else {
+          ((float *)dst)[at] = (v - io->image_prep[c]) * io->image_prep[C + c];
+        }
+      }
+    }
+  }
+  return 0;
+}

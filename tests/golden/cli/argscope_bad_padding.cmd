@@ -1,0 +1,1 @@
+$SLIMC -fsyntax-only argscope_padding.slim

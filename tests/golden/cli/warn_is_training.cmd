@@ -1,0 +1,1 @@
+$SLIMC -fsyntax-only is_training.slim

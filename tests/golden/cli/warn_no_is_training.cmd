@@ -1,0 +1,1 @@
+$SLIMC -fsyntax-only -Wno-is-training is_training.slim

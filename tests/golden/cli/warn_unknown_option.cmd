@@ -1,0 +1,1 @@
+$SLIMC -fsyntax-only -Wis-training -Wall -Wno-bogus is_training.slim
