@@ -52,6 +52,9 @@ struct TfLib {
   PtrVec argscope_srcs;             /* TfArgSrc*: where arg_scope kwargs came from (tf_argscope.c) */
   PtrVec argscope_keys;             /* op identities in order of first use (tf_argscope.c) */
   PtrVec node_values;               /* Value* by GNode id, the one Value per node (tf_tensor.c) */
+  PtrVec restore_pins;              /* pairs (GNode *user, GNode *var): TF's graph reads VAR where
+                                       slimc's computes USER without it (training batch_norm), so
+                                       the default restore map needs VAR when USER is needed */
 };
 
 extern const ExtType tf_tensor_type;     /* plain tensors */

@@ -502,14 +502,76 @@ static Value *l_batch_norm(TfLib *t, Value **p, Span sp, const Layer *L) {
   BN_VAR(mean, "moving_mean", &zeros, NULL, false);
   BN_VAR(var, "moving_variance", &ones, NULL, false);
 #undef BN_VAR
+  bool training = true;
+  ok = ok && bool_arg(t, p[BN_TRAINING], true, sp, &training);
+  /* in training mode the moving averages are updated: zero-debiased ones need two more
+     variables under `<scope>/<moving_mean's full name>/` (model variables on the legacy path) */
+  bool upd_none = p[BN_UPD] && p[BN_UPD]->kind == V_NONE;
+  GNode *moving[4] = {mean, var, NULL, NULL};
+  if (ok && training && zdm) {
+    const char *mm = arena_printf(t->arena, "%s/moving_mean", tf_var_scope_name(t));
+    TfVarRequest r = {.dtype = SLIMRT_F32, .has_shape = true, .default_init = &zeros, .trainable = false,
+                      .model_variable = path == 3, .device = t->device, .sp = sp};
+    r.name = arena_printf(t->arena, "%s/biased", mm);
+    r.shape.rank = 1;
+    r.shape.dims[0] = C;
+    Value *b = tf_get_variable(t, &r), *ls = NULL;
+    r.name = arena_printf(t->arena, "%s/local_step", mm);
+    r.shape.rank = 0;
+    ok = b && (ls = tf_get_variable(t, &r)) != NULL;
+    if (ok) moving[2] = tf_tensor_of(b)->node, moving[3] = tf_tensor_of(ls)->node;
+  }
   Value *out = NULL;
   if (ok) {
     if (!gamma) gamma = const_fill(t, C, 1.0f, sp);
     if (!beta) beta = const_fill(t, C, 0.0f, sp);
+    if (training) {
+      /* batch statistics: mean and (biased) variance over every axis but the channel */
+      slimrt_attr ra = {0};
+      for (int i = 0; i < rank - 1; i++) ra.reduce.axes[i] = 1;
+      mean = tf_build(t, SLIMRT_OP_REDUCE_MEAN, "moments/mean", NULL, &x, 1, &ra, sp);
+      GNode *d = mean ? tf_binary(t, SLIMRT_OP_SUB, x, mean, "moments/SquaredDifference/sub", sp) : NULL;
+      GNode *sq = d ? tf_unary(t, SLIMRT_OP_SQUARE, d, "moments/SquaredDifference", sp) : NULL;
+      var = sq ? tf_build(t, SLIMRT_OP_REDUCE_MEAN, "moments/variance", NULL, &sq, 1, &ra, sp) : NULL;
+    }
     slimrt_attr at = {0};
     at.batchnorm.epsilon = eps;
     GNode *in[5] = {x, gamma, beta, mean, var};
-    GNode *y = gamma && beta ? tf_build(t, SLIMRT_OP_BATCH_NORM, NULL, "FusedBatchNormV3", in, 5, &at, sp) : NULL;
+    /* TF's name for the normalized tensor differs by code path */
+    const char *last = strrchr(tf_var_scope_name(t), '/');
+    last = last ? last + 1 : tf_var_scope_name(t);
+    /* the core path marks `<name scope>/<scope's last component>` used first, which
+       TF's case-insensitive uniquifier makes `batchnorm` collide with (inference only) */
+    const char *yname = !fused && path == 2 && !training && !strcasecmp(last, "batchnorm") ? "batchnorm_1/add_1"
+                        : !fused ? "batchnorm/add_1"
+                        : path == 1 && rank == 2 ? "Reshape_1"
+                        : "FusedBatchNormV3";
+    GNode *y = mean && var ? tf_build(t, SLIMRT_OP_BATCH_NORM, yname, NULL, in, 5, &at, sp) : NULL;
+    /* the update ops: op names on the core path, tensors (":0") on the others; in place
+       (updates_collections=None) they are control dependencies of an Identity */
+    if (y && training) {
+      const char *u0 = tf_op_name(t, "AssignMovingAvg", NULL), *u1 = tf_op_name(t, "AssignMovingAvg", NULL);
+      if (path == 2 && !trainable) {
+        /* a non-trainable Keras layer reports no updates (Layer.updates) */
+      } else if (path == 2) {
+        tf_add_to_collection(t, "update_ops", val_str(t->ev, u0));
+        tf_add_to_collection(t, "update_ops", val_str(t->ev, u1));
+      } else if (!upd_none && p[BN_UPD] && p[BN_UPD]->kind == V_STR) {
+        tf_add_to_collection(t, p[BN_UPD]->u.str.s, val_str(t->ev, arena_printf(t->arena, "%s:0", u0)));
+        tf_add_to_collection(t, p[BN_UPD]->u.str.s, val_str(t->ev, arena_printf(t->arena, "%s:0", u1)));
+      } else if (!upd_none) {
+        tf_add_to_collection(t, "update_ops", val_str(t->ev, arena_printf(t->arena, "%s:0", u0)));
+        tf_add_to_collection(t, "update_ops", val_str(t->ev, arena_printf(t->arena, "%s:0", u1)));
+      } else if (fused && path == 1 && rank == 4) {
+        y = tf_unary(t, SLIMRT_OP_IDENTITY, y, "Identity", sp);
+      }
+    }
+    /* TF's output still reads the moving statistics in training where the updates are
+       its control dependencies (updates_collections=None) and on TF 2.15's fused Keras
+       path (docs/oracle-fuzz.md) */
+    if (y && training && ((path != 2 && upd_none) || (path == 2 && fused)))
+      for (int i = 0; i < 4; i++)
+        if (moving[i]) ptrvec_push(t->arena, &t->restore_pins, y), ptrvec_push(t->arena, &t->restore_pins, moving[i]);
     if (y) out = activate(t, p[BN_ACT], tf_wrap(t, y), false, sp);
   }
   return run_scoped(t, c, out, p[BN_OC], sp);
@@ -605,9 +667,14 @@ static Value *l_dropout(TfLib *t, Value **p, Span sp, const Layer *L) {
   (void)L;
   GNode *x = node_arg(t, p[0], sp);
   if (!x) return NULL;
+  bool training;
+  if (!bool_arg(t, p[3], true, sp, &training)) return NULL;
   TfVsCtx *c = tf_vs_open(t, p[5], "Dropout", NULL, sp);
   if (!c) return NULL;
-  return run_scoped(t, c, tf_wrap(t, x), p[4], sp);
+  /* Keras' Dropout returns an Identity at inference, its input unchanged in training
+     (slimc computes the inference graph either way) */
+  GNode *y = training ? x : tf_unary(t, SLIMRT_OP_IDENTITY, x, NULL, sp);
+  return run_scoped(t, c, y ? tf_wrap(t, y) : NULL, p[4], sp);
 }
 
 static Value *l_softmax(TfLib *t, Value **p, Span sp, const Layer *L) {
@@ -617,7 +684,8 @@ static Value *l_softmax(TfLib *t, Value **p, Span sp, const Layer *L) {
   if (!x) return NULL;
   TfVsCtx *c = tf_vs_open(t, p[1], "softmax", NULL, sp);
   if (!c) return NULL;
-  GNode *y = tf_unary(t, SLIMRT_OP_SOFTMAX, x, NULL, sp);
+  /* TF reshapes to 2-D, applies Softmax and reshapes back: the output is Reshape_1 */
+  GNode *y = tf_unary(t, SLIMRT_OP_SOFTMAX, x, "Reshape_1", sp);
   return run_scoped(t, c, y ? tf_wrap(t, y) : NULL, NULL, sp);
 }
 
@@ -640,7 +708,7 @@ static Value *l_unit_norm(TfLib *t, Value **p, Span sp, const Layer *L) {
   GNode *e = sum ? tf_to_node(t, val_float(t->ev, eps), SLIMRT_F32, sp) : NULL;
   GNode *add = e ? tf_binary(t, SLIMRT_OP_ADD, e, sum, NULL, sp) : NULL;
   GNode *len = add ? tf_unary(t, SLIMRT_OP_SQRT, add, NULL, sp) : NULL;
-  GNode *y = len ? tf_binary(t, SLIMRT_OP_DIV, x, len, NULL, sp) : NULL;
+  GNode *y = len ? tf_binary(t, SLIMRT_OP_DIV, x, len, "div", sp) : NULL;
   return run_scoped(t, c, y ? tf_wrap(t, y) : NULL, NULL, sp);
 }
 
