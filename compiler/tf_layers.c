@@ -4,6 +4,7 @@
  * TF-Slim's order, builder. batch_norm always builds the inference form (moving
  * statistics); is_training only matters for training, which slimc does not do, so no
  * update ops are recorded in UPDATE_OPS. */
+#include <ctype.h>
 #include <inttypes.h>
 #include <string.h>
 #include "eval_internal.h"
@@ -51,7 +52,12 @@ static bool padding_arg(TfLib *t, Value *v, Span sp, const char **out) {
   if (!strcasecmp(s, "SAME")) *out = "SAME";
   else if (!strcasecmp(s, "VALID")) *out = "VALID";
   else {
-    eval_error(t->ev, sp, "E0741", "padding must be 'SAME' or 'VALID', got '%s'", s);
+    /* the slim layers' padding goes through Keras' conv_utils.normalize_padding (TF 2.15 text) */
+    char *low = arena_strdup(t->arena, s);
+    for (char *q = low; *q; q++) *q = (char)tolower((unsigned char)*q);
+    eval_error(t->ev, sp, "E0741",
+               "The `padding` argument must be a list/tuple or one of \"valid\", \"same\" (or \"causal\", only for "
+               "`Conv1D). Received: %s", low);
     return false;
   }
   return true;
@@ -101,6 +107,7 @@ static GNode *layer_var(TfLib *t, const char *name, const int64_t *dims, int ran
   r.model_variable = true;
   r.device = t->device;
   r.sp = sp;
+  if (!tf_layer_var_argscope(t, sp, &r.device)) return NULL;
   Value *v = tf_get_variable(t, &r);
   if (!v) return NULL;
   return tf_tensor_of(v)->node;
@@ -386,7 +393,7 @@ static const char *const fc_params[] = {
 static Value *l_fully_connected(TfLib *t, Value **p, Span sp, const Layer *L) {
   (void)L;
   if (p[FC_NOUT]->kind != V_INT)
-    return eval_error(t->ev, sp, "E0745", "num_outputs type should be one of (<class 'int'>,), got %s.",
+    return eval_error(t->ev, sp, "E0745", "num_outputs type should be one of [<class 'int'>], got <class '%s'>.",
                       val_type_name(p[FC_NOUT]));
   int64_t nout = p[FC_NOUT]->u.i;
   GNode *x = node_arg(t, p[FC_IN], sp);
@@ -490,7 +497,8 @@ static Value *l_batch_norm(TfLib *t, Value **p, Span sp, const Layer *L) {
   bool core = path == 2;
   bool ok = true;
 #define BN_VAR(dst, nm, dflt, reg, tr) \
-  (ok = ok && (dst = layer_var(t, nm, &C, 1, dict_arg(pi, nm), dflt, reg, core ? nm : NULL, tr, var_colls(t, vc, nm), sp)))
+  (ok = ok && (dst = layer_var(t, nm, &C, 1, dict_arg(pi, nm), dflt, reg, core ? nm : NULL, tr, \
+                               core ? NULL : var_colls(t, vc, nm), sp)))
   if (core) {
     if (scale) BN_VAR(gamma, "gamma", &ones, dict_arg(pr, "gamma"), trainable);
     if (center) BN_VAR(beta, "beta", &zeros, dict_arg(pr, "beta"), trainable);
@@ -502,6 +510,18 @@ static Value *l_batch_norm(TfLib *t, Value **p, Span sp, const Layer *L) {
   BN_VAR(mean, "moving_mean", &zeros, NULL, false);
   BN_VAR(var, "moving_variance", &ones, NULL, false);
 #undef BN_VAR
+  if (ok && core) {
+    /* the Keras path adds variables_collections after the layer ran, in this order */
+    GNode *vs[4] = {mean, var, beta, gamma};
+    const char *names[4] = {"moving_mean", "moving_variance", "beta", "gamma"};
+    for (int i = 0; i < 4; i++) {
+      Value *keys = vs[i] ? var_colls(t, vc, names[i]) : NULL;
+      if (keys && (keys->kind == V_LIST || keys->kind == V_TUPLE))
+        for (int j = 0; j < keys->u.list.n; j++)
+          if (keys->u.list.items[j]->kind == V_STR)
+            tf_add_to_collection_once(t, keys->u.list.items[j]->u.str.s, tf_wrap_var(t, vs[i]->var));
+    }
+  }
   bool training = true;
   ok = ok && bool_arg(t, p[BN_TRAINING], true, sp, &training);
   /* in training mode the moving averages are updated: zero-debiased ones need two more
