@@ -7,6 +7,7 @@
   oracle run FILE.slim --checkpoint=PREFIX --input[=NAME]=X.npy... --output[=NAME]=Y.npy... [...]
   oracle diff FILE.slim [...] [--slimc=PATH] [--seed=N] [--no-outputs]
   oracle suite [--slimc=PATH] [--known=FILE] PATH...   (every case under PATH, with counts)
+  oracle fuzz --seed=S --count=N [--out=DIR] [--outputs-every=K] [--slimc=PATH]   (random programs)
 
 Exit status: 0 success (diff: no disagreement); 1 the program has an error (printed as
 slimc prints it) or diff found disagreements; 2 usage error, or the shim cannot run this.
@@ -130,6 +131,9 @@ def main(argv):
             return cmd_print("restore-map", parse(rest))
         if cmd == "print-signature":
             return cmd_print("signature", parse(rest))
+        if cmd == "fuzz":
+            import fuzz
+            return fuzz.cmd_fuzz(rest)
         if cmd in ("init", "run", "diff", "suite"):
             import numeric
             import differ
