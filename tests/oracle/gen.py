@@ -766,7 +766,7 @@ class Gen:
             outer = self.pick(['model', 'net', 'MobilenetV1', 'vgg_16'])
             self.emit('with tf.variable_scope(%r):' % outer)
             self.ind += 1
-        self.block(0 if outer is None else 1, r.randint(1, 4))
+        self.block(0 if outer is None else 1, r.randint(1, 3))
         outputs = ['net']
         # a second head through flatten / fully_connected / softmax
         if self.chance(0.4):
@@ -827,7 +827,7 @@ class Gen:
         """EMA and restore maps."""
         r = self.r
         k = r.randint(0, 9)
-        if k <= 4:
+        if k <= 4 or (k == 9 and self.chance(0.5)):
             return
         steparg = ''
         if self.chance(0.3):
@@ -835,7 +835,7 @@ class Gen:
             steparg = ', num_updates=gs'
         self.emit('ema = tf.train.ExponentialMovingAverage(%s%s)' % (self.pick(['0.99', '0.9999']), steparg))
         which = self.pick(['tf.trainable_variables()', 'slim.get_model_variables()', 'tf.trainable_variables()[:1]',
-                           'slim.get_trainable_variables()'])
+                           'slim.get_trainable_variables()', 'slim.get_model_variables()[-2:]'])
         if self.chance(0.2):
             self.emit("with tf.variable_scope('avg'):")
             self.emit('    ema.apply(%s)' % which)
