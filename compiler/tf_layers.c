@@ -523,7 +523,9 @@ static Value *l_batch_norm(TfLib *t, Value **p, Span sp, const Layer *L) {
     }
   }
   bool training = true;
-  ok = ok && bool_arg(t, p[BN_TRAINING], true, sp, &training);
+  /* a tensor is_training (decided when the graph runs) compiles as inference */
+  if (tf_tensor_of(p[BN_TRAINING] ? p[BN_TRAINING] : val_none(t->ev))) training = false;
+  else ok = ok && bool_arg(t, p[BN_TRAINING], true, sp, &training);
   /* in training mode the moving averages are updated: zero-debiased ones need two more
      variables under `<scope>/<moving_mean's full name>/` (model variables on the legacy path) */
   bool upd_none = p[BN_UPD] && p[BN_UPD]->kind == V_NONE;
@@ -688,7 +690,8 @@ static Value *l_dropout(TfLib *t, Value **p, Span sp, const Layer *L) {
   GNode *x = node_arg(t, p[0], sp);
   if (!x) return NULL;
   bool training;
-  if (!bool_arg(t, p[3], true, sp, &training)) return NULL;
+  if (p[3] && tf_tensor_of(p[3])) training = false; /* decided when the graph runs: inference */
+  else if (!bool_arg(t, p[3], true, sp, &training)) return NULL;
   TfVsCtx *c = tf_vs_open(t, p[5], "Dropout", NULL, sp);
   if (!c) return NULL;
   /* Keras' Dropout returns an Identity at inference, its input unchanged in training
