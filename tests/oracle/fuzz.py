@@ -94,7 +94,9 @@ def _fast_diff(path, slimc, seed, outputs):
         lines = []
         if s_err[1] != tf_err[1]:
             lines.append("error location: slimc %s:%d, TF %s:%d" % (s_err[0], s_err[1], tf_err[0], tf_err[1]))
-        if s_err[3] != tf_err[3]:
+        norm_tf = getattr(differ, "normalise_tf", lambda x: x)
+        norm_slimc = getattr(differ, "normalise_slimc", lambda x: x)
+        if s_err[3] != tf_err[3] and norm_slimc(s_err[3]) != norm_tf(tf_err[3]):
             lines.append("error text: slimc '%s', TF '%s'" % (s_err[3], tf_err[3]))
         return ("disagree" if lines else "agree"), lines
     split = [l.split("\t") for l in out.splitlines()]
