@@ -1,9 +1,9 @@
 /* TF-Slim layers (tf-slim-reference.md §5, §6): each creates the variables TF-Slim
  * creates, in the same order, under the same default scope, and builds the inference
  * computation. Every layer is one row of the table at the end: name, parameters in
- * TF-Slim's order, builder. batch_norm always builds the inference form (moving
- * statistics); is_training only matters for training, which slimc does not do, so no
- * update ops are recorded in UPDATE_OPS. */
+ * TF-Slim's order, builder. batch_norm with is_training=True (its default) normalizes
+ * with the batch's statistics, as TF's forward pass does, and records its moving-average
+ * updates in updates_collections by TF's names; slimc never runs them (no training). */
 #include <ctype.h>
 #include <inttypes.h>
 #include <string.h>

@@ -20,21 +20,6 @@ import numeric
 import shim
 
 
-def _compat(v1):
-    """Plumbing for tf_slim 1.1.0 under TF 2.15, where two names it imports are gone:
-    `ops.Tensor` (now tensor.Tensor, used by tf_slim's smart_cond) and
-    `variable_scope.variable` (TF 1.15's creator-aware tf.Variable, used by
-    slim.local_variable / global_variable). Both are TF's own objects under their old
-    names; no rule is re-implemented."""
-    from tensorflow.python.framework import ops
-    from tensorflow.python.ops import variable_scope
-    if not hasattr(ops, "Tensor"):
-        from tensorflow.python.framework import tensor
-        ops.Tensor = tensor.Tensor
-    if not hasattr(variable_scope, "variable"):
-        variable_scope.variable = v1.Variable
-
-
 # Where TF 2.15's text differs from TF 1.15's, which slimc follows (docs/oracle-fuzz.md
 # has the sources): TF's error text is rewritten to 1.15's before it is compared.
 KNOWN_TEXT = [
@@ -139,8 +124,7 @@ class _Opts:
 
 def run_batch(seed, count, slimc, out_dir=None, outputs_every=1, quiet=False):
     """Runs COUNT programs from SEED; returns (agree, disagree, na, seconds)."""
-    v1 = shim.load_tf()[0]
-    _compat(v1)
+    shim.load_tf()
     t_last = time.time()
     agree = disagree = na = 0
     t0 = time.time()
