@@ -562,9 +562,9 @@ static Value *l_batch_norm(TfLib *t, Value **p, Span sp, const Layer *L) {
     /* TF's name for the normalized tensor differs by code path */
     const char *last = strrchr(tf_var_scope_name(t), '/');
     last = last ? last + 1 : tf_var_scope_name(t);
-    /* the core path marks `<name scope>/<scope's last component>` used first, which
-       TF's case-insensitive uniquifier makes `batchnorm` collide with */
-    const char *yname = !fused && path == 2 && !strcasecmp(last, "batchnorm") ? "batchnorm_1/add_1"
+    /* TF's non-fused paths name their normalization `batchnorm_1` when the variable
+       scope's last component is `batchnorm` in any case (a name TF marks used before it) */
+    const char *yname = !fused && !strcasecmp(last, "batchnorm") ? "batchnorm_1/add_1"
                         : !fused ? "batchnorm/add_1"
                         : path == 1 && rank == 2 ? "Reshape_1"
                         : "FusedBatchNormV3";
