@@ -128,6 +128,10 @@ def run_batch(seed, count, slimc, out_dir=None, outputs_every=1, quiet=False):
     t_last = time.time()
     agree = disagree = na = 0
     t0 = time.time()
+    if out_dir and os.path.isdir(out_dir):  # only this run's programs in it
+        for f in os.listdir(out_dir):
+            if f.startswith("seed_") and f.endswith((".slim", ".txt")):
+                os.remove(os.path.join(out_dir, f))
     with tempfile.TemporaryDirectory(prefix="oracle-fuzz-") as tmp:
         for i in range(count):
             s = seed + i
