@@ -240,7 +240,8 @@ static Value *l_conv2d(TfLib *t, Value **p, Span sp, const Layer *L) {
   Value *out = NULL;
   GNode *w = layer_var(t, "weights", wd, 4, winit, wnone ? NULL : &xavier, p[CV_WREG], "kernel", trainable,
                        var_colls(t, p[CV_VC], "weights"), sp);
-  GNode *y = w ? tf_conv2d(t, x, w, s, r, pad, NULL, sp) : NULL;
+  /* TF builds a dilated convolution between SpaceToBatchND and BatchToSpaceND */
+  GNode *y = w ? tf_conv2d(t, x, w, s, r, pad, r[0] > 1 || r[1] > 1 ? "Conv2D/BatchToSpaceND" : NULL, sp) : NULL;
   if (y)
     out = finish(t, y, nout, p[CV_NORM], p[CV_NORMP], p[CV_BINIT], p[CV_BREG], "bias", trainable, p[CV_VC], p[CV_ACT],
                  sp);
@@ -368,7 +369,8 @@ static Value *l_separable_conv2d(TfLib *t, Value **p, Span sp, const Layer *L) {
   Value *wc = var_colls(t, p[SP_VC], "weights");
   GNode *dw = layer_var(t, "depthwise_weights", dwd, 4, winit, wnone ? NULL : &xavier, p[SP_WREG],
                         has_nout ? "depthwise_kernel" : NULL, trainable, wc, sp);
-  GNode *y = dw ? tf_depthwise_conv2d(t, x, dw, s, r, pad, NULL, sp) : NULL;
+  GNode *y = dw ? tf_depthwise_conv2d(t, x, dw, s, r, pad, r[0] > 1 || r[1] > 1 ? "depthwise/BatchToSpaceND" : NULL, sp)
+                 : NULL;
   if (y && has_nout) {
     int64_t pwd[4] = {1, 1, C * dm, nout}, one[2] = {1, 1};
     /* pointwise_initializer None -> weights_initializer */
