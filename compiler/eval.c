@@ -1114,11 +1114,10 @@ static int bind_args(Eval *ev, const char *fname, const ParamSpec *ps, const Arg
         dict_set_str(ev, kwd->u.dict, kn, a->kwv[k]);
         continue;
       }
+      /* CPython's (and so TF's) text; the suggestion is a note */
       const char *sug = eval_suggest(kn, ps->names, nnamed);
-      if (sug)
-        eval_error(ev, ks, "E0303", "%s() got an unexpected keyword argument '%s'; did you mean '%s'?", fname, kn, sug);
-      else
-        eval_error(ev, ks, "E0303", "%s() got an unexpected keyword argument '%s'", fname, kn);
+      eval_error(ev, ks, "E0303", "%s() got an unexpected keyword argument '%s'", fname, kn);
+      if (sug) eval_note(ev, ks, "did you mean '%s'?", sug);
       return -1;
     }
     if (out[j]) {

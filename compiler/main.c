@@ -69,7 +69,7 @@ static const char *const usage_text =
     "  -MD, -MMD, -MF PATH, -MT/-MQ TARGET   write a make dependency file\n"
     "  -fsyntax-only        parse and evaluate, report errors, emit nothing\n"
     "  --print-variables [--verbose]  list the model's variables and exit\n"
-    "  --print-collection=KEY  list a collection and exit\n"
+    "  --print-collection=KEY  list a collection and exit (KEY *: every collection, KEY<TAB>ENTRY)\n"
     "  --print-restore-map  list checkpoint key -> variable and exit\n"
     "  --print-signature    list the model's inputs and outputs and exit\n"
     "  --print-graph        list the graph's ops and exit\n"

@@ -16,6 +16,7 @@ static void reset(TfLib *t, const char *model) {
   t->argscope_srcs = (PtrVec){0};
   t->node_values = (PtrVec){0};
   t->restore_override = NULL;
+  t->restore_pins = (PtrVec){0};
   t->model_result = NULL;
 }
 
@@ -87,6 +88,10 @@ static int build_restore(TfLib *t, Span sp) {
   } else {
     char *seen = calloc(g->nodes.n + 1, 1);
     for (int i = 0; i < g->noutputs; i++) mark_live(g->outputs[i].node, seen);
+    for (int i = 0; i + 1 < t->restore_pins.n; i += 2) {
+      GNode *user = t->restore_pins.items[i], *var = t->restore_pins.items[i + 1];
+      if (seen[user->id]) mark_live(var, seen);
+    }
     for (int i = 0; i < g->vars.n; i++) {
       GVar *gv = g->vars.items[i];
       if (!gv->is_global || !gv->node || !seen[gv->node->id]) continue;

@@ -52,6 +52,9 @@ struct TfLib {
   PtrVec argscope_srcs;             /* TfArgSrc*: where arg_scope kwargs came from (tf_argscope.c) */
   PtrVec argscope_keys;             /* op identities in order of first use (tf_argscope.c) */
   PtrVec node_values;               /* Value* by GNode id, the one Value per node (tf_tensor.c) */
+  PtrVec restore_pins;              /* pairs (GNode *user, GNode *var): TF's graph reads VAR where
+                                       slimc's computes USER without it (training batch_norm), so
+                                       the default restore map needs VAR when USER is needed */
 };
 
 extern const ExtType tf_tensor_type;     /* plain tensors */
@@ -125,7 +128,10 @@ typedef struct TfVarRequest {
   const GInit *default_init;        /* used when initializer is NULL (absent); NULL: TF's default */
 } TfVarRequest;
 Value *tf_get_variable(TfLib *t, const TfVarRequest *r);
+/* The arg_scopes of slim.model_variable / slim.variable as a slim layer's variable sees them. */
+bool tf_layer_var_argscope(TfLib *t, Span sp, const char **device);
 void tf_add_to_collection(TfLib *t, const char *key, Value *v);
+void tf_add_to_collection_once(TfLib *t, const char *key, Value *v); /* unless already there */
 Value *tf_get_collection(TfLib *t, const char *key, const char *scope_regex);
 
 

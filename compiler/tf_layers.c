@@ -1,9 +1,10 @@
 /* TF-Slim layers (tf-slim-reference.md §5, §6): each creates the variables TF-Slim
  * creates, in the same order, under the same default scope, and builds the inference
  * computation. Every layer is one row of the table at the end: name, parameters in
- * TF-Slim's order, builder. batch_norm always builds the inference form (moving
- * statistics); is_training only matters for training, which slimc does not do, so no
- * update ops are recorded in UPDATE_OPS. */
+ * TF-Slim's order, builder. batch_norm with is_training=True (its default) normalizes
+ * with the batch's statistics, as TF's forward pass does, and records its moving-average
+ * updates in updates_collections by TF's names; slimc never runs them (no training). */
+#include <ctype.h>
 #include <inttypes.h>
 #include <string.h>
 #include "eval_internal.h"
@@ -51,7 +52,12 @@ static bool padding_arg(TfLib *t, Value *v, Span sp, const char **out) {
   if (!strcasecmp(s, "SAME")) *out = "SAME";
   else if (!strcasecmp(s, "VALID")) *out = "VALID";
   else {
-    eval_error(t->ev, sp, "E0741", "padding must be 'SAME' or 'VALID', got '%s'", s);
+    /* the slim layers' padding goes through Keras' conv_utils.normalize_padding (TF 2.15 text) */
+    char *low = arena_strdup(t->arena, s);
+    for (char *q = low; *q; q++) *q = (char)tolower((unsigned char)*q);
+    eval_error(t->ev, sp, "E0741",
+               "The `padding` argument must be a list/tuple or one of \"valid\", \"same\" (or \"causal\", only for "
+               "`Conv1D). Received: %s", low);
     tf_argscope_note(t, "padding", v);
     return false;
   }
@@ -103,6 +109,7 @@ static GNode *layer_var(TfLib *t, const char *name, const int64_t *dims, int ran
   r.model_variable = true;
   r.device = t->device;
   r.sp = sp;
+  if (!tf_layer_var_argscope(t, sp, &r.device)) return NULL;
   Value *v = tf_get_variable(t, &r);
   if (!v) return NULL;
   return tf_tensor_of(v)->node;
@@ -235,7 +242,8 @@ static Value *l_conv2d(TfLib *t, Value **p, Span sp, const Layer *L) {
   Value *out = NULL;
   GNode *w = layer_var(t, "weights", wd, 4, winit, wnone ? NULL : &xavier, p[CV_WREG], "kernel", trainable,
                        var_colls(t, p[CV_VC], "weights"), sp);
-  GNode *y = w ? tf_conv2d(t, x, w, s, r, pad, NULL, sp) : NULL;
+  /* TF builds a dilated convolution between SpaceToBatchND and BatchToSpaceND */
+  GNode *y = w ? tf_conv2d(t, x, w, s, r, pad, r[0] > 1 || r[1] > 1 ? "Conv2D/BatchToSpaceND" : NULL, sp) : NULL;
   if (y)
     out = finish(t, y, nout, p[CV_NORM], p[CV_NORMP], p[CV_BINIT], p[CV_BREG], "bias", trainable, p[CV_VC], p[CV_ACT],
                  sp);
@@ -363,7 +371,8 @@ static Value *l_separable_conv2d(TfLib *t, Value **p, Span sp, const Layer *L) {
   Value *wc = var_colls(t, p[SP_VC], "weights");
   GNode *dw = layer_var(t, "depthwise_weights", dwd, 4, winit, wnone ? NULL : &xavier, p[SP_WREG],
                         has_nout ? "depthwise_kernel" : NULL, trainable, wc, sp);
-  GNode *y = dw ? tf_depthwise_conv2d(t, x, dw, s, r, pad, NULL, sp) : NULL;
+  GNode *y = dw ? tf_depthwise_conv2d(t, x, dw, s, r, pad, r[0] > 1 || r[1] > 1 ? "depthwise/BatchToSpaceND" : NULL, sp)
+                 : NULL;
   if (y && has_nout) {
     int64_t pwd[4] = {1, 1, C * dm, nout}, one[2] = {1, 1};
     /* pointwise_initializer None -> weights_initializer */
@@ -388,7 +397,7 @@ static const char *const fc_params[] = {
 static Value *l_fully_connected(TfLib *t, Value **p, Span sp, const Layer *L) {
   (void)L;
   if (p[FC_NOUT]->kind != V_INT)
-    return eval_error(t->ev, sp, "E0745", "num_outputs type should be one of (<class 'int'>,), got %s.",
+    return eval_error(t->ev, sp, "E0745", "num_outputs type should be one of [<class 'int'>], got <class '%s'>.",
                       val_type_name(p[FC_NOUT]));
   int64_t nout = p[FC_NOUT]->u.i;
   GNode *x = node_arg(t, p[FC_IN], sp);
@@ -502,7 +511,8 @@ static Value *l_batch_norm(TfLib *t, Value **p, Span sp, const Layer *L) {
   bool core = path == 2;
   bool ok = true;
 #define BN_VAR(dst, nm, dflt, reg, tr) \
-  (ok = ok && (dst = layer_var(t, nm, &C, 1, dict_arg(pi, nm), dflt, reg, core ? nm : NULL, tr, var_colls(t, vc, nm), sp)))
+  (ok = ok && (dst = layer_var(t, nm, &C, 1, dict_arg(pi, nm), dflt, reg, core ? nm : NULL, tr, \
+                               core ? NULL : var_colls(t, vc, nm), sp)))
   if (core) {
     if (scale) BN_VAR(gamma, "gamma", &ones, dict_arg(pr, "gamma"), trainable);
     if (center) BN_VAR(beta, "beta", &zeros, dict_arg(pr, "beta"), trainable);
@@ -514,14 +524,90 @@ static Value *l_batch_norm(TfLib *t, Value **p, Span sp, const Layer *L) {
   BN_VAR(mean, "moving_mean", &zeros, NULL, false);
   BN_VAR(var, "moving_variance", &ones, NULL, false);
 #undef BN_VAR
+  if (ok && core) {
+    /* the Keras path adds variables_collections after the layer ran, in this order */
+    GNode *vs[4] = {mean, var, beta, gamma};
+    const char *names[4] = {"moving_mean", "moving_variance", "beta", "gamma"};
+    for (int i = 0; i < 4; i++) {
+      Value *keys = vs[i] ? var_colls(t, vc, names[i]) : NULL;
+      if (keys && (keys->kind == V_LIST || keys->kind == V_TUPLE))
+        for (int j = 0; j < keys->u.list.n; j++)
+          if (keys->u.list.items[j]->kind == V_STR)
+            tf_add_to_collection_once(t, keys->u.list.items[j]->u.str.s, tf_wrap_var(t, vs[i]->var));
+    }
+  }
+  bool training = true;
+  /* a tensor is_training (decided when the graph runs) compiles as inference */
+  if (tf_tensor_of(p[BN_TRAINING] ? p[BN_TRAINING] : val_none(t->ev))) training = false;
+  else ok = ok && bool_arg(t, p[BN_TRAINING], true, sp, &training);
+  /* in training mode the moving averages are updated: zero-debiased ones need two more
+     variables under `<scope>/<moving_mean's full name>/` (model variables on the legacy path) */
+  bool upd_none = p[BN_UPD] && p[BN_UPD]->kind == V_NONE;
+  GNode *moving[4] = {mean, var, NULL, NULL};
+  if (ok && training && zdm) {
+    const char *mm = arena_printf(t->arena, "%s/moving_mean", tf_var_scope_name(t));
+    TfVarRequest r = {.dtype = SLIMRT_F32, .has_shape = true, .default_init = &zeros, .trainable = false,
+                      .model_variable = path == 3, .device = t->device, .sp = sp};
+    r.name = arena_printf(t->arena, "%s/biased", mm);
+    r.shape.rank = 1;
+    r.shape.dims[0] = C;
+    Value *b = tf_get_variable(t, &r), *ls = NULL;
+    r.name = arena_printf(t->arena, "%s/local_step", mm);
+    r.shape.rank = 0;
+    ok = b && (ls = tf_get_variable(t, &r)) != NULL;
+    if (ok) moving[2] = tf_tensor_of(b)->node, moving[3] = tf_tensor_of(ls)->node;
+  }
   Value *out = NULL;
   if (ok) {
     if (!gamma) gamma = const_fill(t, C, 1.0f, sp);
     if (!beta) beta = const_fill(t, C, 0.0f, sp);
+    if (training) {
+      /* batch statistics: mean and (biased) variance over every axis but the channel */
+      slimrt_attr ra = {0};
+      for (int i = 0; i < rank - 1; i++) ra.reduce.axes[i] = 1;
+      mean = tf_build(t, SLIMRT_OP_REDUCE_MEAN, "moments/mean", NULL, &x, 1, &ra, sp);
+      GNode *d = mean ? tf_binary(t, SLIMRT_OP_SUB, x, mean, "moments/SquaredDifference/sub", sp) : NULL;
+      GNode *sq = d ? tf_unary(t, SLIMRT_OP_SQUARE, d, "moments/SquaredDifference", sp) : NULL;
+      var = sq ? tf_build(t, SLIMRT_OP_REDUCE_MEAN, "moments/variance", NULL, &sq, 1, &ra, sp) : NULL;
+    }
     slimrt_attr at = {0};
     at.batchnorm.epsilon = eps;
     GNode *in[5] = {x, gamma, beta, mean, var};
-    GNode *y = gamma && beta ? tf_build(t, SLIMRT_OP_BATCH_NORM, NULL, "FusedBatchNormV3", in, 5, &at, sp) : NULL;
+    /* TF's name for the normalized tensor differs by code path */
+    const char *last = strrchr(tf_var_scope_name(t), '/');
+    last = last ? last + 1 : tf_var_scope_name(t);
+    /* TF's non-fused paths name their normalization `batchnorm_1` when the variable
+       scope's last component is `batchnorm` in any case (a name TF marks used before it) */
+    const char *yname = !fused && !strcasecmp(last, "batchnorm") ? "batchnorm_1/add_1"
+                        : !fused ? "batchnorm/add_1"
+                        : path == 1 && rank == 2 ? "Reshape_1"
+                        : "FusedBatchNormV3";
+    GNode *y = mean && var ? tf_build(t, SLIMRT_OP_BATCH_NORM, yname, NULL, in, 5, &at, sp) : NULL;
+    /* the update ops: op names on the core path, tensors (":0") on the others; in place
+       (updates_collections=None) they are control dependencies of an Identity */
+    if (y && training) {
+      const char *u0 = tf_op_name(t, "AssignMovingAvg", NULL), *u1 = tf_op_name(t, "AssignMovingAvg", NULL);
+      if (path == 2 && !trainable) {
+        /* a non-trainable Keras layer reports no updates (Layer.updates) */
+      } else if (path == 2) {
+        tf_add_to_collection(t, "update_ops", val_str(t->ev, u0));
+        tf_add_to_collection(t, "update_ops", val_str(t->ev, u1));
+      } else if (!upd_none && p[BN_UPD] && p[BN_UPD]->kind == V_STR) {
+        tf_add_to_collection(t, p[BN_UPD]->u.str.s, val_str(t->ev, arena_printf(t->arena, "%s:0", u0)));
+        tf_add_to_collection(t, p[BN_UPD]->u.str.s, val_str(t->ev, arena_printf(t->arena, "%s:0", u1)));
+      } else if (!upd_none) {
+        tf_add_to_collection(t, "update_ops", val_str(t->ev, arena_printf(t->arena, "%s:0", u0)));
+        tf_add_to_collection(t, "update_ops", val_str(t->ev, arena_printf(t->arena, "%s:0", u1)));
+      } else if (fused && path == 1 && rank == 4) {
+        y = tf_unary(t, SLIMRT_OP_IDENTITY, y, "Identity", sp);
+      }
+    }
+    /* TF's output still reads the moving statistics in training where the updates are
+       its control dependencies (updates_collections=None) and on TF 2.15's fused Keras
+       path (docs/oracle-fuzz.md) */
+    if (y && training && ((path != 2 && upd_none) || (path == 2 && fused)))
+      for (int i = 0; i < 4; i++)
+        if (moving[i]) ptrvec_push(t->arena, &t->restore_pins, y), ptrvec_push(t->arena, &t->restore_pins, moving[i]);
     if (y) out = activate(t, p[BN_ACT], tf_wrap(t, y), false, sp);
   }
   return run_scoped(t, c, out, p[BN_OC], sp);
@@ -618,9 +704,15 @@ static Value *l_dropout(TfLib *t, Value **p, Span sp, const Layer *L) {
   warn_is_training(t, p[3], sp, "dropout", "dropping activations at random");
   GNode *x = node_arg(t, p[0], sp);
   if (!x) return NULL;
+  bool training;
+  if (p[3] && tf_tensor_of(p[3])) training = false; /* decided when the graph runs: inference */
+  else if (!bool_arg(t, p[3], true, sp, &training)) return NULL;
   TfVsCtx *c = tf_vs_open(t, p[5], "Dropout", NULL, sp);
   if (!c) return NULL;
-  return run_scoped(t, c, tf_wrap(t, x), p[4], sp);
+  /* Keras' Dropout returns an Identity at inference, its input unchanged in training
+     (slimc computes the inference graph either way) */
+  GNode *y = training ? x : tf_unary(t, SLIMRT_OP_IDENTITY, x, NULL, sp);
+  return run_scoped(t, c, y ? tf_wrap(t, y) : NULL, p[4], sp);
 }
 
 static Value *l_softmax(TfLib *t, Value **p, Span sp, const Layer *L) {
@@ -630,7 +722,8 @@ static Value *l_softmax(TfLib *t, Value **p, Span sp, const Layer *L) {
   if (!x) return NULL;
   TfVsCtx *c = tf_vs_open(t, p[1], "softmax", NULL, sp);
   if (!c) return NULL;
-  GNode *y = tf_unary(t, SLIMRT_OP_SOFTMAX, x, NULL, sp);
+  /* TF reshapes to 2-D, applies Softmax and reshapes back: the output is Reshape_1 */
+  GNode *y = tf_unary(t, SLIMRT_OP_SOFTMAX, x, "Reshape_1", sp);
   return run_scoped(t, c, y ? tf_wrap(t, y) : NULL, NULL, sp);
 }
 
@@ -653,7 +746,7 @@ static Value *l_unit_norm(TfLib *t, Value **p, Span sp, const Layer *L) {
   GNode *e = sum ? tf_to_node(t, val_float(t->ev, eps), SLIMRT_F32, sp) : NULL;
   GNode *add = e ? tf_binary(t, SLIMRT_OP_ADD, e, sum, NULL, sp) : NULL;
   GNode *len = add ? tf_unary(t, SLIMRT_OP_SQRT, add, NULL, sp) : NULL;
-  GNode *y = len ? tf_binary(t, SLIMRT_OP_DIV, x, len, NULL, sp) : NULL;
+  GNode *y = len ? tf_binary(t, SLIMRT_OP_DIV, x, len, "div", sp) : NULL;
   return run_scoped(t, c, y ? tf_wrap(t, y) : NULL, NULL, sp);
 }
 

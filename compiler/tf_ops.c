@@ -339,7 +339,13 @@ static Value *b_binary(Eval *ev, const Args *a, void *data) {
   GNode *x = arg_tensor(t, v[0], hint, sp, "x");
   if (!x) return NULL;
   GNode *y = arg_tensor(t, v[1], x->shape.dtype, sp, "y");
-  return y ? wrap(t, tf_binary(t, (int)(intptr_t)data, x, y, name, sp)) : NULL;
+  /* tf.add & co. are the generated ops (names "Add", "Sub", "Mul", "Pow"); only the
+     Python operators are named "add", "sub", ... */
+  int op = (int)(intptr_t)data;
+  if (!name || !name[0])
+    name = op == SLIMRT_OP_ADD ? "Add" : op == SLIMRT_OP_SUB ? "Sub" : op == SLIMRT_OP_MUL ? "Mul"
+           : op == SLIMRT_OP_POW ? "Pow" : name;
+  return y ? wrap(t, tf_binary(t, op, x, y, name, sp)) : NULL;
 }
 
 /* features/logits spellings of the activation ops */

@@ -35,16 +35,28 @@ void tf_print_variables(TfLib *t, FILE *out, bool verbose) {
   }
 }
 
-void tf_print_collection(TfLib *t, FILE *out, const char *key) {
-  if (!t->collections) return;
-  Value *l = dict_get_str(t->collections, key);
-  if (!l) return;
+static void print_entries(TfLib *t, FILE *out, const char *prefix, Value *l) {
   for (int i = 0; i < l->u.list.n; i++) {
     Value *v = l->u.list.items[i];
     TfTensor *tt = tf_tensor_of(v);
-    if (tt) fprintf(out, "%s:0\n", tt->var ? tt->var->name : tt->node->name);
-    else fprintf(out, "%s\n", val_str_of(t->ev, v));
+    if (tt) fprintf(out, "%s%s:0\n", prefix, tt->var ? tt->var->name : tt->node->name);
+    else fprintf(out, "%s%s\n", prefix, val_str_of(t->ev, v));
   }
+}
+
+/* KEY "*": every collection, `KEY<TAB>ENTRY` a line, keys in order of first use (one
+   process for all of them: the random-program oracle asks this for every program). */
+void tf_print_collection(TfLib *t, FILE *out, const char *key) {
+  if (!t->collections) return;
+  if (!strcmp(key, "*")) {
+    Value *k, *l;
+    for (int i = 0; dict_next(t->collections, &i, &k, &l);)
+      if (k->kind == V_STR && k->u.str.s[0] != '\001' && l->kind == V_LIST) /* \001: slimc's own */
+        print_entries(t, out, arena_printf(t->arena, "%s\t", k->u.str.s), l);
+    return;
+  }
+  Value *l = dict_get_str(t->collections, key);
+  if (l) print_entries(t, out, "", l);
 }
 
 void tf_print_restore_map(TfLib *t, FILE *out) {

@@ -46,6 +46,10 @@ static bool in_collection(TfLib *t, const char *key, Value *v) {
   return false;
 }
 
+void tf_add_to_collection_once(TfLib *t, const char *key, Value *v) {
+  if (!in_collection(t, key, v)) tf_add_to_collection(t, key, v);
+}
+
 /* The TF `.name` of a collection item ("conv1/weights:0"), NULL if it has none. */
 static const char *item_name(TfLib *t, Value *v) {
   TfTensor *tt = tf_tensor_of(v);
@@ -472,6 +476,35 @@ static Value *slim_variable(Eval *ev, const Args *in, bool model) {
   if (model && !r.dtype) r.dtype = SLIMRT_F32;
   return tf_get_variable(t, &r);
 }
+/* A slim layer makes each variable with model_variable(name, shape=..., ...) (no device),
+   which calls variable(...) with every argument: both are @add_arg_scope, so an arg_scope
+   keyword for them that the call does not pass applies (model_variable's device), and one
+   they do not take is the layer call's TypeError. *DEVICE is left alone unless set. */
+bool tf_layer_var_argscope(TfLib *t, Span sp, const char **device) {
+  for (int model = 1; model >= 0; model--) {
+    Args in = {.call_span = sp}, out;
+    Value *none[16];
+    for (int i = 0; i < 16; i++) none[i] = val_none(t->ev);
+    in.kw = (const char **)slim_var_params;
+    in.kwv = none;
+    for (in.nkw = 0; slim_var_params[in.nkw]; in.nkw++)
+      if (model && !strcmp(slim_var_params[in.nkw], "device")) break;
+    if (model) { /* every name but device: pass "device" last so it is not explicit */
+      static const char *const mv[] = {"name", "shape", "dtype", "initializer", "regularizer", "trainable",
+                                       "collections", "caching_device", "partitioner", "custom_getter",
+                                       "use_resource", "synchronization", "aggregation", NULL};
+      in.kw = (const char **)mv;
+      for (in.nkw = 0; mv[in.nkw]; in.nkw++) {}
+    }
+    if (tf_argscope_merge(t, model ? "model_variable" : "variable", model ? &b_model_variable : &b_slim_variable,
+                          slim_var_params, &in, &out) < 0)
+      return false;
+    for (int i = in.nkw; i < out.nkw; i++)
+      if (!strcmp(out.kw[i], "device") && out.kwv[i]->kind == V_STR) *device = out.kwv[i]->u.str.s;
+  }
+  return true;
+}
+
 static Value *bi_slim_variable(Eval *ev, const Args *a, void *d) { (void)d; return slim_variable(ev, a, false); }
 static Value *bi_model_variable(Eval *ev, const Args *a, void *d) { (void)d; return slim_variable(ev, a, true); }
 

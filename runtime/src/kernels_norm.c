@@ -4,8 +4,10 @@
 
 enum { BN_CHUNK = 256 }; /* channels whose factors are precomputed at a time */
 
-/* y = scale*(x-mean)/sqrt(var+eps) + offset, folded per channel into y = x*k + b.
-   Channels go in chunks so the factors live on the stack whatever C is. */
+/* y = scale*(x-mean)/sqrt(var+eps) + offset as y = (x - mean)*k + offset: x == mean
+   (a training-mode batch of one) gives offset exactly, as TF does, where the folded
+   x*k + b left rounding noise. Channels go in chunks so the factors live on the stack
+   whatever C is. */
 void slimrt_k_BATCH_NORM(const slimrt_call *c) {
   const float *x = c->in[0], *scale = c->in[1], *offset = c->in[2], *mean = c->in[3], *var = c->in[4];
   const slimrt_attr_batchnorm *at = c->attr;
@@ -14,18 +16,15 @@ void slimrt_k_BATCH_NORM(const slimrt_call *c) {
   int64_t ch = s->rank ? s->dims[s->rank - 1] : 1, n = k_count(s);
   if (ch == 0) return;
   int64_t rows = n / ch;
-  float k[BN_CHUNK], b[BN_CHUNK];
+  float k[BN_CHUNK];
   for (int64_t c0 = 0; c0 < ch; c0 += BN_CHUNK) {
     int64_t len = ch - c0 < BN_CHUNK ? ch - c0 : BN_CHUNK;
-    for (int64_t i = 0; i < len; i++) {
-      double inv = 1.0 / sqrt((double)var[c0 + i] + at->epsilon);
-      k[i] = (float)(scale[c0 + i] * inv);
-      b[i] = (float)(offset[c0 + i] - (double)mean[c0 + i] * scale[c0 + i] * inv);
-    }
+    const float *m = mean + c0, *o = offset + c0;
+    for (int64_t i = 0; i < len; i++) k[i] = (float)(scale[c0 + i] / sqrt((double)var[c0 + i] + at->epsilon));
     for (int64_t r = 0; r < rows; r++) {
       const float *xr = x + r * ch + c0;
       float *yr = out + r * ch + c0;
-      for (int64_t i = 0; i < len; i++) yr[i] = xr[i] * k[i] + b[i];
+      for (int64_t i = 0; i < len; i++) yr[i] = (xr[i] - m[i]) * k[i] + o[i];
     }
   }
 }

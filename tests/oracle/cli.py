@@ -8,6 +8,7 @@
   oracle diff FILE.slim [...] [--slimc=PATH] [--seed=N] [--no-outputs] [--max-elements=N]
   oracle suite [--slimc=PATH] [--known=FILE] [--time-limit=S] [--no-outputs] [-v] PATH...
                                              (every .slim under PATH, with counts)
+  oracle fuzz --seed=S --count=N [--out=DIR] [--outputs-every=K] [--slimc=PATH]   (random programs)
 
 Exit status: 0 success (diff: no disagreement); 1 the program has an error (printed as
 slimc prints it) or diff found disagreements; 2 usage error, or the shim cannot run this.
@@ -137,6 +138,9 @@ def main(argv):
             return cmd_print("restore-map", parse(rest))
         if cmd == "print-signature":
             return cmd_print("signature", parse(rest))
+        if cmd == "fuzz":
+            import fuzz
+            return fuzz.cmd_fuzz(rest)
         if cmd in ("init", "run", "diff", "suite"):
             import numeric
             import differ
