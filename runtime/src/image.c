@@ -24,6 +24,12 @@
 #define STBI_NO_LINEAR
 #define STBI_NO_HDR
 #define STBI_MAX_DIMENSIONS 16384
+/* zeroed allocations: a JPEG scan that uses a Huffman table no DHT segment defined reads
+   stb's table from fresh memory (an out-of-bounds index, found by fuzz_image); a zero
+   table has no codes, and stb reports the scan as corrupt */
+#define STBI_MALLOC(sz) calloc(1, (sz) ? (sz) : 1)
+#define STBI_REALLOC(p, sz) realloc(p, sz)
+#define STBI_FREE(p) free(p)
 /* stb declares static functions this file never calls or defines */
 #pragma GCC diagnostic ignored "-Wunused-function"
 #pragma GCC diagnostic push
@@ -43,12 +49,92 @@ const char *slimrt_image_kind(const void *buf, size_t len) {
   return NULL;
 }
 
+/* Debian's stb_image (2022) trusts a JPEG DHT segment's 16 code-length counts: a table of
+   more than 256 codes writes past its arrays (found by fuzz_image; later stb releases
+   check it). Every DHT segment, also those between the scans of a progressive JPEG, is
+   checked here before stb sees the file. 0: a corrupt table. */
+static int jpeg_tables_ok(const unsigned char *b, size_t len) {
+  size_t at = 2; /* after SOI */
+  while (at + 4 <= len) {
+    if (b[at] != 0xff) { at++; continue; }     /* stb skips bytes between segments */
+    unsigned m = b[at + 1];
+    if (m == 0xff) { at++; continue; }         /* fill byte */
+    if (m == 0xd9) return 1;                   /* EOI */
+    if (m == 0x01 || (m >= 0xd0 && m <= 0xd7)) { at += 2; continue; } /* no length */
+    size_t seg = (size_t)b[at + 2] << 8 | b[at + 3];
+    if (m == 0xc4) { /* stb reads zeros past the end of the file */
+      size_t p = at + 4, end = at + 2 + seg;
+      while (p < end && p < len) {
+        unsigned n = 0;
+        for (size_t i = p + 1; i <= p + 16 && i < len; i++) n += b[i];
+        if (n > 256) return 0;
+        p += 17 + n;
+      }
+    }
+    if (seg < 2) return 1; /* stb's own error */
+    at += 2 + seg;
+    if (m == 0xda) { /* entropy-coded data up to the next marker that is not a restart */
+      while (at + 1 < len && !(b[at] == 0xff && b[at + 1] != 0 && !(b[at + 1] >= 0xd0 && b[at + 1] <= 0xd7)))
+        at++;
+    }
+  }
+  return 1;
+}
+
+static int decode(const char *name, const char *kind, const void *buf, size_t len, slimrt_array *out, char *err,
+                  size_t errlen);
+
+/* The PNG's chunks as stb_image will see them, checked first: a chunk that claims more bytes
+   than the file holds is refused here (stb allocates the claimed size, up to 2 GiB, before it
+   finds the data missing: found by fuzz_image), and an IDAT chunk of no bytes, which carries
+   nothing but makes stb start its buffer from NULL + 0 (undefined behaviour, fuzz_image), is
+   left out of a copy. Returns -1 for a truncated chunk, else 0 with *COPY the copy or NULL
+   when the file needs none (or no memory: then stb sees the file as it is). */
+static int png_prepare(const unsigned char *b, size_t len, unsigned char **copy, size_t *outlen) {
+  size_t at = 8, empties = 0;
+  *copy = NULL;
+  while (at + 12 <= len) {
+    size_t L = (size_t)b[at] << 24 | (size_t)b[at + 1] << 16 | (size_t)b[at + 2] << 8 | b[at + 3];
+    if (L > len - at - 12) return -1;
+    if (L == 0 && !memcmp(b + at + 4, "IDAT", 4)) empties++;
+    if (!memcmp(b + at + 4, "IEND", 4)) break;
+    at += 12 + L;
+  }
+  unsigned char *c = empties ? malloc(len) : NULL;
+  if (!c) return 0;
+  memcpy(c, b, 8);
+  size_t o = 8;
+  for (at = 8; at + 12 <= len;) {
+    size_t L = (size_t)b[at] << 24 | (size_t)b[at + 1] << 16 | (size_t)b[at + 2] << 8 | b[at + 3];
+    if (L > len - at - 12) break;
+    if (!(L == 0 && !memcmp(b + at + 4, "IDAT", 4))) memcpy(c + o, b + at, 12 + L), o += 12 + L;
+    at += 12 + L;
+  }
+  memcpy(c + o, b + at, len - at); /* a tail as it was */
+  *outlen = o + (len - at);
+  *copy = c;
+  return 0;
+}
+
 int slimrt_image_read_mem(const char *name, const void *buf, size_t len, slimrt_array *out, char *err,
                           size_t errlen) {
   memset(out, 0, sizeof *out);
   const char *kind = slimrt_image_kind(buf, len);
   if (!kind) return slimrt_errorf(err, errlen, "%s: not a PNG or JPEG image", name);
   if (len > 0x7fffffff) return slimrt_errorf(err, errlen, "%s: %s file too large", name, kind);
+  if (kind[0] == 'J' && !jpeg_tables_ok(buf, len))
+    return slimrt_errorf(err, errlen, "%s: bad JPEG image: a Huffman table of more than 256 codes", name);
+  unsigned char *png = NULL;
+  if (kind[0] == 'P' && png_prepare(buf, len, &png, &len))
+    return slimrt_errorf(err, errlen, "%s: bad PNG image: a chunk runs past the end of the file", name);
+  if (png) buf = png;
+  int rc = decode(name, kind, buf, len, out, err, errlen);
+  free(png);
+  return rc;
+}
+
+static int decode(const char *name, const char *kind, const void *buf, size_t len, slimrt_array *out, char *err,
+                  size_t errlen) {
   int w, h, comp;
   if (!stbi_info_from_memory(buf, (int)len, &w, &h, &comp))
     return slimrt_errorf(err, errlen, "%s: bad %s image: %s", name, kind, stbi_failure_reason());

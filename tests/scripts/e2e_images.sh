@@ -129,5 +129,17 @@ else
   bad "slimc u.slim: $(cat "$TMP/err")"
 fi
 
+# ---- files fuzz_image found breaking stb_image (fuzz/seeds/fuzz_image/repro_*): each is a clean
+# one-line error or an image, never a sanitizer report (this script runs under ASan in CI) ----
+if [ -x "${TMP}/u" ]; then
+  for f in "$SRC"/fuzz/seeds/fuzz_image/repro_*; do
+    "$TMP/u" --input="$f" --input="$f" --input="$f" > /dev/null 2> "$TMP/err"
+    st=$?
+    if [ $st -le 1 ] && ! grep -qE "Sanitizer|runtime error" "$TMP/err" && [ "$(wc -l < "$TMP/err")" -le 1 ]; then
+      pass "$(basename "$f"): status $st $(sed 's#^.*/##' "$TMP/err")"
+    else bad "$(basename "$f"): status $st, stderr: $(head -3 "$TMP/err")"; fi
+  done
+fi
+
 [ $fails -eq 0 ] && echo "e2e_images: all passed" || echo "e2e_images: $fails failed"
 [ $fails -eq 0 ]
