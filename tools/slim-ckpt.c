@@ -372,7 +372,7 @@ static int cmd_to_npz(const char *prefix, const char *npz) {
     size_t blen;
     if (load_array(ck, e, &a, err, sizeof err) || slimrt_npy_encode(&a, &buf, &blen, err, sizeof err)) {
       free(a.data);
-      fail(err);
+      fprintf(stderr, "slim-ckpt: %s: tensor '%s': %s\n", npz, e->key, err);
       goto out;
     }
     free(a.data);

@@ -131,6 +131,11 @@ expect_fail "not an npz" 1 "x.npz: not a .npz (zip) file" "$TOOL" from-npz "$TMP
 check "failed from-npz leaves nothing" "" "$(ls "$TMP" | grep '^x\.' | grep -v npz)"
 expect_fail "init: missing model file" 1 "cannot read '$TMP/m.slim': No such file or directory" \
   "$TOOL" init "$TMP/m.slim" -o "$TMP/i"
+printf 'import tensorflow as tf\nmodel m(x: f32[1, 2]):\n    return x + tf.cast(tf.get_variable("w", [2], dtype=tf.bfloat16), tf.float32)\n' > "$TMP/bf.slim"
+"$TOOL" init "$TMP/bf.slim" -o "$TMP/bf/ck" 2> "$TMP/err" || bad "init bfloat16: $(cat "$TMP/err")"
+expect_fail "to-npz of a bfloat16 tensor names the archive and the tensor" 1 \
+  "slim-ckpt: $TMP/bf.npz: tensor 'w': dtype bfloat16 cannot be stored in a .npy file" "$TOOL" to-npz "$TMP/bf/ck" -o "$TMP/bf.npz"
+check "failed to-npz leaves no archive" "" "$(ls "$TMP" | grep '^bf\.npz')"
 expect_fail "--seed outside init" 2 "--seed, -m, -D and -I go with init only" "$TOOL" ls "$CARND" --seed=1
 expect_fail "no command" 2 "missing command" "$TOOL"
 expect_fail "unknown command" 2 "unknown command 'frobnicate'" "$TOOL" frobnicate
