@@ -229,9 +229,6 @@ def _diff_file(o, slimc, seed, outputs, limit):
         else:
             lines += compare_listing(what, sout.splitlines(), fn(b))
     keys = [k for k in dict.fromkeys(list(STD_KEYS) + shim.collection_keys(b)) if k not in TF_INTERNAL_KEYS]
-    if training:
-        keys.remove("update_ops")
-        notes.append("update_ops not compared: %s" % training)
     for k in keys:
         rc, sout, serr = run([slimc] + flags + ["--print-collection=" + k, base], cwd, 120)
         if rc != 0:
