@@ -151,7 +151,7 @@ int cg_pass_batch(Graph *g, Diag *d) {
     if (n->batch_mult > 1) {
       char s[160];
       diag_error(d, n->span, "E0930", "output '%s' has shape %s, whose dimension 0 is %" PRId64
-                 " times the '?' batch; an output's dimension 0 must be the batch itself (reshape it to [-1, ...])",
+                 " times the '?' batch; an output's dimension 0 must be the batch itself",
                  g->outputs[k].name, gshape_str(&n->shape, s, sizeof s), n->batch_mult);
       rc = -1;
     }
