@@ -159,6 +159,8 @@ int main(int argc, char **argv) {
   int rcneg = ${p}_run_batch(m, -3, x, OUTS(got, 0), NULL, 0);
   printf("n=-3: %d\n", rcneg);
   ${p}_free(m);
+  for (int j = 0; j < NOUT; j++) free(want[j]), free(one[j]), free(got[j]);
+  free(x);
   if (rc0 != -1 || rcbig != -1 || rcneg != -1) bad = 1;
   puts(bad ? "FAILED" : "all equal");
   return bad;
