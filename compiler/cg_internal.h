@@ -12,6 +12,7 @@ bool cg_dump_has(const char *list, const char *stage);
 
 /* The passes, in pipeline order (passes.c calls them). */
 void cg_pass_dce(Graph *g);                 /* pass_dce.c */
+int cg_pass_batch(Graph *g, Diag *d);       /* pass_batch.c: a '?' batch planned per item; 0 or -1 */
 int cg_pass_fold(Graph *g, Diag *d);        /* pass_fold.c: number of ops folded */
 int cg_pass_fuse(Graph *g);                 /* pass_fuse.c: pads and chains fused into convs */
 int cg_pass_prepack(Graph *g);              /* pass_prepack.c: convs whose weights are packed at load */

@@ -30,17 +30,29 @@ static void ident(FILE *f, const char *s) {
   for (; *s; s++) fputc(isalnum((unsigned char)*s) ? *s : '_', f);
 }
 
-static void shape_macros(FILE *f, const char *prefix, const char *name, const GShape *s) {
+/* N's shape as the caller sees it: a batched dimension 0 is -1 ('?'). */
+static GShape api_shape(const GNode *n) {
+  GShape s = n->shape;
+  if (n->batch_mult) s.dims[0] = -1;
+  return s;
+}
+
+/* _SHAPE has -1 for a '?' batch; _SIZE then counts the elements of one batch item. */
+static void shape_macros(FILE *f, const char *prefix, const char *name, const GNode *n) {
+  GShape sh = api_shape(n), one = n->shape;
+  const GShape *s = &sh;
   fputs("#define ", f); upper(f, prefix); fputc('_', f); upper(f, name); fputs("_SHAPE {", f);
   for (int i = 0; i < s->rank; i++) fprintf(f, "%s%lld", i ? ", " : "", (long long)s->dims[i]);
   fputs("}\n#define ", f); upper(f, prefix); fputc('_', f); upper(f, name);
   fprintf(f, "_RANK %d\n#define ", s->rank);
   upper(f, prefix); fputc('_', f); upper(f, name);
-  fprintf(f, "_SIZE %lld\n", (long long)gshape_count(s));
+  fprintf(f, "_SIZE %lld\n", (long long)gshape_count(&one));
 }
 
-static void param(FILE *f, const char *name, const GShape *s, bool is_const) {
+static void param(FILE *f, const char *name, const GNode *n, bool is_const) {
   char buf[160];
+  GShape sh = api_shape(n);
+  const GShape *s = &sh;
   fprintf(f, ",\n    %s%s *", is_const ? "const " : "", c_type(s->dtype));
   ident(f, name);
   fprintf(f, " /* %s */", gshape_str(s, buf, sizeof buf));
@@ -55,21 +67,35 @@ int cg_header_write(FILE *f, const Graph *g, const char *prefix) {
   fputs("#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n", f);
   for (int i = 0; i < g->inputs.n; i++) {
     const GNode *n = g->inputs.items[i];
-    shape_macros(f, prefix, n->name, &n->shape);
+    shape_macros(f, prefix, n->name, n);
   }
-  for (int k = 0; k < g->noutputs; k++) shape_macros(f, prefix, g->outputs[k].name, &g->outputs[k].node->shape);
+  for (int k = 0; k < g->noutputs; k++) shape_macros(f, prefix, g->outputs[k].name, g->outputs[k].node);
   fprintf(f, "\ntypedef struct %s %s;\n\n", prefix, prefix);
   fputs("/* Loads the weights: a checkpoint prefix, or NULL for weights embedded at compile\n"
         "   time. NULL on failure, with a message in err (if not NULL). */\n", f);
   fprintf(f, "%s *%s_new(const char *checkpoint, char *err, size_t err_len);\n", prefix, prefix);
-  fputs("/* Runs the model: inputs, then outputs (caller-allocated). 0 on success. */\n", f);
-  fprintf(f, "int %s_run(%s *m", prefix, prefix);
-  for (int i = 0; i < g->inputs.n; i++) {
-    const GNode *n = g->inputs.items[i];
-    param(f, n->name, &n->shape, true);
+  fputs(g->dyn_batch ? "/* Runs the model on a batch of 1 ('?' is 1): inputs, then outputs (caller-allocated).\n"
+                       "   0 on success. */\n"
+                     : "/* Runs the model: inputs, then outputs (caller-allocated). 0 on success. */\n", f);
+  for (int batch = 0; batch <= (int)g->dyn_batch; batch++) {
+    if (batch) {
+      fputs(";\n/* Runs the model on a batch of n items ('?' is n; _SIZE counts one item): inputs, then\n"
+            "   outputs (caller-allocated), each item as a batch-1 run would give it. 0 on success; -1 if\n"
+            "   n < 1 or a batched tensor of n items would exceed 16 GiB, with a message in err (if not NULL). */\n",
+            f);
+      fprintf(f, "int %s_run_batch(%s *m, int64_t n", prefix, prefix);
+    } else {
+      fprintf(f, "int %s_run(%s *m", prefix, prefix);
+    }
+    for (int i = 0; i < g->inputs.n; i++) {
+      const GNode *n = g->inputs.items[i];
+      param(f, n->name, n, true);
+    }
+    for (int k = 0; k < g->noutputs; k++) param(f, g->outputs[k].name, g->outputs[k].node, false);
+    if (batch) fputs(",\n    char *err, size_t err_len", f);
+    fputs(")", f);
   }
-  for (int k = 0; k < g->noutputs; k++) param(f, g->outputs[k].name, &g->outputs[k].node->shape, false);
-  fprintf(f, ");\nvoid %s_free(%s *m);\n\n", prefix, prefix);
+  fprintf(f, ";\nvoid %s_free(%s *m);\n\n", prefix, prefix);
   fputs("#ifdef __cplusplus\n}\n#endif\n#endif\n", f);
   return ferror(f) ? -1 : 0;
 }
@@ -126,6 +152,11 @@ int backend_header_check(const Graph *g, Diag *d) {
     h[i].c = spell(h[i].name, false);
     h[i].upper = spell(h[i].name, true);
   }
+  bool dyn = g->dyn_batch; /* a '?' batch (before the passes: an input's unknown dimension 0) */
+  for (int i = 0; i < g->inputs.n; i++) {
+    const GNode *in = g->inputs.items[i];
+    dyn |= in->batch_mult || (in->shape.rank >= 1 && in->shape.dims[0] < 0);
+  }
   for (int i = 0; i < n && rc == 0; i++) {
     if (!h[i].c || !h[i].upper) {
       diag_error(d, SPAN_NONE, "E0909", "out of memory checking the C header's names");
@@ -142,6 +173,13 @@ int backend_header_check(const Graph *g, Diag *d) {
         diag_error(d, h[i].span, "E0909", "%s '%s' cannot name a parameter of the C header: '%s' is a %s",
                    h[i].kind, h[i].name, h[i].c,
                    !strcmp(h[i].c, "m") ? "name the header already uses (the model handle)" : "C or C++ keyword");
+        rc = -1;
+      }
+    static const char *const batch_params[] = {"n", "err", "err_len"}; /* PREFIX_run_batch's own */
+    for (size_t k = 0; rc == 0 && dyn && k < sizeof batch_params / sizeof *batch_params; k++)
+      if (!strcmp(h[i].c, batch_params[k])) {
+        diag_error(d, h[i].span, "E0909", "%s '%s' cannot name a parameter of the C header: '%s' is a name the "
+                   "header already uses (a parameter of the '?' batch's _run_batch)", h[i].kind, h[i].name, h[i].c);
         rc = -1;
       }
     for (int j = 0; rc == 0 && j < i; j++) {

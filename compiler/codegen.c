@@ -517,7 +517,9 @@ static LLVMValueRef io_descs(Cg *c, LLVMTypeRef io_ty, GNode **nodes, const char
       for (int k = 0; k < 2 * C && k < 6; k++) fv[k] = LLVMConstReal(c->f32, ip[k]);
       prep = private_global(c, LLVMConstArray2(c->f32, fv, (uint64_t)(2 * C)), ".image_prep", 4);
     }
-    LLVMValueRef f[3] = {cstring(c, names[i]), shape_value(c, &nodes[i]->shape), prep};
+    GShape sh = nodes[i]->shape;
+    if (nodes[i]->batch_mult) sh.dims[0] = -1; /* the run-time batch (pass_batch.c) */
+    LLVMValueRef f[3] = {cstring(c, names[i]), shape_value(c, &sh), prep};
     v[i] = LLVMConstNamedStruct(io_ty, f, 3);
   }
   LLVMValueRef gv = private_global(c, LLVMConstArray2(io_ty, v, (uint64_t)n), ".io", 8);
@@ -638,6 +640,31 @@ static void build_c_api(Cg *c, LLVMValueRef desc) {
   }
   LLVMValueRef ra[3] = {LLVMGetParam(frun, 0), ins, outs};
   LLVMBuildRet(c->b, LLVMBuildCall2(c->b, rt, model_run, ra, 3, ""));
+
+  if (c->g->dyn_batch) { /* PREFIX_run_batch(m, n, in..., out..., err, err_len) */
+    LLVMTypeRef bt_p[6] = {c->ptr, c->i64, c->ptr, c->ptr, c->ptr, c->i64};
+    LLVMTypeRef bt = LLVMFunctionType(c->i32, bt_p, 6, 0);
+    LLVMValueRef model_run_batch = LLVMAddFunction(c->mod, "slimrt_model_run_batch", bt);
+    int np2 = 2 + ni + no + 2;
+    LLVMTypeRef *bp = malloc(sizeof *bp * (size_t)np2);
+    for (int i = 0; i < np2; i++) bp[i] = c->ptr;
+    bp[1] = c->i64, bp[np2 - 1] = c->i64;
+    LLVMValueRef fbatch = LLVMAddFunction(c->mod, arena_printf(a, "%s_run_batch", pfx),
+                                          LLVMFunctionType(c->i32, bp, (unsigned)np2, 0));
+    free(bp);
+    LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, fbatch, "entry"));
+    LLVMValueRef bins = LLVMBuildAlloca(c->b, in_ty, "inputs");
+    LLVMValueRef bouts = LLVMBuildAlloca(c->b, out_ty, "outputs");
+    for (int i = 0; i < ni + no; i++) {
+      bool is_in = i < ni;
+      LLVMValueRef idx[2] = {const_i64(c, 0), const_i64(c, is_in ? i : i - ni)};
+      LLVMValueRef p = LLVMBuildInBoundsGEP2(c->b, is_in ? in_ty : out_ty, is_in ? bins : bouts, idx, 2, "");
+      LLVMBuildStore(c->b, LLVMGetParam(fbatch, (unsigned)(2 + i)), p);
+    }
+    LLVMValueRef ba[6] = {LLVMGetParam(fbatch, 0), LLVMGetParam(fbatch, 1), bins, bouts,
+                          LLVMGetParam(fbatch, (unsigned)(np2 - 2)), LLVMGetParam(fbatch, (unsigned)(np2 - 1))};
+    LLVMBuildRet(c->b, LLVMBuildCall2(c->b, bt, model_run_batch, ba, 6, ""));
+  }
 
   LLVMTypeRef ft = LLVMFunctionType(c->vd, &c->ptr, 1, 0);
   LLVMValueRef model_free = LLVMAddFunction(c->mod, "slimrt_model_free", ft);

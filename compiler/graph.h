@@ -69,6 +69,8 @@ struct GNode {
   bool live;                      /* needed by an output (dead-op removal) */
   int64_t arena_offset;           /* memory plan: -1 not in arena */
   int64_t nbytes;
+  int64_t batch_mult;             /* run-time batch (pass_batch.c): 0 none; k >= 1: dimension 0
+                                     was unknown, is k x the batch, and is planned as k (one item) */
 };
 
 typedef struct GOutput { const char *name; GNode *node; } GOutput;
@@ -83,6 +85,7 @@ typedef struct Graph {
   GOutput *outputs; int noutputs;
   GRestore *restore; int nrestore;/* checkpoint key -> variable, sorted by key */
   int64_t arena_size;             /* memory plan result */
+  bool dyn_batch;                 /* a '?' batch: the plan is for one item (pass_batch.c) */
 } Graph;
 
 Graph *graph_new(Arena *a, const char *model_name);

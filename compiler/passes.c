@@ -1,4 +1,4 @@
-/* The pass pipeline: dead-op removal, constant folding, dead-op removal again
+/* The pass pipeline: dead-op removal, the '?' batch made one item, constant folding, dead-op removal again
  * (folding orphans the folded ops' inputs), fusion into convolutions (then
  * dead-op removal of what was absorbed), prepacking marks, memory plan. */
 #include <string.h>
@@ -19,6 +19,7 @@ int passes_run(Graph *g, Diag *d, const BackendOptions *o) {
   int errors = d->nerrors;
   if (cg_dump_has(o->dump, "graph")) graph_print(stdout, g);
   cg_pass_dce(g);
+  if (cg_pass_batch(g, d) != 0) return -1;
   if (cg_pass_fold(g, d) > 0) cg_pass_dce(g);
   if (cg_pass_fuse(g) > 0) cg_pass_dce(g);
   cg_pass_prepack(g);

@@ -538,6 +538,10 @@ static int infer_slice(Ctx *c) {
   for (int i = 0; i < x->rank; i++) {
     int64_t b = a->begin[i], s = a->stride[i], k = a->count[i];
     if (s == 0) return fail(c, "strided_slice stride of dimension %d must be non-zero", i);
+    if (k == -1 && x->dims[i] < 0 && b == 0 && s == 1) { /* the whole '?' batch */
+      full.dims[i] = -1;
+      continue;
+    }
     if (k < 0) return fail(c, "strided_slice count of dimension %d must not be negative", i);
     int64_t last = b;
     bool wrap = k > 0 && (slimrt_ck_mul(k - 1, s, &last) || slimrt_ck_add(last, b, &last));

@@ -506,7 +506,21 @@ static Value *tensor_index(Eval *ev, Value *self, Value *idx, Span sp) {
       newaxis = true;
       continue;
     }
-    if (n < 0) return eval_error(ev, sp, "E0522", "cannot index dimension %d of unknown size", d);
+    if (n < 0) {
+      /* the '?' batch: taken whole (`:`), as each item runs on its own */
+      int64_t lo = 0, hi = 0, step = 1;
+      bool hl = false, hh = false;
+      if (parts[p].kind == 1 && !slice_fields(ev, parts[p].slice, sp, &lo, &hi, &step, &hl, &hh)) return NULL;
+      if (parts[p].kind != 1 || hl || hh || step != 1)
+        return eval_error(ev, sp, "E0522", "cannot index dimension %d of unknown size (the '?' batch): only `:` "
+                          "takes it, whole", d);
+      a.slice.begin[d] = 0;
+      a.slice.stride[d] = 1;
+      a.slice.count[d] = -1;
+      out.dims[out.rank++] = -1;
+      d++;
+      continue;
+    }
     if (parts[p].kind == 0) {
       int64_t i = parts[p].v;
       if (i < -n || i >= n)

@@ -156,6 +156,15 @@ enum { SLIMRT_WEIGHTS_AUTO = 0, SLIMRT_WEIGHTS_RANDOM = 1 };
 slimrt_model *slimrt_model_new(const slimrt_model_desc *d, const char *checkpoint, int64_t random_seed,
                                int nthreads, char *err, size_t errlen);
 int slimrt_model_run(slimrt_model *m, const void *const *inputs, void *const *outputs);
+/* A model with a '?' batch (inputs and outputs whose shape.dims[0] is -1): runs N
+   items, each as a batch-1 run would (slimrt_model_run is N = 1); the batched
+   buffers hold N items, the others one tensor. 0, or -1 with a message if N < 1,
+   a batched buffer of N items would exceed 16 GiB, or an argument is NULL. */
+int slimrt_model_run_batch(slimrt_model *m, int64_t n, const void *const *inputs, void *const *outputs, char *err,
+                           size_t errlen);
+/* Bytes of one item of a batched input or output (dims[0] == -1), or of the whole
+   tensor otherwise; -1 for a malformed shape. */
+int64_t slimrt_io_item_bytes(const slimrt_io_desc *io);
 void slimrt_model_free(slimrt_model *m);
 
 /* The generated executable's main(): parses the command line of CLI.md. */

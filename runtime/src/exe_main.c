@@ -174,8 +174,8 @@ static int bind(cli *c, const char *opt, const char *kind, const char *val, cons
 static int bind_file(cli *c, const char *kind, const slimrt_io_desc *io, int64_t which, const char **files,
                      const char *file) {
   char msg[512];
-  if (files[which] && files == c->in_files && io[which].shape.rank >= 1 && io[which].shape.dims[0] > 1 &&
-      slimrt_image_takes(&io[which])) {
+  if (files[which] && files == c->in_files && io[which].shape.rank >= 1 &&
+      (io[which].shape.dims[0] > 1 || io[which].shape.dims[0] == -1) && slimrt_image_takes(&io[which])) {
     /* a batch of image files: one an item, in order */
     if (c->nmore == c->capmore) {
       int cap = c->capmore ? 2 * c->capmore : 16;
@@ -324,9 +324,16 @@ static int load_image(const cli *c, const slimrt_io_desc *io, const char *path, 
 /* Input IO from its files PATHS[0..N): one .npy of exactly its dtype and shape, or images,
    one an item of its batch. */
 static int load_input(const cli *c, const slimrt_io_desc *io, const char **paths, int npaths, slimrt_array *out) {
-  const slimrt_shape *s = &io->shape;
   char err[512], want[160], have[160];
-  slimrt_io_format_shape(want, sizeof want, (int)s->rank, s->dims);
+  slimrt_io_format_shape(want, sizeof want, (int)io->shape.rank, io->shape.dims);
+  int batched = io->shape.rank >= 1 && io->shape.dims[0] == -1;
+  slimrt_io_desc items;
+  if (batched) { /* a '?' batch: as many items as image files (a .npy's own batch is checked below) */
+    items = *io;
+    items.shape.dims[0] = npaths;
+    io = &items;
+  }
+  const slimrt_shape *s = &io->shape;
   memset(out, 0, sizeof *out);
   if (npaths > 1 && (s->rank < 1 || s->dims[0] != npaths)) {
     fprintf(stderr, "%s: input '%s' (%s %s) takes %s; %d files were given\n", c->prog, io->name,
@@ -351,8 +358,12 @@ static int load_input(const cli *c, const slimrt_io_desc *io, const char **paths
       if (rc) fprintf(stderr, "%s: %s\n", c->prog, err);
       if (!rc) {
         int same = out->dtype == s->dtype && out->rank == s->rank;
-        for (int i = 0; same && i < out->rank; i++) same = out->dims[i] == s->dims[i];
-        if (!same) {
+        for (int i = 0; same && i < out->rank; i++) same = out->dims[i] == s->dims[i] || (batched && i == 0);
+        if (same && batched && out->dims[0] < 1) {
+          fprintf(stderr, "%s: %s: input '%s' (%s %s) has a batch of %lld: the batch must be at least 1\n", c->prog,
+                  name, io->name, slimrt_io_dtype_name((int)s->dtype), want, (long long)out->dims[0]);
+          rc = -1;
+        } else if (!same) {
           slimrt_io_format_shape(have, sizeof have, out->rank, out->dims);
           fprintf(stderr, "%s: %s: input '%s' expects %s %s, found %s %s\n", c->prog, name, io->name,
                   slimrt_io_dtype_name((int)s->dtype), want, slimrt_io_dtype_name(out->dtype), have);
@@ -363,7 +374,7 @@ static int load_input(const cli *c, const slimrt_io_desc *io, const char **paths
       fprintf(stderr, "%s: %s: not an image (PNG, JPEG, PGM/PPM); a batch of %d files for input '%s' takes one "
               "image an item\n", c->prog, name, npaths, io->name);
       rc = -1;
-    } else if (rc == 0 && npaths == 1 && s->dims[0] != 1) {
+    } else if (rc == 0 && npaths == 1 && s->dims[0] != 1 && !batched) {
       fprintf(stderr, "%s: %s: input '%s' (%s %s) is a batch of %lld: give %lld image files\n", c->prog, name,
               io->name, slimrt_io_dtype_name((int)s->dtype), want, (long long)s->dims[0], (long long)s->dims[0]);
       rc = -1;
@@ -510,16 +521,21 @@ static int cmp_double(const void *pa, const void *pb) {
   return (a > b) - (a < b);
 }
 
-static int bench(const cli *c, slimrt_model *m, const void *const *in, void *const *out) {
+static int bench(const cli *c, slimrt_model *m, int64_t batch, const void *const *in, void *const *out) {
   double *t = malloc(sizeof *t * (size_t)c->bench);
   if (!t) {
     fprintf(stderr, "%s: out of memory\n", c->prog);
     return -1;
   }
-  slimrt_model_run(m, in, out);  /* warm-up: page faults, pool start-up, caches */
+  char err[512];
+  if (slimrt_model_run_batch(m, batch, in, out, err, sizeof err)) { /* warm-up: page faults, pool start-up, caches */
+    fprintf(stderr, "%s: %s\n", c->prog, err);
+    free(t);
+    return -1;
+  }
   for (int i = 0; i < c->bench; i++) {
     double t0 = now_ms();
-    slimrt_model_run(m, in, out);
+    slimrt_model_run_batch(m, batch, in, out, NULL, 0);
     t[i] = now_ms() - t0;
   }
   qsort(t, (size_t)c->bench, sizeof *t, cmp_double);
@@ -575,6 +591,8 @@ static int run(cli *c) {
   slimrt_array *in = calloc((size_t)d->ninputs + 1, sizeof *in);
   void **ptrs = calloc((size_t)nio + 1, sizeof *ptrs);
   slimrt_model *m = NULL;
+  slimrt_io_desc *outs = NULL; /* d->outputs with the '?' batch's size */
+  slimrt_model_desc shown;
   int rc = EXIT_RUN;
   char err[1024];
   if (!in || !ptrs) {
@@ -596,8 +614,38 @@ static int run(cli *c) {
     if (bad) goto done;
     ptrs[i] = in[i].data;
   }
+  /* a '?' batch: its size comes from the inputs, which must agree */
+  int64_t batch = 1, batch_of = -1;
+  for (int64_t i = 0; i < d->ninputs; i++) {
+    if (d->inputs[i].shape.rank < 1 || d->inputs[i].shape.dims[0] != -1) continue;
+    if (batch_of >= 0 && in[i].dims[0] != batch) {
+      fprintf(stderr, "%s: input '%s' has a batch of %lld but input '%s' one of %lld\n", c->prog, d->inputs[i].name,
+              (long long)in[i].dims[0], d->inputs[batch_of].name, (long long)batch);
+      goto done;
+    }
+    batch = in[i].dims[0], batch_of = i;
+  }
+  if (!(outs = calloc((size_t)d->noutputs + 1, sizeof *outs))) {
+    fprintf(stderr, "%s: out of memory\n", c->prog);
+    goto done;
+  }
+  for (int64_t i = 0; i < d->noutputs; i++) { /* the outputs' shapes at this batch */
+    outs[i] = d->outputs[i];
+    int64_t item = slimrt_io_item_bytes(&outs[i]);
+    if (outs[i].shape.rank >= 1 && outs[i].shape.dims[0] == -1) {
+      outs[i].shape.dims[0] = batch;
+      if (item > 0 && batch > ((int64_t)16 << 30) / item) {
+        fprintf(stderr, "%s: a batch of %lld: output '%s' would need %lld x %lld bytes, more than the limit of 16 GiB\n",
+                c->prog, (long long)batch, outs[i].name, (long long)batch, (long long)item);
+        goto done;
+      }
+    }
+  }
+  shown = *d;
+  shown.outputs = outs;
+  c->d = &shown;
   for (int64_t i = 0; i < d->noutputs; i++) {
-    const slimrt_shape *s = &d->outputs[i].shape;
+    const slimrt_shape *s = &outs[i].shape;
     int64_t n = slimrt_shape_count((int)s->rank, s->dims);
     size_t bytes = n > 0 ? (size_t)n * (size_t)slimrt_dtype_size((int)s->dtype) : 0;
     bytes = (bytes + 63) & ~(size_t)63;
@@ -616,9 +664,9 @@ static int run(cli *c) {
   const void *const *inp = (const void *const *)ptrs;
   void *const *outp = ptrs + d->ninputs;
   if (c->bench) {
-    if (bench(c, m, inp, outp)) goto done;
-  } else if (slimrt_model_run(m, inp, outp)) {
-    fprintf(stderr, "%s: the model could not run\n", c->prog);
+    if (bench(c, m, batch, inp, outp)) goto done;
+  } else if (slimrt_model_run_batch(m, batch, inp, outp, err, sizeof err)) {
+    fprintf(stderr, "%s: %s\n", c->prog, err);
     goto done;
   }
   if (write_outputs(c, outp)) goto done;
@@ -627,16 +675,16 @@ static int run(cli *c) {
   int top = c->top ? c->top : (!any_out && !c->print && !c->bench ? DEFAULT_TOP : 0);
   for (int64_t i = 0; i < d->noutputs; i++) {
     if (c->print) {
-      const slimrt_shape *s = &d->outputs[i].shape;
+      const slimrt_shape *s = &outs[i].shape;
       int64_t n = slimrt_shape_count((int)s->rank, s->dims);
-      print_header(&d->outputs[i]);
+      print_header(&outs[i]);
       for (int64_t j = 0; j < n; j++) {
         print_value((int)s->dtype, outp[i], j);
         printf("\n");
       }
     }
     if (top && labelled >= 0 && i != labelled) continue;  /* --labels: only the labelled output */
-    if (top && print_top(&d->outputs[i], outp[i], top, i == labelled ? c->labels : NULL)) {
+    if (top && print_top(&outs[i], outp[i], top, i == labelled ? c->labels : NULL)) {
       fprintf(stderr, "%s: out of memory\n", c->prog);
       goto done;
     }
@@ -652,6 +700,8 @@ done:
   for (int64_t i = 0; ptrs && i < d->noutputs; i++) free(ptrs[d->ninputs + i]);
   free(in);
   free(ptrs);
+  free(outs);
+  c->d = d;
   free(c->labels);
   free(c->labels_buf);
   fflush(stdout);

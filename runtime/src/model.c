@@ -18,6 +18,9 @@ struct slimrt_model {
   slimrt_pool *pool;   /* NULL: kernels run on the caller */
 };
 
+enum { BATCH_LIMIT_GIB = 16 };
+#define BATCH_LIMIT ((int64_t)BATCH_LIMIT_GIB << 30) /* one batched input or output, as one tensor (E0904) */
+
 static size_t round64(size_t n) { return (n + 63) & ~(size_t)63; }
 
 /* Embedded weights that were copied out are not read again: their whole pages
@@ -194,6 +197,53 @@ int slimrt_model_run(slimrt_model *m, const void *const *inputs, void *const *ou
     m->io[d->ninputs + i] = outputs[i];
   }
   d->run(m->io, m->arena, m->weights, m->pool);
+  return 0;
+}
+
+int64_t slimrt_io_item_bytes(const slimrt_io_desc *io) {
+  const slimrt_shape *s = &io->shape;
+  int batched = s->rank >= 1 && s->dims[0] == -1;
+  if (s->rank < 0 || s->rank > SLIMRT_MAX_RANK) return -1;
+  int64_t n = slimrt_shape_count((int)s->rank - batched, s->dims + batched);
+  int64_t es = slimrt_dtype_size((int)s->dtype);
+  if (n < 0 || es <= 0 || n > INT64_MAX / es) return -1;
+  return n * es;
+}
+
+/* The generated code is one item's: it runs once per item, the batched
+   pointers moved on by one item each time (compiler/pass_batch.c). */
+int slimrt_model_run_batch(slimrt_model *m, int64_t n, const void *const *inputs, void *const *outputs, char *err,
+                           size_t errlen) {
+  if (!m) return slimrt_errorf(err, errlen, "no model");
+  const slimrt_model_desc *d = m->d;
+  const char *mn = d->name ? d->name : "?";
+  if (n < 1) return slimrt_errorf(err, errlen, "model %s: a batch of %lld items: the batch must be at least 1", mn,
+                                  (long long)n);
+  if ((d->ninputs && !inputs) || (d->noutputs && !outputs))
+    return slimrt_errorf(err, errlen, "model %s: no %s array", mn, d->ninputs && !inputs ? "input" : "output");
+  int64_t nio = d->ninputs + d->noutputs;
+  for (int64_t i = 0; i < nio; i++) {
+    int is_in = i < d->ninputs;
+    const slimrt_io_desc *io = is_in ? &d->inputs[i] : &d->outputs[i - d->ninputs];
+    const void *p = is_in ? inputs[i] : outputs[i - d->ninputs];
+    int64_t item = slimrt_io_item_bytes(io);
+    if (!p) return slimrt_errorf(err, errlen, "model %s: %s '%s' is NULL", mn, is_in ? "input" : "output", io->name);
+    if (item < 0) return slimrt_errorf(err, errlen, "model %s: malformed descriptor", mn);
+    if (io->shape.rank >= 1 && io->shape.dims[0] == -1 && item > 0 && n > BATCH_LIMIT / item)
+      return slimrt_errorf(err, errlen, "model %s: a batch of %lld items: %s '%s' would need %lld x %lld bytes, more "
+                           "than the limit of 16 GiB", mn, (long long)n, is_in ? "input" : "output", io->name,
+                           (long long)n, (long long)item);
+  }
+  for (int64_t b = 0; b < n; b++) {
+    for (int64_t i = 0; i < nio; i++) {
+      int is_in = i < d->ninputs;
+      const slimrt_io_desc *io = is_in ? &d->inputs[i] : &d->outputs[i - d->ninputs];
+      char *p = is_in ? (char *)inputs[i] : (char *)outputs[i - d->ninputs];
+      int batched = io->shape.rank >= 1 && io->shape.dims[0] == -1;
+      m->io[i] = batched ? p + b * slimrt_io_item_bytes(io) : p; /* the generated code never writes its inputs */
+    }
+    d->run(m->io, m->arena, m->weights, m->pool);
+  }
   return 0;
 }
 

@@ -44,7 +44,8 @@ void slimrt_io_format_shape(char *buf, size_t n, int rank, const int64_t *dims) 
   size_t at = 0;
   at += (size_t)snprintf(buf, n, "[");
   for (int i = 0; i < rank && at < n; i++)
-    at += (size_t)snprintf(buf + at, n - at, "%s%lld", i ? "," : "", (long long)dims[i]);
+    at += dims[i] < 0 ? (size_t)snprintf(buf + at, n - at, "%s?", i ? "," : "") /* a '?' batch */
+                      : (size_t)snprintf(buf + at, n - at, "%s%lld", i ? "," : "", (long long)dims[i]);
   if (at < n) snprintf(buf + at, n - at, "]");
 }
 
