@@ -26,6 +26,7 @@ typedef struct BackendOptions {
   const char *runtime_dir;     /* where libslimrt.a lives (for EMIT_EXE) */
   const char *cc;              /* system C compiler used to link (default "cc") */
   bool show_commands;          /* -v: print each command run to stderr */
+  bool time_report;            /* -ftime-report: print the time of each back-end step to stderr */
 } BackendOptions;
 
 /* The runtime initializer (slimrt_init_kind) and its two parameters for V, as the

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Core.h>
@@ -63,6 +64,15 @@ LLVMTargetMachineRef cg_target_machine(Diag *d, const BackendOptions *o) {
   return tm;
 }
 
+/* -ftime-report: one line for each back-end step (after slimc's own "passes"). */
+static void step_time(const BackendOptions *o, const char *step, struct timespec *t0) {
+  if (!o->time_report) return;
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  fprintf(stderr, "slimc:   %-12s %9.3f ms\n", step, (t.tv_sec - t0->tv_sec) * 1e3 + (t.tv_nsec - t0->tv_nsec) / 1e6);
+  *t0 = t;
+}
+
 static const char *opt_pipeline(int level) {
   switch (level) {
   case 0: return "default<O0>";
@@ -75,9 +85,12 @@ static const char *opt_pipeline(int level) {
 int cg_module_emit(CgModule *cm, Diag *d, const BackendOptions *o, EmitKind kind, const char *path) {
   LLVMModuleRef m = cg_module_llvm(cm);
   LLVMTargetMachineRef tm = cg_module_tm(cm);
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
   LLVMPassBuilderOptionsRef popt = LLVMCreatePassBuilderOptions();
   LLVMErrorRef e = LLVMRunPasses(m, opt_pipeline(o->opt_level), tm, popt);
   LLVMDisposePassBuilderOptions(popt);
+  step_time(o, "llvm-opt", &t0);
   if (e) {
     char *msg = LLVMGetErrorMessage(e);
     diag_error(d, SPAN_NONE, "E0913", "LLVM optimisation failed: %s", msg);
@@ -102,6 +115,7 @@ int cg_module_emit(CgModule *cm, Diag *d, const BackendOptions *o, EmitKind kind
   else
     failed = LLVMTargetMachineEmitToFile(tm, m, (char *)path, kind == EMIT_ASM ? LLVMAssemblyFile : LLVMObjectFile,
                                          &err);
+  step_time(o, kind == EMIT_LLVM ? "llvm-print" : "llvm-codegen", &t0);
   if (failed) {
     diag_error(d, SPAN_NONE, "E0914", "cannot write '%s': %s", o->output ? o->output : path, err ? err : "error");
     LLVMDisposeMessage(err);
@@ -113,8 +127,11 @@ int cg_module_emit(CgModule *cm, Diag *d, const BackendOptions *o, EmitKind kind
 
 /* Writes the outputs into OUT (and HDR for -c), staged: the caller commits them. */
 static int compile_into(Graph *g, Diag *d, const BackendOptions *o, slimrt_out *out, slimrt_out *hdr) {
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
   CgModule *m = cg_module_build(g, d, o);
   if (!m) return -1;
+  step_time(o, "llvm-ir", &t0);
   int rc = -1;
   char err[1024];
   if (o->emit == EMIT_EXE) {
@@ -124,8 +141,10 @@ static int compile_into(Graph *g, Diag *d, const BackendOptions *o, slimrt_out *
     if (!obj) {
       diag_error(d, SPAN_NONE, "E0912", "cannot create a temporary object file for '%s': out of memory", o->output);
       rc = 2;
-    } else if (cg_module_emit(m, d, o, EMIT_OBJ, obj) == 0 && cg_link(d, o, obj, out->tmp) == 0) {
-      rc = 0;
+    } else if (cg_module_emit(m, d, o, EMIT_OBJ, obj) == 0) {
+      clock_gettime(CLOCK_MONOTONIC, &t0);
+      if (cg_link(d, o, obj, out->tmp) == 0) rc = 0;
+      step_time(o, "link", &t0);
     }
   } else if (cg_module_emit(m, d, o, o->emit, out->tmp) == 0) {
     rc = 0;

@@ -561,6 +561,7 @@ static int run(Arena *arena, Options *o) {
   bo.runtime_dir = find_runtime_dir(arena);
   bo.cc = getenv("SLIMC_CC") ? getenv("SLIMC_CC") : "cc";
   bo.show_commands = o->show_commands;
+  bo.time_report = o->time_report;
   {
     char stages[64] = "";
     if (o->dump_graph) strcat(stages, "graph,");

@@ -314,6 +314,44 @@ Test(codegen, chain_is_inline) {
   free(ir);
 }
 
+/* y = x + 1.0, N times (a broadcast: kernel calls, not inline loops) */
+static Graph *add_chain_graph(int n) {
+  Graph *g = graph_new(&arena, "addchain");
+  GNode *y = graph_input(g, "x", SHAPE(1, 4), SPAN_NONE);
+  static const float one = 1.0f;
+  GShape scalar = {.dtype = SLIMRT_F32, .rank = 0};
+  for (int i = 0; i < n; i++) {
+    GNode *k = graph_const(g, arena_printf(&arena, "c%d", i), scalar, &one, SPAN_NONE);
+    y = op2(g, SLIMRT_OP_ADD, arena_printf(&arena, "add%d", i), y, k);
+  }
+  set_outputs(g, 1, "y", y);
+  return g;
+}
+
+static int count_of(const char *s, const char *pat) {
+  int n = 0;
+  for (const char *p = s; (p = strstr(p, pat)); p += strlen(pat)) n++;
+  return n;
+}
+
+/* Compile time stays linear with a small constant (docs/reliability.md, "Compile
+   time at -O2"): identical ops share their shape, attribute and constant globals,
+   and kernel calls are steps of a table, not code, so the IR grows by a table
+   entry an op and LLVM's passes have no per-op code to work through. */
+Test(codegen, identical_ops_share_globals_and_code) {
+  char *small = emit_ir(add_chain_graph(10), EMIT_EXE);
+  char *big = emit_ir(add_chain_graph(1000), EMIT_EXE);
+  const char *shared[] = {"\n@.in_shape", "\n@.out_shape", "\n@.attr", "\n@const"};
+  for (int i = 0; i < 4; i++) cr_assert_eq(count_of(big, shared[i]), 1, "%s: %d globals", shared[i], count_of(big, shared[i]));
+  cr_assert_eq(count_of(big, "call void @slimrt_k_"), 0, "kernel calls are table steps");
+  cr_assert_eq(count_of(big, "@slimrt_k_ADD, "), 1000, "one step an op");
+  cr_assert_leq(count_of(big, "call void @slimc_steps("), 1000 / 64 + 1, "one call a chunk");
+  size_t per_op = (strlen(big) - strlen(small)) / 990;
+  cr_assert_lt(per_op, 400, "%zu bytes of IR an op", per_op);
+  free(small);
+  free(big);
+}
+
 Test(codegen, view_output_is_copied) {
   char *ir = emit_ir(view_graph(), EMIT_EXE);
   cr_assert(strstr(ir, "llvm.memcpy"), "%s", ir);
