@@ -349,6 +349,10 @@ class Build:
         return g
 
     def _exec_file(self, path, name, package, is_main=False):
+        # load() is the language's own (LANGUAGE.md), not Python's: a source is a regular
+        # file, as slimc reads it (a device such as /dev/zero would be read for ever)
+        if os.path.exists(path) and not os.path.isfile(path):
+            raise LangError("cannot read '%s': not a regular file" % path)
         try:
             with open(path, encoding="utf-8") as f:
                 text = f.read()
