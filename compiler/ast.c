@@ -30,7 +30,7 @@ static const char *const kind_names[] = {
   [AST_STARRED] = "STARRED", [AST_EXPR_STMT] = "EXPR_STMT", [AST_ASSIGN] = "ASSIGN",
   [AST_AUGASSIGN] = "AUGASSIGN", [AST_RETURN] = "RETURN", [AST_PASS] = "PASS", [AST_BREAK] = "BREAK",
   [AST_CONTINUE] = "CONTINUE", [AST_RAISE] = "RAISE", [AST_ASSERT] = "ASSERT", [AST_IF] = "IF",
-  [AST_FOR] = "FOR", [AST_WITH] = "WITH", [AST_WITH_ITEM] = "WITH_ITEM", [AST_DEF] = "DEF",
+  [AST_FOR] = "FOR", [AST_WHILE] = "WHILE", [AST_WITH] = "WITH", [AST_WITH_ITEM] = "WITH_ITEM", [AST_DEF] = "DEF",
   [AST_MODEL] = "MODEL", [AST_PARAM] = "PARAM", [AST_LOAD] = "LOAD", [AST_IMPORT] = "IMPORT",
   [AST_FROM_IMPORT] = "FROM_IMPORT", [AST_IMPORT_NAME] = "IMPORT_NAME", [AST_MODULE] = "MODULE",
   [AST_ERROR] = "ERROR",
@@ -273,6 +273,11 @@ static void dump_children(FILE *out, const Ast *n, int d) {
     dump(out, n->u.for_.target, d, "target");
     dump(out, n->u.for_.iter, d, "iter");
     dump_list(out, &n->u.for_.body, d, "body");
+    break;
+  case AST_WHILE:
+    dump(out, n->u.while_.cond, d, "cond");
+    dump_list(out, &n->u.while_.body, d, "body");
+    dump_list(out, &n->u.while_.orelse, d, "else");
     break;
   case AST_WITH:
     dump_list(out, &n->u.with.items, d, NULL);

@@ -52,6 +52,7 @@ typedef enum AstKind {
   AST_ASSERT,     /* assert_.cond, assert_.msg (may be NULL) */
   AST_IF,         /* if_.cond, if_.body, if_.orelse (elif is a nested AST_IF in orelse) */
   AST_FOR,        /* for_.target, for_.iter, for_.body */
+  AST_WHILE,      /* while_.cond, while_.body, while_.orelse (the else: suite, run unless a break) */
   AST_WITH,       /* with.items (each an AST_WITH_ITEM), with.body */
   AST_WITH_ITEM,  /* withitem.ctx, withitem.as (target expr or NULL) */
   AST_DEF,        /* fn.name, fn.params, fn.body, fn.decorators */
@@ -109,6 +110,7 @@ struct Ast {
     struct { Ast *cond, *msg; } assert_;
     struct { Ast *cond; AstList body, orelse; } if_;
     struct { Ast *target, *iter; AstList body; } for_;
+    struct { Ast *cond; AstList body, orelse; } while_;
     struct { AstList items; AstList body; } with;
     struct { Ast *ctx, *as; } withitem;
     struct { const char *name; AstList params, body, decorators; } fn;

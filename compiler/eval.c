@@ -1722,6 +1722,10 @@ static void scan_locals(Eval *ev, Table *t, AstList *body) {
       target_names(ev, t, s->u.for_.target);
       scan_locals(ev, t, &s->u.for_.body);
       break;
+    case AST_WHILE:
+      scan_locals(ev, t, &s->u.while_.body);
+      scan_locals(ev, t, &s->u.while_.orelse);
+      break;
     case AST_IF: /* an elif chain is a loop, not a recursion */
       for (Ast *e = s;; e = e->u.if_.orelse.items[0]) {
         scan_locals(ev, t, &e->u.if_.body);
@@ -2046,6 +2050,19 @@ static enum Flow exec_stmt(Eval *ev, Env *env, Ast *s) {
     }
     return F_NORMAL;
   }
+  case AST_WHILE: /* Python's while/else; every test of the condition is an evaluation step, so
+                     a loop that never ends stops at -fmax-eval-steps */
+    for (;;) {
+      if (!eval_step(ev, s->span)) return F_ERROR;
+      Value *c = eval_expr(ev, env, s->u.while_.cond);
+      if (!c) return F_ERROR;
+      int t = eval_truthy(ev, c, s->u.while_.cond->span);
+      if (t < 0) return F_ERROR;
+      if (!t) return exec_block(ev, env, &s->u.while_.orelse);
+      enum Flow fl = exec_block(ev, env, &s->u.while_.body);
+      if (fl == F_BREAK) return F_NORMAL;
+      if (fl == F_RETURN || fl == F_ERROR) return fl;
+    }
   case AST_WITH: return exec_with(ev, env, s, 0);
   case AST_DEF: {
     /* decorator expressions are evaluated top-down, applied bottom-up */

@@ -382,6 +382,11 @@ static void check_stmt(Check *k, const Ast *n) {
     check_expr(k, n->u.for_.iter);
     check_body(k, &n->u.for_.body, false, true);
     break;
+  case AST_WHILE:
+    check_expr(k, n->u.while_.cond);
+    check_body(k, &n->u.while_.body, false, true);
+    check_body(k, &n->u.while_.orelse, false, false); /* a break there leaves an outer loop */
+    break;
   case AST_WITH:
     for (int i = 0; i < n->u.with.items.n; i++) {
       const Ast *w = n->u.with.items.items[i];

@@ -100,6 +100,14 @@ static int same_dtype(Ctx *c, int i, const char *arg_i, const char *arg_0) {
               op_tf_type[c->n->op], dt_name(b), dt_name(a), arg_0);
 }
 
+/* Input I must have input J's dtype. */
+static int same_dtype_of(Ctx *c, int i, int j, const char *arg_i, const char *arg_j) {
+  int a = c->n->in[j]->shape.dtype, b = c->n->in[i]->shape.dtype;
+  if (a == b) return 0;
+  return fail(c, "Input '%s' of '%s' Op has type %s that does not match type %s of argument '%s'.", arg_i,
+              op_tf_type[c->n->op], dt_name(b), dt_name(a), arg_j);
+}
+
 /* ---- element-wise ---- */
 
 static int infer_unary(Ctx *c, bool float_only) {
@@ -133,6 +141,77 @@ static int infer_broadcast(Ctx *c) {
     o.dims[i] = d;
   }
   c->n->shape = o;
+  return 0;
+}
+
+/* Less & co.: TF's realnumbertypes (no bool); Equal/NotEqual take bool too. Output bool. */
+static int infer_compare(Ctx *c) {
+  int op = c->n->op, dt = c->n->in[0]->shape.dtype;
+  bool eq = op == SLIMRT_OP_EQUAL || op == SLIMRT_OP_NOT_EQUAL;
+  if (!is_number(dt) && !(eq && dt == SLIMRT_BOOL))
+    return fail(c, "Value passed to parameter 'x' has DataType %s not in list of allowed values: float32, "
+                "float64, int32, uint8, int16, int8, int64, bfloat16, uint16, float16, uint32, uint64",
+                dt_name(dt));
+  if (infer_broadcast(c)) return -1;
+  c->n->shape.dtype = SLIMRT_BOOL;
+  return 0;
+}
+
+/* An input that must be bool (TF's message for a fixed-type input). */
+static int need_bool(Ctx *c, int i, const char *arg) {
+  int dt = c->n->in[i]->shape.dtype;
+  if (dt == SLIMRT_BOOL) return 0;
+  return fail(c, "Input '%s' of '%s' Op has type %s that does not match expected type of bool.", arg,
+              op_tf_type[c->n->op], dt_name(dt));
+}
+
+static int infer_logical(Ctx *c) {
+  if (need_bool(c, 0, "x")) return -1;
+  if (c->n->op == SLIMRT_OP_LOGICAL_NOT) {
+    c->n->shape = c->n->in[0]->shape;
+    return 0;
+  }
+  if (need_bool(c, 1, "y")) return -1;
+  return infer_broadcast(c);
+}
+
+/* TF's shape Merge(A, B) into *OUT: same rank, equal known dimensions (messages name A first). */
+static int merge_shapes(Ctx *c, const GShape *a, const GShape *b, GShape *out) {
+  char s[512];
+  if (a->rank != b->rank)
+    return fail(c, "Shapes must be equal rank, but are %d and %d for '%s' with input shapes: %s.", a->rank,
+                b->rank, node_name(c->n), in_shapes(c, s, sizeof s));
+  GShape o = *a;
+  for (int i = 0; i < a->rank; i++) {
+    if (!dim_eq(a->dims[i], b->dims[i])) {
+      char sa[128], sb[128];
+      return fail(c, "Dimension %d in both shapes must be equal, but are %" PRId64 " and %" PRId64
+                  ". Shapes are %s and %s. for '%s' with input shapes: %s.", i, a->dims[i], b->dims[i],
+                  gshape_str(a, sa, sizeof sa), gshape_str(b, sb, sizeof sb), node_name(c->n),
+                  in_shapes(c, s, sizeof s));
+    }
+    if (o.dims[i] < 0) o.dims[i] = b->dims[i];
+  }
+  o.dtype = out->dtype;
+  *out = o;
+  return 0;
+}
+
+/* TF 1.x's Select: t and e have one shape; the condition is a scalar, that shape, or
+   (t of rank >= 1) a vector over t's first dimension. */
+static int infer_select(Ctx *c) {
+  const GShape *cond = &c->n->in[0]->shape, *t = &c->n->in[1]->shape, *e = &c->n->in[2]->shape;
+  if (need_bool(c, 0, "condition")) return -1;
+  if (same_dtype_of(c, 2, 1, "e", "t")) return -1;
+  GShape data = *t;
+  if (merge_shapes(c, t, e, &data)) return -1;
+  if (cond->rank == 1 && data.rank >= 1) {
+    GShape v = {.dtype = cond->dtype, .rank = 1, .dims = {data.dims[0]}}, m = v;
+    if (merge_shapes(c, cond, &v, &m)) return -1;
+  } else if (cond->rank != 0) {
+    if (merge_shapes(c, &data, cond, &data)) return -1;
+  }
+  c->n->shape = data;
   return 0;
 }
 
@@ -651,7 +730,18 @@ int shape_infer(GNode *n, char *err, size_t errlen) {
   case SLIMRT_OP_DIV:
   case SLIMRT_OP_MAXIMUM:
   case SLIMRT_OP_MINIMUM:
-  case SLIMRT_OP_POW: return infer_broadcast(&c);
+  case SLIMRT_OP_POW:
+  case SLIMRT_OP_FLOOR_DIV: return infer_broadcast(&c);
+  case SLIMRT_OP_LESS:
+  case SLIMRT_OP_LESS_EQUAL:
+  case SLIMRT_OP_GREATER:
+  case SLIMRT_OP_GREATER_EQUAL:
+  case SLIMRT_OP_EQUAL:
+  case SLIMRT_OP_NOT_EQUAL: return infer_compare(&c);
+  case SLIMRT_OP_LOGICAL_AND:
+  case SLIMRT_OP_LOGICAL_OR:
+  case SLIMRT_OP_LOGICAL_NOT: return infer_logical(&c);
+  case SLIMRT_OP_SELECT: return infer_select(&c);
   case SLIMRT_OP_BIAS_ADD: return infer_bias_add(&c);
   case SLIMRT_OP_CAST: return infer_cast(&c);
   case SLIMRT_OP_MATMUL: return infer_matmul(&c);

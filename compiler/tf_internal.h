@@ -70,6 +70,10 @@ TfTensor *tf_tensor_of(Value *v);        /* NULL if V is not a tensor or variabl
    nodes (dtype from DTYPE_HINT if > 0, else int32 for ints, float32 for floats).
    NULL with an error pending on failure. */
 GNode *tf_to_node(TfLib *t, Value *v, int dtype_hint, Span sp);
+/* TF's TypeError for a Python float given to an integer input (op_def_library's text naming
+   PARAM of OP_TYPE, or convert_to_tensor's if OP_TYPE is NULL); true if V is fine. */
+bool tf_py_operand_ok(TfLib *t, Value *v, int dt, const char *param, const char *op_type, Span sp);
+bool tf_py_has_float(Value *v); /* a Python float, or a (nested) list holding one */
 /* tf.float32 etc.: the DType value of DTYPE (one per dtype and TfLib). */
 Value *tf_dtype_value(TfLib *t, int dtype);
 /* A dtype argument: DType value or TF name string ("float32"); 0 (no error) if V is neither. */
@@ -105,6 +109,15 @@ GNode *tf_reshape(TfLib *t, GNode *x, const int64_t *dims, int rank, const char 
 GNode *tf_build_shaped(TfLib *t, int op, const char *name, const char *dflt, GNode **in, int nin,
                        const slimrt_attr *attr, GShape out, Span sp);
 GNode *tf_cast(TfLib *t, GNode *x, int dtype, const char *name, Span sp);
+/* A generated op (Less, LogicalAnd, Select, FloorDiv, ...) as TF's op_def_library builds it:
+   Python operands become constants named after their input (ARGNAMES) inside the op's name
+   scope; FIXED (or NULL) gives inputs of a fixed dtype; HINT > 0: the dtype of the others. */
+GNode *tf_gen_op(TfLib *t, int op, const char *name, const char *dflt, Value **args, const char *const *argnames,
+                 const int *fixed, int nargs, int hint, Span sp);
+/* Does X / Y cast its operands (integer or bool tensors: TF's truediv table)? */
+bool tf_truediv_casts(Value *x, Value *y);
+/* TF's truediv of integer operands: "truediv/Cast", "truediv/Cast_1" to float32/float64, RealDiv. */
+GNode *tf_truediv(TfLib *t, Value *x, Value *y, const char *name, int hint, Span sp);
 /* Applies an activation given as a value (tf.nn.relu builtin, a user function, None). */
 Value *tf_apply_fn(TfLib *t, Value *fn, Value *x, Span sp);
 /* Initializer / regularizer objects (values of ExtType "Initializer"/"Regularizer"). */

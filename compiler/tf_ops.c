@@ -199,6 +199,104 @@ GNode *tf_cast(TfLib *t, GNode *x, int dtype, const char *name, Span sp) {
   return tf_build_shaped(t, SLIMRT_OP_CAST, name, "Cast", &x, 1, NULL, out, sp);
 }
 
+/* A generated TF op as TF's op_def_library builds it: under a name scope NAME (or DFLT), the
+   Python operands become constants named after their input (ARGNAMES), converted in input
+   order: an input of fixed dtype (FIXED[i] > 0, e.g. bool) takes it, the others share one
+   dtype, HINT if > 0 (the operator overloads pass the tensor operand's), else that of the
+   first tensor or constant before it. The op takes the scope's name. */
+GNode *tf_gen_op(TfLib *t, int op, const char *name, const char *dflt, Value **args, const char *const *argnames,
+                 const int *fixed, int nargs, int hint, Span sp) {
+  GNode *in[4];
+  int shared = hint;
+  for (int i = 0; i < nargs && !shared; i++) {
+    TfTensor *tt = tf_tensor_of(args[i]);
+    if (tt && !(fixed && fixed[i] > 0)) shared = tt->node->shape.dtype;
+    if (!tt && !(fixed && fixed[i] > 0)) break; /* a Python value first: its own dtype */
+  }
+  const char *saved = tf_ns_open(t, name, dflt);
+  const char *scope = t->name_stack;
+  GNode *n = NULL;
+  for (int i = 0; i < nargs; i++) {
+    int dt = fixed && fixed[i] > 0 ? fixed[i] : shared;
+    if (!args[i]) {
+      eval_error(t->ev, sp, "E0641", "%s is required", argnames[i]);
+      goto out;
+    }
+    if (!tf_py_operand_ok(t, args[i], dt, argnames[i], slimrt_op_tf_type(op), sp)) goto out;
+    in[i] = tf_tensor_of(args[i]) ? tf_tensor_of(args[i])->node : tf_const_values(t, args[i], dt, argnames[i], sp);
+    if (!in[i]) goto out;
+    if (!(fixed && fixed[i] > 0) && !shared) shared = in[i]->shape.dtype;
+  }
+  n = tf_build(t, op, arena_printf(t->arena, "%s/", scope), dflt, in, nargs, NULL, sp);
+out:
+  tf_ns_restore(t, saved);
+  return n;
+}
+
+/* TF's truediv table: the dtype integer operands are cast to (0: none, -1: refused). */
+static int truediv_dtype(int dt) {
+  switch (dt) {
+  case SLIMRT_U8: case SLIMRT_I8: case SLIMRT_U16: case SLIMRT_I16: return SLIMRT_F32;
+  case SLIMRT_U32: case SLIMRT_I32: case SLIMRT_U64: case SLIMRT_I64: return SLIMRT_F64;
+  case SLIMRT_BOOL: case SLIMRT_STRING: return -1;
+  default: return 0;
+  }
+}
+
+/* Would converting the Python value V to the integer dtype DT fail (a float in it)? */
+static bool tf_truediv_dtype_soft(Value *v, int dt) {
+  return dt > 0 && truediv_dtype(dt) != 0 && tf_py_has_float(v);
+}
+
+bool tf_truediv_casts(Value *x, Value *y) {
+  TfTensor *tx = tf_tensor_of(x), *ty = tf_tensor_of(y);
+  if (tx && ty && tx->node->shape.dtype != ty->node->shape.dtype) return true; /* truediv's dtype error */
+  int dt = tx ? tx->node->shape.dtype : ty ? ty->node->shape.dtype : 0;
+  return truediv_dtype(dt) != 0;
+}
+
+/* x / y of integer (or bool) operands as TF's truediv: under the scope "truediv" (or NAME), both
+   are cast to float32 (8- and 16-bit) or float64 (32- and 64-bit) ("Cast", "Cast_1"), then
+   divided ("RealDiv" named after the scope). HINT as for tf_gen_op. */
+GNode *tf_truediv(TfLib *t, Value *x, Value *y, const char *name, int hint, Span sp) {
+  Value *args[2] = {x, y};
+  static const char *const names[2] = {"x", "y"};
+  GNode *in[2], *n = NULL;
+  int shared = hint;
+  if (!shared) shared = tf_tensor_of(x) ? tf_tensor_of(x)->node->shape.dtype : 0;
+  const char *saved = tf_ns_open(t, name, "truediv");
+  const char *scope = t->name_stack;
+  for (int i = 0; i < 2; i++) {
+    int dt = shared;
+    /* x / 0.5 converts 0.5 with x's dtype only as a hint (then the dtypes differ);
+       0.5 / x converts it to x's dtype or fails */
+    if (i == 1 && !tf_tensor_of(args[i]) && tf_truediv_dtype_soft(args[i], dt)) dt = 0;
+    if (i == 0 && !tf_py_operand_ok(t, args[i], dt, "x", NULL, sp)) goto out;
+    in[i] = tf_tensor_of(args[i]) ? tf_tensor_of(args[i])->node : tf_const_values(t, args[i], dt, names[i], sp);
+    if (!in[i]) goto out;
+    if (!shared) shared = in[i]->shape.dtype;
+  }
+  if (in[0]->shape.dtype != in[1]->shape.dtype) {
+    eval_error(t->ev, sp, "E0511", "`x` and `y` must have the same dtype, got tf.%s != tf.%s.",
+               slimrt_dtype_name(in[0]->shape.dtype), slimrt_dtype_name(in[1]->shape.dtype));
+    goto out;
+  }
+  int to = truediv_dtype(in[0]->shape.dtype);
+  if (to < 0) {
+    eval_error(t->ev, sp, "E0511", "TypeError: Invalid dtype tf.%s in __truediv__",
+               slimrt_dtype_name(in[0]->shape.dtype));
+    goto out;
+  }
+  if (to > 0) {
+    for (int i = 0; i < 2; i++)
+      if (!(in[i] = tf_cast(t, in[i], to, "Cast", sp))) goto out;
+  }
+  n = tf_build(t, SLIMRT_OP_DIV, arena_printf(t->arena, "%s/", scope), "truediv", in, 2, NULL, sp);
+out:
+  tf_ns_restore(t, saved);
+  return n;
+}
+
 Value *tf_apply_fn(TfLib *t, Value *fn, Value *x, Span sp) {
   if (!fn || fn->kind == V_NONE) return x;
   Value *argv[1] = {x};
@@ -334,6 +432,8 @@ static Value *b_binary(Eval *ev, const Args *a, void *data) {
   static const char *const P[] = {"x", "y", "name", NULL};
   BIND("binary", P, v);
   NAME_ARG(v[2]);
+  if ((int)(intptr_t)data == SLIMRT_OP_DIV && tf_truediv_casts(v[0], v[1]))
+    return wrap(t, tf_truediv(t, v[0], v[1], name, 0, sp));
   TfTensor *tx = tf_tensor_of(v[0]), *ty = tf_tensor_of(v[1]);
   int hint = tx ? tx->node->shape.dtype : ty ? ty->node->shape.dtype : 0;
   GNode *x = arg_tensor(t, v[0], hint, sp, "x");
@@ -346,6 +446,48 @@ static Value *b_binary(Eval *ev, const Args *a, void *data) {
     name = op == SLIMRT_OP_ADD ? "Add" : op == SLIMRT_OP_SUB ? "Sub" : op == SLIMRT_OP_MUL ? "Mul"
            : op == SLIMRT_OP_POW ? "Pow" : name;
   return y ? wrap(t, tf_binary(t, op, x, y, name, sp)) : NULL;
+}
+
+/* tf.less & co., tf.logical_*: generated ops (tf_gen_op); DATA is the op */
+static Value *b_compare(Eval *ev, const Args *a, void *data) {
+  static const char *const P[] = {"x", "y", "name", NULL};
+  BIND("compare", P, v);
+  NAME_ARG(v[2]);
+  int op = (int)(intptr_t)data;
+  static const int both_bool[2] = {SLIMRT_BOOL, SLIMRT_BOOL};
+  bool logical = op == SLIMRT_OP_LOGICAL_AND || op == SLIMRT_OP_LOGICAL_OR;
+  return wrap(t, tf_gen_op(t, op, name, slimrt_op_tf_type(op), v, P, logical ? both_bool : NULL, 2, 0, sp));
+}
+
+static Value *b_logical_not(Eval *ev, const Args *a, void *data) {
+  static const char *const P[] = {"x", "name", NULL};
+  BIND("logical_not", P, v);
+  NAME_ARG(v[1]);
+  static const int fixed[1] = {SLIMRT_BOOL};
+  return wrap(t, tf_gen_op(t, SLIMRT_OP_LOGICAL_NOT, name, "LogicalNot", v, P, fixed, 1, 0, sp));
+}
+
+/* tf.where (TF 1.x): where(condition, x, y) is Select; where(condition) (Where: the
+   coordinates of true elements, a shape known only at run time) is not supported */
+static Value *b_where(Eval *ev, const Args *a, void *data) {
+  static const char *const P[] = {"condition", "x", "y", "name", NULL};
+  BIND("where", P, v);
+  NAME_ARG(v[3]);
+  if (!given(v[1]) && !given(v[2]))
+    return eval_error(ev, sp, "E0641", "tf.where(condition) without x and y (the Where op, whose output shape "
+                                       "depends on the values) is not supported; pass x and y");
+  if (!given(v[1]) || !given(v[2]))
+    return eval_error(ev, sp, "E0641", "x and y must both be non-None or both be None.");
+  static const char *const names[3] = {"condition", "t", "e"};
+  static const int fixed[3] = {SLIMRT_BOOL, 0, 0};
+  return wrap(t, tf_gen_op(t, SLIMRT_OP_SELECT, name, "Select", v, names, fixed, 3, 0, sp));
+}
+
+static Value *b_floordiv(Eval *ev, const Args *a, void *data) {
+  static const char *const P[] = {"x", "y", "name", NULL};
+  BIND("floordiv", P, v);
+  NAME_ARG(v[2]);
+  return wrap(t, tf_gen_op(t, SLIMRT_OP_FLOOR_DIV, name, "floordiv", v, P, NULL, 2, 0, sp));
 }
 
 /* features/logits spellings of the activation ops */
@@ -1350,6 +1492,17 @@ static const Entry entries[] = {
     {"maximum", b_binary, OPDATA(SLIMRT_OP_MAXIMUM), TF | MATH},
     {"minimum", b_binary, OPDATA(SLIMRT_OP_MINIMUM), TF | MATH},
     {"pow", b_binary, OPDATA(SLIMRT_OP_POW), TF | MATH},
+    {"floordiv", b_floordiv, NULL, TF | MATH},
+    {"less", b_compare, OPDATA(SLIMRT_OP_LESS), TF | MATH},
+    {"less_equal", b_compare, OPDATA(SLIMRT_OP_LESS_EQUAL), TF | MATH},
+    {"greater", b_compare, OPDATA(SLIMRT_OP_GREATER), TF | MATH},
+    {"greater_equal", b_compare, OPDATA(SLIMRT_OP_GREATER_EQUAL), TF | MATH},
+    {"equal", b_compare, OPDATA(SLIMRT_OP_EQUAL), TF | MATH},
+    {"not_equal", b_compare, OPDATA(SLIMRT_OP_NOT_EQUAL), TF | MATH},
+    {"logical_and", b_compare, OPDATA(SLIMRT_OP_LOGICAL_AND), TF | MATH},
+    {"logical_or", b_compare, OPDATA(SLIMRT_OP_LOGICAL_OR), TF | MATH},
+    {"logical_not", b_logical_not, NULL, TF | MATH},
+    {"where", b_where, NULL, TF},
     {"sqrt", b_unary, OPDATA(SLIMRT_OP_SQRT), TF | MATH},
     {"rsqrt", b_unary, OPDATA(SLIMRT_OP_RSQRT), TF | MATH},
     {"square", b_unary, OPDATA(SLIMRT_OP_SQUARE), TF | MATH},

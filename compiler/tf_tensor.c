@@ -392,6 +392,41 @@ GNode *tf_const_values(TfLib *t, Value *v, int dtype_hint, const char *name, Spa
   return graph_const(t->graph, tf_op_name(t, name, "Const"), f.shape, data, sp);
 }
 
+/* TF refuses a Python float for an integer (or bool) input. The message is op_def_library's
+   when the op is named (OP_TYPE, its input PARAM), else convert_to_tensor's (a reflected
+   operator: 0.5 - u8_tensor). False with the error pending. */
+bool tf_py_has_float(Value *v) {
+  if (v->kind == V_FLOAT) return true;
+  if (v->kind == V_LIST || v->kind == V_TUPLE)
+    for (int i = 0; i < v->u.list.n; i++)
+      if (tf_py_has_float(v->u.list.items[i])) return true;
+  return false;
+}
+
+static Value *first_float(Value *v) {
+  if (v->kind == V_FLOAT) return v;
+  if (v->kind == V_LIST || v->kind == V_TUPLE)
+    for (int i = 0; i < v->u.list.n; i++) {
+      Value *f = first_float(v->u.list.items[i]);
+      if (f) return f;
+    }
+  return NULL;
+}
+
+bool tf_py_operand_ok(TfLib *t, Value *v, int dt, const char *param, const char *op_type, Span sp) {
+  if (tf_tensor_of(v) || dt <= 0 || dt == SLIMRT_F32 || dt == SLIMRT_F64 || dt == SLIMRT_F16 || dt == SLIMRT_BF16 ||
+      !tf_py_has_float(v))
+    return true;
+  const char *f = val_repr(t->ev, first_float(v)), *d = dtname(dt);
+  if (op_type)
+    eval_error(t->ev, sp, "E0513", "TypeError: Expected %s passed to parameter '%s' of op '%s', got %s of type "
+               "'float' instead. Error: Expected %s, but got %s of type 'float'.", d, param, op_type,
+               val_repr(t->ev, v), d, f);
+  else
+    eval_error(t->ev, sp, "E0513", "TypeError: Expected %s, but got %s of type 'float'.", d, f);
+  return false;
+}
+
 /* ---- operators ---- */
 
 static int binop_info(AstOp op, const char **dflt) {
@@ -406,23 +441,51 @@ static int binop_info(AstOp op, const char **dflt) {
   }
 }
 
+/* A comparison operator's op; REFLECTED: the op that `r OP l` becomes (Python calls the
+   tensor's reflected method: 2 < x is x.__gt__(2), tf.greater(x, 2)). */
+static int compare_op(AstOp op, bool reflected) {
+  switch (op) {
+  case OP_LT: return reflected ? SLIMRT_OP_GREATER : SLIMRT_OP_LESS;
+  case OP_LE: return reflected ? SLIMRT_OP_GREATER_EQUAL : SLIMRT_OP_LESS_EQUAL;
+  case OP_GT: return reflected ? SLIMRT_OP_LESS : SLIMRT_OP_GREATER;
+  case OP_GE: return reflected ? SLIMRT_OP_LESS_EQUAL : SLIMRT_OP_GREATER_EQUAL;
+  default: return -1;
+  }
+}
+
 static Value *tensor_binop(Eval *ev, AstOp op, Value *l, Value *r, Span sp) {
   TfLib *t = lib(ev);
   const char *dflt = NULL;
-  int gop = binop_info(op, &dflt);
-  if (gop < 0) {
-    if (op == OP_LT || op == OP_LE || op == OP_GT || op == OP_GE)
-      return eval_error(ev, sp, "E0520",
-                        "comparing tensors with '%s' builds no compile-time value; tensors cannot be compared",
-                        ast_op_name(op));
-    if (op == OP_EQ || op == OP_NE || op == OP_IS || op == OP_IS_NOT || op == OP_IN || op == OP_NOT_IN)
-      return NULL; /* identity semantics, handled by the core */
-    return eval_error(ev, sp, "E0520", "unsupported operand type(s) for %s: '%s' and '%s' (no such tensor op)",
-                      ast_op_name(op), val_type_name(l), val_type_name(r));
-  }
   TfTensor *tl = tf_tensor_of(l), *tr = tf_tensor_of(r);
   /* the Python operand takes the tensor's dtype, as TF's operator overloads convert it */
   int hint = tl ? tl->node->shape.dtype : tr->node->shape.dtype;
+  static const char *const xy[2] = {"x", "y"};
+  int cmp = compare_op(op, !tl);
+  if (cmp >= 0) {
+    /* Tensor.__lt__ & co. are the generated ops: Less(x, Less/y) */
+    Value *args[2] = {tl ? l : r, tl ? r : l};
+    GNode *n = tf_gen_op(t, cmp, NULL, slimrt_op_tf_type(cmp), args, xy, NULL, 2, hint, sp);
+    return n ? tf_wrap(t, n) : NULL;
+  }
+  if (op == OP_FLOORDIV) {
+    Value *args[2] = {l, r};
+    GNode *n = tf_gen_op(t, SLIMRT_OP_FLOOR_DIV, NULL, "floordiv", args, xy, NULL, 2, hint, sp);
+    return n ? tf_wrap(t, n) : NULL;
+  }
+  if (op == OP_DIV && tf_truediv_casts(l, r)) {
+    GNode *n = tf_truediv(t, l, r, NULL, hint, sp);
+    return n ? tf_wrap(t, n) : NULL;
+  }
+  int gop = binop_info(op, &dflt);
+  if (gop < 0) {
+    if (op == OP_EQ || op == OP_NE || op == OP_IS || op == OP_IS_NOT || op == OP_IN || op == OP_NOT_IN)
+      return NULL; /* identity semantics (TF 1.x's Tensor.__eq__), handled by the core */
+    return eval_error(ev, sp, "E0520", "unsupported operand type(s) for %s: '%s' and '%s' (no such tensor op)",
+                      ast_op_name(op), val_type_name(l), val_type_name(r));
+  }
+  if (gop != SLIMRT_OP_MATMUL &&
+      (!tf_py_operand_ok(t, l, hint, "x", NULL, sp) || !tf_py_operand_ok(t, r, hint, "y", slimrt_op_tf_type(gop), sp)))
+    return NULL;
   GNode *a = tf_to_node(t, l, tl ? 0 : hint, sp);
   if (!a) return NULL;
   GNode *b = tf_to_node(t, r, tr ? 0 : hint, sp);
@@ -439,6 +502,17 @@ static Value *tensor_unop(Eval *ev, AstOp op, Value *self, Span sp) {
   if (op == OP_NEG) {
     GNode *n = tf_unary(t, SLIMRT_OP_NEG, tt->node, NULL, sp);
     return n ? tf_wrap(t, n) : NULL;
+  }
+  if (op == OP_INVERT && tt->node->shape.dtype == SLIMRT_BOOL) { /* TF: ~c is tf.logical_not(c) */
+    GNode *n = tf_unary(t, SLIMRT_OP_LOGICAL_NOT, tt->node, "LogicalNot", sp);
+    return n ? tf_wrap(t, n) : NULL;
+  }
+  if (op == OP_INVERT) {
+    int dt = tt->node->shape.dtype;
+    if (dt == SLIMRT_F32 || dt == SLIMRT_F64 || dt == SLIMRT_F16 || dt == SLIMRT_BF16)
+      return eval_error(ev, sp, "E0520", "Value passed to parameter 'x' has DataType %s not in list of allowed "
+                        "values: int8, int16, int32, int64, uint8, uint16, uint32, uint64", dtname(dt));
+    return eval_error(ev, sp, "E0520", "~ on a %s tensor (TF's bitwise Invert) is not supported", dtname(dt));
   }
   return eval_error(ev, sp, "E0520", "bad operand type for unary %s: 'Tensor'", ast_op_name(op));
 }

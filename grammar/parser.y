@@ -160,7 +160,7 @@ static ParseDims dims_push(LexCtx *c, ParseDims d, int64_t v) {
 %token AND "'and'" AS "'as'" ASSERT "'assert'" BREAK "'break'" CONTINUE "'continue'" DEF "'def'"
 %token ELIF "'elif'" ELSE "'else'" FOR "'for'" FROM "'from'" IF "'if'" IMPORT "'import'" IN "'in'"
 %token IS "'is'" LAMBDA "'lambda'" NOT "'not'" OR "'or'" PASS "'pass'" RAISE "'raise'"
-%token RETURN "'return'" WITH "'with'" TRUE "'True'" FALSE "'False'" NONE "'None'"
+%token RETURN "'return'" WITH "'with'" WHILE "'while'" TRUE "'True'" FALSE "'False'" NONE "'None'"
 %token MODEL "'model'" LOAD "'load'"
 %token POW "'**'" FLOORDIV "'//'" EQ "'=='" NE "'!='" LE "'<='" GE "'>='" ARROW "'->'"
 %token <op> AUGOP "augmented assignment"
@@ -168,7 +168,7 @@ static ParseDims dims_push(LexCtx *c, ParseDims d, int64_t v) {
 %type <list> stmts stmt simple_stmt small_list suite else_part xitems titems subs arglist args_opt
 %type <list> params params_opt mparams mparams_opt decorators import_names load_items dict_items
 %type <node> small expr_stmt assign_chain exprs targets xitem titem import_stmt load_stmt load_item
-%type <node> compound if_stmt for_stmt with_stmt with_item funcdef decorated decorator dotted_expr model_def
+%type <node> compound if_stmt for_stmt while_stmt with_stmt with_item funcdef decorated decorator dotted_expr model_def
 %type <list> with_items
 %type <node> param mparam expr lambdef or_test and_test not_test comparison chain arith term factor power
 %type <node> postfix atom strings arg subscripts sub expr_opt import_name
@@ -302,6 +302,7 @@ load_item:
 compound:
   if_stmt
 | for_stmt
+| while_stmt
 | with_stmt
 | funcdef
 | decorated
@@ -337,6 +338,11 @@ else_part:
 for_stmt:
   FOR targets IN exprs ':' suite
       { $$ = mk(c, AST_FOR, @$); $$->u.for_.target = $2; $$->u.for_.iter = $4; $$->u.for_.body = $6; }
+;
+
+while_stmt:
+  WHILE expr ':' suite else_part
+      { $$ = mk(c, AST_WHILE, @$); $$->u.while_.cond = $2; $$->u.while_.body = $4; $$->u.while_.orelse = $5; }
 ;
 
 /* loop targets stop below comparisons, so "in" ends them */

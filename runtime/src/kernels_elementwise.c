@@ -6,6 +6,7 @@
  * dtype the compiler admits goes through a generic path that computes in double
  * (floats) or wrapping int64 (integers). */
 #include <tgmath.h> /* one expression serves float and double */
+#include <string.h>
 #include "kernels_common.h"
 
 /* ---- unary ---- */
@@ -115,10 +116,10 @@ GEN_ROW(r_max_gen, x > y || isnan(x) ? x : y, x > y ? x : y)
 GEN_ROW(r_min_gen, x < y || isnan(x) ? x : y, x < y ? x : y)
 GEN_ROW(r_pow_gen, pow(x, y), d2i(pow((double)x, (double)y)))
 
-/* Applies ROW over the broadcast of inputs 0 and 1 into the output. */
-static void broadcast(const slimrt_call *c, row_fn row) {
+/* Applies ROW over the broadcast of inputs 0 and 1 (of dtype DT) into the output. */
+static void broadcast_dt(const slimrt_call *c, row_fn row, int dt) {
   const slimrt_shape *os = c->out_shape;
-  int dt = (int)os->dtype, es = slimrt_dtype_size(dt);
+  int es = slimrt_dtype_size(dt);
   int64_t rank = os->rank;
   int64_t sa[SLIMRT_MAX_RANK] = {0}, sb[SLIMRT_MAX_RANK] = {0};
   for (int k = 0; k < 2; k++) {
@@ -152,6 +153,9 @@ static void broadcast(const slimrt_call *c, row_fn row) {
   }
 }
 
+/* Inputs and output of one dtype. */
+static void broadcast(const slimrt_call *c, row_fn row) { broadcast_dt(c, row, (int)c->out_shape->dtype); }
+
 #define BINARY(ID, OP, INTS)                                                     \
   void slimrt_k_##ID(const slimrt_call *c) {                                    \
     switch (c->out_shape->dtype) {                                              \
@@ -177,3 +181,81 @@ BINARY(POW, pow, NO_INTS)
 /* BIAS_ADD: bias [C] along the last axis of x, which is exactly ADD's
    right-aligned broadcast. */
 void slimrt_k_BIAS_ADD(const slimrt_call *c) { slimrt_k_ADD(c); }
+
+/* ---- floor division ---- */
+/* Python's // on integers: rounds toward -inf; x // 0 gives 0 (TF raises at run time). */
+static int64_t ifloordiv(int64_t x, int64_t y) {
+  if (y == 0) return 0;
+  if (y == -1) return wrap_neg(x);
+  int64_t q = x / y;
+  return (x % y != 0 && ((x < 0) != (y < 0))) ? q - 1 : q;
+}
+ROW(r_floordiv_float, float, floorf(x / y))
+ROW(r_floordiv_double, double, floor(x / y))
+GEN_ROW(r_floordiv_gen, floor(x / y), ifloordiv(x, y))
+BINARY(FLOOR_DIV, floordiv, NO_INTS)
+
+/* ---- comparisons: inputs of any numeric dtype (or bool), bool output ---- */
+#define CMP_ROW(NAME, CMP)                                                                       \
+  static void NAME(int dt, const void *pa, int64_t sa, const void *pb, int64_t sb, void *po,     \
+                   int64_t ooff, int64_t n) {                                                    \
+    uint8_t *o = (uint8_t *)po + ooff;                                                           \
+    if (dt == SLIMRT_F32) {                                                                      \
+      const float *a = pa, *b = pb;                                                              \
+      for (int64_t i = 0; i < n; i++) {                                                          \
+        float x = a[i * sa], y = b[i * sb];                                                      \
+        o[i] = (CMP);                                                                            \
+      }                                                                                          \
+    } else if (slimrt_kx_is_float(dt)) {                                                         \
+      for (int64_t i = 0; i < n; i++) {                                                          \
+        double x = slimrt_kx_load_f(dt, pa, i * sa), y = slimrt_kx_load_f(dt, pb, i * sb);       \
+        o[i] = (CMP);                                                                            \
+      }                                                                                          \
+    } else if (dt == SLIMRT_U64) {                                                               \
+      const uint64_t *a = pa, *b = pb;                                                           \
+      for (int64_t i = 0; i < n; i++) {                                                          \
+        uint64_t x = a[i * sa], y = b[i * sb];                                                   \
+        o[i] = (CMP);                                                                            \
+      }                                                                                          \
+    } else {                                                                                     \
+      for (int64_t i = 0; i < n; i++) {                                                          \
+        int64_t x = slimrt_kx_load_i(dt, pa, i * sa), y = slimrt_kx_load_i(dt, pb, i * sb);      \
+        o[i] = (CMP);                                                                            \
+      }                                                                                          \
+    }                                                                                            \
+  }
+#define COMPARE(ID, NAME, CMP)                                                   \
+  CMP_ROW(r_##NAME, CMP)                                                         \
+  void slimrt_k_##ID(const slimrt_call *c) { broadcast_dt(c, r_##NAME, (int)c->in_shape[0].dtype); }
+COMPARE(LESS, less, x < y)
+COMPARE(LESS_EQUAL, less_equal, x <= y)
+COMPARE(GREATER, greater, x > y)
+COMPARE(GREATER_EQUAL, greater_equal, x >= y)
+COMPARE(EQUAL, equal, x == y)
+COMPARE(NOT_EQUAL, not_equal, x != y)
+
+/* ---- logic on bool (any non-zero byte is true) ---- */
+ROW(r_and_bool, uint8_t, (uint8_t)(x != 0 && y != 0))
+ROW(r_or_bool, uint8_t, (uint8_t)(x != 0 || y != 0))
+void slimrt_k_LOGICAL_AND(const slimrt_call *c) { broadcast_dt(c, r_and_bool, SLIMRT_BOOL); }
+void slimrt_k_LOGICAL_OR(const slimrt_call *c) { broadcast_dt(c, r_or_bool, SLIMRT_BOOL); }
+void slimrt_k_LOGICAL_NOT(const slimrt_call *c) {
+  const uint8_t *in = c->in[0];
+  uint8_t *out = c->out;
+  for (int64_t i = 0, n = k_count(&c->in_shape[0]); i < n; i++) out[i] = in[i] == 0;
+}
+
+/* ---- SELECT: the condition has the output's shape, is a scalar, or is a vector over
+   its first dimension: one condition element picks a block of INNER elements ---- */
+void slimrt_k_SELECT(const slimrt_call *c) {
+  const uint8_t *cond = c->in[0];
+  const char *t = c->in[1], *e = c->in[2];
+  char *out = c->out;
+  int64_t total = k_count(c->out_shape), blocks = k_count(&c->in_shape[0]);
+  if (total == 0 || blocks == 0) return;
+  size_t bytes = (size_t)(total / blocks) * (size_t)slimrt_dtype_size((int)c->out_shape->dtype);
+  for (int64_t b = 0; b < blocks; b++) {
+    const char *src = cond[b] ? t : e;
+    memmove(out + (size_t)b * bytes, src + (size_t)b * bytes, bytes);
+  }
+}

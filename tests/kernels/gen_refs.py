@@ -527,6 +527,70 @@ def gen_movement(w):
         w.case("ONE_HOT", [ind], hot, [depth, axis, float(on), float(off)])
 
 
+# ---------------------------------------------------------------- comparisons, logic, select
+def gen_compare_logic(w):
+    fns = {"LESS": np.less, "LESS_EQUAL": np.less_equal, "GREATER": np.greater,
+           "GREATER_EQUAL": np.greater_equal, "EQUAL": np.equal, "NOT_EQUAL": np.not_equal}
+    for op, fn in fns.items():
+        for sa, sb in BIN_SHAPES:
+            # small integers as floats, so that equal pairs occur
+            a = rng.integers(-2, 3, size=sa).astype(np.float32)
+            b = rng.integers(-2, 3, size=sb).astype(np.float32)
+            w.case(op, [a, b], fn(a, b))
+        for dt in (np.int32, np.int64, np.uint8, np.int8, np.float64, np.float16):
+            a = rng.integers(0 if dt == np.uint8 else -3, 4, size=(3, 4)).astype(dt)
+            b = rng.integers(0 if dt == np.uint8 else -3, 4, size=(4,)).astype(dt)
+            w.case(op, [a, b], fn(a, b))
+        # NaN compares false (true for NOT_EQUAL), as in TF and numpy
+        a = np.array([np.nan, 1.0, np.nan], dtype=np.float32)
+        b = np.array([1.0, np.nan, np.nan], dtype=np.float32)
+        w.case(op, [a, b], fn(a, b))
+    big = np.array([2**63 + 5, 3, 2**64 - 1], dtype=np.uint64)
+    w.case("LESS", [big, np.array([2], dtype=np.uint64)], big < 2)  # beyond int64
+    ba, bb = rng.integers(0, 2, size=(2, 3)).astype(np.bool_), rng.integers(0, 2, size=(3,)).astype(np.bool_)
+    w.case("EQUAL", [ba, bb], ba == bb)
+    for sa, sb in BIN_SHAPES:
+        a = rng.integers(0, 2, size=sa).astype(np.bool_)
+        b = rng.integers(0, 2, size=sb).astype(np.bool_)
+        w.case("LOGICAL_AND", [a, b], np.logical_and(a, b))
+        w.case("LOGICAL_OR", [a, b], np.logical_or(a, b))
+        w.case("LOGICAL_NOT", [a], np.logical_not(a))
+    # SELECT: same-shape, scalar and first-dimension vector conditions, several dtypes
+    t, e = f32((3, 2, 4)), f32((3, 2, 4))
+    c = rng.integers(0, 2, size=(3, 2, 4)).astype(np.bool_)
+    w.case("SELECT", [c, t, e], np.where(c, t, e))
+    for cv in (True, False):
+        w.case("SELECT", [np.array(cv), t, e], t if cv else e)
+    cv = np.array([True, False, True])
+    w.case("SELECT", [cv, t, e], np.where(cv[:, None, None], t, e))
+    ti, ei = t.astype(np.int64), e.astype(np.int64)
+    w.case("SELECT", [c, ti, ei], np.where(c, ti, ei))
+    tb, eb = t.astype(np.uint8), e.astype(np.uint8)
+    w.case("SELECT", [cv, tb, eb], np.where(cv[:, None, None], tb, eb))
+    w.case("SELECT", [np.array(True), np.float64(2.5), np.float64(-1.0)], np.float64(2.5))
+    w.case("SELECT", [np.zeros((0, 3), np.bool_), np.zeros((0, 3), np.float32), np.zeros((0, 3), np.float32)],
+           np.zeros((0, 3), np.float32))
+
+
+# ---------------------------------------------------------------- floor division
+def gen_floor_div(w):
+    for sa, sb in BIN_SHAPES:
+        a = f32(sa, -5.0, 5.0)
+        b = f32(sb, 0.5, 3.0) * rng.choice([-1, 1], size=sb).astype(np.float32)
+        w.case("FLOOR_DIV", [a, b], np.floor(a / b).astype(np.float32))
+    for dt in (np.int32, np.int64, np.int8, np.int16):
+        a = rng.integers(-100, 100, size=(3, 5)).astype(dt)
+        b = (rng.integers(1, 9, size=(5,)) * rng.choice([-1, 1], size=(5,))).astype(dt)
+        w.case("FLOOR_DIV", [a, b], np.floor_divide(a, b).astype(dt))  # rounds toward -inf
+    u = rng.integers(0, 256, size=(2, 4)).astype(np.uint8)
+    w.case("FLOOR_DIV", [u, np.array([3, 7, 1, 255], np.uint8)], u // np.array([3, 7, 1, 255], np.uint8))
+    d = f32((2, 3)).astype(np.float64)
+    w.case("FLOOR_DIV", [d, np.float64(-0.7)], np.floor(d / -0.7))
+    # x // 0 gives 0 (TF raises "Integer division by zero" at run time); INT_MIN // -1 wraps
+    w.case("FLOOR_DIV", [np.array([7, -7, -2**31], np.int32), np.array([0, 0, -1], np.int32)],
+           np.array([0, 0, -2**31], np.int32))
+
+
 # ---------------------------------------------------------------- other dtypes
 def gen_generic_dtypes(w):
     """The kernels' generic paths: dtypes without a dedicated loop."""
@@ -578,7 +642,8 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     w = Writer(out_dir)
     for gen in (gen_views, gen_unary, gen_binary, gen_bias_add, gen_cast, gen_matmul, gen_conv, gen_conv_fast,
-                gen_dw_paths, gen_conv_transpose, gen_pool, gen_norm, gen_reduce, gen_movement, gen_generic_dtypes):
+                gen_dw_paths, gen_conv_transpose, gen_pool, gen_norm, gen_reduce, gen_movement, gen_generic_dtypes,
+                gen_compare_logic, gen_floor_div):
         gen(w)
     w.finish()
     print("gen_refs: %d cases in %s" % (len(w.lines), out_dir))
