@@ -19,9 +19,18 @@ typedef struct Bound { Value *self; const PyFn *m; } Bound;
 #define P(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define NOARGS ((const char *const[]){NULL})
 
+/* The parameter list of CPython's one-argument C builtins (METH_O: len, abs, ...),
+   which word their argument errors their own way. */
+static const char *const meth_o[] = {"obj", NULL};
+
 static Value *dispatch(Eval *ev, const Args *a, void *data) {
   Bound *b = data;
   Value *v[8] = {0};
+  if (b->m->params == meth_o) {
+    if (a->nkw) return eval_error(ev, a->call_span, "E0303", "%s() takes no keyword arguments", b->m->name);
+    if (a->npos != 1)
+      return eval_error(ev, a->call_span, "E0303", "%s() takes exactly one argument (%d given)", b->m->name, a->npos);
+  }
   if (b->m->params && eval_bind_checked(ev, b->m->name, b->m->params, b->m->nreq, a, v) < 0) return NULL;
   return b->m->fn(ev, b->self, v, a);
 }
@@ -1506,21 +1515,21 @@ static Value *n_asdict(Eval *ev, Value *self, Value **v, const Args *a) {
 /* ---- tables ---- */
 
 static const PyFn globals_tab[] = {
-  {"len", P("obj"), 1, b_len},
+  {"len", meth_o, 1, b_len},
   {"range", P("start", "stop", "step"), 1, b_range},
   {"min", NULL, 0, b_min},
   {"max", NULL, 0, b_max},
-  {"abs", P("x"), 1, b_abs},
-  {"repr", P("obj"), 1, b_repr},
+  {"abs", meth_o, 1, b_abs},
+  {"repr", meth_o, 1, b_repr},
   {"sorted", P("iterable", "*", "key", "reverse"), 1, b_sorted},
   {"reversed", P("sequence"), 1, b_reversed},
   {"sum", P("iterable", "start"), 1, b_sum},
-  {"any", P("iterable"), 1, b_any},
-  {"all", P("iterable"), 1, b_all},
+  {"any", meth_o, 1, b_any},
+  {"all", meth_o, 1, b_all},
   {"enumerate", P("iterable", "start"), 1, b_enumerate},
   {"zip", NULL, 0, b_zip},
   {"isinstance", P("obj", "class_or_tuple"), 2, b_isinstance},
-  {"callable", P("obj"), 1, b_callable},
+  {"callable", meth_o, 1, b_callable},
   {"getattr", P("object", "name", "default"), 2, b_getattr},
   {"hasattr", P("obj", "name"), 2, b_hasattr},
   {"print", NULL, 0, b_print},

@@ -578,7 +578,7 @@ static Value *float_binop(Eval *ev, AstOp op, double a, double b, Span sp) {
 static Value *seq_repeat(Eval *ev, Value *s, int64_t k, Span sp) {
   if (k < 0) k = 0;
   if (s->kind == V_STR) {
-    if (s->u.str.len && (uint64_t)k > (uint64_t)1 << 40) return eval_error(ev, sp, "E0314", "repeated string is too large");
+    if (s->u.str.len && (uint64_t)k > (uint64_t)1 << 40) return eval_error(ev, sp, "E0314", "repeated string is too long");
     size_t n = s->u.str.len * (size_t)k;
     if (!eval_check_mem(ev, n, sp)) return NULL;
     char *p = eval_alloc(ev, n + 1);
@@ -1023,6 +1023,12 @@ static bool assign(Eval *ev, Env *env, Ast *t, Value *v) {
   case AST_ATTR: {
     Value *obj = eval_expr(ev, env, t->u.attr.obj);
     if (!obj) return false;
+    if (obj->kind == V_INSTANCE) /* a namedtuple's field: CPython's read-only descriptor text */
+      for (int i = 0; i < obj->u.inst->cls->nfields; i++)
+        if (!strcmp(obj->u.inst->cls->fields[i], t->u.attr.name)) {
+          eval_error(ev, t->span, "E0304", "can't set attribute");
+          return false;
+        }
     eval_error(ev, t->span, "E0304", "cannot set attribute '%s' of a '%s' object", t->u.attr.name,
                val_type_name(obj));
     return false;
@@ -1231,7 +1237,8 @@ static FuncInfo *func_info(Eval *ev, Ast *def) {
 
 static bool push_frame(Eval *ev, Frame *fr, const char *name, Span call) {
   if (ev->depth >= ev->opt.max_depth) {
-    eval_error(ev, call, "E0312", "maximum recursion depth (%d) exceeded in call to '%s'", ev->opt.max_depth, name);
+    eval_error(ev, call, "E0312", "maximum recursion depth exceeded"); /* CPython's RecursionError text */
+    eval_note(ev, call, "the call depth limit is %d (calling '%s')", ev->opt.max_depth, name);
     return false;
   }
   fr->prev = ev->frame;
@@ -1299,7 +1306,9 @@ static Value *make_instance(Eval *ev, ClassT *c, const Args *a) {
   const char **params = eval_alloc(ev, sizeof(char *) * (size_t)(c->nfields + 1));
   for (int i = 0; i < c->nfields; i++) params[i] = c->fields[i];
   Value **out = eval_alloc(ev, sizeof(Value *) * (size_t)(c->nfields + 1));
-  if (builtin_bind(ev, c->name, params, c->nfields, a, out, true) < 0) return NULL;
+  /* CPython names the generated constructor: "P.__new__() missing 1 required ..." */
+  const char *fname = arena_printf(ev->arena, "%s.__new__", c->name);
+  if (builtin_bind(ev, fname, params, c->nfields, a, out, true) < 0) return NULL;
   Value *v = eval_alloc(ev, sizeof *v);
   v->kind = V_INSTANCE;
   v->u.inst = eval_alloc(ev, sizeof *v->u.inst);

@@ -72,7 +72,7 @@ static Value *ema_average(Eval *ev, const Args *a, void *data) {
   static const char *const params[] = {"var", NULL};
   Ema *e = data;
   Value *p[1];
-  if (eval_bind_checked(ev, "average", params, 1, a, p) < 0) return NULL;
+  if (eval_bind_checked(ev, "ExponentialMovingAverage.average", params, 1, a, p) < 0) return NULL;
   Value *s = dict_get(e->averages, p[0]);
   return s ? s : val_none(ev);
 }
@@ -86,7 +86,7 @@ static const char *average_name(TfLib *t, Ema *e, Value *v) {
 static Value *ema_average_name(Eval *ev, const Args *a, void *data) {
   static const char *const params[] = {"var", NULL};
   Value *p[1];
-  if (eval_bind_checked(ev, "average_name", params, 1, a, p) < 0) return NULL;
+  if (eval_bind_checked(ev, "ExponentialMovingAverage.average_name", params, 1, a, p) < 0) return NULL;
   if (!tf_tensor_of(p[0])) return eval_error(ev, a->call_span, "E0760", "average_name() expects a variable");
   return val_str(ev, average_name(tf_lib(ev), data, p[0]));
 }
@@ -146,7 +146,7 @@ static Value *bi_ema(Eval *ev, const Args *a, void *data) {
   (void)data;
   static const char *const params[] = {"decay", "num_updates", "zero_debias", "name", NULL};
   Value *p[4];
-  if (eval_bind_checked(ev, "ExponentialMovingAverage", params, 1, a, p) < 0) return NULL;
+  if (eval_bind_checked(ev, "ExponentialMovingAverage.__init__", params, 1, a, p) < 0) return NULL;
   Ema *e = arena_alloc(eval_arena(ev), sizeof *e);
   e->name = "ExponentialMovingAverage";
   if (!eval_to_float(ev, p[0], a->call_span, "decay", &e->decay)) return NULL;

@@ -490,10 +490,18 @@ static Value *b_floordiv(Eval *ev, const Args *a, void *data) {
   return wrap(t, tf_gen_op(t, SLIMRT_OP_FLOOR_DIV, name, "floordiv", v, P, NULL, 2, 0, sp));
 }
 
-/* features/logits spellings of the activation ops */
+/* features/logits spellings of the activation ops. relu() and elu() are plain Python
+   functions in TF (its "relu() missing 1 required positional argument" text); relu6's
+   dispatch wrapper words it its own way, so a missing relu6 argument keeps slimc's text. */
 static Value *b_activation(Eval *ev, const Args *a, void *data) {
   static const char *const P[] = {"features", "name", NULL};
-  BIND("activation", P, v);
+  int op = (int)(intptr_t)data;
+  const char *fname = op == SLIMRT_OP_RELU ? "relu" : op == SLIMRT_OP_ELU ? "elu" : "relu6";
+  Value *v[3] = {0};
+  if (eval_bind_checked(ev, fname, P, op == SLIMRT_OP_RELU6 ? 0 : 1, a, v) < 0) return NULL;
+  TfLib *t = tf_lib(ev);
+  Span sp = a->call_span;
+  const char *name = NULL;
   NAME_ARG(v[1]);
   GNode *x = arg_tensor(t, v[0], 0, sp, "features");
   return x ? wrap(t, tf_unary(t, (int)(intptr_t)data, x, name, sp)) : NULL;

@@ -115,7 +115,10 @@ static bool get_shape(TfLib *t, Value *v, Span sp, GShape *s) {
     Value *d = v->u.list.items[i];
     if (d->kind == V_NONE) s->dims[i] = -1;
     else if (d->kind == V_INT && d->u.i >= 0) s->dims[i] = d->u.i;
-    else {
+    else if (d->kind == V_INT) { /* TF's TensorShape text */
+      eval_error(t->ev, sp, "E0712", "Dimension %lld must be >= 0", (long long)d->u.i);
+      return false;
+    } else {
       eval_error(t->ev, sp, "E0712", "shape must be a list of non-negative ints, got %s", val_repr(t->ev, v));
       return false;
     }
@@ -440,7 +443,7 @@ ARGN(gv_params) = {"name", "shape", "dtype", "initializer", "regularizer", "trai
 static Value *bi_get_variable(Eval *ev, const Args *a, void *data) {
   TfLib *t = tf_lib(ev);
   Value *p[15];
-  if (eval_bind(ev, "get_variable", gv_params, a, p) < 0) return NULL;
+  if (eval_bind_checked(ev, data ? "get_local_variable" : "get_variable", gv_params, 1, a, p) < 0) return NULL;
   TfVarRequest r;
   if (!fill_request(t, &r, p, (const int[8]){0, 1, 2, 3, 4, 5, 6, -1}, a->call_span)) return NULL;
   if (data) { /* get_local_variable */
@@ -469,7 +472,7 @@ static Value *slim_variable(Eval *ev, const Args *in, bool model) {
   if (tf_argscope_merge(t, fname, model ? &b_model_variable : &b_slim_variable, slim_var_params, in, &a) < 0)
     return NULL;
   Value *p[14];
-  if (eval_bind(ev, fname, slim_var_params, &a, p) < 0) return NULL;
+  if (eval_bind_checked(ev, fname, slim_var_params, 1, &a, p) < 0) return NULL;
   TfVarRequest r;
   if (!fill_request(t, &r, p, (const int[8]){0, 1, 2, 3, 4, 5, 6, 8}, a.call_span)) return NULL;
   r.model_variable = model;
@@ -526,7 +529,8 @@ static Value *tf_variable(Eval *ev, const Args *a, int kind) {
     init = p[0], name = p[5], dtv = p[7], colls = p[2];
     if (!opt_bool(t, p[1], true, a->call_span, &trainable)) return NULL;
   } else {
-    if (eval_bind(ev, kind == 1 ? "local_variable" : "global_variable", local_params, a, p) < 0) return NULL;
+    if (eval_bind_checked(ev, kind == 1 ? "local_variable" : "global_variable", local_params, 1, a, p) < 0)
+      return NULL;
     init = p[0], name = p[2];
   }
   if (!init || init->kind == V_NONE) return eval_error(ev, a->call_span, "E0717", "initial_value must be specified.");
@@ -560,17 +564,23 @@ static Value *bi_add_to_collection(Eval *ev, const Args *a, void *data) {
   return val_none(ev);
 }
 
-/* get_collection(key, scope=None) and the fixed-key listings (data = key). */
+/* get_collection(key, scope=None), get_collection_ref(key) (data = REF_KEY) and the
+   fixed-key listings (data = key). */
+static const char REF_KEY[] = "";
 static Value *bi_get_collection(Eval *ev, const Args *a, void *data) {
   ARGN(params) = {"key", "scope", NULL};
   ARGN(params2) = {"scope", NULL};
+  ARGN(params_ref) = {"key", NULL};
   TfLib *t = tf_lib(ev);
   Value *p[2] = {0};
   const char *key = data, *scope = NULL;
-  if (key) {
+  if (key == REF_KEY) {
+    if (eval_bind_checked(ev, "get_collection_ref", params_ref, 1, a, p) < 0) return NULL;
+    if (!eval_to_str(ev, p[0], a->call_span, "key", &key)) return NULL;
+  } else if (key) {
     if (eval_bind(ev, key, params2, a, p + 1) < 0) return NULL;
   } else {
-    if (eval_bind(ev, "get_collection", params, a, p) < 0) return NULL;
+    if (eval_bind_checked(ev, "get_collection", params, 1, a, p) < 0) return NULL;
     if (!eval_to_str(ev, p[0], a->call_span, "key", &key)) return NULL;
   }
   if (p[1] && p[1]->kind != V_NONE) {
@@ -737,6 +747,7 @@ B(b_global_variable, "global_variable", bi_global_variable, NULL, false)
 B(b_add_to_collection, "add_to_collection", bi_add_to_collection, NULL, false)
 B(b_add_to_collections, "add_to_collections", bi_add_to_collection, 1, false)
 B(b_get_collection, "get_collection", bi_get_collection, NULL, false)
+B(b_get_collection_ref, "get_collection_ref", bi_get_collection, REF_KEY, false)
 B(b_global_variables, "global_variables", bi_get_collection, "variables", false)
 B(b_local_variables, "local_variables", bi_get_collection, "local_variables", false)
 B(b_trainable_variables, "trainable_variables", bi_get_collection, "trainable_variables", false)
@@ -763,7 +774,7 @@ void tf_vars_register(TfLib *t, Value *tf_ns, Value *slim_ns, Value *train_ns) {
                               &b_trainable_variables, &b_model_variables, &b_mavg_variables};
   for (size_t i = 0; i < sizeof tf_list / sizeof *tf_list; i++) ns_set(ev, tf_ns, tf_list[i]->name, val_builtin(ev, tf_list[i]));
   ns_set(ev, tf_ns, "all_variables", val_builtin(ev, &b_global_variables));
-  ns_set(ev, tf_ns, "get_collection_ref", val_builtin(ev, &b_get_collection));
+  ns_set(ev, tf_ns, "get_collection_ref", val_builtin(ev, &b_get_collection_ref));
   const Builtin *slim_list[] = {&b_slim_variable, &b_model_variable, &b_local_variable, &b_global_variable,
                                 &b_get_variables, &b_get_model_variables, &b_get_trainable_variables,
                                 &b_get_local_variables, &b_get_by_suffix, &b_get_by_name, &b_get_unique,

@@ -48,7 +48,7 @@ case("deep-recursion-990-brackets50", 0, "^$",
 case("deep-call-1m", "0|1", "^$|E0312", "def f():\n    return f\ny = f" + "()" * 1000000 + "\n" + MODEL)
 case("deep-method-1m", "0|1", "^$|E0312", "y = 'a'" + ".strip()" * 1000000 + "\n" + MODEL)
 # 100k functions each calling the next: the recursion limit
-case("deep-call-chain-100k", 1, r"maximum recursion depth \(1000\) exceeded in call to 'f1000' \[E0312\]",
+case("deep-call-chain-100k", 1, r"maximum recursion depth exceeded \[E0312\]",
      "".join("def f%d():\n    return f%d()\n" % (i, i + 1) for i in range(100000)) +
      "def f100000():\n    return 0\ny = f0()\n" + MODEL)
 # nested lists built in a loop, then printed: Python's RecursionError, no overflow
