@@ -259,7 +259,10 @@ def compare_outputs(b, slimc, flags, cwd, base, seed):
             return ["outputs not compared: TF cannot allocate them (%s)" % type(e).__name__]
         except b.v1.errors.OpError as e:
             # e.g. integer division by zero: TF stops the run where slimc computes a number
-            msg = (e.message or str(e)).strip().splitlines()[0][:300]
+            said = [l.strip() for l in (e.message or str(e)).splitlines()
+                    if l.strip() and not l.strip().startswith(("Graph execution error", "Detected at", "File ", "<", "Node: "))
+                    and "]]" not in l]
+            msg = (said[0] if said else type(e).__name__)[:300]
             return ["outputs: TF's run of the graph fails (%s: %s)" % (type(e).__name__, msg)]
         exe = os.path.join(tmp, "exe")
         rc, _, err = run([slimc] + flags + [base, "-o", exe], cwd, 600)
