@@ -142,7 +142,7 @@ typedef struct TfVarRequest {
 } TfVarRequest;
 Value *tf_get_variable(TfLib *t, const TfVarRequest *r);
 /* The arg_scopes of slim.model_variable / slim.variable as a slim layer's variable sees them. */
-bool tf_layer_var_argscope(TfLib *t, Span sp, const char **device);
+bool tf_layer_var_argscope(TfLib *t, Span sp, const char **device, Value **reg);
 void tf_add_to_collection(TfLib *t, const char *key, Value *v);
 void tf_add_to_collection_once(TfLib *t, const char *key, Value *v); /* unless already there */
 Value *tf_get_collection(TfLib *t, const char *key, const char *scope_regex);

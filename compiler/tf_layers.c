@@ -91,6 +91,12 @@ static Value *var_colls(TfLib *t, Value *vc, const char *kind) {
   return vc;
 }
 
+/* REG of a layer variable that tf_slim creates with variables.model_variable() but no
+   regularizer= (batch_norm's moving statistics, the legacy path's beta and gamma): the
+   regularizer of an arg_scope on slim.model_variable applies, as in TF. */
+static Value reg_from_scope;
+#define REG_SCOPE (&reg_from_scope)
+
 /* A layer variable: slim.model_variable semantics (GLOBAL + MODEL, + TRAINABLE). */
 static GNode *layer_var(TfLib *t, const char *name, const int64_t *dims, int rank, Value *init,
                         const GInit *dflt, Value *reg, const char *reg_name, bool trainable, Value *colls, Span sp) {
@@ -109,7 +115,10 @@ static GNode *layer_var(TfLib *t, const char *name, const int64_t *dims, int ran
   r.model_variable = true;
   r.device = t->device;
   r.sp = sp;
-  if (!tf_layer_var_argscope(t, sp, &r.device)) return NULL;
+  Value *scope_reg = NULL;
+  if (reg == REG_SCOPE) r.regularizer = NULL;
+  if (!tf_layer_var_argscope(t, sp, &r.device, reg == REG_SCOPE ? &scope_reg : NULL)) return NULL;
+  if (reg == REG_SCOPE) r.regularizer = scope_reg;
   Value *v = tf_get_variable(t, &r);
   if (!v) return NULL;
   return tf_tensor_of(v)->node;
@@ -517,12 +526,13 @@ static Value *l_batch_norm(TfLib *t, Value **p, Span sp, const Layer *L) {
     if (scale) BN_VAR(gamma, "gamma", &ones, dict_arg(pr, "gamma"), trainable);
     if (center) BN_VAR(beta, "beta", &zeros, dict_arg(pr, "beta"), trainable);
   } else {
-    /* the legacy path passes no regularizer to beta/gamma */
-    if (center) BN_VAR(beta, "beta", &zeros, path == 1 ? dict_arg(pr, "beta") : NULL, trainable);
-    if (scale) BN_VAR(gamma, "gamma", &ones, path == 1 ? dict_arg(pr, "gamma") : NULL, trainable);
+    /* the legacy path passes no regularizer to beta/gamma: model_variable's arg_scope's applies */
+    if (center) BN_VAR(beta, "beta", &zeros, path == 1 ? dict_arg(pr, "beta") : REG_SCOPE, trainable);
+    if (scale) BN_VAR(gamma, "gamma", &ones, path == 1 ? dict_arg(pr, "gamma") : REG_SCOPE, trainable);
   }
-  BN_VAR(mean, "moving_mean", &zeros, NULL, false);
-  BN_VAR(var, "moving_variance", &ones, NULL, false);
+  /* the Keras path's getter passes regularizer=None; the others pass none */
+  BN_VAR(mean, "moving_mean", &zeros, core ? NULL : REG_SCOPE, false);
+  BN_VAR(var, "moving_variance", &ones, core ? NULL : REG_SCOPE, false);
 #undef BN_VAR
   if (ok && core) {
     /* the Keras path adds variables_collections after the layer ran, in this order */

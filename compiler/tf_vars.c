@@ -483,7 +483,7 @@ static Value *slim_variable(Eval *ev, const Args *in, bool model) {
    which calls variable(...) with every argument: both are @add_arg_scope, so an arg_scope
    keyword for them that the call does not pass applies (model_variable's device), and one
    they do not take is the layer call's TypeError. *DEVICE is left alone unless set. */
-bool tf_layer_var_argscope(TfLib *t, Span sp, const char **device) {
+bool tf_layer_var_argscope(TfLib *t, Span sp, const char **device, Value **reg) {
   for (int model = 1; model >= 0; model--) {
     Args in = {.call_span = sp}, out;
     Value *none[16];
@@ -492,18 +492,21 @@ bool tf_layer_var_argscope(TfLib *t, Span sp, const char **device) {
     in.kwv = none;
     for (in.nkw = 0; slim_var_params[in.nkw]; in.nkw++)
       if (model && !strcmp(slim_var_params[in.nkw], "device")) break;
-    if (model) { /* every name but device: pass "device" last so it is not explicit */
-      static const char *const mv[] = {"name", "shape", "dtype", "initializer", "regularizer", "trainable",
-                                       "collections", "caching_device", "partitioner", "custom_getter",
-                                       "use_resource", "synchronization", "aggregation", NULL};
+    if (model) { /* the names the layer passes; device (and regularizer when REG) come from the scope */
+      static const char *const mv[] = {"name", "shape", "dtype", "initializer", "trainable", "collections",
+                                       "caching_device", "partitioner", "custom_getter", "use_resource",
+                                       "synchronization", "aggregation", "regularizer", NULL};
       in.kw = (const char **)mv;
       for (in.nkw = 0; mv[in.nkw]; in.nkw++) {}
+      if (reg) in.nkw--; /* regularizer not passed */
     }
     if (tf_argscope_merge(t, model ? "model_variable" : "variable", model ? &b_model_variable : &b_slim_variable,
                           slim_var_params, &in, &out) < 0)
       return false;
-    for (int i = in.nkw; i < out.nkw; i++)
+    for (int i = in.nkw; i < out.nkw; i++) {
       if (!strcmp(out.kw[i], "device") && out.kwv[i]->kind == V_STR) *device = out.kwv[i]->u.str.s;
+      if (model && reg && !strcmp(out.kw[i], "regularizer") && out.kwv[i]->kind != V_NONE) *reg = out.kwv[i];
+    }
   }
   return true;
 }
