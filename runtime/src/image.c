@@ -55,31 +55,21 @@ const char *slimrt_image_kind(const void *buf, size_t len) {
 
 /* Debian's stb_image (2022) trusts a JPEG DHT segment's 16 code-length counts: a table of
    more than 256 codes writes past its arrays (found by fuzz_image; later stb releases
-   check it). Every DHT segment, also those between the scans of a progressive JPEG, is
-   checked here before stb sees the file. 0: a corrupt table. */
+   check it). stb takes a segment after any FF C4 pair it meets between segments, and skips
+   other bytes there as it likes, so every FF C4 pair in the file is read as a DHT segment
+   here, as stb would read it (zeros past the end, tables while the length lasts): a superset
+   of what stb can see. 0: a table of more than 256 codes. */
 static int jpeg_tables_ok(const unsigned char *b, size_t len) {
-  size_t at = 2; /* after SOI */
-  while (at + 4 <= len) {
-    if (b[at] != 0xff) { at++; continue; }     /* stb skips bytes between segments */
-    unsigned m = b[at + 1];
-    if (m == 0xff) { at++; continue; }         /* fill byte */
-    if (m == 0xd9) return 1;                   /* EOI */
-    if (m == 0x01 || (m >= 0xd0 && m <= 0xd7)) { at += 2; continue; } /* no length */
-    size_t seg = (size_t)b[at + 2] << 8 | b[at + 3];
-    if (m == 0xc4) { /* stb reads zeros past the end of the file */
-      size_t p = at + 4, end = at + 2 + seg;
-      while (p < end && p < len) {
-        unsigned n = 0;
-        for (size_t i = p + 1; i <= p + 16 && i < len; i++) n += b[i];
-        if (n > 256) return 0;
-        p += 17 + n;
-      }
-    }
-    if (seg < 2) return 1; /* stb's own error */
-    at += 2 + seg;
-    if (m == 0xda) { /* entropy-coded data up to the next marker that is not a restart */
-      while (at + 1 < len && !(b[at] == 0xff && b[at + 1] != 0 && !(b[at + 1] >= 0xd0 && b[at + 1] <= 0xd7)))
-        at++;
+  for (size_t at = 0; at + 1 < len; at++) {
+    if (b[at] != 0xff || b[at + 1] != 0xc4) continue;
+    long left = (long)((at + 3 < len ? (size_t)b[at + 2] << 8 | b[at + 3] : 0)) - 2;
+    size_t p = at + 4;
+    while (left > 0) {
+      unsigned n = 0;
+      for (size_t i = p + 1; i <= p + 16 && i < len; i++) n += b[i];
+      if (n > 256) return 0;
+      left -= 17 + (long)n;
+      p += 17 + n;
     }
   }
   return 1;
