@@ -944,6 +944,21 @@ static void build_main(Cg *c, LLVMValueRef desc) {
   LLVMBuildRet(c->b, LLVMBuildCall2(c->b, smt, sm, args, 3, ""));
 }
 
+/* In a C API wrapper F, its NI input and NO output pointer parameters (from parameter FIRST on)
+   stored into two stack arrays, as slimrt_model_run and _run_batch take them. */
+static void io_arrays(Cg *c, LLVMValueRef f, int first, int ni, int no, LLVMValueRef *ins, LLVMValueRef *outs) {
+  LLVMTypeRef in_ty = LLVMArrayType2(c->ptr, (uint64_t)(ni ? ni : 1));
+  LLVMTypeRef out_ty = LLVMArrayType2(c->ptr, (uint64_t)(no ? no : 1));
+  *ins = LLVMBuildAlloca(c->b, in_ty, "inputs");
+  *outs = LLVMBuildAlloca(c->b, out_ty, "outputs");
+  for (int i = 0; i < ni + no; i++) {
+    bool is_in = i < ni;
+    LLVMValueRef idx[2] = {const_i64(c, 0), const_i64(c, is_in ? i : i - ni)};
+    LLVMValueRef p = LLVMBuildInBoundsGEP2(c->b, is_in ? in_ty : out_ty, is_in ? *ins : *outs, idx, 2, "");
+    LLVMBuildStore(c->b, LLVMGetParam(f, (unsigned)(first + i)), p);
+  }
+}
+
 /* PREFIX_new / PREFIX_run / PREFIX_free of CLI.md, thin wrappers over slimrt_model_*. */
 static void build_c_api(Cg *c, LLVMValueRef desc) {
   const char *pfx = c->o->prefix ? c->o->prefix : c->g->model_name;
@@ -970,16 +985,8 @@ static void build_c_api(Cg *c, LLVMValueRef desc) {
                                       LLVMFunctionType(c->i32, rp, (unsigned)(1 + ni + no), 0));
   free(rp);
   LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, frun, "entry"));
-  LLVMTypeRef in_ty = LLVMArrayType2(c->ptr, (uint64_t)(ni ? ni : 1));
-  LLVMTypeRef out_ty = LLVMArrayType2(c->ptr, (uint64_t)(no ? no : 1));
-  LLVMValueRef ins = LLVMBuildAlloca(c->b, in_ty, "inputs");
-  LLVMValueRef outs = LLVMBuildAlloca(c->b, out_ty, "outputs");
-  for (int i = 0; i < ni + no; i++) {
-    bool is_in = i < ni;
-    LLVMValueRef idx[2] = {const_i64(c, 0), const_i64(c, is_in ? i : i - ni)};
-    LLVMValueRef p = LLVMBuildInBoundsGEP2(c->b, is_in ? in_ty : out_ty, is_in ? ins : outs, idx, 2, "");
-    LLVMBuildStore(c->b, LLVMGetParam(frun, (unsigned)(1 + i)), p);
-  }
+  LLVMValueRef ins, outs;
+  io_arrays(c, frun, 1, ni, no, &ins, &outs);
   LLVMValueRef ra[3] = {LLVMGetParam(frun, 0), ins, outs};
   LLVMBuildRet(c->b, LLVMBuildCall2(c->b, rt, model_run, ra, 3, ""));
 
@@ -995,14 +1002,8 @@ static void build_c_api(Cg *c, LLVMValueRef desc) {
                                           LLVMFunctionType(c->i32, bp, (unsigned)np2, 0));
     free(bp);
     LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, fbatch, "entry"));
-    LLVMValueRef bins = LLVMBuildAlloca(c->b, in_ty, "inputs");
-    LLVMValueRef bouts = LLVMBuildAlloca(c->b, out_ty, "outputs");
-    for (int i = 0; i < ni + no; i++) {
-      bool is_in = i < ni;
-      LLVMValueRef idx[2] = {const_i64(c, 0), const_i64(c, is_in ? i : i - ni)};
-      LLVMValueRef p = LLVMBuildInBoundsGEP2(c->b, is_in ? in_ty : out_ty, is_in ? bins : bouts, idx, 2, "");
-      LLVMBuildStore(c->b, LLVMGetParam(fbatch, (unsigned)(2 + i)), p);
-    }
+    LLVMValueRef bins, bouts;
+    io_arrays(c, fbatch, 2, ni, no, &bins, &bouts);
     LLVMValueRef ba[6] = {LLVMGetParam(fbatch, 0), LLVMGetParam(fbatch, 1), bins, bouts,
                           LLVMGetParam(fbatch, (unsigned)(np2 - 2)), LLVMGetParam(fbatch, (unsigned)(np2 - 1))};
     LLVMBuildRet(c->b, LLVMBuildCall2(c->b, bt, model_run_batch, ba, 6, ""));
