@@ -87,9 +87,9 @@ static int decode(const char *name, const char *kind, const void *buf, size_t le
 static int png_prepare(const unsigned char *b, size_t len, unsigned char **copy, size_t *outlen) {
   size_t at = 8, empties = 0;
   *copy = NULL;
-  while (at + 12 <= len) {
+  while (at + 8 <= len) { /* a chunk's length and type are there: all of it must be */
     size_t L = (size_t)b[at] << 24 | (size_t)b[at + 1] << 16 | (size_t)b[at + 2] << 8 | b[at + 3];
-    if (L > len - at - 12) return -1;
+    if (len - at < 12 || L > len - at - 12) return -1;
     if (L == 0 && !memcmp(b + at + 4, "IDAT", 4)) empties++;
     if (!memcmp(b + at + 4, "IEND", 4)) break;
     at += 12 + L;
