@@ -464,7 +464,7 @@ static Value *b_logical_not(Eval *ev, const Args *a, void *data) {
   BIND("logical_not", P, v);
   NAME_ARG(v[1]);
   static const int fixed[1] = {SLIMRT_BOOL};
-  return wrap(t, tf_gen_op(t, SLIMRT_OP_LOGICAL_NOT, name, "LogicalNot", v, P, fixed, 1, 0, sp));
+  return wrap(t, tf_gen_op(t, SLIMRT_OP_LOGICAL_NOT, name, slimrt_op_tf_type(SLIMRT_OP_LOGICAL_NOT), v, P, fixed, 1, 0, sp));
 }
 
 /* tf.where (TF 1.x): where(condition, x, y) is Select; where(condition) (Where: the
@@ -480,7 +480,7 @@ static Value *b_where(Eval *ev, const Args *a, void *data) {
     return eval_error(ev, sp, "E0641", "x and y must both be non-None or both be None.");
   static const char *const names[3] = {"condition", "t", "e"};
   static const int fixed[3] = {SLIMRT_BOOL, 0, 0};
-  return wrap(t, tf_gen_op(t, SLIMRT_OP_SELECT, name, "Select", v, names, fixed, 3, 0, sp));
+  return wrap(t, tf_gen_op(t, SLIMRT_OP_SELECT, name, slimrt_op_tf_type(SLIMRT_OP_SELECT), v, names, fixed, 3, 0, sp));
 }
 
 static Value *b_floordiv(Eval *ev, const Args *a, void *data) {

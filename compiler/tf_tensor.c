@@ -504,7 +504,7 @@ static Value *tensor_unop(Eval *ev, AstOp op, Value *self, Span sp) {
     return n ? tf_wrap(t, n) : NULL;
   }
   if (op == OP_INVERT && tt->node->shape.dtype == SLIMRT_BOOL) { /* TF: ~c is tf.logical_not(c) */
-    GNode *n = tf_unary(t, SLIMRT_OP_LOGICAL_NOT, tt->node, "LogicalNot", sp);
+    GNode *n = tf_unary(t, SLIMRT_OP_LOGICAL_NOT, tt->node, slimrt_op_tf_type(SLIMRT_OP_LOGICAL_NOT), sp);
     return n ? tf_wrap(t, n) : NULL;
   }
   if (op == OP_INVERT) {

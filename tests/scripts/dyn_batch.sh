@@ -14,19 +14,7 @@ BUILD=$(cd "$1" && pwd)
 SHARED=$(cd "$2" && pwd)
 SRC=${SLIMC_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 PY=${SLIMC_NUMPY_PYTHON:-/usr/bin/python3}
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fails=0
-pass() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fails=$((fails + 1)); }
-expect_fail() { # NAME STATUS MESSAGE_SUBSTRING COMMAND...
-  local name=$1 st=$2 msg=$3
-  shift 3
-  "$@" > /dev/null 2> "$TMP/err"
-  local got=$?
-  if [ $got -eq "$st" ] && grep -qF -- "$msg" "$TMP/err"; then pass "$name"
-  else bad "$name: status $got, stderr: $(head -3 "$TMP/err")"; fi
-}
+. "$(dirname "$0")/lib.sh"
 SAN=$(nm "$BUILD/libslimrt.a" 2>/dev/null | grep -q __asan && echo -fsanitize=address,undefined)
 
 sed 's/images: f32\[1, 224, 224, 3\]/images: f32[?, 224, 224, 3]/' "$SRC/samples/mobilenet_v1.slim" > "$TMP/mobilenet.slim"

@@ -15,22 +15,7 @@ SHARED=$(cd "$2" && pwd)
 SRC=${SLIMC_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 IMG=$SHARED/testdata/images
 TOOL=$BUILD/tests/img_tool
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fails=0
-pass() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fails=$((fails + 1)); }
-check() { # NAME EXPECTED ACTUAL
-  if [ "$2" == "$3" ]; then pass "$1"; else bad "$1: expected [$2], got [$3]"; fi
-}
-expect_fail() { # NAME STATUS MESSAGE_SUBSTRING COMMAND...
-  local name=$1 st=$2 msg=$3
-  shift 3
-  "$@" > /dev/null 2> "$TMP/err"
-  local got=$?
-  if [ $got -eq "$st" ] && grep -qF -- "$msg" "$TMP/err" && [ "$(wc -l < "$TMP/err")" -eq 1 ]; then pass "$name"
-  else bad "$name: status $got, stderr: $(cat "$TMP/err")"; fi
-}
+. "$(dirname "$0")/lib.sh"
 
 for im in person no_person; do
   "$TOOL" "$IMG/$im.pgm" "$TMP/$im.png" && "$TOOL" "$IMG/$im.pgm" "$TMP/$im.jpg" &&
@@ -54,10 +39,10 @@ if "$BUILD/slimc" --checkpoint="$SHARED/testdata/tf-checkpoints/vww-mobilenet-v1
     check "${im}_2x.png (RGB, 192x192): resized to the PGM's outputs bit for bit" "$ref" \
       "$("$PD" --input="$TMP/${im}_2x.png" --print 2>&1)"
   done
-  expect_fail "a batch of 2 files for a batch-1 input" 2 "input 'image' given twice" \
+  EXPECT_ONE_LINE=1 expect_fail "a batch of 2 files for a batch-1 input" 2 "input 'image' given twice" \
     "$PD" --input="$TMP/person.png" --input="$TMP/no_person.png"
   head -c 300 "$TMP/person.png" > "$TMP/cut.png"
-  expect_fail "a truncated PNG" 1 "cut.png: bad PNG image" "$PD" --input="$TMP/cut.png"
+  EXPECT_ONE_LINE=1 expect_fail "a truncated PNG" 1 "cut.png: bad PNG image" "$PD" --input="$TMP/cut.png"
 else
   bad "slimc person_detection: $(cat "$TMP/err")"
 fi
@@ -93,20 +78,20 @@ if "$BUILD/slimc" "$TMP/float.slim" -o "$TMP/float" 2> "$TMP/err"; then
   check "--input=PATTERN (f?.png, quoted) is the same batch, in sorted order" \
     "$("$TMP/float" --random-init --input="$TMP/f.npy" --print)" \
     "$("$TMP/float" --random-init --input="$TMP/f?.png" --print 2>&1)"
-  expect_fail "a pattern matching nothing" 2 "no file matches '$TMP/g*.png'" \
+  EXPECT_ONE_LINE=1 expect_fail "a pattern matching nothing" 2 "no file matches '$TMP/g*.png'" \
     "$TMP/float" --random-init --input="$TMP/g*.png"
-  expect_fail "one image for a batch of 2" 1 "input 'x' (float32 [2,8,8,3]) is a batch of 2: give 2 image files" \
+  EXPECT_ONE_LINE=1 expect_fail "one image for a batch of 2" 1 "input 'x' (float32 [2,8,8,3]) is a batch of 2: give 2 image files" \
     "$TMP/float" --random-init --input="$TMP/f0.png"
-  expect_fail "three images for a batch of 2" 1 "takes one image per batch item; 3 files were given" \
+  EXPECT_ONE_LINE=1 expect_fail "three images for a batch of 2" 1 "takes one image per batch item; 3 files were given" \
     "$TMP/float" --random-init --input="$TMP/f0.png" --input="$TMP/f1.png" --input="$TMP/f1.png"
-  expect_fail "a .npy in a batch of images" 1 "f.npy: not an image (PNG, JPEG, PGM/PPM)" \
+  EXPECT_ONE_LINE=1 expect_fail "a .npy in a batch of images" 1 "f.npy: not an image (PNG, JPEG, PGM/PPM)" \
     "$TMP/float" --random-init --input="$TMP/f0.png" --input="$TMP/f.npy"
 else
   bad "slimc float.slim: $(cat "$TMP/err")"
 fi
 sed 's/    x = image_input.*//' "$TMP/float.slim" > "$TMP/noprep.slim"
 if "$BUILD/slimc" "$TMP/noprep.slim" -o "$TMP/noprep" 2> "$TMP/err"; then
-  expect_fail "a float input without image_input() refuses images" 1 \
+  EXPECT_ONE_LINE=1 expect_fail "a float input without image_input() refuses images" 1 \
     "a PNG image cannot feed input 'x' (float32 [2,8,8,3])" "$TMP/noprep" --random-init --input="$TMP/f0.png"
 fi
 printf 'model bad(x: u8[1, 4, 4, 1]):\n    return image_input(x, mean=1)\n' > "$TMP/bad.slim"

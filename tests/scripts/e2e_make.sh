@@ -8,14 +8,7 @@ BUILD=$(cd "$1" && pwd)
 SHARED=$(cd "$2" && pwd)
 SRC=${SLIMC_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 IMG=$SHARED/testdata/images
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fails=0
-pass() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fails=$((fails + 1)); }
-check() { # NAME EXPECTED ACTUAL
-  if [ "$2" == "$3" ]; then pass "$1"; else bad "$1: expected [$2], got [$3]"; fi
-}
+. "$(dirname "$0")/lib.sh"
 
 # a clean copy: sources only, whatever has been built in the tree
 (cd "$SRC/samples" && find . -name '*.slim' -o -name '*.c' -o -name '*.txt' -o -name Makefile) |

@@ -12,14 +12,7 @@ PY=${SLIMC_NUMPY_PYTHON:-/usr/bin/python3}
 CK=$SHARED/testdata/tf-checkpoints/vww-mobilenet-v1-025
 IMG=$SHARED/testdata/images
 SAMPLE=$SRC/samples/person_detection
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fails=0
-pass() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fails=$((fails + 1)); }
-check() { # NAME EXPECTED ACTUAL
-  if [ "$2" == "$3" ]; then pass "$1"; else bad "$1: expected [$2], got [$3]"; fi
-}
+. "$(dirname "$0")/lib.sh"
 
 "$BUILD/slim-ckpt" to-npz "$CK" -o "$TMP/vww.npz" || bad "slim-ckpt to-npz $CK"
 

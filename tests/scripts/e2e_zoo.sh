@@ -10,11 +10,7 @@ set -u
 BUILD=$(cd "$1" && pwd)
 SRC=${SLIMC_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 PY=${SLIMC_NUMPY_PYTHON:-/usr/bin/python3}
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fails=0
-pass() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib.sh"
 SEED=7
 
 for m in ${ZOO:-vgg_16 mobilenet_v1 resnet_v1_50 inception_v3}; do

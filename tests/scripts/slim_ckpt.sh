@@ -9,14 +9,7 @@ SRC=${SLIMC_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 TOOL=$BUILD/slim-ckpt
 GOLD=$SRC/tests/golden/slim_ckpt
 CK=$SHARED/testdata/tf-checkpoints
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fails=0
-pass() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fails=$((fails + 1)); }
-check() { # NAME EXPECTED ACTUAL
-  if [ "$2" == "$3" ]; then pass "$1"; else bad "$1: expected [$2], got [$3]"; fi
-}
+. "$(dirname "$0")/lib.sh"
 golden() { # NAME GOLDEN_FILE COMMAND...
   local name=$1 file=$2
   shift 2
@@ -109,14 +102,6 @@ check "init under a file" "1:slim-ckpt: $TMP/file: exists and is not a directory
   "$(expect_fail_early "$TOOL" init "$TINY" -o "$TMP/file/x/m")"
 
 # errors: one line naming the file, exit 1; usage: exit 2
-expect_fail() { # NAME STATUS MESSAGE_SUBSTRING COMMAND...
-  local name=$1 st=$2 msg=$3
-  shift 3
-  "$@" > /dev/null 2> "$TMP/err"
-  local got=$?
-  if [ $got -eq "$st" ] && grep -qF -- "$msg" "$TMP/err"; then pass "$name"
-  else bad "$name: status $got, stderr: $(cat "$TMP/err")"; fi
-}
 expect_fail "missing key" 1 "model.ckpt: no tensor 'nope' in the checkpoint" "$TOOL" dump "$CARND" nope
 expect_fail "missing prefix" 1 "nowhere.index: cannot open: No such file or directory" "$TOOL" ls "$TMP/nowhere"
 expect_fail "string tensor" 1 "tensor '_CHECKPOINTABLE_OBJECT_GRAPH' has dtype string" "$TOOL" dump \
