@@ -14,7 +14,7 @@ BUILD=$(cd "$1" && pwd)
 SHARED=$(cd "$2" && pwd)
 SRC=${SLIMC_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 PY=${SLIMC_NUMPY_PYTHON:-/usr/bin/python3}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/check_lib.bash"   # not *.sh: not a test itself
 SAN=$(nm "$BUILD/libslimrt.a" 2>/dev/null | grep -q __asan && echo -fsanitize=address,undefined)
 
 sed 's/images: f32\[1, 224, 224, 3\]/images: f32[?, 224, 224, 3]/' "$SRC/samples/mobilenet_v1.slim" > "$TMP/mobilenet.slim"

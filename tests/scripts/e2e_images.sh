@@ -15,7 +15,7 @@ SHARED=$(cd "$2" && pwd)
 SRC=${SLIMC_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 IMG=$SHARED/testdata/images
 TOOL=$BUILD/tests/img_tool
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/check_lib.bash"   # not *.sh: not a test itself
 
 for im in person no_person; do
   "$TOOL" "$IMG/$im.pgm" "$TMP/$im.png" && "$TOOL" "$IMG/$im.pgm" "$TMP/$im.jpg" &&

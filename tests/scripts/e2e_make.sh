@@ -8,7 +8,7 @@ BUILD=$(cd "$1" && pwd)
 SHARED=$(cd "$2" && pwd)
 SRC=${SLIMC_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 IMG=$SHARED/testdata/images
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/check_lib.bash"   # not *.sh: not a test itself
 
 # a clean copy: sources only, whatever has been built in the tree
 (cd "$SRC/samples" && find . -name '*.slim' -o -name '*.c' -o -name '*.txt' -o -name Makefile) |

@@ -12,7 +12,7 @@ PY=${SLIMC_NUMPY_PYTHON:-/usr/bin/python3}
 CK=$SHARED/testdata/tf-checkpoints/vww-mobilenet-v1-025
 IMG=$SHARED/testdata/images
 SAMPLE=$SRC/samples/person_detection
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/check_lib.bash"   # not *.sh: not a test itself
 
 "$BUILD/slim-ckpt" to-npz "$CK" -o "$TMP/vww.npz" || bad "slim-ckpt to-npz $CK"
 

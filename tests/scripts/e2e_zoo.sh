@@ -10,7 +10,7 @@ set -u
 BUILD=$(cd "$1" && pwd)
 SRC=${SLIMC_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 PY=${SLIMC_NUMPY_PYTHON:-/usr/bin/python3}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/check_lib.bash"   # not *.sh: not a test itself
 SEED=7
 
 for m in ${ZOO:-vgg_16 mobilenet_v1 resnet_v1_50 inception_v3}; do

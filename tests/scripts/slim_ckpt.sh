@@ -9,7 +9,7 @@ SRC=${SLIMC_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 TOOL=$BUILD/slim-ckpt
 GOLD=$SRC/tests/golden/slim_ckpt
 CK=$SHARED/testdata/tf-checkpoints
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/check_lib.bash"   # not *.sh: not a test itself
 golden() { # NAME GOLDEN_FILE COMMAND...
   local name=$1 file=$2
   shift 2
