@@ -23,7 +23,8 @@ typedef struct BackendOptions {
   const char *checkpoint;      /* embed weights from this checkpoint (NULL: none) */
   const char *dump;            /* comma list of stages to print to stdout: graph,opt,llvm */
   bool print_memory_plan;      /* print the plan and stop */
-  const char *runtime_dir;     /* where libslimrt.a lives (for EMIT_EXE) */
+  const char *runtime_dir;     /* where libslimrt.a lives (for EMIT_EXE); NULL: none for triple */
+  bool cross;                  /* triple names another architecture than the host's */
   const char *cc;              /* system C compiler used to link (default "cc") */
   bool show_commands;          /* -v: print each command run to stderr */
   bool time_report;            /* -ftime-report: print the time of each back-end step to stderr */

@@ -47,6 +47,12 @@ LLVMTargetMachineRef cg_target_machine(Diag *d, const BackendOptions *o) {
     return NULL;
   }
   bool native = o->cpu && strcmp(o->cpu, "native") == 0;
+  if (native && o->cross) {
+    diag_error(d, SPAN_NONE, "E0911", "-mcpu=native names this machine's processor, not one of target '%s': "
+               "give that target's processor by name (e.g. -mcpu=cortex-a72) or leave -mcpu out", o->triple);
+    LLVMDisposeMessage(triple);
+    return NULL;
+  }
   char *cpu = native ? LLVMGetHostCPUName() : NULL;
   char *features = native ? LLVMGetHostCPUFeatures() : NULL;
   LLVMCodeGenOptLevel lvl = o->opt_level <= 0 ? LLVMCodeGenLevelNone

@@ -14,8 +14,15 @@ int cg_link(Diag *d, const BackendOptions *o, const char *obj, const char *out) 
   Arena a;
   arena_init(&a);
   const char *cc = o->cc && *o->cc ? o->cc : "cc";
-  const char *lib = arena_printf(&a, "%s/libslimrt.a", o->runtime_dir ? o->runtime_dir : ".");
   int rc = -1;
+  if (!o->runtime_dir) {
+    diag_error(d, SPAN_NONE, "E0920",
+               "no runtime library for target '%s' (slimc builds one for each triple of "
+               "SLIMC_CROSS_TARGETS whose compiler gcc-%s is installed); -c gives the object file",
+               o->triple, o->triple);
+    goto done;
+  }
+  const char *lib = arena_printf(&a, "%s/libslimrt.a", o->runtime_dir);
   struct stat st;
   if (stat(lib, &st) != 0) {
     diag_error(d, SPAN_NONE, "E0920", "runtime library '%s' not found: %s", lib, strerror(errno));
@@ -25,7 +32,7 @@ int cg_link(Diag *d, const BackendOptions *o, const char *obj, const char *out) 
 #ifdef __SANITIZE_ADDRESS__
   /* A sanitized slimc comes from a sanitized build (SLIMC_SANITIZE), whose
      libslimrt.a needs the sanitizer runtimes too. */
-  argv[7] = "-fsanitize=address,undefined";
+  if (!o->cross) argv[7] = "-fsanitize=address,undefined";
 #endif
   if (o->show_commands) {
     for (int i = 0; argv[i]; i++) fprintf(stderr, " %s", argv[i]);
@@ -34,8 +41,8 @@ int cg_link(Diag *d, const BackendOptions *o, const char *obj, const char *out) 
   pid_t pid;
   int err = posix_spawnp(&pid, cc, NULL, NULL, argv, environ);
   if (err != 0) {
-    diag_error(d, SPAN_NONE, "E0921", "cannot run the C compiler '%s' to link '%s': %s", cc, o->output,
-               strerror(err));
+    diag_error(d, SPAN_NONE, "E0921", "cannot run the C compiler '%s' to link '%s': %s%s", cc, o->output,
+               strerror(err), o->cross ? " (install the target's C compiler, e.g. Debian's gcc-TRIPLE)" : "");
     goto done;
   }
   int status;

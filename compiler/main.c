@@ -63,6 +63,8 @@ static const char *const usage_text =
     "  -I DIR               search path for load()\n"
     "  -O0 -O1 -O2 -O3      optimisation level (default -O2)\n"
     "  --target=TRIPLE      target triple (default: host); -mcpu=NAME (default generic; native)\n"
+    "                       executables for another architecture link with its runtime\n"
+    "                       (built for aarch64-linux-gnu) and its C compiler TRIPLE-gcc\n"
     "  -march=CPU           the same as -mcpu=CPU (as clang); -mtune=CPU is accepted and ignored\n"
     "  --checkpoint=PREFIX  embed the weights of this TensorFlow checkpoint\n"
     "  --restore-ema        restore model variables from their ExponentialMovingAverage shadows\n"
@@ -293,22 +295,47 @@ static char *c_prefix(Arena *a, const char *name) {
   return p;
 }
 
-/* The directory holding libslimrt.a: beside slimc in the build tree, or
-   PREFIX/lib when installed. */
-static const char *find_runtime_dir(Arena *a) {
+/* The architecture slimc itself runs on: a --target of this architecture links with the
+   host's runtime and C compiler. */
+#if defined(__x86_64__)
+#define HOST_ARCH "x86_64"
+#elif defined(__aarch64__)
+#define HOST_ARCH "aarch64"
+#else
+#define HOST_ARCH ""
+#endif
+
+/* True if TRIPLE (NULL: the host) names another architecture than the host's. */
+static bool is_cross(const char *triple) {
+  if (!triple) return false;
+  size_t n = strcspn(triple, "-");
+  const char *arch = (n == 5 && !strncmp(triple, "amd64", 5)) ? "x86_64"
+                     : (n == 5 && !strncmp(triple, "arm64", 5)) ? "aarch64" : NULL;
+  return arch ? strcmp(arch, HOST_ARCH) != 0 : (strlen(HOST_ARCH) != n || strncmp(triple, HOST_ARCH, n));
+}
+
+/* The directory holding libslimrt.a: beside slimc in the build tree, or PREFIX/lib when
+   installed; for another architecture's TRIPLE, targets/TRIPLE/ in the build tree or
+   PREFIX/lib/slimc/targets/TRIPLE/ (cmake/CrossRuntime.cmake builds them). NULL if a
+   cross runtime is missing. */
+static const char *find_runtime_dir(Arena *a, const char *triple) {
   char self[4096];
+  const char *sub = is_cross(triple) ? arena_printf(a, "targets/%s", triple) : NULL;
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   if (n > 0) {
     self[n] = 0;
     char *slash = strrchr(self, '/');
     if (slash) *slash = 0;
-    const char *cands[] = {arena_printf(a, "%s", self), arena_printf(a, "%s/../lib", self)};
+    const char *cands[] = {sub ? arena_printf(a, "%s/%s", self, sub) : arena_printf(a, "%s", self),
+                           sub ? arena_printf(a, "%s/../lib/slimc/%s", self, sub) : arena_printf(a, "%s/../lib", self)};
     for (int i = 0; i < 2; i++) {
       char *lib = arena_printf(a, "%s/libslimrt.a", cands[i]);
       if (access(lib, R_OK) == 0) return cands[i];
     }
   }
-  return SLIMC_INSTALL_LIBDIR;
+  if (!sub) return SLIMC_INSTALL_LIBDIR;
+  const char *dir = arena_printf(a, "%s/slimc/%s", SLIMC_INSTALL_LIBDIR, sub);
+  return access(arena_printf(a, "%s/libslimrt.a", dir), R_OK) == 0 ? dir : NULL;
 }
 
 static int select_model(Diag *d, Eval *ev, const Options *o, int file, const ModelDecl **out) {
@@ -558,8 +585,10 @@ static int run(Arena *arena, Options *o) {
   bo.checkpoint = o->checkpoint;
   bo.print_memory_plan = o->print_memory_plan;
   bo.prefix = c_prefix(arena, model->name);
-  bo.runtime_dir = find_runtime_dir(arena);
-  bo.cc = getenv("SLIMC_CC") ? getenv("SLIMC_CC") : "cc";
+  bo.runtime_dir = find_runtime_dir(arena, o->target);
+  bo.cross = is_cross(o->target);
+  /* another architecture links with its triple's C compiler (Debian's gcc-TRIPLE) */
+  bo.cc = getenv("SLIMC_CC") ? getenv("SLIMC_CC") : bo.cross ? arena_printf(arena, "%s-gcc", o->target) : "cc";
   bo.show_commands = o->show_commands;
   bo.time_report = o->time_report;
   {

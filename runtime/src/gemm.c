@@ -124,18 +124,18 @@ typedef void (*ukr_fn)(int64_t nseg, int64_t len, const float *const *a, const f
 
 /* AVX-512: 24 or 28 accumulators + the filter vectors of the 32 registers; A is
    broadcast straight from memory. */
-__attribute__((target("avx512f,avx512vl,fma")))
+SLIMRT_TARGET_X86("avx512f,avx512vl,fma")
 static void ukr_avx512_12x32(int64_t nseg, int64_t len, const float *const *a, const float *b, float *c,
                              int64_t ldc, int acc, const tile_epi *e) {
   ukr_body(12, 2, nseg, len, a, b, c, ldc, acc, e);
 }
-__attribute__((target("avx512f,avx512vl,fma")))
+SLIMRT_TARGET_X86("avx512f,avx512vl,fma")
 static void ukr_avx512_7x64(int64_t nseg, int64_t len, const float *const *a, const float *b, float *c,
                              int64_t ldc, int acc, const tile_epi *e) {
   ukr_body(7, 4, nseg, len, a, b, c, ldc, acc, e);
 }
 /* AVX2: a 16-float vector is two registers, so 3 rows use 12 of the 16. */
-__attribute__((target("avx2,fma")))
+SLIMRT_TARGET_X86("avx2,fma")
 static void ukr_avx2_3x32(int64_t nseg, int64_t len, const float *const *a, const float *b, float *c,
                              int64_t ldc, int acc, const tile_epi *e) {
   ukr_body(3, 2, nseg, len, a, b, c, ldc, acc, e);
@@ -307,13 +307,13 @@ static inline __attribute__((always_inline)) void epilogue_body(const slimrt_epi
   }
 }
 
-__attribute__((target("avx512f,avx512vl,fma")))
+SLIMRT_TARGET_X86("avx512f,avx512vl,fma")
 static void epilogue_avx512(const slimrt_epilogue *e, float *c, int64_t ldc, int64_t row0, int64_t rows,
                             int64_t col0, int64_t cols) {
   epilogue_body(e, c, ldc, row0, rows, col0, cols);
 }
 
-__attribute__((target("avx2,fma")))
+SLIMRT_TARGET_X86("avx2,fma")
 static void epilogue_avx2(const slimrt_epilogue *e, float *c, int64_t ldc, int64_t row0, int64_t rows,
                           int64_t col0, int64_t cols) {
   epilogue_body(e, c, ldc, row0, rows, col0, cols);
@@ -458,11 +458,11 @@ static inline __attribute__((always_inline)) void gemm_task_body(const gemm_ctx 
   }
 }
 
-__attribute__((target("avx512f,avx512vl,fma")))
+SLIMRT_TARGET_X86("avx512f,avx512vl,fma")
 static void gemm_task_avx512_32(void *x, int64_t t) { gemm_task_body(x, t, 32); }
-__attribute__((target("avx512f,avx512vl,fma")))
+SLIMRT_TARGET_X86("avx512f,avx512vl,fma")
 static void gemm_task_avx512_64(void *x, int64_t t) { gemm_task_body(x, t, 64); }
-__attribute__((target("avx2,fma")))
+SLIMRT_TARGET_X86("avx2,fma")
 static void gemm_task_avx2(void *x, int64_t t) { gemm_task_body(x, t, 32); }
 static void gemm_task_generic(void *x, int64_t t) { gemm_task_body(x, t, 32); }
 
@@ -498,9 +498,9 @@ static inline __attribute__((always_inline)) void gemv_task_body(const gemm_ctx 
   if (ks == 1) slimrt_epilogue_apply(x->e, x->c + j0, x->n, 0, x->m, j0, cols);
 }
 
-__attribute__((target("avx512f,avx512vl,fma")))
+SLIMRT_TARGET_X86("avx512f,avx512vl,fma")
 static void gemv_task_avx512(void *x, int64_t t) { gemv_task_body(x, t); }
-__attribute__((target("avx2,fma")))
+SLIMRT_TARGET_X86("avx2,fma")
 static void gemv_task_avx2(void *x, int64_t t) { gemv_task_body(x, t); }
 static void gemv_task_generic(void *x, int64_t t) { gemv_task_body(x, t); }
 

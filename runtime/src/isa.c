@@ -6,8 +6,10 @@
 
 static int detect(void) {
   int isa = SLIMRT_ISA_GENERIC;
+#if SLIMRT_X86
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) isa = SLIMRT_ISA_AVX2;
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) isa = SLIMRT_ISA_AVX512;
+#endif
   const char *cap = getenv("SLIMRT_ISA");
   if (cap && strcmp(cap, "generic") == 0) isa = SLIMRT_ISA_GENERIC;
   else if (cap && strcmp(cap, "avx2") == 0 && isa > SLIMRT_ISA_AVX2) isa = SLIMRT_ISA_AVX2;

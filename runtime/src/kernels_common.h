@@ -11,6 +11,18 @@
 enum { SLIMRT_ISA_GENERIC, SLIMRT_ISA_AVX2, SLIMRT_ISA_AVX512 };
 int slimrt_isa(void);
 
+/* The kernel sets: on x86-64 the AVX2 and AVX-512 variants are compiled for those
+   instruction sets and chosen at run time by slimrt_isa(). On any other target
+   (--target=aarch64-linux-gnu, ...) slimrt_isa() is always GENERIC, so only the portable
+   C set runs; the x86 variants still compile there, as plain C, but are never called. */
+#if defined(__x86_64__) || defined(__i386__)
+#define SLIMRT_X86 1
+#define SLIMRT_TARGET_X86(features) __attribute__((target(features)))
+#else
+#define SLIMRT_X86 0
+#define SLIMRT_TARGET_X86(features)
+#endif
+
 /* A monotonic clock in milliseconds, for the SLIMRT_PROFILE lines. */
 static inline double k_now_ms(void) {
   struct timespec t;

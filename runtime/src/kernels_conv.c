@@ -435,9 +435,9 @@ static inline __attribute__((always_inline)) void dw_row_any(const dw_ctx *x, in
     dw_row_vec(x, r, c_lo, c_hi, DW_EPI_ANY);
 }
 
-__attribute__((target("avx512f,avx512vl,fma")))
+SLIMRT_TARGET_X86("avx512f,avx512vl,fma")
 static void dw_row_avx512(void *vctx, int64_t r) { dw_row_any(vctx, r, 1); }
-__attribute__((target("avx2,fma")))
+SLIMRT_TARGET_X86("avx2,fma")
 static void dw_row_avx2(void *vctx, int64_t r) { dw_row_any(vctx, r, 0); }
 static void dw_row_generic(void *vctx, int64_t r) { dw_row_body(vctx, r); }
 

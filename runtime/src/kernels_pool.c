@@ -50,10 +50,10 @@ static inline __attribute__((always_inline)) void pool_row_body(const pool_ctx *
 
 #define POOL_VARIANT(NAME, TARGET, IS_MAX) \
   TARGET static void NAME(void *x, int64_t r) { pool_row_body(x, r, IS_MAX); }
-POOL_VARIANT(pool_max_avx512, __attribute__((target("avx512f,avx512vl"))), 1)
-POOL_VARIANT(pool_avg_avx512, __attribute__((target("avx512f,avx512vl"))), 0)
-POOL_VARIANT(pool_max_avx2, __attribute__((target("avx2"))), 1)
-POOL_VARIANT(pool_avg_avx2, __attribute__((target("avx2"))), 0)
+POOL_VARIANT(pool_max_avx512, SLIMRT_TARGET_X86("avx512f,avx512vl"), 1)
+POOL_VARIANT(pool_avg_avx512, SLIMRT_TARGET_X86("avx512f,avx512vl"), 0)
+POOL_VARIANT(pool_max_avx2, SLIMRT_TARGET_X86("avx2"), 1)
+POOL_VARIANT(pool_avg_avx2, SLIMRT_TARGET_X86("avx2"), 0)
 POOL_VARIANT(pool_max_generic, , 1)
 POOL_VARIANT(pool_avg_generic, , 0)
 

@@ -32,9 +32,16 @@ SANFLAGS=(-DCMAKE_C_FLAGS="$SAN" -DCMAKE_EXE_LINKER_FLAGS="$SAN")
 if cmake --install "$BUILD" --prefix "$P" > "$TMP/log" 2>&1; then pass "cmake --install"
 else bad "cmake --install"; cat "$TMP/log"; exit 1; fi
 for f in bin/slimc bin/slim-ckpt lib/libslimrt.a lib/libslimrt.so lib/libslimrt.so.0 include/slimrt/slimrt.h \
-         lib/pkgconfig/slimrt.pc lib/pkgconfig/slimrt-shared.pc lib/cmake/slimrt/slimrtConfig.cmake; do
+         lib/pkgconfig/slimrt.pc lib/pkgconfig/slimrt-shared.pc lib/cmake/slimrt/slimrtConfig.cmake \
+         lib/slimc/targets/aarch64-linux-gnu/libslimrt.a; do
   [ -e "$P/$f" ] && pass "installed $f" || bad "installed $f"
 done
+# the installed slimc links --target=aarch64-linux-gnu with the installed aarch64 runtime
+printf 'import tf_slim as slim\nmodel tiny(x: f32[1, 4]):\n    return slim.fully_connected(x, 2, scope="fc")\n' > "$TMP/tiny.slim"
+if "$P/bin/slimc" --target=aarch64-linux-gnu -v "$TMP/tiny.slim" -o "$TMP/tiny_arm" > "$TMP/log" 2>&1 &&
+   grep -qF "$P/bin/../lib/slimc/targets/aarch64-linux-gnu/libslimrt.a" "$TMP/log"; then
+  pass "installed slimc --target=aarch64-linux-gnu links the installed aarch64 runtime"
+else bad "installed slimc --target=aarch64-linux-gnu: $(head -3 "$TMP/log")"; fi
 # the man pages are made from --help: every option and every sentence of it is in the page
 for prog in slimc slim-ckpt; do
   page=$P/share/man/man1/$prog.1
