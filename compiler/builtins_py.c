@@ -298,15 +298,14 @@ static Value *b_dict(Eval *ev, Value *self, Value **v, const Args *a) {
 }
 
 /* Stable merge sort on precomputed keys; stops at the first comparison error. */
-static bool msort(Eval *ev, Value **items, Value **keys, int n, Value **ti, Value **tk, bool rev, Span sp) {
+static bool msort(Eval *ev, Value **items, Value **keys, int n, Value **ti, Value **tk, Span sp) {
   if (n < 2) return true;
   int h = n / 2;
-  if (!msort(ev, items, keys, h, ti, tk, rev, sp) || !msort(ev, items + h, keys + h, n - h, ti, tk, rev, sp))
+  if (!msort(ev, items, keys, h, ti, tk, sp) || !msort(ev, items + h, keys + h, n - h, ti, tk, sp))
     return false;
   int i = 0, j = h, k = 0;
   while (i < h && j < n) {
-    /* reverse=True keeps equal items in original order, like Python */
-    int lt = rev ? val_less(ev, keys[i], keys[j], sp) : val_less(ev, keys[j], keys[i], sp);
+    int lt = val_less(ev, keys[j], keys[i], sp);
     if (lt < 0) return false;
     if (lt) { ti[k] = items[j]; tk[k++] = keys[j++]; }
     else { ti[k] = items[i]; tk[k++] = keys[i++]; }
@@ -318,6 +317,45 @@ static bool msort(Eval *ev, Value **items, Value **keys, int n, Value **ti, Valu
   return true;
 }
 
+static void reverse_pairs(Value **items, Value **keys, int n) {
+  for (int i = 0, j = n - 1; i < j; i++, j--) {
+    Value *t = items[i]; items[i] = items[j]; items[j] = t;
+    t = keys[i]; keys[i] = keys[j]; keys[j] = t;
+  }
+}
+
+/* A list shorter than 64 is sorted as CPython's list.sort sorts it, comparison for
+   comparison: the leading run (strictly descending runs are reversed), then binary
+   insertion of the rest. With items that cannot be ordered, the first failing pair, and
+   so the TypeError's text, is CPython's. Longer lists are merge sorted (the same result;
+   CPython's galloping merges may meet an unorderable pair in another order). */
+static bool small_sort(Eval *ev, Value **items, Value **keys, int n, Span sp) {
+  if (n < 2) return true;
+  int run = 2, lt = val_less(ev, keys[1], keys[0], sp);
+  if (lt < 0) return false;
+  bool desc = lt;
+  for (; run < n; run++) {
+    if ((lt = val_less(ev, keys[run], keys[run - 1], sp)) < 0) return false;
+    if (lt != desc) break;
+  }
+  if (desc) reverse_pairs(items, keys, run);
+  for (int s = run; s < n; s++) {
+    Value *pi = items[s], *pk = keys[s];
+    int l = 0, r = s;
+    while (l < r) {
+      int p = l + ((r - l) >> 1);
+      if ((lt = val_less(ev, pk, keys[p], sp)) < 0) return false;
+      if (lt) r = p;
+      else l = p + 1;
+    }
+    memmove(items + l + 1, items + l, sizeof(Value *) * (size_t)(s - l));
+    memmove(keys + l + 1, keys + l, sizeof(Value *) * (size_t)(s - l));
+    items[l] = pi;
+    keys[l] = pk;
+  }
+  return true;
+}
+
 static bool sort_list(Eval *ev, Value *l, Value *key, Value *reverse, Span sp) {
   int n = l->u.list.n;
   int rev = 0;
@@ -325,10 +363,20 @@ static bool sort_list(Eval *ev, Value *l, Value *key, Value *reverse, Span sp) {
   Value **keys = eval_alloc(ev, sizeof(Value *) * (size_t)(n + 1));
   for (int i = 0; i < n; i++)
     if (!(keys[i] = apply_key(ev, key, l->u.list.items[i], sp))) return false;
-  Value **ti = eval_alloc(ev, sizeof(Value *) * (size_t)(n + 1));
-  Value **tk = eval_alloc(ev, sizeof(Value *) * (size_t)(n + 1));
-  /* a reversed sort is a sort with swapped comparisons */
-  return msort(ev, l->u.list.items, keys, n, ti, tk, rev, sp);
+  Value **items = l->u.list.items;
+  /* reverse=True as CPython does it: reverse, sort stably, reverse (equal items keep
+     their order) */
+  if (rev) reverse_pairs(items, keys, n);
+  bool ok;
+  if (n < 64) {
+    ok = small_sort(ev, items, keys, n, sp);
+  } else {
+    Value **ti = eval_alloc(ev, sizeof(Value *) * (size_t)(n + 1));
+    Value **tk = eval_alloc(ev, sizeof(Value *) * (size_t)(n + 1));
+    ok = msort(ev, items, keys, n, ti, tk, sp);
+  }
+  if (ok && rev) reverse_pairs(items, keys, n);
+  return ok;
 }
 
 static Value *b_sorted(Eval *ev, Value *self, Value **v, const Args *a) {
