@@ -57,6 +57,12 @@ struct TfLib {
                                        the default restore map needs VAR when USER is needed */
 };
 
+/* tf_scope.c: Graph.name_scope's check of NAME (TF's text, E0706); tf_ns_name_ok checks a
+   name about to be opened with tf_ns_open (at the root when no name scope is open). */
+bool tf_scope_name_ok(TfLib *t, const char *name, bool root, Span sp);
+bool tf_scope_name_valid(const char *name, bool root);   /* the same test, no error */
+bool tf_ns_name_ok(TfLib *t, const char *name, Span sp);
+
 extern const ExtType tf_tensor_type;     /* plain tensors */
 extern const ExtType tf_variable_type;   /* variables (also tensors) */
 

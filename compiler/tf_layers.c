@@ -654,6 +654,7 @@ static Value *pool(TfLib *t, Value **p, Span sp, int op, const char *dflt) {
       (p[2] && !int_pair(t, p[2], "stride", sp, s)) || (p[3] && !padding_arg(t, p[3], sp, &pad)) ||
       !data_format_ok(t, p[4], sp) || (given(p[6]) && !eval_to_str(t->ev, p[6], sp, "scope", &scope)))
     return NULL;
+  if (!tf_ns_name_ok(t, scope, sp)) return NULL;
   const char *saved = tf_ns_open(t, scope, dflt);
   const char *alias = t->name_stack;
   GNode *y = tf_pool(t, op, x, k, s, pad, NULL, sp);
@@ -672,6 +673,7 @@ static Value *l_flatten(TfLib *t, Value **p, Span sp, const Layer *L) {
   const char *scope = NULL;
   if (!x || (given(p[2]) && !eval_to_str(t->ev, p[2], sp, "scope", &scope))) return NULL;
   if (x->shape.rank < 2) return eval_error(t->ev, sp, "E0749", "Inputs must have a least 2 dimensions.");
+  if (!tf_ns_name_ok(t, scope, sp)) return NULL;
   const char *saved = tf_ns_open(t, scope, "Flatten");
   const char *alias = t->name_stack;
   int64_t d[2] = {x->shape.dims[0], 1};
@@ -694,6 +696,7 @@ static Value *l_one_hot_encoding(TfLib *t, Value **p, Span sp, const Layer *L) {
       (given(p[3]) && !eval_to_float(t->ev, p[3], sp, "off_value", &off)) ||
       (given(p[5]) && !eval_to_str(t->ev, p[5], sp, "scope", &scope)))
     return NULL;
+  if (!tf_ns_name_ok(t, scope, sp)) return NULL;
   const char *saved = tf_ns_open(t, scope, "OneHotEncoding");
   const char *alias = t->name_stack;
   slimrt_attr at = {0};

@@ -29,6 +29,7 @@ static const char *full_name(TfLib *t, const char *name, const char *dflt) {
 
 GNode *tf_build(TfLib *t, int op, const char *name, const char *dflt, GNode **in, int nin,
                 const slimrt_attr *attr, Span sp) {
+  if (!tf_ns_name_ok(t, name, sp)) return NULL; /* a given name is a name scope to TF */
   const char *full = full_name(t, name, dflt);
   char err[1024];
   GNode *n = graph_op(t->graph, op, full, in, nin, attr, sp, err, sizeof err);
@@ -43,6 +44,7 @@ GNode *tf_build(TfLib *t, int op, const char *name, const char *dflt, GNode **in
 
 GNode *tf_build_shaped(TfLib *t, int op, const char *name, const char *dflt, GNode **in, int nin,
                        const slimrt_attr *attr, GShape out, Span sp) {
+  if (!tf_ns_name_ok(t, name, sp)) return NULL; /* a given name is a name scope to TF */
   const char *full = full_name(t, name, dflt);
   /* check first on a scratch node so that the error has a message */
   GNode probe = {.op = op, .name = full, .in = in, .nin = nin, .shape = out};
@@ -213,6 +215,7 @@ GNode *tf_gen_op(TfLib *t, int op, const char *name, const char *dflt, Value **a
     if (tt && !(fixed && fixed[i] > 0)) shared = tt->node->shape.dtype;
     if (!tt && !(fixed && fixed[i] > 0)) break; /* a Python value first: its own dtype */
   }
+  if (!tf_ns_name_ok(t, name, sp)) return NULL;
   const char *saved = tf_ns_open(t, name, dflt);
   const char *scope = t->name_stack;
   GNode *n = NULL;
@@ -264,6 +267,7 @@ GNode *tf_truediv(TfLib *t, Value *x, Value *y, const char *name, int hint, Span
   GNode *in[2], *n = NULL;
   int shared = hint;
   if (!shared) shared = tf_tensor_of(x) ? tf_tensor_of(x)->node->shape.dtype : 0;
+  if (!tf_ns_name_ok(t, name, sp)) return NULL;
   const char *saved = tf_ns_open(t, name, "truediv");
   const char *scope = t->name_stack;
   for (int i = 0; i < 2; i++) {
@@ -681,6 +685,7 @@ static Value *b_moments(Eval *ev, const Args *a, void *data) {
   slimrt_attr at = {0};
   if (!reduce_axes(t, v[1], x, &at, sp)) return NULL;
   at.reduce.keepdims = 1;
+  if (!tf_ns_name_ok(t, name, sp)) return NULL;
   const char *saved = tf_ns_open(t, name, "moments");
   GNode *mean = tf_build(t, SLIMRT_OP_REDUCE_MEAN, "mean", NULL, &x, 1, &at, sp);
   GNode *var = NULL;
@@ -717,6 +722,7 @@ static Value *b_batch_normalization(Eval *ev, const Args *a, void *data) {
   GNode *off = var && given(v[3]) ? tf_to_node(t, v[3], dt, sp) : NULL;
   GNode *scale = var && given(v[4]) ? tf_to_node(t, v[4], dt, sp) : NULL;
   if (!var || (given(v[3]) && !off) || (given(v[4]) && !scale)) return NULL;
+  if (!tf_ns_name_ok(t, name, sp)) return NULL;
   const char *saved = tf_ns_open(t, name, "batchnorm");
   GNode *out = NULL;
   /* inv = rsqrt(variance + eps) * scale; y = x * inv + (offset - mean * inv) */
@@ -744,6 +750,7 @@ static Value *b_l2_normalize(Eval *ev, const Args *a, void *data) {
   if (given(v[2]) && !eval_to_float(ev, v[2], sp, "epsilon", &eps)) return NULL;
   GNode *x = arg_tensor(t, v[0], 0, sp, "x");
   if (!x) return NULL;
+  if (!tf_ns_name_ok(t, name, sp)) return NULL;
   const char *saved = tf_ns_open(t, name, "l2_normalize");
   const char *scope = t->name_stack;
   GNode *sq = tf_unary(t, SLIMRT_OP_SQUARE, x, NULL, sp);
@@ -783,6 +790,7 @@ static Value *b_dropout(Eval *ev, const Args *a, void *data) {
   GNode *x = arg_tensor(t, v[0], 0, sp, "x");
   if (!x) return NULL;
   /* inference graph: dropout is the identity (keep_prob only matters for training) */
+  if (!tf_ns_name_ok(t, name, sp)) return NULL;
   const char *saved = tf_ns_open(t, name, "dropout");
   GNode *out = tf_build(t, SLIMRT_OP_IDENTITY, NULL, "Identity", &x, 1, NULL, sp);
   tf_ns_restore(t, saved);

@@ -207,6 +207,7 @@ static int vs_enter(TfLib *t, TfVsCtx *c) {
   Value *init = old->initializer, *reg = old->regularizer;
   if (nos && nos->kind == V_STR) {
     if (!eval_str_nul_free(t->ev, nos, c->sp, "scope name")) return -1;
+    if (c->aux_name_scope && !tf_ns_name_ok(t, nos->u.str.s, c->sp)) return -1;
     if (c->aux_name_scope) {
       tf_ns_open(t, nos->u.str.s, NULL);
       orig_ns = t->name_stack[0] ? arena_printf(a, "%s/", t->name_stack) : "";
@@ -392,14 +393,32 @@ static int ns_ctx_exit(Eval *ev, Value *self, Span sp) {
 
 static const ExtType ns_ctx_type = {.name = "name_scope", .enter = ns_ctx_enter, .exit = ns_ctx_exit};
 
-/* Valid scope names, as Graph.name_scope checks them. */
-static bool valid_scope_name(const char *s, bool root) {
+/* Valid scope names, as Graph.name_scope checks them: at the root
+   ^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$, inside a scope ^[A-Za-z0-9_.\\/>-]*$. */
+bool tf_scope_name_valid(const char *s, bool root) {
   for (const char *p = s; *p; p++) {
     unsigned char ch = (unsigned char)*p;
-    bool ok = isalnum(ch) || ch == '.' || (!(root && p == s) && (ch == '_' || ch == '-' || ch == '/' || ch == '\\'));
+    bool ok = (ch < 128 && isalnum(ch)) || ch == '.' ||
+              (!(root && p == s) && (ch == '_' || ch == '-' || ch == '/' || ch == '\\' || ch == '>'));
     if (!ok) return false;
   }
   return true;
+}
+
+bool tf_scope_name_ok(TfLib *t, const char *name, bool root, Span sp) {
+  if (!name || !name[0] || tf_scope_name_valid(name, root)) return true;
+  if (root)
+    eval_error(t->ev, sp, "E0706", "'%s' is not a valid root scope name. A root scope name has to match the "
+               "following pattern: ^[A-Za-z0-9.][A-Za-z0-9_.\\\\/>-]*$", name);
+  else
+    eval_error(t->ev, sp, "E0706", "'%s' is not a valid scope name. A scope name has to match the following "
+               "pattern: ^[A-Za-z0-9_.\\\\/>-]*$", name);
+  return false;
+}
+
+bool tf_ns_name_ok(TfLib *t, const char *name, Span sp) {
+  if (!name || !name[0] || name[strlen(name) - 1] == '/') return true; /* a '/' name re-enters a scope */
+  return tf_scope_name_ok(t, name, !t->name_stack[0], sp);
 }
 
 /* name_scope(name, default_name=None, values=None) */
@@ -413,8 +432,7 @@ static Value *bi_name_scope(Eval *ev, const Args *a, void *data) {
   Value *n = p[0] && p[0]->kind != V_NONE ? p[0] : p[1];
   if (n && n->kind != V_NONE) {
     if (!eval_to_str(ev, n, a->call_span, "name", &c->name)) return NULL;
-    if (c->name[0] && c->name[strlen(c->name) - 1] != '/' && !valid_scope_name(c->name, !t->name_stack[0]))
-      return eval_error(ev, a->call_span, "E0706", "'%s' is not a valid scope name", c->name);
+    if (!tf_ns_name_ok(t, c->name, a->call_span)) return NULL;
   }
   return val_ext(ev, &ns_ctx_type, c);
 }

@@ -361,7 +361,9 @@ Value *tf_get_variable(TfLib *t, const TfVarRequest *r) {
     if (!list_has(&keys, K_GLOBAL)) ptrvec_push(a, &keys, (void *)K_GLOBAL);
     if (!list_has(&keys, K_MODEL)) ptrvec_push(a, &keys, (void *)K_MODEL);
   }
-  /* the variable op is named unique_name(full name) outside any name scope */
+  /* the variable op is named unique_name(full name) outside any name scope, which
+     Graph.name_scope checks as a root scope name */
+  if (!tf_scope_name_ok(t, full, true, r->sp)) return NULL;
   const char *saved = t->name_stack;
   t->name_stack = "";
   const char *opname = tf_unique_name(t, full);
