@@ -37,6 +37,9 @@ int64_t backend_init_kind(const GVar *v, double p[2]);
 
 /* Runs the passes (dead-op removal, constant folding, memory plan) on G. */
 int passes_run(Graph *g, Diag *d, const BackendOptions *o);
+/* The C API's prefix (--api-prefix, or GIVEN false: the model's name) is an identifier
+   starting with a letter, no keyword and not slimrt*: else an error [E0940] and -1. */
+int backend_prefix_check(const char *prefix, bool given, Span span, Diag *d);
 /* Emits G as asked. 0 on success; errors are diagnostics; nothing is left behind.
    Returns 2 when the failure was writing an output file (slimc exits 2), else -1. */
 /* The C header's names: every input and output must give a distinct, valid C

@@ -959,6 +959,46 @@ static void io_arrays(Cg *c, LLVMValueRef f, int first, int ni, int no, LLVMValu
   }
 }
 
+/* A C API function NAME(params...) returning CALLEE(lead..., params...); RET NULL: void. */
+static void forward(Cg *c, const char *name, LLVMTypeRef ret, LLVMTypeRef *params, int np, const char *callee,
+                    LLVMValueRef *lead, int nlead, LLVMTypeRef *lead_ty) {
+  LLVMTypeRef r = ret ? ret : c->vd;
+  LLVMValueRef f = LLVMAddFunction(c->mod, name, LLVMFunctionType(r, params, (unsigned)np, 0));
+  LLVMTypeRef cp[8];
+  LLVMValueRef ca[8];
+  for (int i = 0; i < nlead; i++) cp[i] = lead_ty[i], ca[i] = lead[i];
+  for (int i = 0; i < np; i++) cp[nlead + i] = params[i], ca[nlead + i] = LLVMGetParam(f, (unsigned)i);
+  LLVMTypeRef ct = LLVMFunctionType(r, cp, (unsigned)(nlead + np), 0);
+  LLVMValueRef callee_f = LLVMGetNamedFunction(c->mod, callee);
+  if (!callee_f) callee_f = LLVMAddFunction(c->mod, callee, ct);
+  LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, f, "entry"));
+  LLVMValueRef v = LLVMBuildCall2(c->b, ct, callee_f, ca, (unsigned)(nlead + np), "");
+  if (ret) LLVMBuildRet(c->b, v);
+  else LLVMBuildRetVoid(c->b);
+}
+
+/* The rest of the C API (runtime/src/capi.c): options, checked runs, introspection. */
+static void build_c_api_ex(Cg *c, LLVMValueRef desc, const char *pfx) {
+  Arena *a = c->g->arena;
+  LLVMTypeRef p = c->ptr, i64 = c->i64, i32 = c->i32;
+  forward(c, arena_printf(a, "%s_options_init", pfx), NULL, &p, 1, "slimrt_options_init", NULL, 0, NULL);
+  LLVMTypeRef nx[3] = {p, p, i64};
+  forward(c, arena_printf(a, "%s_new_ex", pfx), p, nx, 3, "slimrt_model_new_ex", &desc, 1, &p);
+  LLVMTypeRef rt[7] = {p, p, i64, p, i64, p, i64};
+  forward(c, arena_printf(a, "%s_run_tensors", pfx), i32, rt, 7, "slimrt_model_run_tensors", NULL, 0, NULL);
+  LLVMTypeRef info[2] = {i32, p};
+  LLVMTypeRef lead_ty[2] = {p, i32};
+  for (int out = 0; out < 2; out++) {
+    LLVMValueRef lead[2] = {desc, LLVMConstInt(i32, (unsigned long long)out, 0)};
+    forward(c, arena_printf(a, "%s_%s_info", pfx, out ? "output" : "input"), i32, info, 2, "slimrt_model_io_info",
+            lead, 2, lead_ty);
+    LLVMValueRef f = LLVMAddFunction(c->mod, arena_printf(a, "%s_num_%s", pfx, out ? "outputs" : "inputs"),
+                                     LLVMFunctionType(i32, NULL, 0, 0));
+    LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, f, "entry"));
+    LLVMBuildRet(c->b, LLVMConstInt(i32, (unsigned long long)(out ? c->g->noutputs : c->g->inputs.n), 0));
+  }
+}
+
 /* PREFIX_new / PREFIX_run / PREFIX_free of CLI.md, thin wrappers over slimrt_model_*. */
 static void build_c_api(Cg *c, LLVMValueRef desc) {
   const char *pfx = c->o->prefix ? c->o->prefix : c->g->model_name;
@@ -1016,6 +1056,7 @@ static void build_c_api(Cg *c, LLVMValueRef desc) {
   LLVMValueRef fa = LLVMGetParam(ffree, 0);
   LLVMBuildCall2(c->b, ft, model_free, &fa, 1, "");
   LLVMBuildRetVoid(c->b);
+  build_c_api_ex(c, desc, pfx);
 }
 
 CgModule *cg_module_build(Graph *g, Diag *d, const BackendOptions *o) {

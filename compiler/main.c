@@ -35,6 +35,7 @@ typedef struct Options {
   PtrVec defines, includes;
   int opt_level;
   const char *target, *cpu, *checkpoint;
+  const char *api_prefix; /* --api-prefix, or NULL: the model name */
   bool restore_ema;
   bool md, mmd;
   const char *mf;
@@ -68,6 +69,7 @@ static const char *const usage_text =
     "  -march=CPU           the same as -mcpu=CPU (as clang); -mtune=CPU is accepted and ignored\n"
     "  --checkpoint=PREFIX  embed the weights of this TensorFlow checkpoint\n"
     "  --restore-ema        restore model variables from their ExponentialMovingAverage shadows\n"
+    "  --api-prefix=NAME    prefix of the C API's symbols and macros (default: the model name)\n"
     "  -MD, -MMD, -MF PATH, -MT/-MQ TARGET   write a make dependency file\n"
     "  -fsyntax-only        parse and evaluate, report errors, emit nothing\n"
     "  --print-variables [--verbose]  list the model's variables and exit\n"
@@ -177,6 +179,11 @@ static int parse_args(Arena *a, int argc, char **argv, Options *o) {
     } else if (!strcmp(arg, "--checkpoint")) {
       if (!(v = take_value(argc, argv, &i, "--checkpoint"))) return usage_error("%s needs a prefix", arg);
       o->checkpoint = v;
+    } else if (starts(arg, "--api-prefix=")) {
+      o->api_prefix = arg + 13;
+    } else if (!strcmp(arg, "--api-prefix")) {
+      if (!(v = take_value(argc, argv, &i, "--api-prefix"))) return usage_error("%s needs a name", arg);
+      o->api_prefix = v;
     } else if (!strcmp(arg, "--restore-ema")) {
       o->restore_ema = true;
     } else if (!strcmp(arg, "-MD")) {
@@ -512,6 +519,7 @@ static int run(Arena *arena, Options *o) {
   d.werror = o->werror;
   d.disabled_warnings = (const char **)o->wno.items;
   d.ndisabled = o->wno.n;
+  if (o->api_prefix && backend_prefix_check(o->api_prefix, true, SPAN_NONE, &d) != 0) return 1;
 
   char rerr[512];
   int file = src_load(&sm, o->input, false, rerr, sizeof rerr);
@@ -584,7 +592,11 @@ static int run(Arena *arena, Options *o) {
   bo.cpu = o->cpu;
   bo.checkpoint = o->checkpoint;
   bo.print_memory_plan = o->print_memory_plan;
-  bo.prefix = c_prefix(arena, model->name);
+  bo.prefix = o->api_prefix ? o->api_prefix : c_prefix(arena, model->name);
+  if (!o->api_prefix && o->emit == EMIT_OBJ && backend_prefix_check(bo.prefix, false, model->def->span, &d) != 0) {
+    rc = 1;
+    goto done;
+  }
   bo.runtime_dir = find_runtime_dir(arena, o->target);
   bo.cross = is_cross(o->target);
   /* another architecture links with its triple's C compiler (Debian's gcc-TRIPLE) */

@@ -167,6 +167,50 @@ int slimrt_model_run_batch(slimrt_model *m, int64_t n, const void *const *inputs
 int64_t slimrt_io_item_bytes(const slimrt_io_desc *io);
 void slimrt_model_free(slimrt_model *m);
 
+/* ---- the C API of `slimc -c` (the generated PREFIX_* wrappers call these) ----
+   The generated header declares the same layouts under the model's prefix. */
+typedef struct slimrt_options {
+  int threads;            /* 0: one per core; 1 to 4096 */
+  int random_init;        /* nonzero: variables from their initializers, seeded with SEED */
+  uint64_t seed;
+  const char *checkpoint; /* NULL: embedded weights (or random_init) */
+} slimrt_options;
+void slimrt_options_init(slimrt_options *o); /* all zero: the defaults */
+/* As slimrt_model_new with O's fields (NULL O: the defaults). A model with embedded
+   weights takes no checkpoint and no random_init (as the executable). */
+slimrt_model *slimrt_model_new_ex(const slimrt_model_desc *d, const slimrt_options *o, char *err, size_t errlen);
+
+/* A tensor passed with its description; inputs are never written. */
+typedef struct slimrt_tensor {
+  int32_t dtype;          /* slimrt_dtype */
+  int32_t rank;
+  const int64_t *dims;    /* RANK dimensions (a '?' batch: the run's batch) */
+  void *data;
+} slimrt_tensor;
+enum { /* slimrt_model_run_tensors's results */
+  SLIMRT_API_OK = 0,
+  SLIMRT_API_ERR_ARGUMENT = 1, /* a NULL model, array, dims or data */
+  SLIMRT_API_ERR_COUNT = 2,    /* not the model's number of inputs or outputs */
+  SLIMRT_API_ERR_DTYPE = 3,
+  SLIMRT_API_ERR_DIMS = 4,     /* a wrong rank or dimension */
+  SLIMRT_API_ERR_BATCH = 5,    /* a '?' batch below 1, different across tensors, or over 16 GiB */
+};
+/* Checks every tensor against the descriptor, then runs (a '?' batch takes its size
+   from the inputs' dimension 0). SLIMRT_API_OK, or an error code with a message and
+   nothing written. */
+int slimrt_model_run_tensors(slimrt_model *m, const slimrt_tensor *inputs, int64_t ninputs,
+                             const slimrt_tensor *outputs, int64_t noutputs, char *err, size_t errlen);
+/* An input's or output's description; the strings and SHAPE live as long as D. */
+typedef struct slimrt_io_info {
+  const char *name;
+  int32_t dtype;          /* slimrt_dtype */
+  int32_t rank;
+  const int64_t *shape;   /* -1 for a '?' batch */
+  const char *dtype_name; /* TF's name, as --print-signature */
+} slimrt_io_info;
+/* 0, or -1 if I is out of range (INFO untouched). OUTPUT: 0 inputs, 1 outputs. */
+int slimrt_model_io_info(const slimrt_model_desc *d, int output, int i, slimrt_io_info *info);
+
 /* The generated executable's main(): parses the command line of CLI.md. */
 int slimrt_main(const slimrt_model_desc *d, int argc, char **argv);
 

@@ -258,3 +258,5 @@ void slimrt_model_free(slimrt_model *m) {
 }
 
 int slimrt_model_threads(const slimrt_model *m) { return m && m->pool ? slimrt_pool_size(m->pool) : 1; }
+
+const slimrt_model_desc *slimrt_model_descriptor(const slimrt_model *m) { return m ? m->d : NULL; }

@@ -56,5 +56,7 @@ const char *slimrt_ckpt_file(const slimrt_ckpt *ck, int i);
 
 /* Worker threads of a model's pool (1 if it runs on the caller). */
 int slimrt_model_threads(const slimrt_model *m);
+/* The descriptor M was made from (capi.c). */
+const slimrt_model_desc *slimrt_model_descriptor(const slimrt_model *m);
 
 #endif
