@@ -270,20 +270,21 @@ int backend_header_check(const Graph *g, Diag *d) {
 /* The C API's prefix: an identifier starting with a letter (a leading '_' would make the macros
    reserved names), no C/C++ keyword, outside the runtime's slimrt namespace. */
 int backend_prefix_check(const char *prefix, bool given, Span span, Diag *d) {
-  const char *why = NULL;
-  if (!prefix[0]) why = "it is empty";
+  char why[160] = "";
+  if (!prefix[0]) snprintf(why, sizeof why, "it is empty");
+  else if (prefix[0] == '_')
+    snprintf(why, sizeof why, "it starts with '_' (its macros would be names C reserves); start with a letter");
   else if (!isalpha((unsigned char)prefix[0]) || (unsigned char)prefix[0] >= 0x80)
-    why = prefix[0] == '_' ? "it starts with '_' (names starting with '_' and a capital are reserved in C)"
-                           : "it does not start with a letter";
-  for (const char *c = prefix; !why && *c; c++)
-    if (!(isalnum((unsigned char)*c) || *c == '_') || (unsigned char)*c >= 0x80) why = "it is not a C identifier";
-  for (size_t k = 0; !why && k + 1 < sizeof c_reserved / sizeof *c_reserved; k++) /* all but the handle 'm' */
-    if (!strcmp(prefix, c_reserved[k])) why = "it is a C or C++ keyword";
-  if (!why && !strncmp(prefix, "slimrt", 6)) why = "names starting with 'slimrt' belong to the runtime library";
-  if (!why) return 0;
-  if (given)
-    diag_error(d, span, "E0940", "--api-prefix=%s cannot prefix the C API: %s (expected letters, digits and '_', "
-               "starting with a letter)", prefix, why);
+    snprintf(why, sizeof why, "it does not start with a letter");
+  for (const char *c = prefix; !why[0] && *c; c++)
+    if (!(isalnum((unsigned char)*c) || *c == '_') || (unsigned char)*c >= 0x80)
+      snprintf(why, sizeof why, "a C identifier has only letters, digits and '_', not '%c'", *c);
+  for (size_t k = 0; !why[0] && k + 1 < sizeof c_reserved / sizeof *c_reserved; k++) /* all but the handle 'm' */
+    if (!strcmp(prefix, c_reserved[k])) snprintf(why, sizeof why, "it is a C or C++ keyword");
+  if (!why[0] && !strncmp(prefix, "slimrt", 6))
+    snprintf(why, sizeof why, "names starting with 'slimrt' belong to the runtime library");
+  if (!why[0]) return 0;
+  if (given) diag_error(d, span, "E0940", "--api-prefix=%s cannot prefix the C API: %s", prefix, why);
   else
     diag_error(d, span, "E0940", "the model name '%s' cannot prefix the C API: %s; give one with --api-prefix=NAME",
                prefix, why);

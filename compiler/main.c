@@ -182,8 +182,7 @@ static int parse_args(Arena *a, int argc, char **argv, Options *o) {
     } else if (starts(arg, "--api-prefix=")) {
       o->api_prefix = arg + 13;
     } else if (!strcmp(arg, "--api-prefix")) {
-      if (!(v = take_value(argc, argv, &i, "--api-prefix"))) return usage_error("%s needs a name", arg);
-      o->api_prefix = v;
+      return usage_error("%s needs a name: --api-prefix=NAME", arg);
     } else if (!strcmp(arg, "--restore-ema")) {
       o->restore_ema = true;
     } else if (!strcmp(arg, "-MD")) {
