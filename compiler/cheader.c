@@ -1,5 +1,6 @@
-/* The C header of `slimc -c`: self-contained C99 declaring PREFIX_new/run/free
- * and the input/output shapes as macros. */
+/* The C header of `slimc -c`: self-contained C99 declaring PREFIX_new/run/free, the
+ * input/output shapes as macros, and options, checked runs and introspection
+ * (docs/c-api.md); the checks of its names and of the prefix. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
