@@ -397,33 +397,64 @@ class Build:
 
     # -- import
     def _find(self, dotted, roots):
-        rel = dotted.replace(".", os.sep)
+        """slimc's lookup (LANGUAGE.md 3.2, CPython's order): NAME/__init__.py, NAME.slim,
+        NAME.py in each root in turn; a bare directory (a namespace package) only when no
+        root has one of those."""
+        rel = dotted.rsplit(".", 1)[-1]
+        nspkg = None
         for r in roots:
-            for cand in (rel + ".slim", rel + ".py", os.path.join(rel, "__init__.py")):
-                p = os.path.join(r, cand)
-                if os.path.isfile(p):
-                    return p, cand.endswith("__init__.py")
-            if os.path.isdir(os.path.join(r, rel)):
-                return os.path.join(r, rel), True
-        return None, False
+            d = os.path.join(r, rel)
+            if os.path.isdir(d) and os.path.isfile(os.path.join(d, "__init__.py")):
+                return os.path.join(d, "__init__.py"), True, d
+            for ext in (".slim", ".py"):
+                if os.path.isfile(d + ext):
+                    return d + ext, False, None
+            if nspkg is None and os.path.isdir(d):
+                nspkg = d
+        if nspkg is not None:
+            return nspkg, True, nspkg
+        return None, False, None
 
-    def _user_module(self, dotted):
+    def _user_module(self, dotted, importer_root=None):
         if dotted in self.modules:
             return self.modules[dotted]
-        roots = [self.main_dir] + self.includes
-        p, is_pkg = self._find(dotted, roots)
+        parent = None
+        if "." in dotted:
+            parent = self._user_module(dotted.rsplit(".", 1)[0], importer_root)
+            pdir = getattr(parent, "__slim_dir__", None) if parent is not None else None
+            if pdir is None:
+                return None
+            roots = [pdir]
+            root = parent.__slim_root__
+        else:
+            roots = [importer_root or self.main_dir] + self.includes
+            root = None
+        p, is_pkg, pkgdir = self._find(dotted, roots)
         if p is None:
             return None
-        if "." in dotted:
-            parent = self._user_module(dotted.rsplit(".", 1)[0])
-        else:
-            parent = None
+        if root is None:
+            root = os.path.dirname(pkgdir if pkgdir else p)
+        import importlib.machinery
         mod = types.ModuleType(dotted)
+        mod.__slim_root__ = root
+        mod.__slim_dir__ = pkgdir
         self.modules[dotted] = mod
         if os.path.isfile(p):
             pkg = dotted if is_pkg else dotted.rpartition(".")[0]
-            g, _ = self._exec_file(p, dotted, pkg)
-            mod.__dict__.update(g)
+            # run in the module's own namespace, so that a cycle sees it partly made
+            mod.__spec__ = importlib.machinery.ModuleSpec(dotted, None, origin=p)
+            mod.__spec__._initializing = True
+            mod.__file__ = p
+            mod.__dict__.update(self._globals(p, dotted, pkg))
+            mod.__dict__["__builtins__"] = self._builtins
+            self.user_files.add(os.path.abspath(p))
+            with open(p, encoding="utf-8") as f:
+                text = f.read()
+            code, _ = parse_source(p, text, False)
+            try:
+                exec(code, mod.__dict__)
+            finally:
+                mod.__spec__._initializing = False
         else:
             mod.__path__ = [p]
         if parent is not None:
@@ -431,6 +462,7 @@ class Build:
         return mod
 
     def _import(self, name, globals=None, locals=None, fromlist=(), level=0):
+        root = None
         if level:
             pkg = (globals or {}).get("__package__") or ""
             parts = pkg.split(".") if pkg else []
@@ -445,14 +477,17 @@ class Build:
             __import__(name)
             mod, top = sys.modules[name], self.slim
         else:
-            mod = self._user_module(name)
+            root = (globals or {}).get("__slim_root__")
+            mod = self._user_module(name, root)
             if mod is None:
+                if name.split(".")[0] in self.modules:
+                    raise ModuleNotFoundError("No module named '%s'" % name)
                 return __import__(name, globals, locals, fromlist, 0)
             top = self.modules[name.split(".")[0]]
         if fromlist:
             for item in fromlist:
                 if item != "*" and not hasattr(mod, item) and name not in self.tf_modules:
-                    self._user_module(name + "." + item)
+                    self._user_module(name + "." + item, root)
             return mod
         return top if not level else mod
 
