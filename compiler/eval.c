@@ -243,17 +243,49 @@ static void report(Eval *ev) {
   ev->notes.n = ev->chain.n = 0;
 }
 
-/* suggestions are at most 3 edits away (eval_suggest), so 3 caps the work */
-static int edit_distance(const char *a, const char *b) { return diag_edit_distance(a, b, 3); }
+/* pymod: CPython's rule for "did you mean" (Python/suggestions.c): a weighted Levenshtein
+   distance (an insertion, deletion or substitution costs 2, a change of case only 1),
+   accepted up to (len(name) + len(candidate) + 3) * 2 / 6; names over 40 bytes are never
+   compared. So `lib` never suggests `len` (distance 4 > 3). */
+enum { SUG_MOVE = 2, SUG_CASE = 1, SUG_MAX_LEN = 40 };
+
+static int sug_subst(char a, char b) {
+  if (a == b) return 0;
+  char la = (char)(a >= 'A' && a <= 'Z' ? a + 32 : a), lb = (char)(b >= 'A' && b <= 'Z' ? b + 32 : b);
+  return la == lb ? SUG_CASE : SUG_MOVE;
+}
+
+/* The distance, or MAX + 1 once it is certainly above MAX. */
+static int sug_distance(const char *a, const char *b, int max) {
+  int na = (int)strlen(a), nb = (int)strlen(b);
+  if (na > SUG_MAX_LEN || nb > SUG_MAX_LEN) return max + 1;
+  if (abs(na - nb) * SUG_MOVE > max) return max + 1;
+  int row[SUG_MAX_LEN + 1];
+  for (int j = 0; j <= nb; j++) row[j] = j * SUG_MOVE;
+  for (int i = 1; i <= na; i++) {
+    int diag = row[0], best = row[0] = i * SUG_MOVE;
+    for (int j = 1; j <= nb; j++) {
+      int up = row[j];
+      int v = diag + sug_subst(a[i - 1], b[j - 1]);
+      if (up + SUG_MOVE < v) v = up + SUG_MOVE;
+      if (row[j - 1] + SUG_MOVE < v) v = row[j - 1] + SUG_MOVE;
+      row[j] = v;
+      diag = up;
+      if (v < best) best = v;
+    }
+    if (best > max) return max + 1;
+  }
+  return row[nb];
+}
 
 const char *eval_suggest(const char *name, const char *const *cands, int n) {
   const char *best = NULL;
   int bestd = 0;
-  int limit = (int)strlen(name) / 3 + 1;
-  if (limit > 3) limit = 3;
+  int nlen = (int)strlen(name);
   for (int i = 0; i < n; i++) {
     if (!cands[i] || strcmp(cands[i], name) == 0) continue;
-    int dd = edit_distance(name, cands[i]);
+    int limit = (nlen + (int)strlen(cands[i]) + 3) * SUG_MOVE / 6;
+    int dd = sug_distance(name, cands[i], limit);
     /* ties go to the alphabetically first name so the hint never depends on table layout */
     if (dd <= limit && (!best || dd < bestd || (dd == bestd && strcmp(cands[i], best) < 0))) {
       best = cands[i];
@@ -1975,6 +2007,16 @@ static Value *import_dotted(Eval *ev, Module *importer, const char *dotted, Span
     pm = user_module(ev, prefix);
     if (!dot) return v;
     p = dot + 1;
+  }
+}
+
+void eval_ns_setattr(Eval *ev, Value *ns, const char *name, Value *v) {
+  Module *m = user_module(ev, ns->u.ns->name);
+  if (m && m->ns == ns && m->env) bind(ev, m->env, name, v);
+  else {
+    Module *main = ev->mods.n ? ev->mods.items[0] : NULL;
+    if (main && main->ns == ns && main->env) bind(ev, main->env, name, v);
+    else ns_set(ev, ns, name, v);
   }
 }
 

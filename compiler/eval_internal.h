@@ -72,5 +72,7 @@ Value *py_str_mod(Eval *ev, Value *fmt, Value *args, Span sp);
 void pymod_install(Eval *ev);
 /* functools.update_wrapper and functools.wraps, added to FUNCTOOLS. */
 void pymod_install_functools(Eval *ev, Value *functools);
+/* NS.NAME = V for a namespace; a user module's global NAME changes too (eval.c). */
+void eval_ns_setattr(Eval *ev, Value *ns, const char *name, Value *v);
 
 #endif

@@ -405,7 +405,7 @@ static Value *b_setattr(Eval *ev, Value **v, const Args *a, void *self) {
   const char *name;
   if (!eval_to_str(ev, v[1], asp(a, 1), "attribute name", &name)) return NULL;
   if (v[0]->kind == V_NAMESPACE) {
-    ns_set(ev, v[0], arena_strdup(eval_arena(ev), name), v[2]);
+    eval_ns_setattr(ev, v[0], arena_strdup(eval_arena(ev), name), v[2]);
     return val_none(ev);
   }
   return eval_error(ev, a->call_span, "E0304", "'%s' object has no attribute '%s'", val_type_name(v[0]), name);
@@ -872,7 +872,7 @@ static Value *np_prod(Eval *ev, Value **v, const Args *a, void *self) {
     f *= x->kind == V_FLOAT ? x->u.f : (double)xi;
     if (!isf && __builtin_mul_overflow(p, xi, &p)) p = (int64_t)((uint64_t)p * (uint64_t)xi); /* numpy wraps */
   }
-  return isf ? val_float(ev, f) : val_int(ev, p);
+  return isf || !l->u.list.n ? val_float(ev, f) : val_int(ev, p); /* numpy: an empty product is 1.0 */
 }
 
 static Value *np_sum(Eval *ev, Value **v, const Args *a, void *self) {
@@ -889,7 +889,7 @@ static Value *np_sum(Eval *ev, Value **v, const Args *a, void *self) {
     f += x->kind == V_FLOAT ? x->u.f : (double)xi;
     s = (int64_t)((uint64_t)s + (uint64_t)xi);
   }
-  return isf ? val_float(ev, f) : val_int(ev, s);
+  return isf || !l->u.list.n ? val_float(ev, f) : val_int(ev, s);
 }
 
 typedef double (*MathFn)(double);

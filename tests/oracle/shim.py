@@ -422,6 +422,8 @@ class Build:
         if "." in dotted:
             parent = self._user_module(dotted.rsplit(".", 1)[0], importer_root)
             pdir = getattr(parent, "__slim_dir__", None) if parent is not None else None
+            if parent is not None and pdir is None:
+                raise ModuleNotFoundError("No module named '%s'; '%s' is not a package" % (dotted, parent.__name__))
             if pdir is None:
                 return None
             roots = [pdir]
@@ -465,6 +467,8 @@ class Build:
         root = None
         if level:
             pkg = (globals or {}).get("__package__") or ""
+            if not pkg:
+                raise ImportError("attempted relative import with no known parent package")
             parts = pkg.split(".") if pkg else []
             if level - 1 > len(parts):
                 raise ImportError("attempted relative import beyond top-level package")
@@ -487,7 +491,10 @@ class Build:
         if fromlist:
             for item in fromlist:
                 if item != "*" and not hasattr(mod, item) and name not in self.tf_modules:
-                    self._user_module(name + "." + item, root)
+                    try:  # CPython: a missing submodule here becomes IMPORT_FROM's ImportError
+                        self._user_module(name + "." + item, root)
+                    except ModuleNotFoundError:
+                        pass
             return mod
         return top if not level else mod
 
