@@ -470,7 +470,7 @@ class Build:
             if not pkg:
                 raise ImportError("attempted relative import with no known parent package")
             parts = pkg.split(".") if pkg else []
-            if level - 1 > len(parts):
+            if level > len(parts):  # CPython: len(package.rsplit(".", level - 1)) < level
                 raise ImportError("attempted relative import beyond top-level package")
             base = parts[:len(parts) - (level - 1)]
             name = ".".join(base + ([name] if name else []))
