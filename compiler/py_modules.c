@@ -932,6 +932,12 @@ static Value *np_scalar(Eval *ev, Value **v, const Args *a, void *self) {
 static const char *const np_dtypes[] = {"float16", "float32", "float64", "int8", "int16", "int32", "int64",
                                         "uint8", "uint16", "bool_"};
 
+const char *pymod_np_dtype_name(Value *v) {
+  if (!v || v->kind != V_BUILTIN || v->u.builtin->fn != pm_dispatch) return NULL;
+  PmBound *b = v->u.builtin->data;
+  return b->d->fn == np_scalar ? b->self : NULL;
+}
+
 static Value *np_dtype_obj(Eval *ev, const char *name) {
   char key[64];
   snprintf(key, sizeof key, " numpy %s", strcmp(name, "bool") == 0 ? "bool_" : name);
