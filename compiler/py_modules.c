@@ -1092,7 +1092,7 @@ static Value *hp_set(Eval *ev, Value **v, const Args *a, void *self) {
   const char *name;
   if (!eval_to_str(ev, v[0], asp(a, 0), "name", &name)) return NULL;
   Value *old = dict_get_str(h->d, name);
-  if (!old) return eval_error(ev, asp(a, 0), "E0304", "'HParams' object has no attribute '%s'", name);
+  if (!old) return eval_error(ev, asp(a, 0), "E0305", "KeyError: '%s'", name); /* TF 1.15: _hparam_types[name] */
   if (old->kind != V_NONE && v[1]->kind != old->kind && !(old->kind == V_FLOAT && v[1]->kind == V_INT))
     return eval_error(ev, asp(a, 1), "E0302", "Could not cast hparam '%s' of type '%s' from value %s", name,
                       val_type_name(old), val_repr(ev, v[1]));

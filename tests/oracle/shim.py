@@ -134,6 +134,35 @@ def load_tf():
 
 # ---------------------------------------------------------------- the `tensorflow` module
 
+class _HParams(object):
+    """TF 1.15's tf.contrib.training.HParams (gone from TF 2), the part model files use:
+    keyword construction, attributes, set_hparam (an int into a float is cast), add_hparam,
+    values(), get()."""
+
+    def __init__(self, hparam_def=None, model_structure=None, **kwargs):
+        self._hparam_types = {}
+        for name, value in kwargs.items():
+            self.add_hparam(name, value)
+
+    def add_hparam(self, name, value):
+        if getattr(self, name, None) is not None:
+            raise ValueError("Hyperparameter name is reserved: %s" % name)
+        self._hparam_types[name] = type(value)
+        setattr(self, name, value)
+
+    def set_hparam(self, name, value):
+        param_type = self._hparam_types[name]
+        if param_type is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        setattr(self, name, value)
+
+    def values(self):
+        return {n: getattr(self, n) for n in self._hparam_types}
+
+    def get(self, key, default=None):
+        return getattr(self, key) if key in self._hparam_types else default
+
+
 def _tf_modules():
     v1, slim, tf2 = load_tf()
 
@@ -149,6 +178,8 @@ def _tf_modules():
     contrib.slim = slim
     contrib.layers = slim
     contrib.framework = slim
+    contrib.training = types.ModuleType("tensorflow.contrib.training")
+    contrib.training.HParams = _HParams
     compat = types.ModuleType("tensorflow.compat")
     compat.v1 = tfm
     compat.v2 = tf2.compat.v2
@@ -156,7 +187,8 @@ def _tf_modules():
     tfm.compat = compat
     mods = {"tensorflow": tfm, "tensorflow.compat": compat, "tensorflow.compat.v1": tfm,
             "tensorflow.contrib": contrib, "tensorflow.contrib.slim": slim,
-            "tensorflow.contrib.layers": slim, "tensorflow.contrib.framework": slim}
+            "tensorflow.contrib.layers": slim, "tensorflow.contrib.framework": slim,
+            "tensorflow.contrib.training": contrib.training}
     return tfm, mods
 
 
