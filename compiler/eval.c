@@ -544,8 +544,13 @@ static Value *lookup(Eval *ev, Env *env, const char *name, Span sp) {
 
 static void bind(Eval *ev, Env *env, const char *name, Value *v) {
   tab_put(ev, &env->vars, name, hname(name), v);
-  /* pymod: a module's globals are also its module object's attributes */
-  if (env->mod && env == env->mod->env && env->mod->ns) ns_set(ev, env->mod->ns, name, v);
+  /* pymod: a module's globals are also its module object's attributes (no allocation
+     when the name exists already: a module-level loop rebinds it on every step) */
+  if (env->mod && env == env->mod->env && env->mod->ns) {
+    Value key = {.kind = V_STR, .u.str = {name, strlen(name)}};
+    if (dict_get(env->mod->ns->u.ns->attrs, &key)) dict_set(ev, env->mod->ns->u.ns->attrs, &key, v);
+    else ns_set(ev, env->mod->ns, name, v);
+  }
 }
 
 /* ---- arithmetic ---- */
