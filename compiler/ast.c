@@ -297,7 +297,7 @@ static void dump_children(FILE *out, const Ast *n, int d) {
     dump(out, n->u.load.path, d, "path");
     dump_list(out, &n->u.load.names, d, NULL);
     break;
-  case AST_FROM_IMPORT: dump_list(out, &n->u.import.names, d, NULL); break;
+  case AST_FROM_IMPORT: case AST_IMPORT: dump_list(out, &n->u.import.names, d, NULL); break; /* pymod: import a, b */
   case AST_MODULE: dump_list(out, &n->u.module.body, d, NULL); break;
   default: break;
   }

@@ -1766,7 +1766,8 @@ void py_install(Eval *ev) {
     v->u.builtin->name = exceptions[i];
     eval_set_global(ev, exceptions[i], v);
   }
-  module_of(ev, "functools", functools_tab, COUNT(functools_tab));
+  Value *ft = module_of(ev, "functools", functools_tab, COUNT(functools_tab));
+  pymod_install_functools(ev, ft); /* pymod */
   Value *col = module_of(ev, "collections", collections_tab, COUNT(collections_tab));
   ns_set(ev, col, "OrderedDict", eval_get_global(ev, "dict")); /* dicts are ordered already */
   Value *m = module_of(ev, "math", math_tab, COUNT(math_tab));
@@ -1774,4 +1775,5 @@ void py_install(Eval *ev) {
   ns_set(ev, m, "e", val_float(ev, M_E));
   ns_set(ev, m, "inf", val_float(ev, INFINITY));
   eval_register_module(ev, "__future__", val_namespace(ev, "__future__"));
+  pymod_install(ev); /* pymod: the rest of 3.1's builtins and 3.2's modules */
 }

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- name tables: open addressing keyed by string hash ---- */
@@ -76,6 +77,12 @@ struct Module {
   bool done, is_main;
   Span load_span;       /* where it was first loaded (cycle notes) */
   Module *loader;
+  /* pymod: the module system (LANGUAGE.md 3.2) */
+  const char *name;     /* __name__: "__main__", the dotted name, or a load()ed file's stem */
+  const char *package;  /* __package__ (relative imports); "" outside any package */
+  const char *root;     /* the directory its top-level package was found in */
+  const char *dir;      /* a package's own directory (its submodules' home), else NULL */
+  Value *ns;            /* the module object: mirrors the module's globals */
 };
 
 typedef struct ENote { Span sp; const char *msg; } ENote;
@@ -113,6 +120,7 @@ struct Eval {
   Span err_sp;
   const char *err_code, *err_msg;
   PtrVec notes, chain;
+  Table umods;          /* pymod: dotted name -> Module* of every imported user module */
 };
 
 enum Flow { F_NORMAL, F_RETURN, F_BREAK, F_CONTINUE, F_ERROR };
@@ -235,17 +243,49 @@ static void report(Eval *ev) {
   ev->notes.n = ev->chain.n = 0;
 }
 
-/* suggestions are at most 3 edits away (eval_suggest), so 3 caps the work */
-static int edit_distance(const char *a, const char *b) { return diag_edit_distance(a, b, 3); }
+/* pymod: CPython's rule for "did you mean" (Python/suggestions.c): a weighted Levenshtein
+   distance (an insertion, deletion or substitution costs 2, a change of case only 1),
+   accepted up to (len(name) + len(candidate) + 3) * 2 / 6; names over 40 bytes are never
+   compared. So `lib` never suggests `len` (distance 4 > 3). */
+enum { SUG_MOVE = 2, SUG_CASE = 1, SUG_MAX_LEN = 40 };
+
+static int sug_subst(char a, char b) {
+  if (a == b) return 0;
+  char la = (char)(a >= 'A' && a <= 'Z' ? a + 32 : a), lb = (char)(b >= 'A' && b <= 'Z' ? b + 32 : b);
+  return la == lb ? SUG_CASE : SUG_MOVE;
+}
+
+/* The distance, or MAX + 1 once it is certainly above MAX. */
+static int sug_distance(const char *a, const char *b, int max) {
+  int na = (int)strlen(a), nb = (int)strlen(b);
+  if (na > SUG_MAX_LEN || nb > SUG_MAX_LEN) return max + 1;
+  if (abs(na - nb) * SUG_MOVE > max) return max + 1;
+  int row[SUG_MAX_LEN + 1];
+  for (int j = 0; j <= nb; j++) row[j] = j * SUG_MOVE;
+  for (int i = 1; i <= na; i++) {
+    int diag = row[0], best = row[0] = i * SUG_MOVE;
+    for (int j = 1; j <= nb; j++) {
+      int up = row[j];
+      int v = diag + sug_subst(a[i - 1], b[j - 1]);
+      if (up + SUG_MOVE < v) v = up + SUG_MOVE;
+      if (row[j - 1] + SUG_MOVE < v) v = row[j - 1] + SUG_MOVE;
+      row[j] = v;
+      diag = up;
+      if (v < best) best = v;
+    }
+    if (best > max) return max + 1;
+  }
+  return row[nb];
+}
 
 const char *eval_suggest(const char *name, const char *const *cands, int n) {
   const char *best = NULL;
   int bestd = 0;
-  int limit = (int)strlen(name) / 3 + 1;
-  if (limit > 3) limit = 3;
+  int nlen = (int)strlen(name);
   for (int i = 0; i < n; i++) {
     if (!cands[i] || strcmp(cands[i], name) == 0) continue;
-    int dd = edit_distance(name, cands[i]);
+    int limit = (nlen + (int)strlen(cands[i]) + 3) * SUG_MOVE / 6;
+    int dd = sug_distance(name, cands[i], limit);
     /* ties go to the alphabetically first name so the hint never depends on table layout */
     if (dd <= limit && (!best || dd < bestd || (dd == bestd && strcmp(cands[i], best) < 0))) {
       best = cands[i];
@@ -502,7 +542,16 @@ static Value *lookup(Eval *ev, Env *env, const char *name, Span sp) {
   return eval_error(ev, sp, "E0301", "name '%s' is not defined", name);
 }
 
-static void bind(Eval *ev, Env *env, const char *name, Value *v) { tab_put(ev, &env->vars, name, hname(name), v); }
+static void bind(Eval *ev, Env *env, const char *name, Value *v) {
+  tab_put(ev, &env->vars, name, hname(name), v);
+  /* pymod: a module's globals are also its module object's attributes (no allocation
+     when the name exists already: a module-level loop rebinds it on every step) */
+  if (env->mod && env == env->mod->env && env->mod->ns) {
+    Value key = {.kind = V_STR, .u.str = {name, strlen(name)}};
+    if (dict_get(env->mod->ns->u.ns->attrs, &key)) dict_set(ev, env->mod->ns->u.ns->attrs, &key, v);
+    else ns_set(ev, env->mod->ns, name, v);
+  }
+}
 
 /* ---- arithmetic ---- */
 
@@ -701,6 +750,17 @@ static int contains(Eval *ev, Value *container, Value *x, Span sp) {
     if (!val_key_ok(ev, x, sp)) return -1;
     return dict_get(container->u.dict, x) != NULL;
   case V_EXT:
+    if (container->u.ext.type->items && (!strcmp(container->u.ext.type->name, "set") ||
+        !strcmp(container->u.ext.type->name, "frozenset") || !strcmp(container->u.ext.type->name, "ndarray") ||
+        !strcmp(container->u.ext.type->name, "iterator"))) { /* pymod: py_modules.c's containers */
+      Value *l = container->u.ext.type->items(ev, container, sp);
+      if (!l) return -1;
+      for (int i = 0; i < l->u.list.n; i++) {
+        int r = val_equal_r(l->u.list.items[i], x);
+        if (r) return r;
+      }
+      return 0;
+    }
     if (container->u.ext.type == &py_range_type && is_intlike(x)) {
       RangeObj *r = container->u.ext.data;
       int64_t i = ival(x), n = py_range_len(r);
@@ -885,12 +945,20 @@ static Value *eval_index_expr(Eval *ev, Env *env, Ast *n) {
 
 /* ---- attributes ---- */
 
+static Module *user_module(Eval *ev, const char *dotted);
+
 Value *eval_getattr(Eval *ev, Value *obj, const char *name, Span sp) {
   Value *v = NULL;
   switch (obj->kind) {
   case V_NAMESPACE: {
     v = ns_get(obj, name);
     if (v) return v;
+    { /* pymod: CPython's words for a module still running its own imports */
+      Module *um = user_module(ev, obj->u.ns->name);
+      if (um && !um->done && um->ns == obj)
+        return eval_error(ev, sp, "E0304", "partially initialized module '%s' has no attribute '%s' (most likely due "
+                          "to a circular import)", obj->u.ns->name, name);
+    }
     PtrVec names = {0};
     Value *k;
     for (int it = 0; dict_next(obj->u.ns->attrs, &it, &k, NULL);) ptrvec_push(ev->arena, &names, (void *)k->u.str.s);
@@ -1750,11 +1818,11 @@ static void scan_locals(Eval *ev, Table *t, AstList *body) {
       break;
     case AST_DEF: add_local(ev, t, s->u.fn.name); break;
     case AST_IMPORT:
-      if (s->u.import.alias) add_local(ev, t, s->u.import.alias);
-      else {
-        const char *dot = strchr(s->u.import.module, '.');
-        add_local(ev, t, dot ? arena_strndup(ev->arena, s->u.import.module, (size_t)(dot - s->u.import.module))
-                             : s->u.import.module);
+      for (int j = -1; j < s->u.import.names.n; j++) {
+        const char *mod = j < 0 ? s->u.import.module : s->u.import.names.items[j]->u.impname.name;
+        const char *alias = j < 0 ? s->u.import.alias : s->u.import.names.items[j]->u.impname.alias;
+        const char *dot = strchr(mod, '.');
+        add_local(ev, t, alias ? alias : dot ? arena_strndup(ev->arena, mod, (size_t)(dot - mod)) : mod);
       }
       break;
     case AST_FROM_IMPORT: case AST_LOAD: {
@@ -1778,47 +1846,261 @@ static const Table *localset(Eval *ev, Ast *def) {
 /* ---- imports and load ---- */
 
 static Value *find_module(Eval *ev, const char *dotted) { return dict_get_str(ev->modules, dotted); }
+static const char *dir_of(Eval *ev, const char *path);
+static enum Flow run_module(Eval *ev, Module *m, Ast *ast);
 
-static Value *no_module(Eval *ev, Span sp, const char *name) {
-  PtrVec names = {0};
-  Value *k;
-  for (int it = 0; dict_next(ev->modules, &it, &k, NULL);) ptrvec_push(ev->arena, &names, (void *)k->u.str.s);
-  const char *sug = eval_suggest(name, (const char *const *)names.items, names.n);
-  if (sug) return eval_error(ev, sp, "E0315", "no module named '%s'; did you mean '%s'?", name, sug);
-  eval_error(ev, sp, "E0315", "no module named '%s'", name);
-  eval_note(ev, sp, "only the builtin modules can be imported; use load(\"file.slim\", ...) for Slim files");
+/* pymod: the module system of LANGUAGE.md 3.2. A module name is looked up, part by part,
+   as NAME/__init__.py (a package), NAME.slim, NAME.py, or a directory NAME (a namespace
+   package, used only when no search directory has one of the others: CPython's rule);
+   the top-level part first in the importing file's package root, then in each -I
+   directory; a submodule in its package's directory. Builtin modules come first. */
+
+static Module *user_module(Eval *ev, const char *dotted) {
+  Slot *sl = tab_find(&ev->umods, dotted, hname(dotted));
+  return sl ? (Module *)(void *)sl->v : NULL;
+}
+
+static bool is_file(const char *p) {
+  struct stat st;
+  return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool is_dir(const char *p) {
+  struct stat st;
+  return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static const char *join_path(Eval *ev, const char *dir, const char *rel) {
+  return !dir || !*dir || strcmp(dir, ".") == 0 ? arena_strdup(ev->arena, rel) : arena_printf(ev->arena, "%s/%s", dir, rel);
+}
+
+/* The text of "searched ..." notes: the directories tried for NAME. */
+static const char *searched_dirs(Eval *ev, const char *const *dirs, int n) {
+  TextBuf b = {.ev = ev};
+  for (int i = 0; i < n; i++) {
+    if (i) tb_puts(&b, ", ");
+    tb_puts(&b, "'");
+    tb_puts(&b, dirs[i]);
+    tb_puts(&b, "'");
+  }
+  return tb_value(&b)->u.str.s;
+}
+
+static const char *last_part(const char *dotted) {
+  const char *dot = strrchr(dotted, '.');
+  return dot ? dot + 1 : dotted;
+}
+
+static const char *parent_name(Eval *ev, const char *dotted) {
+  const char *dot = strrchr(dotted, '.');
+  return dot ? arena_strndup(ev->arena, dotted, (size_t)(dot - dotted)) : "";
+}
+
+/* Runs the module file PATH (shown as SHOWN) as module DOTTED; NULL on error. */
+static Value *exec_user_module(Eval *ev, Module *importer, const char *dotted, const char *path, bool is_pkg,
+                               const char *pkgdir, const char *root, Span sp) {
+  Module *m = eval_alloc(ev, sizeof *m);
+  m->name = dotted;
+  m->package = is_pkg ? dotted : parent_name(ev, dotted);
+  m->root = root;
+  m->dir = pkgdir;
+  m->file = -1;
+  m->load_span = sp;
+  m->loader = importer;
+  m->ns = val_namespace(ev, dotted);
+  tab_put(ev, &ev->umods, dotted, hname(dotted), (Value *)(void *)m);
+  eval_register_module(ev, dotted, m->ns);
+  if (!path) { /* a namespace package: a directory without __init__.py */
+    m->done = true;
+    return m->ns;
+  }
+  char why[512];
+  int idx = src_load(ev->sm, path, true, why, sizeof why);
+  if (idx < 0) return eval_error(ev, sp, "E0316", "cannot read '%s': %s", path, why);
+  m->file = idx;
+  m->path = path;
+  int before = ev->d->nerrors;
+  Ast *ast = parse_file(ev->arena, ev->d, idx);
+  if (ev->d->nerrors > before) return eval_error(ev, sp, "E0316", "'%s' has syntax errors", path);
+  ptrvec_push(ev->arena, &ev->loaded_paths, (void *)path);
+  ptrvec_push(ev->arena, &ev->mods, m);
+  if (run_module(ev, m, ast) == F_ERROR || ev->err) {
+    chain_note(ev, sp, "in module '%s' imported here", dotted);
+    return NULL;
+  }
+  return m->ns;
+}
+
+/* Finds and runs module DOTTED (its parent already imported: PARENT, or NULL for a
+   top-level name searched in DIRS). NULL without an error pending: not found. */
+static Value *find_user_module(Eval *ev, Module *importer, const char *dotted, Module *parent,
+                               const char *const *dirs, int ndirs, Span sp) {
+  const char *name = last_part(dotted);
+  const char *nspkg = NULL, *nsroot = NULL;
+  for (int i = 0; i < ndirs; i++) {
+    const char *d = dirs[i];
+    const char *pd = join_path(ev, d, name);
+    const char *root = parent ? parent->root : d;
+    const char *init = arena_printf(ev->arena, "%s/__init__.py", pd);
+    if (is_dir(pd) && is_file(init)) return exec_user_module(ev, importer, dotted, init, true, pd, root, sp);
+    const char *f = arena_printf(ev->arena, "%s.slim", pd);
+    if (!is_file(f)) f = arena_printf(ev->arena, "%s.py", pd);
+    if (is_file(f)) return exec_user_module(ev, importer, dotted, f, false, NULL, root, sp);
+    if (!nspkg && is_dir(pd)) nspkg = pd, nsroot = root;
+  }
+  if (nspkg) return exec_user_module(ev, importer, dotted, NULL, true, nspkg, nsroot, sp);
   return NULL;
 }
 
-static bool exec_import(Eval *ev, Env *env, Ast *s) {
-  const char *mod = s->u.import.module;
-  if (s->kind == AST_IMPORT) {
-    Value *m = find_module(ev, mod);
-    if (!m) return no_module(ev, s->span, mod), false;
-    if (s->u.import.alias) {
-      bind(ev, env, s->u.import.alias, m);
-      return true;
+static Value *module_not_found(Eval *ev, Span sp, const char *dotted, const char *const *dirs, int ndirs,
+                               const char *not_pkg) {
+  if (not_pkg) return eval_error(ev, sp, "E0315", "No module named '%s'; '%s' is not a package", dotted, not_pkg);
+  eval_error(ev, sp, "E0315", "No module named '%s'", dotted);
+  const char *rel = arena_strdup(ev->arena, dotted);
+  for (char *q = (char *)rel; *q; q++)
+    if (*q == '.') *q = '/';
+  if (ndirs)
+    eval_note(ev, sp, "searched for '%s.slim', '%s.py' and the package '%s/' in %s", rel, rel, rel,
+              searched_dirs(ev, dirs, ndirs));
+  PtrVec names = {0};
+  Value *k;
+  for (int it = 0; dict_next(ev->modules, &it, &k, NULL);) ptrvec_push(ev->arena, &names, (void *)k->u.str.s);
+  const char *sug = eval_suggest(dotted, (const char *const *)names.items, names.n);
+  if (sug) eval_note(ev, sp, "did you mean '%s'?", sug);
+  return NULL;
+}
+
+/* The directories a top-level name is searched in from module IMPORTER. */
+static int search_dirs(Eval *ev, Module *importer, const char ***out) {
+  const char **d = eval_alloc(ev, sizeof *d * (size_t)(ev->opt.ninclude + 1));
+  int n = 0;
+  const char *root = importer && importer->root ? importer->root : NULL;
+  if (!root) {
+    const SrcFile *cur = src_file(ev->sm, importer ? importer->file : -1);
+    root = cur ? dir_of(ev, cur->path) : ".";
+  }
+  d[n++] = root;
+  for (int i = 0; i < ev->opt.ninclude; i++) d[n++] = ev->opt.include_dirs[i];
+  *out = d;
+  return n;
+}
+
+/* Imports DOTTED and each of its parents (a.b.c: a, a.b, a.b.c); the module object of
+   DOTTED, or NULL with an error pending. */
+static Value *import_dotted(Eval *ev, Module *importer, const char *dotted, Span sp) {
+  Value *v = find_module(ev, dotted);
+  if (v) return v;
+  const char **dirs;
+  int ndirs = search_dirs(ev, importer, &dirs);
+  Value *parent = NULL;
+  Module *pm = NULL;
+  for (const char *p = dotted;;) {
+    const char *dot = strchr(p, '.');
+    const char *prefix = dot ? arena_strndup(ev->arena, dotted, (size_t)(dot - dotted)) : dotted;
+    v = find_module(ev, prefix);
+    if (!v) {
+      if (parent && !pm) /* a builtin module without this submodule */
+        return module_not_found(ev, sp, prefix, NULL, 0, NULL);
+      if (pm && !pm->dir) return module_not_found(ev, sp, prefix, NULL, 0, pm->name);
+      const char *const *dl = pm ? (const char *const *)&pm->dir : dirs;
+      int nd = pm ? 1 : ndirs;
+      v = find_user_module(ev, importer, prefix, pm, dl, nd, sp);
+      if (!v) return ev->err ? NULL : module_not_found(ev, sp, prefix, dl, nd, NULL);
+      if (parent) ns_set(ev, parent, last_part(prefix), v);
     }
-    /* `import a.b` binds `a` */
-    const char *dot = strchr(mod, '.');
-    if (!dot) { bind(ev, env, mod, m); return true; }
-    const char *top = arena_strndup(ev->arena, mod, (size_t)(dot - mod));
-    Value *tm = find_module(ev, top);
-    if (!tm) return no_module(ev, s->span, top), false;
-    bind(ev, env, top, tm);
+    parent = v;
+    pm = user_module(ev, prefix);
+    if (!dot) return v;
+    p = dot + 1;
+  }
+}
+
+void eval_ns_setattr(Eval *ev, Value *ns, const char *name, Value *v) {
+  Module *m = user_module(ev, ns->u.ns->name);
+  if (m && m->ns == ns && m->env) bind(ev, m->env, name, v);
+  else {
+    Module *main = ev->mods.n ? ev->mods.items[0] : NULL;
+    if (main && main->ns == ns && main->env) bind(ev, main->env, name, v);
+    else ns_set(ev, ns, name, v);
+  }
+}
+
+/* The absolute name of a relative import ("..sub" in package a.b.c is a.b.sub). */
+static const char *absolute_name(Eval *ev, Module *importer, const char *mod, Span sp) {
+  int level = 0;
+  while (mod[level] == '.') level++;
+  if (!level) return mod;
+  const char *pkg = importer && importer->package ? importer->package : "";
+  if (!*pkg) return eval_error(ev, sp, "E0315", "attempted relative import with no known parent package"), NULL;
+  const char *base = pkg;
+  for (int i = 1; i < level; i++) {
+    if (!strchr(base, '.'))
+      return eval_error(ev, sp, "E0315", "attempted relative import beyond top-level package"), NULL;
+    base = parent_name(ev, base);
+  }
+  return mod[level] ? arena_printf(ev->arena, "%s.%s", base, mod + level) : base;
+}
+
+/* `import a.b.c [as d]`, `from [.]M import x [as y], *` */
+static bool exec_import(Eval *ev, Env *env, Ast *s) {
+  Module *me = env->mod;
+  if (s->kind == AST_IMPORT) {
+    for (int i = -1; i < s->u.import.names.n; i++) {
+      const char *mod = i < 0 ? s->u.import.module : s->u.import.names.items[i]->u.impname.name;
+      const char *alias = i < 0 ? s->u.import.alias : s->u.import.names.items[i]->u.impname.alias;
+      Value *m = import_dotted(ev, me, mod, i < 0 ? s->span : s->u.import.names.items[i]->span);
+      if (!m) return false;
+      const char *dot = strchr(mod, '.');
+      if (alias) bind(ev, env, alias, m);
+      else if (!dot) bind(ev, env, mod, m);
+      else { /* `import a.b` binds `a` */
+        const char *top = arena_strndup(ev->arena, mod, (size_t)(dot - mod));
+        bind(ev, env, top, find_module(ev, top));
+      }
+    }
     return true;
   }
-  if (strcmp(mod, "__future__") == 0) return true;
-  Value *m = find_module(ev, mod);
+  if (strcmp(s->u.import.module, "__future__") == 0) return true;
+  const char *mod = absolute_name(ev, me, s->u.import.module, s->span);
+  if (!mod) return false;
+  Value *m = import_dotted(ev, me, mod, s->span);
+  if (!m) return false;
+  Module *um = user_module(ev, mod);
   for (int i = 0; i < s->u.import.names.n; i++) {
     Ast *in = s->u.import.names.items[i];
     const char *name = in->u.impname.name;
+    if (strcmp(name, "*") == 0) { /* the public names, in definition order */
+      Value *k, *v;
+      for (int it = 0; dict_next(m->u.ns->attrs, &it, &k, &v);)
+        if (k->u.str.s[0] != '_') bind(ev, env, k->u.str.s, v);
+      continue;
+    }
     const char *full = arena_printf(ev->arena, "%s.%s", mod, name);
-    Value *v = find_module(ev, full);
-    if (!v && m) v = ns_get(m, name);
+    Value *v = ns_get(m, name);
+    if (!v) v = find_module(ev, full);
+    if (!v && um && um->dir) { /* a submodule of a package */
+      v = find_user_module(ev, me, full, um, (const char *const *)&um->dir, 1, in->span);
+      if (ev->err) return false;
+      if (v) ns_set(ev, m, name, v);
+    }
     if (!v) {
-      if (!m) return no_module(ev, s->span, mod), false;
-      eval_error(ev, in->span, "E0315", "cannot import name '%s' from '%s'", name, mod);
+      if (um && !um->done) {
+        eval_error(ev, in->span, "E0315",
+                   "cannot import name '%s' from partially initialized module '%s' (most likely due to a circular "
+                   "import)", name, mod);
+        TextBuf b = {.ev = ev};
+        tb_puts(&b, mod);
+        for (Module *x = me; x && x != um; x = x->loader) {
+          tb_puts(&b, " -> ");
+          tb_puts(&b, x->name ? x->name : "?");
+        }
+        tb_puts(&b, " -> ");
+        tb_puts(&b, mod);
+        eval_note(ev, in->span, "import cycle: %s", tb_value(&b)->u.str.s);
+        return false;
+      }
+      if (um && !um->path) eval_error(ev, in->span, "E0315", "cannot import name '%s' from '%s' (unknown location)", name, mod);
+      else eval_error(ev, in->span, "E0315", "cannot import name '%s' from '%s'", name, mod);
       return false;
     }
     bind(ev, env, in->u.impname.alias ? in->u.impname.alias : name, v);
@@ -1891,6 +2173,12 @@ static bool exec_load(Eval *ev, Env *env, Ast *s) {
     m->file = idx;
     m->load_span = s->span;
     m->loader = env->mod;
+    { /* pymod: a load()ed file is module `stem`, its imports searched beside it */
+      const char *base = strrchr(shown, '/') ? strrchr(shown, '/') + 1 : shown;
+      const char *dot = strrchr(base, '.');
+      m->name = dot && dot != base ? arena_strndup(ev->arena, base, (size_t)(dot - base)) : base;
+      m->root = dir_of(ev, shown);
+    }
     ptrvec_push(ev->arena, &ev->mods, m);
     tab_put(ev, &ev->mod_paths, path, hname(path), (Value *)(void *)m);
     if (run_module(ev, m, ast) == F_ERROR) {
@@ -2129,6 +2417,11 @@ static enum Flow exec_block(Eval *ev, Env *env, AstList *body) {
 static enum Flow run_module(Eval *ev, Module *m, Ast *ast) {
   m->env = eval_alloc(ev, sizeof *m->env);
   m->env->mod = m;
+  /* pymod: every module is a module object, with __name__ as CPython gives it */
+  if (!m->name) m->name = "__main__";
+  if (!m->package) m->package = "";
+  if (!m->ns) m->ns = val_namespace(ev, m->name);
+  bind(ev, m->env, "__name__", val_str(ev, m->name));
   enum Flow fl = exec_block(ev, m->env, &ast->u.module.body);
   if (fl == F_BREAK || fl == F_CONTINUE) {
     eval_error(ev, ast->span, "E0319", "'break' or 'continue' outside loop");
@@ -2152,6 +2445,7 @@ int eval_main_file(Eval *ev, int file_idx) {
   m->file = file_idx;
   m->is_main = true;
   m->load_span = SPAN_NONE;
+  m->root = f ? dir_of(ev, f->path) : ".";
   ptrvec_push(ev->arena, &ev->mods, m);
   if (m->path) tab_put(ev, &ev->mod_paths, m->path, hname(m->path), (Value *)(void *)m);
   if (run_module(ev, m, ast) == F_ERROR || ev->err) {

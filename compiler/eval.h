@@ -39,6 +39,11 @@ void eval_set_global(Eval *ev, const char *name, Value *v);
 Value *eval_get_global(Eval *ev, const char *name);
 void eval_register_module(Eval *ev, const char *dotted, Value *ns);
 
+/* pymod (py_modules.c): tf.logging, tf.contrib.training.HParams, tf.test on TF's namespaces. */
+void pymod_install_tf(Eval *ev, Value *tf, Value *contrib);
+/* The dtype name ("float32", "bool") if V is a numpy scalar type (np.float32), else NULL. */
+const char *pymod_np_dtype_name(Value *v);
+
 /* Parses and runs the main file (its index in the SrcMgr). 0 on success.
    The model declarations of the main file are then listed by eval_models(). */
 int eval_main_file(Eval *ev, int file_idx);

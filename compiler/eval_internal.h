@@ -66,4 +66,13 @@ Value *py_attr(Eval *ev, Value *self, const char *name, Span sp);
 const char *py_exception_class(Value *v);
 Value *py_str_mod(Eval *ev, Value *fmt, Value *args, Span sp);
 
+/* ---- py_modules.c (pymod) ---- */
+/* chr, ord, type, iter, next, set, frozenset, setattr, hex/oct/bin, and the modules copy,
+   contextlib, os / os.path, six / six.moves, logging, numpy (called by py_install). */
+void pymod_install(Eval *ev);
+/* functools.update_wrapper and functools.wraps, added to FUNCTOOLS. */
+void pymod_install_functools(Eval *ev, Value *functools);
+/* NS.NAME = V for a namespace; a user module's global NAME changes too (eval.c). */
+void eval_ns_setattr(Eval *ev, Value *ns, const char *name, Value *v);
+
 #endif

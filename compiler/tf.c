@@ -245,6 +245,7 @@ TfLib *tf_install(Eval *ev) {
   eval_register_module(ev, "tensorflow.contrib.framework", slim);
   eval_register_module(ev, "tf_slim", slim);
   eval_register_module(ev, "tf_slim.utils", utils);
+  pymod_install_tf(ev, tf, contrib); /* pymod: tf.logging, tf.contrib.training, tf.test */
 
   /* prefix-free spellings: slim first, then tf; never shadow a Python builtin */
   set_globals_from(ev, slim);

@@ -79,6 +79,7 @@ Value *tf_dtype_value(TfLib *t, int dtype) {
 int tf_dtype_of(Value *v) {
   if (!v) return 0;
   if (val_is_ext(v, &dtype_type)) return ((DTypeObj *)v->u.ext.data)->dtype;
+  if (pymod_np_dtype_name(v)) return slimrt_dtype_from_name(pymod_np_dtype_name(v)); /* pymod: np.float32 */
   if (v->kind == V_STR) return memchr(v->u.str.s, 0, v->u.str.len) ? 0 : slimrt_dtype_from_name(v->u.str.s);
   return 0;
 }

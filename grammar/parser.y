@@ -167,13 +167,14 @@ static ParseDims dims_push(LexCtx *c, ParseDims d, int64_t v) {
 
 %type <list> stmts stmt simple_stmt small_list suite else_part xitems titems subs arglist args_opt
 %type <list> params params_opt mparams mparams_opt decorators import_names load_items dict_items
+%type <node> import_more import_first
 %type <node> small expr_stmt assign_chain exprs targets xitem titem import_stmt load_stmt load_item
 %type <node> compound if_stmt for_stmt while_stmt with_stmt with_item funcdef decorated decorator dotted_expr model_def
 %type <list> with_items
 %type <node> param mparam expr lambdef or_test and_test not_test comparison chain arith term factor power
 %type <node> postfix atom strings arg subscripts sub expr_opt import_name
 %type <op> comp_op
-%type <name> dotted
+%type <name> dotted from_module reldots
 %type <vec> comp_fors elifs
 %type <gen> comp_for
 %type <list> comp_ifs
@@ -260,12 +261,44 @@ xitem:
 import_stmt:
   IMPORT dotted          { $$ = mk(c, AST_IMPORT, @$); $$->u.import.module = $2; }
 | IMPORT dotted AS NAME  { $$ = mk(c, AST_IMPORT, @$); $$->u.import.module = $2; $$->u.import.alias = $4; }
-| FROM dotted IMPORT import_names
+| import_more
+| FROM from_module IMPORT import_names
                          { $$ = mk(c, AST_FROM_IMPORT, @$); $$->u.import.module = $2; $$->u.import.names = $4; }
-| FROM dotted IMPORT '(' import_names ')'
+| FROM from_module IMPORT '(' import_names ')'
                          { $$ = mk(c, AST_FROM_IMPORT, @$); $$->u.import.module = $2; $$->u.import.names = $5; }
-| FROM dotted IMPORT '(' import_names ',' ')'
+| FROM from_module IMPORT '(' import_names ',' ')'
                          { $$ = mk(c, AST_FROM_IMPORT, @$); $$->u.import.module = $2; $$->u.import.names = $5; }
+  /* pymod: `from M import *` binds the public names (one AST_IMPORT_NAME "*") */
+| FROM from_module IMPORT '*'
+                         { $$ = mk(c, AST_FROM_IMPORT, @$); $$->u.import.module = $2;
+                           $$->u.import.names = one(c, impname(c, "*", NULL, @4)); }
+;
+
+/* pymod: `import a, b.c as d`: the modules after the first in import.names */
+import_more:
+  import_first ',' dotted { $$ = $1; $$->span = SP(@$); ast_list_push(A, &$$->u.import.names, impname(c, $3, NULL, @3)); }
+| import_first ',' dotted AS NAME
+                         { $$ = $1; $$->span = SP(@$); ast_list_push(A, &$$->u.import.names, impname(c, $3, $5, @3)); }
+| import_more ',' dotted { $$ = $1; $$->span = SP(@$); ast_list_push(A, &$$->u.import.names, impname(c, $3, NULL, @3)); }
+| import_more ',' dotted AS NAME
+                         { $$ = $1; $$->span = SP(@$); ast_list_push(A, &$$->u.import.names, impname(c, $3, $5, @3)); }
+;
+
+import_first:
+  IMPORT dotted          { $$ = mk(c, AST_IMPORT, @$); $$->u.import.module = $2; }
+| IMPORT dotted AS NAME  { $$ = mk(c, AST_IMPORT, @$); $$->u.import.module = $2; $$->u.import.alias = $4; }
+;
+
+/* pymod: a relative import keeps its leading dots in the module string (".sub", "..") */
+from_module:
+  dotted
+| reldots
+| reldots dotted         { $$ = arena_printf(A, "%s%s", $1, $2); }
+;
+
+reldots:
+  '.'                    { $$ = "."; }
+| reldots '.'            { $$ = arena_printf(A, "%s.", $1); }
 ;
 
 dotted:

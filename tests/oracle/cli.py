@@ -6,7 +6,7 @@
   oracle init FILE.slim -o PREFIX [--seed=N] [...]
   oracle run FILE.slim --checkpoint=PREFIX --input[=NAME]=X.npy... --output[=NAME]=Y.npy... [...]
   oracle diff FILE.slim [...] [--slimc=PATH] [--seed=N] [--no-outputs] [--max-elements=N]
-  oracle suite [--slimc=PATH] [--known=FILE] [--time-limit=S] [--no-outputs] [-v] PATH...
+  oracle suite [--slimc=PATH] [--known=FILE] [--time-limit=S] [--no-outputs] [--prints] [-v] PATH...
                                              (every .slim under PATH, with counts)
   oracle fuzz --seed=S --count=N [--out=DIR] [--outputs-every=K] [--slimc=PATH]   (random programs)
 
@@ -38,6 +38,7 @@ class Opts:
         self.inputs, self.outputs = [], []
         self.slimc = None
         self.no_outputs = False
+        self.prints = False  # suite --prints: a program's print() lines are compared too
         self.known = None
         self.paths = []
         self.verbose = False
@@ -68,6 +69,8 @@ def parse(argv, multi=False):
                 o.out = v
         elif a == "--restore-ema":
             o.restore_ema = True
+        elif a == "--prints":
+            o.prints = True
         elif a.startswith("--seed="):
             o.seed = int(a[7:])
         elif a.startswith("--checkpoint="):

@@ -144,8 +144,9 @@ def diff_file(o, slimc, seed=1, outputs=True, limit=120):
 
 def _build_side(o, model, seed, limit):
     """TF's build (or CPython's evaluation of a file without a model); the program's prints
-    are captured. Returns b (None without a model); raises SlimError / ShimError."""
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    are captured (into o.printed). Returns b (None without a model); raises SlimError / ShimError."""
+    o.printed = io.StringIO()
+    with contextlib.redirect_stdout(o.printed), contextlib.redirect_stderr(io.StringIO()):
         if model:
             return numeric.build_seeded(o, seed)
         bb = shim.Build(o.file, None, o.defines, o.includes)
@@ -213,7 +214,12 @@ def _diff_file(o, slimc, seed, outputs, limit):
                 lines.append("error text: slimc '%s', TF '%s'" % (s_err[3], tf_err[3]))
         return ("disagree" if lines else "agree"), lines
     if not model:
-        return "agree", []
+        if getattr(o, "prints", False):
+            # slimc prints "FILE:LINE:COL: text" lines on stderr; compared without the location
+            mine = [re.sub(r"^[^ :]+:\d+:\d+: ", "", l) for l in err.splitlines()
+                    if re.match(r"^[^ :]+:\d+:\d+: ", l) and not re.match(r"^[^ :]+:\d+:\d+: (note|warning): ", l)]
+            lines += compare_listing("printed", mine, o.printed.getvalue().splitlines())
+        return ("disagree" if lines else "agree"), lines
     lines += compare_listing("variables", out.splitlines(), shim.variables_lines(b))
     training = numeric.training_mode(b)
     notes = []
@@ -378,6 +384,7 @@ def cmd_suite(o):
     seen_known = set()
     for f in files:
         co = case_opts(f, o)
+        co.prints = getattr(o, "prints", False)
         r = rel(f)
         kind = "model" if has_model(f) else "python"
         t1 = time.time()

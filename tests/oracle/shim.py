@@ -134,6 +134,35 @@ def load_tf():
 
 # ---------------------------------------------------------------- the `tensorflow` module
 
+class _HParams(object):
+    """TF 1.15's tf.contrib.training.HParams (gone from TF 2), the part model files use:
+    keyword construction, attributes, set_hparam (an int into a float is cast), add_hparam,
+    values(), get()."""
+
+    def __init__(self, hparam_def=None, model_structure=None, **kwargs):
+        self._hparam_types = {}
+        for name, value in kwargs.items():
+            self.add_hparam(name, value)
+
+    def add_hparam(self, name, value):
+        if getattr(self, name, None) is not None:
+            raise ValueError("Hyperparameter name is reserved: %s" % name)
+        self._hparam_types[name] = type(value)
+        setattr(self, name, value)
+
+    def set_hparam(self, name, value):
+        param_type = self._hparam_types[name]
+        if param_type is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        setattr(self, name, value)
+
+    def values(self):
+        return {n: getattr(self, n) for n in self._hparam_types}
+
+    def get(self, key, default=None):
+        return getattr(self, key) if key in self._hparam_types else default
+
+
 def _tf_modules():
     v1, slim, tf2 = load_tf()
 
@@ -149,6 +178,8 @@ def _tf_modules():
     contrib.slim = slim
     contrib.layers = slim
     contrib.framework = slim
+    contrib.training = types.ModuleType("tensorflow.contrib.training")
+    contrib.training.HParams = _HParams
     compat = types.ModuleType("tensorflow.compat")
     compat.v1 = tfm
     compat.v2 = tf2.compat.v2
@@ -156,7 +187,8 @@ def _tf_modules():
     tfm.compat = compat
     mods = {"tensorflow": tfm, "tensorflow.compat": compat, "tensorflow.compat.v1": tfm,
             "tensorflow.contrib": contrib, "tensorflow.contrib.slim": slim,
-            "tensorflow.contrib.layers": slim, "tensorflow.contrib.framework": slim}
+            "tensorflow.contrib.layers": slim, "tensorflow.contrib.framework": slim,
+            "tensorflow.contrib.training": contrib.training}
     return tfm, mods
 
 
@@ -397,33 +429,66 @@ class Build:
 
     # -- import
     def _find(self, dotted, roots):
-        rel = dotted.replace(".", os.sep)
+        """slimc's lookup (LANGUAGE.md 3.2, CPython's order): NAME/__init__.py, NAME.slim,
+        NAME.py in each root in turn; a bare directory (a namespace package) only when no
+        root has one of those."""
+        rel = dotted.rsplit(".", 1)[-1]
+        nspkg = None
         for r in roots:
-            for cand in (rel + ".slim", rel + ".py", os.path.join(rel, "__init__.py")):
-                p = os.path.join(r, cand)
-                if os.path.isfile(p):
-                    return p, cand.endswith("__init__.py")
-            if os.path.isdir(os.path.join(r, rel)):
-                return os.path.join(r, rel), True
-        return None, False
+            d = os.path.join(r, rel)
+            if os.path.isdir(d) and os.path.isfile(os.path.join(d, "__init__.py")):
+                return os.path.join(d, "__init__.py"), True, d
+            for ext in (".slim", ".py"):
+                if os.path.isfile(d + ext):
+                    return d + ext, False, None
+            if nspkg is None and os.path.isdir(d):
+                nspkg = d
+        if nspkg is not None:
+            return nspkg, True, nspkg
+        return None, False, None
 
-    def _user_module(self, dotted):
+    def _user_module(self, dotted, importer_root=None):
         if dotted in self.modules:
             return self.modules[dotted]
-        roots = [self.main_dir] + self.includes
-        p, is_pkg = self._find(dotted, roots)
+        parent = None
+        if "." in dotted:
+            parent = self._user_module(dotted.rsplit(".", 1)[0], importer_root)
+            pdir = getattr(parent, "__slim_dir__", None) if parent is not None else None
+            if parent is not None and pdir is None:
+                raise ModuleNotFoundError("No module named '%s'; '%s' is not a package" % (dotted, parent.__name__))
+            if pdir is None:
+                return None
+            roots = [pdir]
+            root = parent.__slim_root__
+        else:
+            roots = [importer_root or self.main_dir] + self.includes
+            root = None
+        p, is_pkg, pkgdir = self._find(dotted, roots)
         if p is None:
             return None
-        if "." in dotted:
-            parent = self._user_module(dotted.rsplit(".", 1)[0])
-        else:
-            parent = None
+        if root is None:
+            root = os.path.dirname(pkgdir if pkgdir else p)
+        import importlib.machinery
         mod = types.ModuleType(dotted)
+        mod.__slim_root__ = root
+        mod.__slim_dir__ = pkgdir
         self.modules[dotted] = mod
         if os.path.isfile(p):
             pkg = dotted if is_pkg else dotted.rpartition(".")[0]
-            g, _ = self._exec_file(p, dotted, pkg)
-            mod.__dict__.update(g)
+            # run in the module's own namespace, so that a cycle sees it partly made
+            mod.__spec__ = importlib.machinery.ModuleSpec(dotted, None, origin=p)
+            mod.__spec__._initializing = True
+            mod.__file__ = p
+            mod.__dict__.update(self._globals(p, dotted, pkg))
+            mod.__dict__["__builtins__"] = self._builtins
+            self.user_files.add(os.path.abspath(p))
+            with open(p, encoding="utf-8") as f:
+                text = f.read()
+            code, _ = parse_source(p, text, False)
+            try:
+                exec(code, mod.__dict__)
+            finally:
+                mod.__spec__._initializing = False
         else:
             mod.__path__ = [p]
         if parent is not None:
@@ -431,10 +496,13 @@ class Build:
         return mod
 
     def _import(self, name, globals=None, locals=None, fromlist=(), level=0):
+        root = None
         if level:
             pkg = (globals or {}).get("__package__") or ""
+            if not pkg:
+                raise ImportError("attempted relative import with no known parent package")
             parts = pkg.split(".") if pkg else []
-            if level - 1 > len(parts):
+            if level > len(parts):  # CPython: len(package.rsplit(".", level - 1)) < level
                 raise ImportError("attempted relative import beyond top-level package")
             base = parts[:len(parts) - (level - 1)]
             name = ".".join(base + ([name] if name else []))
@@ -445,14 +513,20 @@ class Build:
             __import__(name)
             mod, top = sys.modules[name], self.slim
         else:
-            mod = self._user_module(name)
+            root = (globals or {}).get("__slim_root__")
+            mod = self._user_module(name, root)
             if mod is None:
+                if name.split(".")[0] in self.modules:
+                    raise ModuleNotFoundError("No module named '%s'" % name)
                 return __import__(name, globals, locals, fromlist, 0)
             top = self.modules[name.split(".")[0]]
         if fromlist:
             for item in fromlist:
                 if item != "*" and not hasattr(mod, item) and name not in self.tf_modules:
-                    self._user_module(name + "." + item)
+                    try:  # CPython: a missing submodule here becomes IMPORT_FROM's ImportError
+                        self._user_module(name + "." + item, root)
+                    except ModuleNotFoundError:
+                        pass
             return mod
         return top if not level else mod
 

@@ -1,0 +1,2 @@
+from pymod_cyc_b import B
+A = 1

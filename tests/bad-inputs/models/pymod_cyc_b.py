@@ -1,0 +1,2 @@
+from pymod_cyc_a import A
+B = 2

@@ -1,0 +1,3 @@
+import pymod_self
+X = pymod_self.Y
+Y = 1

@@ -1,0 +1,2 @@
+print("counter runs once")
+hits = []

@@ -1,0 +1,4 @@
+import cyc_a
+B = 2
+def peek():
+    return cyc_a.A

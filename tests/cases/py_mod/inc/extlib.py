@@ -1,0 +1,1 @@
+EXT = "from the -I directory"

@@ -1,0 +1,1 @@
+PKG_VALUE = "mobilenet package"

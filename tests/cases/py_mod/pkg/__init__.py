@@ -1,0 +1,2 @@
+from .inner import inner_value
+VALUE = inner_value() + 1

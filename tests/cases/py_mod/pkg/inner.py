@@ -1,0 +1,2 @@
+def inner_value():
+    return 10
