@@ -67,6 +67,7 @@ typedef struct Env {
   Table vars;
   const Table *locals;
   Module *mod;
+  const Table *decls;   /* pyexc: names declared global (value True) or nonlocal (False) here */
 } Env;
 
 struct Module {
@@ -113,6 +114,9 @@ struct Eval {
   Span err_sp;
   const char *err_code, *err_msg;
   PtrVec notes, chain;
+  /* pyexc: the exception object of the pending error (NULL until raised or caught),
+     the exception an `except` block is handling (bare raise, __context__) */
+  Value *err_exc, *err_ctx, *handling;
 };
 
 enum Flow { F_NORMAL, F_RETURN, F_BREAK, F_CONTINUE, F_ERROR };
@@ -120,6 +124,7 @@ enum Flow { F_NORMAL, F_RETURN, F_BREAK, F_CONTINUE, F_ERROR };
 static Value *eval_expr(Eval *ev, Env *env, Ast *n);
 static enum Flow exec_block(Eval *ev, Env *env, AstList *body);
 static const Table *localset(Eval *ev, Ast *def);
+static Value *eval_fstring(Eval *ev, Env *env, Ast *n);
 
 void *eval_alloc(Eval *ev, size_t n) {
   void *p = arena_alloc(ev->arena, n);
@@ -183,12 +188,15 @@ Value *eval_error(Eval *ev, Span sp, const char *code, const char *fmt, ...) {
   ev->err_sp = sp;
   ev->err_code = code;
   ev->notes.n = ev->chain.n = 0;
+  ev->err_exc = NULL;
+  ev->err_ctx = ev->handling;
   return NULL;
 }
 
 const char *eval_clear_error(Eval *ev) {
   const char *code = ev->err ? ev->err_code : NULL;
   ev->err = false;
+  ev->err_exc = NULL;
   ev->notes.n = ev->chain.n = 0;
   return code;
 }
@@ -257,7 +265,7 @@ const char *eval_suggest(const char *name, const char *const *cands, int n) {
 
 static void table_names(Eval *ev, const Table *t, PtrVec *out) {
   for (int i = 0; i < t->cap; i++)
-    if (t->s[i].name) ptrvec_push(ev->arena, out, (void *)t->s[i].name);
+    if (t->s[i].name && t->s[i].v) ptrvec_push(ev->arena, out, (void *)t->s[i].name);
 }
 
 /* ---- resource limits ---- */
@@ -482,9 +490,13 @@ Value *eval_iter_list(Eval *ev, Value *v, Span sp) {
 
 static Value *lookup(Eval *ev, Env *env, const char *name, Span sp) {
   uint32_t h = hname(name);
+  if (env->decls) { /* pyexc: `global x` reads the module's x */
+    Slot *d = tab_find(env->decls, name, h);
+    if (d && d->v->u.b && env->mod && env->mod->env) env = env->mod->env;
+  }
   for (Env *e = env; e; e = e->parent) {
     Slot *s = tab_find(&e->vars, name, h);
-    if (s) return s->v;
+    if (s && s->v) return s->v; /* a NULL value: deleted (del x) */
     if (e->locals && tab_find(e->locals, name, h)) {
       if (e == env)
         return eval_error(ev, sp, "E0301", "cannot access local variable '%s' where it is not associated with a value", name);
@@ -502,7 +514,21 @@ static Value *lookup(Eval *ev, Env *env, const char *name, Span sp) {
   return eval_error(ev, sp, "E0301", "name '%s' is not defined", name);
 }
 
-static void bind(Eval *ev, Env *env, const char *name, Value *v) { tab_put(ev, &env->vars, name, hname(name), v); }
+/* pyexc: the scope a name assigned in ENV lives in (global / nonlocal declarations). */
+static Env *scope_of(Env *env, const char *name, uint32_t h) {
+  if (!env->decls) return env;
+  Slot *d = tab_find(env->decls, name, h);
+  if (!d) return env;
+  if (d->v->u.b) return env->mod && env->mod->env ? env->mod->env : env;
+  for (Env *e = env->parent; e; e = e->parent)
+    if (e->locals && tab_find(e->locals, name, h)) return e;
+  return env;
+}
+
+static void bind(Eval *ev, Env *env, const char *name, Value *v) {
+  uint32_t h = hname(name);
+  tab_put(ev, &scope_of(env, name, h)->vars, name, h, v);
+}
 
 /* ---- arithmetic ---- */
 
@@ -1223,13 +1249,15 @@ static ParamSpec *func_spec(Eval *ev, Ast *def) {
   return ps;
 }
 
-typedef struct FuncInfo { const Table *locals; ParamSpec *spec; } FuncInfo;
+typedef struct FuncInfo { const Table *locals; ParamSpec *spec; const Table *decls; bool generator; } FuncInfo;
+static const Table *decls_of(Eval *ev, Ast *def, bool *generator);
 
 static FuncInfo *func_info(Eval *ev, Ast *def) {
   FuncInfo *fi = pm_get(&ev->localsets, def);
   if (fi) return fi;
   fi = eval_alloc(ev, sizeof *fi);
   fi->locals = localset(ev, def);
+  fi->decls = decls_of(ev, def, &fi->generator);
   fi->spec = func_spec(ev, def);
   pm_put(ev, &ev->localsets, def, fi);
   return fi;
@@ -1270,6 +1298,7 @@ static Value *call_func(Eval *ev, Func *f, const Args *a) {
   env->parent = f->closure;
   env->locals = fi->locals;
   env->mod = f->closure ? f->closure->mod : NULL;
+  env->decls = fi->decls;
   /* defaults are per param in declaration order; map them to spec slots */
   AstList *pl = &def->u.fn.params;
   int k = 0;
@@ -1696,6 +1725,7 @@ static Value *eval_expr(Eval *ev, Env *env, Ast *n) {
   }
   case AST_SLICE: return make_slice(ev, env, n);
   case AST_STARRED: return eval_error(ev, n->span, "E0306", "can't use starred expression here");
+  case AST_FSTRING: return eval_fstring(ev, env, n); /* pyexc */
   case AST_ERROR: return eval_error(ev, n->span, "E0300", "invalid expression");
   default: return eval_error(ev, n->span, "E0300", "%s is not an expression", ast_kind_name(n->kind));
   }
@@ -1730,10 +1760,25 @@ static void scan_locals(Eval *ev, Table *t, AstList *body) {
     case AST_FOR:
       target_names(ev, t, s->u.for_.target);
       scan_locals(ev, t, &s->u.for_.body);
+      scan_locals(ev, t, &s->u.for_.orelse); /* pyexc */
       break;
     case AST_WHILE:
       scan_locals(ev, t, &s->u.while_.body);
       scan_locals(ev, t, &s->u.while_.orelse);
+      break;
+    /* pyexc */
+    case AST_TRY:
+      scan_locals(ev, t, &s->u.try_.body);
+      for (int j = 0; j < s->u.try_.handlers.n; j++) {
+        Ast *h = s->u.try_.handlers.items[j];
+        add_local(ev, t, h->u.except_.name);
+        scan_locals(ev, t, &h->u.except_.body);
+      }
+      scan_locals(ev, t, &s->u.try_.orelse);
+      scan_locals(ev, t, &s->u.try_.finalbody);
+      break;
+    case AST_DEL:
+      for (int j = 0; j < s->u.list.items.n; j++) target_names(ev, t, s->u.list.items.items[j]);
       break;
     case AST_IF: /* an elif chain is a loop, not a recursion */
       for (Ast *e = s;; e = e->u.if_.orelse.items[0]) {
@@ -1772,6 +1817,71 @@ static const Table *localset(Eval *ev, Ast *def) {
   Table *t = eval_alloc(ev, sizeof *t);
   for (int i = 0; i < def->u.fn.params.n; i++) add_local(ev, t, def->u.fn.params.items[i]->u.param.name);
   if (def->kind != AST_LAMBDA) scan_locals(ev, t, &def->u.fn.body);
+  bool gen;
+  const Table *d = decls_of(ev, def, &gen);
+  if (!d) return t;
+  Table *k = eval_alloc(ev, sizeof *k); /* pyexc: declared names are not local */
+  for (int i = 0; i < t->cap; i++)
+    if (t->s[i].name && !tab_find(d, t->s[i].name, t->s[i].h)) tab_put(ev, k, t->s[i].name, t->s[i].h, t->s[i].v);
+  return k;
+}
+
+/* ---- pyexc: global / nonlocal declarations and yield, found by one walk of a body ---- */
+
+static void scan_expr_yield(const Ast *n, bool *gen);
+
+static void scan_decls(Eval *ev, Table **t, AstList *body, bool *gen) {
+  for (int i = 0; i < body->n; i++) {
+    Ast *s = body->items[i];
+    switch (s->kind) {
+    case AST_GLOBAL: case AST_NONLOCAL:
+      for (int j = 0; j < s->u.list.items.n; j++) {
+        const char *nm = s->u.list.items.items[j]->u.name;
+        if (!*t) *t = eval_alloc(ev, sizeof **t);
+        tab_put(ev, *t, nm, hname(nm), val_bool(ev, s->kind == AST_GLOBAL));
+      }
+      break;
+    case AST_EXPR_STMT: case AST_RETURN: scan_expr_yield(s->u.expr.value, gen); break;
+    case AST_ASSIGN: scan_expr_yield(s->u.assign.value, gen); break;
+    case AST_AUGASSIGN: scan_expr_yield(s->u.aug.value, gen); break;
+    case AST_FOR:
+      scan_decls(ev, t, &s->u.for_.body, gen);
+      scan_decls(ev, t, &s->u.for_.orelse, gen);
+      break;
+    case AST_WHILE:
+      scan_decls(ev, t, &s->u.while_.body, gen);
+      scan_decls(ev, t, &s->u.while_.orelse, gen);
+      break;
+    case AST_IF:
+      for (Ast *e = s;; e = e->u.if_.orelse.items[0]) {
+        scan_decls(ev, t, &e->u.if_.body, gen);
+        if (e->u.if_.orelse.n != 1 || e->u.if_.orelse.items[0]->kind != AST_IF) {
+          scan_decls(ev, t, &e->u.if_.orelse, gen);
+          break;
+        }
+      }
+      break;
+    case AST_WITH: scan_decls(ev, t, &s->u.with.body, gen); break;
+    case AST_TRY:
+      scan_decls(ev, t, &s->u.try_.body, gen);
+      for (int j = 0; j < s->u.try_.handlers.n; j++) scan_decls(ev, t, &s->u.try_.handlers.items[j]->u.except_.body, gen);
+      scan_decls(ev, t, &s->u.try_.orelse, gen);
+      scan_decls(ev, t, &s->u.try_.finalbody, gen);
+      break;
+    default: break;
+    }
+  }
+}
+
+/* A yield at the top of a statement's expression (x = yield v, yield v, (yield)). */
+static void scan_expr_yield(const Ast *n, bool *gen) {
+  if (n && (n->kind == AST_YIELD || n->kind == AST_YIELD_FROM)) *gen = true;
+}
+
+static const Table *decls_of(Eval *ev, Ast *def, bool *generator) {
+  Table *t = NULL;
+  *generator = false;
+  if (def->kind != AST_LAMBDA) scan_decls(ev, &t, &def->u.fn.body, generator);
   return t;
 }
 
@@ -1902,7 +2012,7 @@ static bool exec_load(Eval *ev, Env *env, Ast *s) {
     Ast *in = s->u.load.names.items[i];
     const char *name = in->u.impname.name;
     Slot *sl = tab_find(&m->env->vars, name, hname(name));
-    if (!sl) {
+    if (!sl || !sl->v) {
       PtrVec names = {0};
       table_names(ev, &m->env->vars, &names);
       const char *sug = eval_suggest(name, (const char *const *)names.items, names.n);
@@ -1937,25 +2047,346 @@ static enum Flow exec_with(Eval *ev, Env *env, Ast *s, int k) {
   return fl;
 }
 
+/* ---- pyexc: exceptions ---- */
+
+/* The pending error, put aside while an except/finally block or __exit__ runs. */
+typedef struct ErrState {
+  bool err;
+  Span sp;
+  const char *code, *msg;
+  PtrVec notes, chain;
+  Value *exc, *ctx;
+} ErrState;
+
+static void err_save(Eval *ev, ErrState *st) {
+  *st = (ErrState){ev->err, ev->err_sp, ev->err_code, ev->err_msg, ev->notes, ev->chain, ev->err_exc, ev->err_ctx};
+  ev->err = false;
+  ev->notes = (PtrVec){0};
+  ev->chain = (PtrVec){0};
+  ev->err_exc = ev->err_ctx = NULL;
+}
+
+static void err_restore(Eval *ev, const ErrState *st) {
+  ev->err = st->err;
+  ev->err_sp = st->sp;
+  ev->err_code = st->code;
+  ev->err_msg = st->msg;
+  ev->notes = st->notes;
+  ev->chain = st->chain;
+  ev->err_exc = st->exc;
+  ev->err_ctx = st->ctx;
+}
+
+/* Resource limits and errors of the compilation itself: no `except` sees them. */
+static bool err_catchable(Eval *ev) {
+  if (!ev->err || ev->mem_over) return false;
+  static const char *const fatal[] = {"E0300", "E0312", "E0313", "E0314", "E0316", "E0318", "E0319"};
+  for (size_t i = 0; i < sizeof fatal / sizeof *fatal; i++)
+    if (strcmp(ev->err_code, fatal[i]) == 0) return false;
+  return true;
+}
+
+/* The Python class of a pending error: "Name: text" names it; else its code does. */
+static const char *err_class(const char *code, const char *msg, const char **text) {
+  *text = msg;
+  size_t k = strspn(msg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+  if (k > 0 && k < 40 && msg[k] == ':' && msg[k + 1] == ' ') {
+    char name[40];
+    memcpy(name, msg, k);
+    name[k] = 0;
+    if (py_exc_known(name)) {
+      *text = msg + k + 2;
+      return NULL; /* the caller takes the class name from the prefix */
+    }
+  }
+  int c = atoi(code + 1);
+  switch (c) {
+  case 301: return strstr(msg, "cannot access local") ? "UnboundLocalError" : "NameError";
+  case 302: case 303: case 317: case 501: case 511: case 513: case 520: case 523: case 730: return "TypeError";
+  case 304: return "AttributeError";
+  case 305: return "IndexError";
+  case 307: return "ZeroDivisionError";
+  case 308: return strstr(msg, "NaN") ? "ValueError" : "OverflowError";
+  case 309: return "RuntimeError";
+  case 311: return "AssertionError";
+  case 315: return strncmp(msg, "no module", 9) == 0 ? "ModuleNotFoundError" : "ImportError";
+  default: return "ValueError"; /* E0306 and the TF library's errors: TF raises ValueError */
+  }
+}
+
+/* The exception object of the pending (catchable) error, made on first need. */
+static Value *pending_exc(Eval *ev) {
+  if (ev->err_exc) return ev->err_exc;
+  const char *text;
+  const char *cls = err_class(ev->err_code, ev->err_msg, &text);
+  char name[40];
+  if (!cls) { /* "KeyError: 'k'" */
+    size_t k = (size_t)(text - 2 - ev->err_msg);
+    memcpy(name, ev->err_msg, k);
+    name[k] = 0;
+    cls = arena_strdup(ev->arena, name);
+  }
+  /* str(e) is the message without slimc's "; did you mean" hint */
+  const char *dym = strstr(text, "; did you mean '");
+  if (dym) text = arena_strndup(ev->arena, text, (size_t)(dym - text));
+  Value *arg = val_str(ev, text);
+  size_t tl = strlen(text);
+  if (strcmp(cls, "KeyError") == 0 && tl >= 2 && text[0] == '\'' && text[tl - 1] == '\'' &&
+      !memchr(text + 1, '\'', tl - 2) && !strchr(text, '\\'))
+    arg = val_strn(ev, text + 1, tl - 2); /* the key itself, as CPython's e.args[0] */
+  Value *e = py_exc_new(ev, cls, val_tuple_of(ev, &arg, 1));
+  ExcObj *x = e->u.ext.data;
+  x->msg = text;
+  x->raised = true;
+  x->sp = ev->err_sp;
+  x->code = ev->err_code;
+  x->text = ev->err_msg;
+  if (ev->err_ctx && ev->err_ctx != e) x->context = ev->err_ctx;
+  ev->err_exc = e;
+  return e;
+}
+
+/* Makes E (an exception object) the pending error, raised at SP. */
+static void raise_exc(Eval *ev, Value *e, Span sp) {
+  ExcObj *x = e->u.ext.data;
+  if (!x->raised) {
+    x->raised = true;
+    x->sp = sp;
+    x->code = "E0309";
+    x->text = *x->msg ? arena_printf(ev->arena, "%s: %s", x->cls, x->msg) : x->cls;
+  }
+  if (ev->handling && ev->handling != e && !x->context) x->context = ev->handling;
+  Value *ctx = ev->handling;
+  ev->handling = NULL; /* eval_error records the context; ours is set above */
+  eval_error(ev, x->sp, x->code, "%s", x->text);
+  ev->handling = ctx;
+  ev->err_exc = e;
+}
+
+/* An exception instance from V (an instance, or a class to call with no arguments). */
+static Value *as_exception(Eval *ev, Value *v, Span sp) {
+  if (py_exception_class(v)) return py_exc_new(ev, py_exception_class(v), NULL);
+  if (val_is_ext(v, &val_exception_type)) return v;
+  return eval_error(ev, sp, "E0302", "exceptions must derive from BaseException");
+}
+
 static enum Flow exec_raise(Eval *ev, Env *env, Ast *s) {
-  if (!s->u.expr.value) {
-    eval_error(ev, s->span, "E0309", "RuntimeError: No active exception to reraise");
+  if (!s->u.raise.value) {
+    if (!ev->handling) {
+      eval_error(ev, s->span, "E0309", "RuntimeError: No active exception to reraise");
+      return F_ERROR;
+    }
+    raise_exc(ev, ev->handling, s->span);
     return F_ERROR;
   }
-  Value *v = eval_expr(ev, env, s->u.expr.value);
+  Value *v = eval_expr(ev, env, s->u.raise.value);
   if (!v) return F_ERROR;
-  if (py_exception_class(v)) { /* raise ValueError */
-    eval_error(ev, s->span, "E0309", "%s", py_exception_class(v));
-    return F_ERROR;
+  Value *e = as_exception(ev, v, s->span);
+  if (!e) return F_ERROR;
+  if (s->u.raise.cause) {
+    Value *c = eval_expr(ev, env, s->u.raise.cause);
+    if (!c) return F_ERROR;
+    ExcObj *x = e->u.ext.data;
+    if (c->kind == V_NONE) x->cause = NULL;
+    else {
+      Value *ce = py_exception_class(c) || val_is_ext(c, &val_exception_type) ? as_exception(ev, c, s->span) : NULL;
+      if (!ce) {
+        eval_error(ev, s->span, "E0302", "exception causes must derive from BaseException");
+        return F_ERROR;
+      }
+      x->cause = ce;
+    }
+    x->suppress_context = true;
   }
-  if (!val_is_ext(v, &val_exception_type)) {
-    eval_error(ev, s->span, "E0302", "exceptions must derive from BaseException");
-    return F_ERROR;
-  }
-  ExcObj *x = v->u.ext.data;
-  if (x->msg && *x->msg) eval_error(ev, s->span, "E0309", "%s: %s", x->cls, x->msg);
-  else eval_error(ev, s->span, "E0309", "%s", x->cls);
+  raise_exc(ev, e, s->span);
   return F_ERROR;
+}
+
+/* 1 if exception E matches the handler's class value T (a class or a tuple), 0 if not,
+   -1 with an error pending. */
+static int exc_matches(Eval *ev, Value *e, Value *t, Span sp) {
+  const char *cls = ((ExcObj *)e->u.ext.data)->cls;
+  if (t->kind == V_TUPLE) {
+    for (int i = 0; i < t->u.list.n; i++) {
+      int r = exc_matches(ev, e, t->u.list.items[i], sp);
+      if (r) return r;
+    }
+    return 0;
+  }
+  if (py_exception_class(t)) return py_exc_subclass(cls, py_exception_class(t));
+  eval_error(ev, sp, "E0302", "catching classes that do not inherit from BaseException is not allowed");
+  return -1;
+}
+
+static void unbind(Eval *ev, Env *env, const char *name) {
+  uint32_t h = hname(name);
+  Slot *sl = tab_find(&scope_of(env, name, h)->vars, name, h);
+  if (sl) sl->v = NULL;
+  (void)ev;
+}
+
+static enum Flow exec_try(Eval *ev, Env *env, Ast *s) {
+  enum Flow fl = exec_block(ev, env, &s->u.try_.body);
+  if (fl == F_ERROR && err_catchable(ev) && s->u.try_.handlers.n) {
+    Value *e = pending_exc(ev);
+    ErrState st;
+    err_save(ev, &st);
+    Value *prev = ev->handling;
+    ev->handling = e; /* errors in the handler types have E as their context */
+    Ast *h = NULL;
+    for (int i = 0; i < s->u.try_.handlers.n && !h; i++) {
+      Ast *hi = s->u.try_.handlers.items[i];
+      if (!hi->u.except_.type) { h = hi; break; }
+      Value *t = eval_expr(ev, env, hi->u.except_.type);
+      int m = t ? exc_matches(ev, e, t, hi->u.except_.type->span) : -1;
+      if (m < 0) { ev->handling = prev; return F_ERROR; }
+      if (m) h = hi;
+    }
+    if (!h) {
+      ev->handling = prev;
+      err_restore(ev, &st);
+    } else {
+      if (h->u.except_.name) bind(ev, env, h->u.except_.name, e);
+      fl = exec_block(ev, env, &h->u.except_.body);
+      ev->handling = prev;
+      if (h->u.except_.name && fl != F_ERROR) unbind(ev, env, h->u.except_.name); /* as CPython: del e */
+    }
+  } else if (fl == F_NORMAL) {
+    fl = exec_block(ev, env, &s->u.try_.orelse);
+  }
+  if (!s->u.try_.finalbody.n || (fl == F_ERROR && !err_catchable(ev))) return fl;
+  /* finally: runs on every way out; its own return/break/continue/error wins */
+  ErrState st = {0};
+  Value *prev = ev->handling, *ret = ev->retval;
+  if (fl == F_ERROR) {
+    ev->handling = pending_exc(ev);
+    err_save(ev, &st);
+  }
+  enum Flow ff = exec_block(ev, env, &s->u.try_.finalbody);
+  ev->handling = prev;
+  if (ff != F_NORMAL) return ff;
+  if (fl == F_ERROR) err_restore(ev, &st);
+  ev->retval = ret;
+  return fl;
+}
+
+/* del TARGET */
+static bool exec_del(Eval *ev, Env *env, Ast *t) {
+  switch (t->kind) {
+  case AST_NAME: {
+    uint32_t h = hname(t->u.name);
+    Env *e = scope_of(env, t->u.name, h);
+    Slot *sl = tab_find(&e->vars, t->u.name, h);
+    if (!sl || !sl->v) {
+      if (e->locals && tab_find(e->locals, t->u.name, h))
+        eval_error(ev, t->span, "E0301", "cannot access local variable '%s' where it is not associated with a value",
+                   t->u.name);
+      else eval_error(ev, t->span, "E0301", "name '%s' is not defined", t->u.name);
+      return false;
+    }
+    sl->v = NULL;
+    return true;
+  }
+  case AST_TUPLE: case AST_LIST:
+    for (int i = 0; i < t->u.list.items.n; i++)
+      if (!exec_del(ev, env, t->u.list.items.items[i])) return false;
+    return true;
+  case AST_INDEX: {
+    Value *obj = eval_expr(ev, env, t->u.index.obj);
+    if (!obj) return false;
+    Value *idx = eval_index_expr(ev, env, t->u.index.index);
+    if (!idx) return false;
+    if (obj->kind == V_DICT) {
+      if (!val_key_ok(ev, idx, t->span)) return false;
+      if (!dict_del(obj->u.dict, idx)) {
+        eval_error(ev, t->span, "E0305", "KeyError: %s", val_repr(ev, idx));
+        return false;
+      }
+      return true;
+    }
+    if (obj->kind == V_LIST) {
+      int n = obj->u.list.n;
+      int64_t start, step, count;
+      if (val_is_ext(idx, &val_slice_type)) {
+        if (!slice_indices(ev, idx->u.ext.data, n, t->span, &start, &step, &count)) return false;
+      } else {
+        if (!norm_index(ev, idx, n, "list assignment", t->span, &start)) return false;
+        step = 1;
+        count = 1;
+      }
+      if (step < 0) { start += (count - 1) * step; step = -step; }
+      Value **it = obj->u.list.items;
+      int k = 0;
+      for (int i = 0; i < n; i++) {
+        bool gone = i >= start && (i - start) % step == 0 && (i - start) / step < count;
+        if (!gone) it[k++] = it[i];
+      }
+      obj->u.list.n = k;
+      return true;
+    }
+    eval_error(ev, t->span, "E0302", "'%s' object doesn't support item deletion", val_type_name(obj));
+    return false;
+  }
+  case AST_ATTR: {
+    Value *obj = eval_expr(ev, env, t->u.attr.obj);
+    if (!obj) return false;
+    if (obj->kind == V_NAMESPACE && ns_get(obj, t->u.attr.name)) {
+      dict_del(obj->u.ns->attrs, val_str(ev, t->u.attr.name));
+      return true;
+    }
+    if (eval_getattr(ev, obj, t->u.attr.name, t->span))
+      eval_error(ev, t->span, "E0304", "'%s' object attribute '%s' is read-only", val_type_name(obj), t->u.attr.name);
+    return false;
+  }
+  default:
+    eval_error(ev, t->span, "E0306", "cannot delete %s", ast_kind_name(t->kind));
+    return false;
+  }
+}
+
+/* nonlocal x: x must be a local of an enclosing function. */
+static bool exec_nonlocal(Eval *ev, Env *env, Ast *s) {
+  for (int i = 0; i < s->u.list.items.n; i++) {
+    Ast *nm = s->u.list.items.items[i];
+    uint32_t h = hname(nm->u.name);
+    bool found = false;
+    for (Env *e = env->parent; e && !found; e = e->parent)
+      found = e->locals && tab_find(e->locals, nm->u.name, h);
+    if (!found) {
+      eval_error(ev, nm->span, "E0330", "no binding for nonlocal '%s' found", nm->u.name);
+      return false;
+    }
+  }
+  return true;
+}
+
+/* f'...': the parts' text joined */
+static Value *eval_fstring(Eval *ev, Env *env, Ast *n) {
+  TextBuf tb = {.ev = ev};
+  for (int i = 0; i < n->u.list.items.n; i++) {
+    Ast *p = n->u.list.items.items[i];
+    if (p->kind == AST_STR) { tb_put(&tb, p->u.str.s, p->u.str.len); continue; }
+    if (p->kind != AST_FORMATTED) return eval_error(ev, p->span, "E0300", "invalid expression");
+    Value *v = eval_expr(ev, env, p->u.fmt.value);
+    if (!v) return NULL;
+    const char *spec = NULL;
+    if (p->u.fmt.spec) {
+      Value *sv = eval_fstring(ev, env, p->u.fmt.spec);
+      if (!sv) return NULL;
+      spec = sv->u.str.s;
+    }
+    Value *r;
+    if (!spec && !p->u.fmt.conv) {
+      const char *t = val_str_at(ev, v, p->span);
+      if (!t) return NULL;
+      r = val_str(ev, t);
+    } else {
+      r = py_format_value(ev, v, p->u.fmt.conv, spec, p->span);
+    }
+    if (!r) return NULL;
+    tb_put(&tb, r->u.str.s, r->u.str.len);
+  }
+  return tb_value(&tb);
 }
 
 static enum Flow exec_stmt(Eval *ev, Env *env, Ast *s) {
@@ -2019,6 +2450,14 @@ static enum Flow exec_stmt(Eval *ev, Env *env, Ast *s) {
   case AST_BREAK: return F_BREAK;
   case AST_CONTINUE: return F_CONTINUE;
   case AST_RAISE: return exec_raise(ev, env, s);
+  /* pyexc */
+  case AST_TRY: return exec_try(ev, env, s);
+  case AST_DEL:
+    for (int i = 0; i < s->u.list.items.n; i++)
+      if (!exec_del(ev, env, s->u.list.items.items[i])) return F_ERROR;
+    return F_NORMAL;
+  case AST_GLOBAL: return F_NORMAL;
+  case AST_NONLOCAL: return exec_nonlocal(ev, env, s) ? F_NORMAL : F_ERROR;
   case AST_ASSERT: {
     Value *c = eval_expr(ev, env, s->u.assert_.cond);
     if (!c) return F_ERROR;
@@ -2054,10 +2493,11 @@ static enum Flow exec_stmt(Eval *ev, Env *env, Ast *s) {
     for (Value *x; (x = iter_next(ev, &it));) {
       if (!assign(ev, env, s->u.for_.target, x)) return F_ERROR;
       enum Flow fl = exec_block(ev, env, &s->u.for_.body);
-      if (fl == F_BREAK) break;
+      if (fl == F_BREAK) return F_NORMAL;
       if (fl == F_RETURN || fl == F_ERROR) return fl;
     }
-    return F_NORMAL;
+    if (ev->err) return F_ERROR;
+    return exec_block(ev, env, &s->u.for_.orelse); /* pyexc: for/else, run unless a break */
   }
   case AST_WHILE: /* Python's while/else; every test of the condition is an evaluation step, so
                      a loop that never ends stops at -fmax-eval-steps */
@@ -2230,6 +2670,7 @@ int eval_run_model(Eval *ev, const ModelDecl *md) {
   Env *env = eval_alloc(ev, sizeof *env);
   env->parent = mod->env;
   env->locals = func_info(ev, def)->locals;
+  env->decls = func_info(ev, def)->decls;
   env->mod = mod;
   for (int i = 0; i < pl->n; i++) {
     Ast *p = pl->items[i];
