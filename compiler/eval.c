@@ -12,6 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#if defined(__SANITIZE_ADDRESS__)
+#define SLIMC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SLIMC_ASAN 1
+#endif
+#endif
+#ifdef SLIMC_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 /* ---- name tables: open addressing keyed by string hash ---- */
 
@@ -117,6 +129,9 @@ struct Eval {
   /* pyexc: the exception object of the pending error (NULL until raised or caught),
      the exception an `except` block is handling (bare raise, __context__) */
   Value *err_exc, *err_ctx, *handling;
+  struct Gen *gen;      /* pyexc: the generator whose body is running (NULL: none) */
+  PtrVec gens;          /* every generator that got a stack (released by eval_free) */
+  int live_gens;
 };
 
 enum Flow { F_NORMAL, F_RETURN, F_BREAK, F_CONTINUE, F_ERROR };
@@ -125,6 +140,8 @@ static Value *eval_expr(Eval *ev, Env *env, Ast *n);
 static enum Flow exec_block(Eval *ev, Env *env, AstList *body);
 static const Table *localset(Eval *ev, Ast *def);
 static Value *eval_fstring(Eval *ev, Env *env, Ast *n);
+static Value *eval_yield(Eval *ev, Env *env, Ast *n);
+static void gen_install(Eval *ev);
 
 void *eval_alloc(Eval *ev, size_t n) {
   void *p = arena_alloc(ev->arena, n);
@@ -324,10 +341,12 @@ Eval *eval_new(Arena *arena, Diag *d, SrcMgr *sm, const EvalOptions *opt) {
   }
   ev->modules = val_dict(ev)->u.dict;
   py_install(ev);
+  gen_install(ev);
   return ev;
 }
 
-void eval_free(Eval *ev) { (void)ev; /* everything lives in the compilation's arena */ }
+static void gen_release_all(Eval *ev);
+void eval_free(Eval *ev) { gen_release_all(ev); /* the rest lives in the compilation's arena */ }
 
 void eval_set_hooks(Eval *ev, const EvalHooks *h) {
   ev->hooks = *h;
@@ -410,7 +429,9 @@ bool eval_to_str(Eval *ev, Value *v, Span sp, const char *what, const char **out
 /* ---- iteration ---- */
 
 typedef struct Iter { Value *src; Value **items; int64_t i, n; RangeObj r; int kind; } Iter;
-enum { IT_ITEMS, IT_RANGE, IT_STR };
+enum { IT_ITEMS, IT_RANGE, IT_STR, IT_GEN };
+extern const ExtType gen_type;
+static Value *gen_next(Eval *ev, Value *g, Span sp);
 
 static bool iter_init(Eval *ev, Iter *it, Value *v, Span sp) {
   memset(it, 0, sizeof *it);
@@ -429,6 +450,10 @@ static bool iter_init(Eval *ev, Iter *it, Value *v, Span sp) {
     return true;
   }
   case V_EXT:
+    if (v->u.ext.type == &gen_type) { /* pyexc */
+      it->kind = IT_GEN;
+      return true;
+    }
     if (v->u.ext.type == &py_range_type) {
       it->kind = IT_RANGE;
       it->r = *(RangeObj *)v->u.ext.data;
@@ -463,6 +488,7 @@ static Value *iter_next(Eval *ev, Iter *it) {
   case IT_RANGE:
     if (it->i >= it->n) return NULL;
     return val_int(ev, slimrt_ck_nth(it->r.start, it->r.step, it->i++));
+  case IT_GEN: return gen_next(ev, it->src, ev->cur); /* NULL: exhausted, or an error is pending */
   case IT_STR: {
     if (it->i >= it->n) return NULL;
     const unsigned char *s = (const unsigned char *)it->src->u.str.s;
@@ -483,7 +509,7 @@ Value *eval_iter_list(Eval *ev, Value *v, Span sp) {
   if (it.kind == IT_RANGE && !eval_check_mem(ev, (size_t)it.n * 8, sp)) return NULL;
   Value *out = val_list(ev, 0);
   for (Value *x; (x = iter_next(ev, &it));) val_list_append(ev, out, x);
-  return out;
+  return ev->err ? NULL : out;
 }
 
 /* ---- names ---- */
@@ -1282,6 +1308,7 @@ static void pop_frame(Eval *ev, Frame *fr) {
   ev->depth--;
 }
 
+static Value *gen_new(Eval *ev, Func *f, Env *env, Span call);
 static Value *call_func(Eval *ev, Func *f, const Args *a) {
   Ast *def = f->def;
   FuncInfo *fi = func_info(ev, def);
@@ -1316,6 +1343,7 @@ static Value *call_func(Eval *ev, Func *f, const Args *a) {
     if (p->u.param.kind == PARAM_STAR && p->u.param.name) bind(ev, env, p->u.param.name, out[ps->star]);
     if (p->u.param.kind == PARAM_DSTAR) bind(ev, env, p->u.param.name, out[ps->dstar]);
   }
+  if (fi->generator) return gen_new(ev, f, env, a->call_span); /* pyexc: the body runs on next() */
   Frame fr;
   if (!push_frame(ev, &fr, f->name, a->call_span)) return NULL;
   Value *result;
@@ -1574,7 +1602,7 @@ static bool comp_loop(Eval *ev, Env *cenv, Env *outer, Ast *n, int g, Value *out
       dict_set(ev, out->u.dict, k, e);
     }
   }
-  return true;
+  return !ev->err;
 }
 
 static Value *eval_comp(Eval *ev, Env *env, Ast *n) {
@@ -1726,6 +1754,7 @@ static Value *eval_expr(Eval *ev, Env *env, Ast *n) {
   case AST_SLICE: return make_slice(ev, env, n);
   case AST_STARRED: return eval_error(ev, n->span, "E0306", "can't use starred expression here");
   case AST_FSTRING: return eval_fstring(ev, env, n); /* pyexc */
+  case AST_YIELD: case AST_YIELD_FROM: return eval_yield(ev, env, n);
   case AST_ERROR: return eval_error(ev, n->span, "E0300", "invalid expression");
   default: return eval_error(ev, n->span, "E0300", "%s is not an expression", ast_kind_name(n->kind));
   }
@@ -2027,25 +2056,6 @@ static bool exec_load(Eval *ev, Env *env, Ast *s) {
 
 /* ---- statements ---- */
 
-static enum Flow exec_with(Eval *ev, Env *env, Ast *s, int k) {
-  if (k == s->u.with.items.n) return exec_block(ev, env, &s->u.with.body);
-  Ast *item = s->u.with.items.items[k];
-  Value *cm = eval_expr(ev, env, item->u.withitem.ctx);
-  if (!cm) return F_ERROR;
-  if (cm->kind != V_EXT || !cm->u.ext.type->enter) {
-    eval_error(ev, item->u.withitem.ctx->span, "E0302", "'%s' object does not support the context manager protocol",
-               val_type_name(cm));
-    return F_ERROR;
-  }
-  Value *as = cm->u.ext.type->enter(ev, cm, item->u.withitem.ctx->span);
-  if (!as) return F_ERROR;
-  if (item->u.withitem.as && !assign(ev, env, item->u.withitem.as, as)) return F_ERROR;
-  enum Flow fl = exec_with(ev, env, s, k + 1);
-  /* scopes must close on return/break too; after an error evaluation stops anyway */
-  if (fl != F_ERROR && cm->u.ext.type->exit && cm->u.ext.type->exit(ev, cm, item->u.withitem.ctx->span) != 0)
-    return F_ERROR;
-  return fl;
-}
 
 /* ---- pyexc: exceptions ---- */
 
@@ -2080,7 +2090,7 @@ static void err_restore(Eval *ev, const ErrState *st) {
 /* Resource limits and errors of the compilation itself: no `except` sees them. */
 static bool err_catchable(Eval *ev) {
   if (!ev->err || ev->mem_over) return false;
-  static const char *const fatal[] = {"E0300", "E0312", "E0313", "E0314", "E0316", "E0318", "E0319"};
+  static const char *const fatal[] = {"E0300", "E0312", "E0313", "E0314", "E0316", "E0318", "E0319", "E0330", "E0331"};
   for (size_t i = 0; i < sizeof fatal / sizeof *fatal; i++)
     if (strcmp(ev->err_code, fatal[i]) == 0) return false;
   return true;
@@ -2387,6 +2397,427 @@ static Value *eval_fstring(Eval *ev, Env *env, Ast *n) {
     tb_put(&tb, r->u.str.s, r->u.str.len);
   }
   return tb_value(&tb);
+}
+
+/* ---- pyexc: generators ----
+ * A generator's body runs on its own C stack (ucontext), so a yield deep inside
+ * statements, loops, try blocks and with blocks simply switches back to whoever
+ * called next()/send(); the tree-walking evaluator needs no change. Each stack is
+ * mmap'd with a guard page below it, made on the first next() and released when the
+ * generator ends (or at eval_free); at most GEN_MAX_LIVE exist at once. The stack
+ * guard (eval_stack_ok) is pointed at the running stack's own low end, and ASan is
+ * told of every switch. */
+enum { GEN_MAX_LIVE = 256 };
+#ifdef SLIMC_ASAN
+enum { GEN_STACK = 8 << 20, GEN_MARGIN = 2 << 20 };
+#else
+enum { GEN_STACK = 2 << 20, GEN_MARGIN = 512 << 10 };
+#endif
+enum GenState { G_NEW, G_SUSPENDED, G_RUNNING, G_DONE };
+
+typedef struct Gen {
+  Eval *ev;
+  Func *f;
+  Env *env;
+  Span call;
+  enum GenState st;
+  char *map;            /* the stack mapping, guard page first (NULL: none) */
+  size_t maplen, page;
+  ucontext_t ctx, back;
+  Frame base;           /* the body's frame; prev is the resumer's frame */
+  Frame *top;           /* the innermost frame at the yield */
+  int depth, rdepth;    /* frames inside the body at the yield; the resumer's depth */
+  Value *in, *thrown, *out, *ret, *handling;
+  const void *back_lo;  /* ASan: the resumer's stack */
+  size_t back_size;
+} Gen;
+
+static const char *gen_repr(Eval *ev, Value *self) {
+  Gen *g = self->u.ext.data;
+  return arena_printf(ev->arena, "<generator object %s at %p>", g->f->name, (void *)g);
+}
+static Value *gen_getattr(Eval *ev, Value *self, const char *attr, Span sp);
+const ExtType gen_type = {.name = "generator", .repr = gen_repr, .getattr = gen_getattr};
+
+static Value *gen_new(Eval *ev, Func *f, Env *env, Span call) {
+  Gen *g = eval_alloc(ev, sizeof *g);
+  g->ev = ev;
+  g->f = f;
+  g->env = env;
+  g->call = call;
+  return val_ext(ev, &gen_type, g);
+}
+
+static void gen_release(Eval *ev, Gen *g) {
+  if (!g->map) return;
+  munmap(g->map, g->maplen);
+  g->map = NULL;
+  ev->live_gens--;
+}
+
+static void gen_release_all(Eval *ev) {
+  for (int i = 0; i < ev->gens.n; i++) gen_release(ev, ev->gens.items[i]);
+  ev->gens.n = 0;
+}
+
+static void gen_main(unsigned hi, unsigned lo) {
+  Gen *g = (Gen *)(((uintptr_t)hi << 32) | (uintptr_t)lo);
+  Eval *ev = g->ev;
+#ifdef SLIMC_ASAN
+  __sanitizer_finish_switch_fiber(NULL, &g->back_lo, &g->back_size);
+#endif
+  g->ret = NULL;
+  if (push_frame(ev, &g->base, g->f->name, g->call)) {
+    enum Flow fl;
+    if (g->thrown) { /* throw() into a generator that never ran */
+      raise_exc(ev, g->thrown, g->f->def->span);
+      fl = F_ERROR;
+    } else {
+      fl = exec_block(ev, g->env, &g->f->def->u.fn.body);
+    }
+    if (fl == F_RETURN) g->ret = ev->retval;
+    ev->retval = NULL;
+    pop_frame(ev, &g->base);
+    if (fl == F_ERROR || ev->err) chain_note(ev, g->call, "in generator '%s'", g->f->name);
+  }
+  g->st = G_DONE;
+#ifdef SLIMC_ASAN
+  __sanitizer_start_switch_fiber(NULL, g->back_lo, g->back_size);
+#endif
+  setcontext(&g->back);
+}
+
+static bool gen_stack(Eval *ev, Gen *g, Span sp) {
+  if (ev->live_gens >= GEN_MAX_LIVE) {
+    eval_error(ev, sp, "E0331", "too many generators running at once (the limit is %d)", GEN_MAX_LIVE);
+    return false;
+  }
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  size_t len = (size_t)GEN_STACK + page;
+  void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m == MAP_FAILED || mprotect(m, page, PROT_NONE) != 0 || getcontext(&g->ctx) != 0) {
+    if (m != MAP_FAILED) munmap(m, len);
+    eval_error(ev, sp, "E0314", "out of memory for a generator's stack");
+    return false;
+  }
+  g->map = m;
+  g->maplen = len;
+  g->page = page;
+  g->ctx.uc_stack.ss_sp = (char *)m + page;
+  g->ctx.uc_stack.ss_size = len - page;
+  g->ctx.uc_link = NULL;
+  uintptr_t p = (uintptr_t)g;
+  makecontext(&g->ctx, (void (*)(void))gen_main, 2, (unsigned)(p >> 32), (unsigned)(p & 0xffffffffu));
+  ev->live_gens++;
+  ptrvec_push(ev->arena, &ev->gens, g);
+  return true;
+}
+
+/* Runs G until its next yield (the value), its end (NULL, no error; G->ret holds the
+   return value) or an error (NULL, pending). IN is what the yield evaluates to (NULL:
+   None); THROWN an exception to raise there instead. */
+static Value *gen_resume(Eval *ev, Gen *g, Value *in, Value *thrown, Span sp) {
+  if (ev->err) return NULL;
+  if (g->st == G_RUNNING) return eval_error(ev, sp, "E0306", "ValueError: generator already executing");
+  if (g->st == G_DONE) {
+    if (thrown) raise_exc(ev, thrown, sp);
+    return NULL;
+  }
+  if (g->st == G_NEW) {
+    if (in && in->kind != V_NONE)
+      return eval_error(ev, sp, "E0302", "TypeError: can't send non-None value to a just-started generator");
+    if (!gen_stack(ev, g, sp)) return NULL;
+  }
+  g->in = in ? in : val_none(ev);
+  g->thrown = thrown;
+  g->out = NULL;
+  Gen *pgen = ev->gen;
+  Frame *pframe = ev->frame;
+  int pdepth = ev->depth;
+  StackGuard pguard = ev->stack;
+  Value *phandling = ev->handling, *pret = ev->retval;
+  g->rdepth = ev->depth;
+  if (g->st == G_SUSPENDED) {
+    g->base.prev = ev->frame;
+    ev->frame = g->top;
+    ev->depth += g->depth;
+    ev->handling = g->handling;
+  } else {
+    ev->handling = NULL;
+  }
+  ev->stack.limit = (uintptr_t)g->map + g->page + GEN_MARGIN;
+  ev->gen = g;
+  g->st = G_RUNNING;
+#ifdef SLIMC_ASAN
+  void *fake = NULL;
+  __sanitizer_start_switch_fiber(&fake, g->map + g->page, g->maplen - g->page);
+#endif
+  swapcontext(&g->back, &g->ctx);
+#ifdef SLIMC_ASAN
+  __sanitizer_finish_switch_fiber(fake, NULL, NULL);
+#endif
+  ev->gen = pgen;
+  ev->frame = pframe;
+  ev->depth = pdepth;
+  ev->stack = pguard;
+  ev->handling = phandling;
+  ev->retval = pret;
+  if (g->st == G_DONE) {
+    gen_release(ev, g);
+    return NULL;
+  }
+  return g->out;
+}
+
+/* The yield: hands V to the resumer; returns what send() gave (or NULL with the
+   thrown exception pending). */
+static Value *gen_suspend(Eval *ev, Gen *g, Value *v, Span sp) {
+  g->out = v;
+  g->st = G_SUSPENDED;
+  g->top = ev->frame;
+  g->depth = ev->depth - g->rdepth;
+  g->handling = ev->handling;
+#ifdef SLIMC_ASAN
+  void *fake = NULL;
+  __sanitizer_start_switch_fiber(&fake, g->back_lo, g->back_size);
+#endif
+  swapcontext(&g->ctx, &g->back);
+#ifdef SLIMC_ASAN
+  __sanitizer_finish_switch_fiber(fake, &g->back_lo, &g->back_size);
+#endif
+  if (g->thrown) {
+    Value *e = g->thrown;
+    g->thrown = NULL;
+    raise_exc(ev, e, sp);
+    return NULL;
+  }
+  return g->in;
+}
+
+/* next(): NULL at the end (no error) or with an error pending. */
+static Value *gen_next(Eval *ev, Value *gv, Span sp) { return gen_resume(ev, gv->u.ext.data, NULL, NULL, sp); }
+
+static Value *stop_iteration(Eval *ev, Gen *g, Span sp) {
+  Value *r = g->ret ? g->ret : val_none(ev);
+  Value *e = py_exc_new(ev, "StopIteration", g->ret && g->ret->kind != V_NONE ? val_tuple_of(ev, &r, 1) : NULL);
+  ((ExcObj *)e->u.ext.data)->value = r;
+  raise_exc(ev, e, sp);
+  return NULL;
+}
+
+static Value *eval_yield(Eval *ev, Env *env, Ast *n) {
+  Gen *g = ev->gen;
+  if (!g || env != g->env) return eval_error(ev, n->span, "E0330", "'yield' outside function");
+  if (n->kind == AST_YIELD) {
+    Value *v = n->u.expr.value ? eval_expr(ev, env, n->u.expr.value) : val_none(ev);
+    if (!v) return NULL;
+    return gen_suspend(ev, g, v, n->span);
+  }
+  Value *src = eval_expr(ev, env, n->u.expr.value);
+  if (!src) return NULL;
+  if (!val_is_ext(src, &gen_type)) { /* yield from a list, tuple, range, ... */
+    Value *items = eval_iter_list(ev, src, n->u.expr.value->span);
+    if (!items) return NULL;
+    for (int i = 0; i < items->u.list.n; i++)
+      if (!gen_suspend(ev, g, items->u.list.items[i], n->span)) return NULL;
+    return val_none(ev);
+  }
+  Gen *sub = src->u.ext.data;
+  Value *in = NULL, *thrown = NULL;
+  for (;;) {
+    Value *y = gen_resume(ev, sub, in, thrown, n->span);
+    if (!y) return ev->err ? NULL : sub->ret ? sub->ret : val_none(ev);
+    in = gen_suspend(ev, g, y, n->span);
+    thrown = NULL;
+    if (!in) { /* thrown into this generator: on to the delegate */
+      if (!err_catchable(ev)) return NULL;
+      thrown = pending_exc(ev);
+      eval_clear_error(ev);
+    }
+  }
+}
+
+static bool exc_is(Eval *ev, const char *cls) {
+  return ev->err && err_catchable(ev) && py_exc_subclass(((ExcObj *)pending_exc(ev)->u.ext.data)->cls, cls);
+}
+
+/* g.close(): GeneratorExit at the yield; the generator must not yield again. */
+static Value *gen_close(Eval *ev, Gen *g, Span sp) {
+  if (g->st == G_NEW) {
+    g->st = G_DONE;
+    return val_none(ev);
+  }
+  if (g->st == G_DONE) return val_none(ev);
+  Value *y = gen_resume(ev, g, NULL, py_exc_new(ev, "GeneratorExit", NULL), sp);
+  if (y) return eval_error(ev, sp, "E0309", "RuntimeError: generator ignored GeneratorExit");
+  if (exc_is(ev, "GeneratorExit") || exc_is(ev, "StopIteration")) eval_clear_error(ev);
+  return ev->err ? NULL : val_none(ev);
+}
+
+typedef struct GenMethod { Value *self; int which; } GenMethod;
+enum { GM_NEXT, GM_SEND, GM_CLOSE, GM_THROW, GM_ITER };
+
+static Value *gen_method(Eval *ev, const Args *a, void *data) {
+  GenMethod *m = data;
+  Gen *g = m->self->u.ext.data;
+  Span sp = a->call_span;
+  static const char *const names[] = {"__next__", "send", "close", "throw", "__iter__"};
+  int want = m->which == GM_SEND || m->which == GM_THROW ? 1 : 0;
+  if (a->nkw) return eval_error(ev, sp, "E0303", "generator.%s() takes no keyword arguments", names[m->which]);
+  if (a->npos != want)
+    return eval_error(ev, sp, "E0303", "generator.%s() takes exactly %s (%d given)", names[m->which],
+                      want ? "one argument" : "no arguments", a->npos);
+  switch (m->which) {
+  case GM_ITER: return m->self;
+  case GM_CLOSE: return gen_close(ev, g, sp);
+  case GM_THROW: {
+    Value *e = as_exception(ev, a->pos[0], sp);
+    if (!e) return NULL;
+    Value *y = gen_resume(ev, g, NULL, e, sp);
+    return y ? y : ev->err ? NULL : stop_iteration(ev, g, sp);
+  }
+  default: {
+    Value *y = gen_resume(ev, g, m->which == GM_SEND ? a->pos[0] : NULL, NULL, sp);
+    return y ? y : ev->err ? NULL : stop_iteration(ev, g, sp);
+  }
+  }
+}
+
+static Value *gen_getattr(Eval *ev, Value *self, const char *attr, Span sp) {
+  (void)sp;
+  static const char *const names[] = {"__next__", "send", "close", "throw", "__iter__"};
+  for (int i = 0; i < 5; i++)
+    if (strcmp(attr, names[i]) == 0) {
+      GenMethod *m = eval_alloc(ev, sizeof *m);
+      m->self = self;
+      m->which = i;
+      Builtin *b = eval_alloc(ev, sizeof *b);
+      b->name = names[i];
+      b->fn = gen_method;
+      b->data = m;
+      return val_builtin(ev, b);
+    }
+  if (strcmp(attr, "__name__") == 0) return val_str(ev, ((Gen *)self->u.ext.data)->f->name);
+  return NULL;
+}
+
+/* next(iterator[, default]) for generators (other iterators have no value kind yet). */
+static Value *b_next(Eval *ev, const Args *a, void *data) {
+  (void)data;
+  if (a->nkw) return eval_error(ev, a->call_span, "E0303", "next() takes no keyword arguments");
+  if (a->npos < 1 || a->npos > 2)
+    return eval_error(ev, a->call_span, "E0303", "next expected at least 1 argument, got %d", a->npos);
+  if (!val_is_ext(a->pos[0], &gen_type))
+    return eval_error(ev, a->call_span, "E0302", "'%s' object is not an iterator", val_type_name(a->pos[0]));
+  Gen *g = a->pos[0]->u.ext.data;
+  Value *y = gen_resume(ev, g, NULL, NULL, a->call_span);
+  if (y || ev->err) return y;
+  return a->npos == 2 ? a->pos[1] : stop_iteration(ev, g, a->call_span);
+}
+
+/* contextlib.contextmanager: calling the decorated function makes a context manager
+   whose __enter__ runs the generator to its yield and whose exit resumes it (throwing
+   the with-body's exception in at the yield). */
+static Value *cm_enter(Eval *ev, Value *self, Span sp) {
+  Value *g = self->u.ext.data;
+  Value *y = gen_next(ev, g, sp);
+  if (!y && !ev->err) return eval_error(ev, sp, "E0309", "RuntimeError: generator didn't yield");
+  return y;
+}
+static const char *cm_repr(Eval *ev, Value *self) {
+  return arena_printf(ev->arena, "<contextlib._GeneratorContextManager object at %p>", self->u.ext.data);
+}
+static const ExtType gen_cm_type = {.name = "_GeneratorContextManager", .enter = cm_enter, .repr = cm_repr};
+
+static Value *cm_call(Eval *ev, const Args *a, void *data) {
+  Value *g = eval_call(ev, data, a);
+  if (!g) return NULL;
+  if (!val_is_ext(g, &gen_type))
+    return eval_error(ev, a->call_span, "E0302", "TypeError: '%s' object is not an iterator", val_type_name(g));
+  return val_ext(ev, &gen_cm_type, g);
+}
+
+static Value *b_contextmanager(Eval *ev, const Args *a, void *data) {
+  (void)data;
+  if (a->npos != 1 || a->nkw)
+    return eval_error(ev, a->call_span, "E0303", "contextmanager() takes exactly one argument (%d given)", a->npos);
+  Builtin *b = eval_alloc(ev, sizeof *b);
+  b->name = eval_callable_name(a->pos[0]);
+  b->fn = cm_call;
+  b->data = a->pos[0];
+  return val_builtin(ev, b);
+}
+
+/* The end of `with CM:` for a generator context manager; FL is the body's flow. */
+static enum Flow cm_exit(Eval *ev, Value *cm, enum Flow fl, Span sp) {
+  Gen *g = ((Value *)cm->u.ext.data)->u.ext.data;
+  if (fl != F_ERROR) {
+    Value *ret = ev->retval;
+    if (gen_resume(ev, g, NULL, NULL, sp)) {
+      eval_error(ev, sp, "E0309", "RuntimeError: generator didn't stop");
+      return F_ERROR;
+    }
+    ev->retval = ret;
+    return ev->err ? F_ERROR : fl;
+  }
+  if (!err_catchable(ev)) return F_ERROR;
+  Value *e = pending_exc(ev);
+  ErrState st;
+  err_save(ev, &st);
+  if (gen_resume(ev, g, NULL, e, sp)) {
+    eval_error(ev, sp, "E0309", "RuntimeError: generator didn't stop after throw()");
+    return F_ERROR;
+  }
+  if (!ev->err) return F_NORMAL; /* the generator swallowed the exception */
+  if (ev->err_exc == e) err_restore(ev, &st); /* the same exception: as first raised */
+  return F_ERROR;
+}
+
+static void gen_install(Eval *ev) {
+  Builtin *b = eval_alloc(ev, sizeof *b);
+  b->name = "next";
+  b->fn = b_next;
+  if (!eval_get_global(ev, "next")) eval_set_global(ev, "next", val_builtin(ev, b));
+  Value *ns = dict_get_str(ev->modules, "contextlib");
+  if (!ns) {
+    ns = val_namespace(ev, "contextlib");
+    eval_register_module(ev, "contextlib", ns);
+  }
+  Builtin *c = eval_alloc(ev, sizeof *c);
+  c->name = "contextmanager";
+  c->fn = b_contextmanager;
+  ns_set(ev, ns, "contextmanager", val_builtin(ev, c));
+}
+
+static enum Flow exec_with(Eval *ev, Env *env, Ast *s, int k) {
+  if (k == s->u.with.items.n) return exec_block(ev, env, &s->u.with.body);
+  Ast *item = s->u.with.items.items[k];
+  Value *cm = eval_expr(ev, env, item->u.withitem.ctx);
+  if (!cm) return F_ERROR;
+  if (cm->kind != V_EXT || !cm->u.ext.type->enter) {
+    eval_error(ev, item->u.withitem.ctx->span, "E0302", "'%s' object does not support the context manager protocol",
+               val_type_name(cm));
+    return F_ERROR;
+  }
+  Value *as = cm->u.ext.type->enter(ev, cm, item->u.withitem.ctx->span);
+  if (!as) return F_ERROR;
+  if (item->u.withitem.as && !assign(ev, env, item->u.withitem.as, as)) return F_ERROR;
+  enum Flow fl = exec_with(ev, env, s, k + 1);
+  if (val_is_ext(cm, &gen_cm_type)) return cm_exit(ev, cm, fl, item->u.withitem.ctx->span); /* pyexc */
+  if (fl == F_ERROR && err_catchable(ev) && cm->u.ext.type->exit) { /* pyexc: an exception leaves the block */
+    Value *e = pending_exc(ev), *prev = ev->handling;
+    ErrState st;
+    err_save(ev, &st);
+    ev->handling = e;
+    int r = cm->u.ext.type->exit(ev, cm, item->u.withitem.ctx->span);
+    ev->handling = prev;
+    if (r == 0 && !ev->err) err_restore(ev, &st);
+    return F_ERROR;
+  }
+  /* scopes must close on return/break too; after an error evaluation stops anyway */
+  if (fl != F_ERROR && cm->u.ext.type->exit && cm->u.ext.type->exit(ev, cm, item->u.withitem.ctx->span) != 0)
+    return F_ERROR;
+  return fl;
 }
 
 static enum Flow exec_stmt(Eval *ev, Env *env, Ast *s) {
