@@ -289,7 +289,10 @@ static void check_expr(Check *k, const Ast *n) {
   }
   switch (n->kind) {
   case AST_TUPLE: case AST_LIST:
-    for (int i = 0; i < n->u.list.items.n; i++) check_expr(k, n->u.list.items.items[i]);
+    for (int i = 0; i < n->u.list.items.n; i++) {
+      const Ast *e = n->u.list.items.items[i];
+      check_expr(k, e->kind == AST_STARRED ? e->u.un.operand : e); /* pyexc: [*xs, y] */
+    }
     break;
   case AST_DICT:
     for (int i = 0; i < n->u.dict.keys.n; i++) {

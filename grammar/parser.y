@@ -662,6 +662,8 @@ strparts:
 dict_items:
   expr ':' expr                 { $$ = one(c, $1); ast_list_push(A, &$$, $3); }
 | dict_items ',' expr ':' expr  { $$ = $1; ast_list_push(A, &$$, $3); ast_list_push(A, &$$, $5); }
+| POW or_test                   { $$ = one(c, NULL); ast_list_push(A, &$$, $2); /* pyexc: {**d} */ }
+| dict_items ',' POW or_test    { $$ = $1; ast_list_push(A, &$$, NULL); ast_list_push(A, &$$, $4); }
 ;
 
 comp_fors:
