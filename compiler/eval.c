@@ -2408,10 +2408,13 @@ static Value *eval_fstring(Eval *ev, Env *env, Ast *n) {
  * guard (eval_stack_ok) is pointed at the running stack's own low end, and ASan is
  * told of every switch. */
 enum { GEN_MAX_LIVE = 256 };
+/* address space only (MAP_NORESERVE): a body may recurse to the call-depth limit */
 #ifdef SLIMC_ASAN
-enum { GEN_STACK = 8 << 20, GEN_MARGIN = 2 << 20 };
+#define GEN_STACK ((size_t)256 << 20)
+#define GEN_MARGIN ((size_t)16 << 20)
 #else
-enum { GEN_STACK = 2 << 20, GEN_MARGIN = 512 << 10 };
+#define GEN_STACK ((size_t)64 << 20)
+#define GEN_MARGIN ((size_t)8 << 20)
 #endif
 enum GenState { G_NEW, G_SUSPENDED, G_RUNNING, G_DONE };
 
