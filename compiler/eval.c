@@ -2144,9 +2144,10 @@ static Value *pending_exc(Eval *ev) {
   if (strcmp(cls, "KeyError") == 0 && tl >= 2 && text[0] == '\'' && text[tl - 1] == '\'' &&
       !memchr(text + 1, '\'', tl - 2) && !strchr(text, '\\'))
     arg = val_strn(ev, text + 1, tl - 2); /* the key itself, as CPython's e.args[0] */
-  Value *e = py_exc_new(ev, cls, val_tuple_of(ev, &arg, 1));
+  bool bare = strcmp(text, cls) == 0; /* "AssertionError": no message, no args */
+  Value *e = py_exc_new(ev, cls, bare ? NULL : val_tuple_of(ev, &arg, 1));
   ExcObj *x = e->u.ext.data;
-  x->msg = text;
+  x->msg = bare ? "" : text;
   x->raised = true;
   x->sp = ev->err_sp;
   x->code = ev->err_code;
