@@ -34,6 +34,9 @@ static const char *const kind_names[] = {
   [AST_MODEL] = "MODEL", [AST_PARAM] = "PARAM", [AST_LOAD] = "LOAD", [AST_IMPORT] = "IMPORT",
   [AST_FROM_IMPORT] = "FROM_IMPORT", [AST_IMPORT_NAME] = "IMPORT_NAME", [AST_MODULE] = "MODULE",
   [AST_ERROR] = "ERROR",
+  [AST_TRY] = "TRY", [AST_EXCEPT] = "EXCEPT", [AST_DEL] = "DEL", [AST_GLOBAL] = "GLOBAL",
+  [AST_NONLOCAL] = "NONLOCAL", [AST_YIELD] = "YIELD", [AST_YIELD_FROM] = "YIELD_FROM",
+  [AST_FSTRING] = "FSTRING", [AST_FORMATTED] = "FORMATTED",
 };
 
 const char *ast_kind_name(AstKind k) {
@@ -170,6 +173,8 @@ static void dump_line(FILE *out, const Ast *n, int depth, const char *label) {
     break;
   }
   case AST_ATTR: fprintf(out, " .%s", n->u.attr.name); break;
+  case AST_EXCEPT: if (n->u.except_.name) fprintf(out, " as %s", n->u.except_.name); break;
+  case AST_FORMATTED: if (n->u.fmt.conv) fprintf(out, " !%c", n->u.fmt.conv); break;
   case AST_AUGASSIGN: fprintf(out, " '%s='", ast_op_name(n->u.aug.op)); break;
   case AST_DEF: case AST_MODEL: fprintf(out, " %s", n->u.fn.name); break;
   case AST_PARAM: {
@@ -243,7 +248,27 @@ static void dump_children(FILE *out, const Ast *n, int d) {
     dump(out, n->u.slice.hi, d, "hi");
     dump(out, n->u.slice.step, d, "step");
     break;
-  case AST_EXPR_STMT: case AST_RETURN: case AST_RAISE: dump(out, n->u.expr.value, d, NULL); break;
+  case AST_EXPR_STMT: case AST_RETURN: dump(out, n->u.expr.value, d, NULL); break;
+  case AST_RAISE:
+    dump(out, n->u.raise.value, d, NULL);
+    dump(out, n->u.raise.cause, d, "from");
+    break;
+  case AST_TRY:
+    dump_list(out, &n->u.try_.body, d, "body");
+    dump_list(out, &n->u.try_.handlers, d, NULL);
+    dump_list(out, &n->u.try_.orelse, d, "else");
+    dump_list(out, &n->u.try_.finalbody, d, "finally");
+    break;
+  case AST_EXCEPT:
+    dump(out, n->u.except_.type, d, "type");
+    dump_list(out, &n->u.except_.body, d, "body");
+    break;
+  case AST_DEL: case AST_GLOBAL: case AST_NONLOCAL: case AST_FSTRING: dump_list(out, &n->u.list.items, d, NULL); break;
+  case AST_YIELD: case AST_YIELD_FROM: dump(out, n->u.expr.value, d, NULL); break;
+  case AST_FORMATTED:
+    dump(out, n->u.fmt.value, d, NULL);
+    dump(out, n->u.fmt.spec, d, "spec");
+    break;
   case AST_ASSIGN:
     dump_list(out, &n->u.assign.targets, d, "target");
     dump(out, n->u.assign.value, d, "value");
@@ -273,6 +298,7 @@ static void dump_children(FILE *out, const Ast *n, int d) {
     dump(out, n->u.for_.target, d, "target");
     dump(out, n->u.for_.iter, d, "iter");
     dump_list(out, &n->u.for_.body, d, "body");
+    dump_list(out, &n->u.for_.orelse, d, "else");
     break;
   case AST_WHILE:
     dump(out, n->u.while_.cond, d, "cond");

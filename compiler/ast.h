@@ -64,6 +64,16 @@ typedef enum AstKind {
   AST_IMPORT_NAME,/* impname.name, impname.alias (or NULL) */
   AST_MODULE,     /* module.body */
   AST_ERROR,      /* placeholder left by syntax-error recovery */
+  /* pyexc: exceptions, generators, del/global/nonlocal, f-strings */
+  AST_TRY,        /* try_.body, try_.handlers (AST_EXCEPT), try_.orelse, try_.finalbody */
+  AST_EXCEPT,     /* except_.type (NULL: bare except), except_.name (or NULL), except_.body */
+  AST_DEL,        /* list.items: the targets */
+  AST_GLOBAL,     /* list.items: AST_NAME nodes */
+  AST_NONLOCAL,   /* list.items: AST_NAME nodes */
+  AST_YIELD,      /* expr.value (may be NULL) */
+  AST_YIELD_FROM, /* expr.value */
+  AST_FSTRING,    /* list.items: AST_STR and AST_FORMATTED parts */
+  AST_FORMATTED,  /* fmt.value, fmt.conv ('r', 's', 'a' or 0), fmt.spec (an AST_FSTRING or NULL) */
 } AstKind;
 
 typedef enum AstOp {
@@ -109,7 +119,7 @@ struct Ast {
     struct { AstOp op; Ast *target, *value; } aug;
     struct { Ast *cond, *msg; } assert_;
     struct { Ast *cond; AstList body, orelse; } if_;
-    struct { Ast *target, *iter; AstList body; } for_;
+    struct { Ast *target, *iter; AstList body, orelse; } for_;
     struct { Ast *cond; AstList body, orelse; } while_;
     struct { AstList items; AstList body; } with;
     struct { Ast *ctx, *as; } withitem;
@@ -125,6 +135,11 @@ struct Ast {
     struct { const char *module; const char *alias; AstList names; } import;
     struct { const char *name, *alias; } impname;
     struct { AstList body; const char *path; } module;
+    /* pyexc */
+    struct { Ast *value, *cause; } raise;    /* AST_RAISE: value as expr.value; raise X from CAUSE */
+    struct { AstList body, handlers, orelse, finalbody; } try_;
+    struct { Ast *type; const char *name; AstList body; } except_;
+    struct { Ast *value; int conv; Ast *spec; } fmt;
   } u;
 };
 

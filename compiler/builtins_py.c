@@ -452,6 +452,9 @@ static Value *b_zip(Eval *ev, Value *self, Value **v, const Args *a) {
 }
 
 static int isinstance_one(Eval *ev, Value *x, Value *cls, Span sp) {
+  if (py_exception_class(cls)) /* pyexc */
+    return val_is_ext(x, &val_exception_type) &&
+           py_exc_subclass(((ExcObj *)x->u.ext.data)->cls, py_exception_class(cls));
   if (cls->kind == V_TUPLE) {
     for (int i = 0; i < cls->u.list.n; i++) {
       int r = isinstance_one(ev, x, cls->u.list.items[i], sp);
@@ -643,13 +646,54 @@ static Value *b_filter(Eval *ev, Value *self, Value **v, const Args *a) {
   return out;
 }
 
+/* pyexc: the built-in exception hierarchy, each class with its base (CPython's). */
+static const struct { const char *name, *base; } exc_tree[] = {
+  {"BaseException", NULL}, {"SystemExit", "BaseException"}, {"KeyboardInterrupt", "BaseException"},
+  {"GeneratorExit", "BaseException"}, {"Exception", "BaseException"},
+  {"StopIteration", "Exception"}, {"ArithmeticError", "Exception"}, {"ZeroDivisionError", "ArithmeticError"},
+  {"OverflowError", "ArithmeticError"}, {"FloatingPointError", "ArithmeticError"},
+  {"AssertionError", "Exception"}, {"AttributeError", "Exception"}, {"LookupError", "Exception"},
+  {"IndexError", "LookupError"}, {"KeyError", "LookupError"}, {"NameError", "Exception"},
+  {"UnboundLocalError", "NameError"}, {"RuntimeError", "Exception"}, {"NotImplementedError", "RuntimeError"},
+  {"RecursionError", "RuntimeError"}, {"TypeError", "Exception"}, {"ValueError", "Exception"},
+  {"UnicodeError", "ValueError"}, {"ImportError", "Exception"}, {"ModuleNotFoundError", "ImportError"},
+  {"OSError", "Exception"}, {"FileNotFoundError", "OSError"}, {"EOFError", "Exception"},
+  {"MemoryError", "Exception"}, {"Warning", "Exception"}, {"UserWarning", "Warning"},
+  {"DeprecationWarning", "Warning"}, {"RuntimeWarning", "Warning"},
+};
+
+static int exc_index(const char *name) {
+  for (int i = 0; i < (int)(sizeof exc_tree / sizeof *exc_tree); i++)
+    if (strcmp(exc_tree[i].name, name) == 0) return i;
+  return -1;
+}
+
+bool py_exc_known(const char *cls) { return exc_index(cls) >= 0; }
+
+bool py_exc_subclass(const char *cls, const char *base) {
+  for (int i = exc_index(cls); i >= 0; i = exc_tree[i].base ? exc_index(exc_tree[i].base) : -1)
+    if (strcmp(exc_tree[i].name, base) == 0) return true;
+  return false;
+}
+
+Value *py_exc_new(Eval *ev, const char *cls, Value *args) {
+  ExcObj *x = eval_alloc(ev, sizeof *x);
+  x->cls = cls;
+  x->args = args ? args : val_tuple(ev, 0);
+  int n = x->args->u.list.n;
+  Value **av = x->args->u.list.items;
+  /* str(e): CPython's BaseException.__str__, and KeyError's repr of its one key */
+  if (n == 0) x->msg = "";
+  else if (n == 1) x->msg = strcmp(cls, "KeyError") == 0 ? val_repr(ev, av[0]) : val_str_of(ev, av[0]);
+  else x->msg = val_repr(ev, x->args);
+  if (strcmp(cls, "StopIteration") == 0) x->value = n ? av[0] : val_none(ev);
+  return val_ext(ev, &val_exception_type, x);
+}
+
 /* Exception constructors: ValueError("msg") makes an object for `raise`. */
 static Value *b_exception(Eval *ev, Value *self, Value **v, const Args *a) {
-  ExcObj *x = eval_alloc(ev, sizeof *x);
-  x->cls = (const char *)self;
-  if (a->npos == 1) x->msg = val_str_of(ev, a->pos[0]);
-  else if (a->npos > 1) x->msg = val_repr(ev, val_tuple_of(ev, a->pos, a->npos));
-  return val_ext(ev, &val_exception_type, x);
+  if (a->nkw) return eval_error(ev, a->call_span, "E0303", "%s() takes no keyword arguments", (const char *)self);
+  return py_exc_new(ev, (const char *)self, val_tuple_of(ev, a->pos, a->npos));
 }
 
 /* ---- functools, collections, math ---- */
@@ -1386,6 +1430,14 @@ static Value *s_isalpha(Eval *ev, Value *self, Value **v, const Args *a) { retur
 static Value *s_isalnum(Eval *ev, Value *self, Value **v, const Args *a) { return classify(ev, self, is_alnum); }
 static Value *s_format(Eval *ev, Value *self, Value **v, const Args *a) { return str_format(ev, self, a); }
 
+Value *py_format_value(Eval *ev, Value *v, int conv, const char *spec, Span sp) { /* pyexc */
+  Value *f = val_strf(ev, "{%s%c%s%s}", conv ? "!" : "", conv ? conv : '\0', spec ? ":" : "", spec ? spec : "");
+  if (!conv) f = val_strf(ev, "{%s%s}", spec ? ":" : "", spec ? spec : "");
+  Span spans[1] = {sp};
+  Args a = {.pos = &v, .pos_spans = spans, .npos = 1, .call_span = sp};
+  return str_format(ev, f, &a);
+}
+
 /* ---- list methods ---- */
 
 static Value *l_append(Eval *ev, Value *self, Value **v, const Args *a) {
@@ -1598,10 +1650,6 @@ static const struct { PyFn fn; const TypeTag *tag; } types_tab[] = {
   {{"dict", P("mapping", "**kwargs"), 0, b_dict}, &tag_dict},
 };
 
-static const char *const exceptions[] = {
-  "Exception", "ValueError", "TypeError", "KeyError", "IndexError", "RuntimeError", "NotImplementedError",
-  "AssertionError", "AttributeError", "ZeroDivisionError", "NameError", "LookupError", "ArithmeticError",
-};
 
 static const PyFn exc_fn = {"Exception", NULL, 0, b_exception};
 
@@ -1733,10 +1781,14 @@ Value *py_attr(Eval *ev, Value *self, const char *name, Span sp) {
       if (strcmp(name, "stop") == 0) return val_int(ev, r->stop);
       if (strcmp(name, "step") == 0) return val_int(ev, r->step);
     }
-    if (self->u.ext.type == &val_exception_type && strcmp(name, "args") == 0) {
+    if (self->u.ext.type == &val_exception_type) { /* pyexc */
       ExcObj *x = self->u.ext.data;
-      Value *m = val_str(ev, x->msg ? x->msg : "");
-      return x->msg ? val_tuple_of(ev, &m, 1) : val_tuple(ev, 0);
+      if (strcmp(name, "args") == 0) return x->args ? x->args : val_tuple(ev, 0);
+      if (strcmp(name, "__cause__") == 0) return x->cause ? x->cause : val_none(ev);
+      if (strcmp(name, "__context__") == 0) return x->context ? x->context : val_none(ev);
+      if (strcmp(name, "__suppress_context__") == 0) return val_bool(ev, x->suppress_context);
+      if (strcmp(name, "__class__") == 0) return eval_get_global(ev, x->cls);
+      if (strcmp(name, "value") == 0 && x->value) return x->value;
     }
     return NULL;
   default: return NULL;
@@ -1760,12 +1812,14 @@ void py_install(Eval *ev) {
   for (int i = 0; i < COUNT(globals_tab); i++) eval_set_global(ev, globals_tab[i].name, make_fn(ev, &globals_tab[i], NULL));
   for (int i = 0; i < COUNT(types_tab); i++)
     eval_set_global(ev, types_tab[i].fn.name, make_fn(ev, &types_tab[i].fn, (Value *)types_tab[i].tag));
-  for (int i = 0; i < COUNT(exceptions); i++) {
+  for (int i = 0; i < COUNT(exc_tree); i++) {
     /* self carries the class name (see b_exception and py_exception_class) */
-    Value *v = make_fn(ev, &exc_fn, (Value *)exceptions[i]);
-    v->u.builtin->name = exceptions[i];
-    eval_set_global(ev, exceptions[i], v);
+    Value *v = make_fn(ev, &exc_fn, (Value *)exc_tree[i].name);
+    v->u.builtin->name = exc_tree[i].name;
+    eval_set_global(ev, exc_tree[i].name, v);
   }
+  eval_set_global(ev, "IOError", eval_get_global(ev, "OSError"));
+  eval_set_global(ev, "EnvironmentError", eval_get_global(ev, "OSError"));
   Value *ft = module_of(ev, "functools", functools_tab, COUNT(functools_tab));
   pymod_install_functools(ev, ft); /* pymod */
   Value *col = module_of(ev, "collections", collections_tab, COUNT(collections_tab));

@@ -13,6 +13,19 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#if defined(__SANITIZE_ADDRESS__)
+#define SLIMC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SLIMC_ASAN 1
+#endif
+#endif
+#ifdef SLIMC_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 /* ---- name tables: open addressing keyed by string hash ---- */
 
@@ -68,6 +81,7 @@ typedef struct Env {
   Table vars;
   const Table *locals;
   Module *mod;
+  const Table *decls;   /* pyexc: names declared global (value True) or nonlocal (False) here */
 } Env;
 
 struct Module {
@@ -121,6 +135,12 @@ struct Eval {
   const char *err_code, *err_msg;
   PtrVec notes, chain;
   Table umods;          /* pymod: dotted name -> Module* of every imported user module */
+  /* pyexc: the exception object of the pending error (NULL until raised or caught),
+     the exception an `except` block is handling (bare raise, __context__) */
+  Value *err_exc, *err_ctx, *handling;
+  struct Gen *gen;      /* pyexc: the generator whose body is running (NULL: none) */
+  PtrVec gens;          /* every generator that got a stack (released by eval_free) */
+  int live_gens;
 };
 
 enum Flow { F_NORMAL, F_RETURN, F_BREAK, F_CONTINUE, F_ERROR };
@@ -128,6 +148,9 @@ enum Flow { F_NORMAL, F_RETURN, F_BREAK, F_CONTINUE, F_ERROR };
 static Value *eval_expr(Eval *ev, Env *env, Ast *n);
 static enum Flow exec_block(Eval *ev, Env *env, AstList *body);
 static const Table *localset(Eval *ev, Ast *def);
+static Value *eval_fstring(Eval *ev, Env *env, Ast *n);
+static Value *eval_yield(Eval *ev, Env *env, Ast *n);
+static void gen_install(Eval *ev);
 
 void *eval_alloc(Eval *ev, size_t n) {
   void *p = arena_alloc(ev->arena, n);
@@ -191,12 +214,15 @@ Value *eval_error(Eval *ev, Span sp, const char *code, const char *fmt, ...) {
   ev->err_sp = sp;
   ev->err_code = code;
   ev->notes.n = ev->chain.n = 0;
+  ev->err_exc = NULL;
+  ev->err_ctx = ev->handling;
   return NULL;
 }
 
 const char *eval_clear_error(Eval *ev) {
   const char *code = ev->err ? ev->err_code : NULL;
   ev->err = false;
+  ev->err_exc = NULL;
   ev->notes.n = ev->chain.n = 0;
   return code;
 }
@@ -297,7 +323,7 @@ const char *eval_suggest(const char *name, const char *const *cands, int n) {
 
 static void table_names(Eval *ev, const Table *t, PtrVec *out) {
   for (int i = 0; i < t->cap; i++)
-    if (t->s[i].name) ptrvec_push(ev->arena, out, (void *)t->s[i].name);
+    if (t->s[i].name && t->s[i].v) ptrvec_push(ev->arena, out, (void *)t->s[i].name);
 }
 
 /* ---- resource limits ---- */
@@ -356,10 +382,12 @@ Eval *eval_new(Arena *arena, Diag *d, SrcMgr *sm, const EvalOptions *opt) {
   }
   ev->modules = val_dict(ev)->u.dict;
   py_install(ev);
+  gen_install(ev);
   return ev;
 }
 
-void eval_free(Eval *ev) { (void)ev; /* everything lives in the compilation's arena */ }
+static void gen_release_all(Eval *ev);
+void eval_free(Eval *ev) { gen_release_all(ev); /* the rest lives in the compilation's arena */ }
 
 void eval_set_hooks(Eval *ev, const EvalHooks *h) {
   ev->hooks = *h;
@@ -442,7 +470,9 @@ bool eval_to_str(Eval *ev, Value *v, Span sp, const char *what, const char **out
 /* ---- iteration ---- */
 
 typedef struct Iter { Value *src; Value **items; int64_t i, n; RangeObj r; int kind; } Iter;
-enum { IT_ITEMS, IT_RANGE, IT_STR };
+enum { IT_ITEMS, IT_RANGE, IT_STR, IT_GEN };
+extern const ExtType gen_type;
+static Value *gen_next(Eval *ev, Value *g, Span sp);
 
 static bool iter_init(Eval *ev, Iter *it, Value *v, Span sp) {
   memset(it, 0, sizeof *it);
@@ -461,6 +491,10 @@ static bool iter_init(Eval *ev, Iter *it, Value *v, Span sp) {
     return true;
   }
   case V_EXT:
+    if (v->u.ext.type == &gen_type) { /* pyexc */
+      it->kind = IT_GEN;
+      return true;
+    }
     if (v->u.ext.type == &py_range_type) {
       it->kind = IT_RANGE;
       it->r = *(RangeObj *)v->u.ext.data;
@@ -495,6 +529,7 @@ static Value *iter_next(Eval *ev, Iter *it) {
   case IT_RANGE:
     if (it->i >= it->n) return NULL;
     return val_int(ev, slimrt_ck_nth(it->r.start, it->r.step, it->i++));
+  case IT_GEN: return gen_next(ev, it->src, ev->cur); /* NULL: exhausted, or an error is pending */
   case IT_STR: {
     if (it->i >= it->n) return NULL;
     const unsigned char *s = (const unsigned char *)it->src->u.str.s;
@@ -515,16 +550,20 @@ Value *eval_iter_list(Eval *ev, Value *v, Span sp) {
   if (it.kind == IT_RANGE && !eval_check_mem(ev, (size_t)it.n * 8, sp)) return NULL;
   Value *out = val_list(ev, 0);
   for (Value *x; (x = iter_next(ev, &it));) val_list_append(ev, out, x);
-  return out;
+  return ev->err ? NULL : out;
 }
 
 /* ---- names ---- */
 
 static Value *lookup(Eval *ev, Env *env, const char *name, Span sp) {
   uint32_t h = hname(name);
+  if (env->decls) { /* pyexc: `global x` reads the module's x */
+    Slot *d = tab_find(env->decls, name, h);
+    if (d && d->v->u.b && env->mod && env->mod->env) env = env->mod->env;
+  }
   for (Env *e = env; e; e = e->parent) {
     Slot *s = tab_find(&e->vars, name, h);
-    if (s) return s->v;
+    if (s && s->v) return s->v; /* a NULL value: deleted (del x) */
     if (e->locals && tab_find(e->locals, name, h)) {
       if (e == env)
         return eval_error(ev, sp, "E0301", "cannot access local variable '%s' where it is not associated with a value", name);
@@ -542,8 +581,21 @@ static Value *lookup(Eval *ev, Env *env, const char *name, Span sp) {
   return eval_error(ev, sp, "E0301", "name '%s' is not defined", name);
 }
 
+/* pyexc: the scope a name assigned in ENV lives in (global / nonlocal declarations). */
+static Env *scope_of(Env *env, const char *name, uint32_t h) {
+  if (!env->decls) return env;
+  Slot *d = tab_find(env->decls, name, h);
+  if (!d) return env;
+  if (d->v->u.b) return env->mod && env->mod->env ? env->mod->env : env;
+  for (Env *e = env->parent; e; e = e->parent)
+    if (e->locals && tab_find(e->locals, name, h)) return e;
+  return env;
+}
+
 static void bind(Eval *ev, Env *env, const char *name, Value *v) {
-  tab_put(ev, &env->vars, name, hname(name), v);
+  uint32_t h = hname(name);
+  env = scope_of(env, name, h);
+  tab_put(ev, &env->vars, name, h, v);
   /* pymod: a module's globals are also its module object's attributes (no allocation
      when the name exists already: a module-level loop rebinds it on every step) */
   if (env->mod && env == env->mod->env && env->mod->ns) {
@@ -1291,13 +1343,15 @@ static ParamSpec *func_spec(Eval *ev, Ast *def) {
   return ps;
 }
 
-typedef struct FuncInfo { const Table *locals; ParamSpec *spec; } FuncInfo;
+typedef struct FuncInfo { const Table *locals; ParamSpec *spec; const Table *decls; bool generator; } FuncInfo;
+static const Table *decls_of(Eval *ev, Ast *def, bool *generator);
 
 static FuncInfo *func_info(Eval *ev, Ast *def) {
   FuncInfo *fi = pm_get(&ev->localsets, def);
   if (fi) return fi;
   fi = eval_alloc(ev, sizeof *fi);
   fi->locals = localset(ev, def);
+  fi->decls = decls_of(ev, def, &fi->generator);
   fi->spec = func_spec(ev, def);
   pm_put(ev, &ev->localsets, def, fi);
   return fi;
@@ -1322,6 +1376,7 @@ static void pop_frame(Eval *ev, Frame *fr) {
   ev->depth--;
 }
 
+static Value *gen_new(Eval *ev, Func *f, Env *env, Span call);
 static Value *call_func(Eval *ev, Func *f, const Args *a) {
   Ast *def = f->def;
   FuncInfo *fi = func_info(ev, def);
@@ -1338,6 +1393,7 @@ static Value *call_func(Eval *ev, Func *f, const Args *a) {
   env->parent = f->closure;
   env->locals = fi->locals;
   env->mod = f->closure ? f->closure->mod : NULL;
+  env->decls = fi->decls;
   /* defaults are per param in declaration order; map them to spec slots */
   AstList *pl = &def->u.fn.params;
   int k = 0;
@@ -1355,6 +1411,7 @@ static Value *call_func(Eval *ev, Func *f, const Args *a) {
     if (p->u.param.kind == PARAM_STAR && p->u.param.name) bind(ev, env, p->u.param.name, out[ps->star]);
     if (p->u.param.kind == PARAM_DSTAR) bind(ev, env, p->u.param.name, out[ps->dstar]);
   }
+  if (fi->generator) return gen_new(ev, f, env, a->call_span); /* pyexc: the body runs on next() */
   Frame fr;
   if (!push_frame(ev, &fr, f->name, a->call_span)) return NULL;
   Value *result;
@@ -1613,7 +1670,7 @@ static bool comp_loop(Eval *ev, Env *cenv, Env *outer, Ast *n, int g, Value *out
       dict_set(ev, out->u.dict, k, e);
     }
   }
-  return true;
+  return !ev->err;
 }
 
 static Value *eval_comp(Eval *ev, Env *env, Ast *n) {
@@ -1764,6 +1821,8 @@ static Value *eval_expr(Eval *ev, Env *env, Ast *n) {
   }
   case AST_SLICE: return make_slice(ev, env, n);
   case AST_STARRED: return eval_error(ev, n->span, "E0306", "can't use starred expression here");
+  case AST_FSTRING: return eval_fstring(ev, env, n); /* pyexc */
+  case AST_YIELD: case AST_YIELD_FROM: return eval_yield(ev, env, n);
   case AST_ERROR: return eval_error(ev, n->span, "E0300", "invalid expression");
   default: return eval_error(ev, n->span, "E0300", "%s is not an expression", ast_kind_name(n->kind));
   }
@@ -1798,10 +1857,25 @@ static void scan_locals(Eval *ev, Table *t, AstList *body) {
     case AST_FOR:
       target_names(ev, t, s->u.for_.target);
       scan_locals(ev, t, &s->u.for_.body);
+      scan_locals(ev, t, &s->u.for_.orelse); /* pyexc */
       break;
     case AST_WHILE:
       scan_locals(ev, t, &s->u.while_.body);
       scan_locals(ev, t, &s->u.while_.orelse);
+      break;
+    /* pyexc */
+    case AST_TRY:
+      scan_locals(ev, t, &s->u.try_.body);
+      for (int j = 0; j < s->u.try_.handlers.n; j++) {
+        Ast *h = s->u.try_.handlers.items[j];
+        add_local(ev, t, h->u.except_.name);
+        scan_locals(ev, t, &h->u.except_.body);
+      }
+      scan_locals(ev, t, &s->u.try_.orelse);
+      scan_locals(ev, t, &s->u.try_.finalbody);
+      break;
+    case AST_DEL:
+      for (int j = 0; j < s->u.list.items.n; j++) target_names(ev, t, s->u.list.items.items[j]);
       break;
     case AST_IF: /* an elif chain is a loop, not a recursion */
       for (Ast *e = s;; e = e->u.if_.orelse.items[0]) {
@@ -1840,6 +1914,71 @@ static const Table *localset(Eval *ev, Ast *def) {
   Table *t = eval_alloc(ev, sizeof *t);
   for (int i = 0; i < def->u.fn.params.n; i++) add_local(ev, t, def->u.fn.params.items[i]->u.param.name);
   if (def->kind != AST_LAMBDA) scan_locals(ev, t, &def->u.fn.body);
+  bool gen;
+  const Table *d = decls_of(ev, def, &gen);
+  if (!d) return t;
+  Table *k = eval_alloc(ev, sizeof *k); /* pyexc: declared names are not local */
+  for (int i = 0; i < t->cap; i++)
+    if (t->s[i].name && !tab_find(d, t->s[i].name, t->s[i].h)) tab_put(ev, k, t->s[i].name, t->s[i].h, t->s[i].v);
+  return k;
+}
+
+/* ---- pyexc: global / nonlocal declarations and yield, found by one walk of a body ---- */
+
+static void scan_expr_yield(const Ast *n, bool *gen);
+
+static void scan_decls(Eval *ev, Table **t, AstList *body, bool *gen) {
+  for (int i = 0; i < body->n; i++) {
+    Ast *s = body->items[i];
+    switch (s->kind) {
+    case AST_GLOBAL: case AST_NONLOCAL:
+      for (int j = 0; j < s->u.list.items.n; j++) {
+        const char *nm = s->u.list.items.items[j]->u.name;
+        if (!*t) *t = eval_alloc(ev, sizeof **t);
+        tab_put(ev, *t, nm, hname(nm), val_bool(ev, s->kind == AST_GLOBAL));
+      }
+      break;
+    case AST_EXPR_STMT: case AST_RETURN: scan_expr_yield(s->u.expr.value, gen); break;
+    case AST_ASSIGN: scan_expr_yield(s->u.assign.value, gen); break;
+    case AST_AUGASSIGN: scan_expr_yield(s->u.aug.value, gen); break;
+    case AST_FOR:
+      scan_decls(ev, t, &s->u.for_.body, gen);
+      scan_decls(ev, t, &s->u.for_.orelse, gen);
+      break;
+    case AST_WHILE:
+      scan_decls(ev, t, &s->u.while_.body, gen);
+      scan_decls(ev, t, &s->u.while_.orelse, gen);
+      break;
+    case AST_IF:
+      for (Ast *e = s;; e = e->u.if_.orelse.items[0]) {
+        scan_decls(ev, t, &e->u.if_.body, gen);
+        if (e->u.if_.orelse.n != 1 || e->u.if_.orelse.items[0]->kind != AST_IF) {
+          scan_decls(ev, t, &e->u.if_.orelse, gen);
+          break;
+        }
+      }
+      break;
+    case AST_WITH: scan_decls(ev, t, &s->u.with.body, gen); break;
+    case AST_TRY:
+      scan_decls(ev, t, &s->u.try_.body, gen);
+      for (int j = 0; j < s->u.try_.handlers.n; j++) scan_decls(ev, t, &s->u.try_.handlers.items[j]->u.except_.body, gen);
+      scan_decls(ev, t, &s->u.try_.orelse, gen);
+      scan_decls(ev, t, &s->u.try_.finalbody, gen);
+      break;
+    default: break;
+    }
+  }
+}
+
+/* A yield at the top of a statement's expression (x = yield v, yield v, (yield)). */
+static void scan_expr_yield(const Ast *n, bool *gen) {
+  if (n && (n->kind == AST_YIELD || n->kind == AST_YIELD_FROM)) *gen = true;
+}
+
+static const Table *decls_of(Eval *ev, Ast *def, bool *generator) {
+  Table *t = NULL;
+  *generator = false;
+  if (def->kind != AST_LAMBDA) scan_decls(ev, &t, &def->u.fn.body, generator);
   return t;
 }
 
@@ -2190,7 +2329,7 @@ static bool exec_load(Eval *ev, Env *env, Ast *s) {
     Ast *in = s->u.load.names.items[i];
     const char *name = in->u.impname.name;
     Slot *sl = tab_find(&m->env->vars, name, hname(name));
-    if (!sl) {
+    if (!sl || !sl->v) {
       PtrVec names = {0};
       table_names(ev, &m->env->vars, &names);
       const char *sug = eval_suggest(name, (const char *const *)names.items, names.n);
@@ -2204,6 +2343,774 @@ static bool exec_load(Eval *ev, Env *env, Ast *s) {
 }
 
 /* ---- statements ---- */
+
+
+/* ---- pyexc: exceptions ---- */
+
+/* The pending error, put aside while an except/finally block or __exit__ runs. */
+typedef struct ErrState {
+  bool err;
+  Span sp;
+  const char *code, *msg;
+  PtrVec notes, chain;
+  Value *exc, *ctx;
+} ErrState;
+
+static void err_save(Eval *ev, ErrState *st) {
+  *st = (ErrState){ev->err, ev->err_sp, ev->err_code, ev->err_msg, ev->notes, ev->chain, ev->err_exc, ev->err_ctx};
+  ev->err = false;
+  ev->notes = (PtrVec){0};
+  ev->chain = (PtrVec){0};
+  ev->err_exc = ev->err_ctx = NULL;
+}
+
+static void err_restore(Eval *ev, const ErrState *st) {
+  ev->err = st->err;
+  ev->err_sp = st->sp;
+  ev->err_code = st->code;
+  ev->err_msg = st->msg;
+  ev->notes = st->notes;
+  ev->chain = st->chain;
+  ev->err_exc = st->exc;
+  ev->err_ctx = st->ctx;
+}
+
+/* Resource limits and errors of the compilation itself: no `except` sees them. */
+static bool err_catchable(Eval *ev) {
+  if (!ev->err || ev->mem_over) return false;
+  static const char *const fatal[] = {"E0300", "E0312", "E0313", "E0314", "E0316", "E0318", "E0319", "E0330", "E0331"};
+  for (size_t i = 0; i < sizeof fatal / sizeof *fatal; i++)
+    if (strcmp(ev->err_code, fatal[i]) == 0) return false;
+  return true;
+}
+
+/* The Python class of a pending error: "Name: text" names it; else its code does. */
+static const char *err_class(const char *code, const char *msg, const char **text) {
+  *text = msg;
+  size_t k = strspn(msg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+  if (k > 0 && k < 40 && msg[k] == ':' && msg[k + 1] == ' ') {
+    char name[40];
+    memcpy(name, msg, k);
+    name[k] = 0;
+    if (py_exc_known(name)) {
+      *text = msg + k + 2;
+      return NULL; /* the caller takes the class name from the prefix */
+    }
+  }
+  int c = atoi(code + 1);
+  switch (c) {
+  case 301: return strstr(msg, "cannot access local") ? "UnboundLocalError" : "NameError";
+  case 302: case 303: case 317: case 501: case 511: case 513: case 520: case 523: case 730: return "TypeError";
+  case 304: return "AttributeError";
+  case 305: return "IndexError";
+  case 307: return "ZeroDivisionError";
+  case 308: return strstr(msg, "NaN") ? "ValueError" : "OverflowError";
+  case 309: return "RuntimeError";
+  case 311: return "AssertionError";
+  case 315: return strncmp(msg, "no module", 9) == 0 ? "ModuleNotFoundError" : "ImportError";
+  default: return "ValueError"; /* E0306 and the TF library's errors: TF raises ValueError */
+  }
+}
+
+/* The exception object of the pending (catchable) error, made on first need. */
+static Value *pending_exc(Eval *ev) {
+  if (ev->err_exc) return ev->err_exc;
+  const char *text;
+  const char *cls = err_class(ev->err_code, ev->err_msg, &text);
+  char name[40];
+  if (!cls) { /* "KeyError: 'k'" */
+    size_t k = (size_t)(text - 2 - ev->err_msg);
+    memcpy(name, ev->err_msg, k);
+    name[k] = 0;
+    cls = arena_strdup(ev->arena, name);
+  }
+  /* str(e) is the message without slimc's "; did you mean" hint */
+  const char *dym = strstr(text, "; did you mean '");
+  if (dym) text = arena_strndup(ev->arena, text, (size_t)(dym - text));
+  Value *arg = val_str(ev, text);
+  size_t tl = strlen(text);
+  if (strcmp(cls, "KeyError") == 0 && tl >= 2 && text[0] == '\'' && text[tl - 1] == '\'' &&
+      !memchr(text + 1, '\'', tl - 2) && !strchr(text, '\\'))
+    arg = val_strn(ev, text + 1, tl - 2); /* the key itself, as CPython's e.args[0] */
+  bool bare = strcmp(text, cls) == 0; /* "AssertionError": no message, no args */
+  Value *e = py_exc_new(ev, cls, bare ? NULL : val_tuple_of(ev, &arg, 1));
+  ExcObj *x = e->u.ext.data;
+  x->msg = bare ? "" : text;
+  x->raised = true;
+  x->sp = ev->err_sp;
+  x->code = ev->err_code;
+  x->text = ev->err_msg;
+  if (ev->err_ctx && ev->err_ctx != e) x->context = ev->err_ctx;
+  ev->err_exc = e;
+  return e;
+}
+
+/* Makes E (an exception object) the pending error, raised at SP. */
+static void raise_exc(Eval *ev, Value *e, Span sp) {
+  ExcObj *x = e->u.ext.data;
+  if (!x->raised) {
+    x->raised = true;
+    x->sp = sp;
+    x->code = "E0309";
+    x->text = *x->msg ? arena_printf(ev->arena, "%s: %s", x->cls, x->msg) : x->cls;
+  }
+  if (ev->handling && ev->handling != e && !x->context) x->context = ev->handling;
+  Value *ctx = ev->handling;
+  ev->handling = NULL; /* eval_error records the context; ours is set above */
+  eval_error(ev, x->sp, x->code, "%s", x->text);
+  ev->handling = ctx;
+  ev->err_exc = e;
+}
+
+/* An exception instance from V (an instance, or a class to call with no arguments). */
+static Value *as_exception(Eval *ev, Value *v, Span sp) {
+  if (py_exception_class(v)) return py_exc_new(ev, py_exception_class(v), NULL);
+  if (val_is_ext(v, &val_exception_type)) return v;
+  return eval_error(ev, sp, "E0302", "exceptions must derive from BaseException");
+}
+
+static enum Flow exec_raise(Eval *ev, Env *env, Ast *s) {
+  if (!s->u.raise.value) {
+    if (!ev->handling) {
+      eval_error(ev, s->span, "E0309", "RuntimeError: No active exception to reraise");
+      return F_ERROR;
+    }
+    raise_exc(ev, ev->handling, s->span);
+    return F_ERROR;
+  }
+  Value *v = eval_expr(ev, env, s->u.raise.value);
+  if (!v) return F_ERROR;
+  Value *e = as_exception(ev, v, s->span);
+  if (!e) return F_ERROR;
+  if (s->u.raise.cause) {
+    Value *c = eval_expr(ev, env, s->u.raise.cause);
+    if (!c) return F_ERROR;
+    ExcObj *x = e->u.ext.data;
+    if (c->kind == V_NONE) x->cause = NULL;
+    else {
+      Value *ce = py_exception_class(c) || val_is_ext(c, &val_exception_type) ? as_exception(ev, c, s->span) : NULL;
+      if (!ce) {
+        eval_error(ev, s->span, "E0302", "exception causes must derive from BaseException");
+        return F_ERROR;
+      }
+      x->cause = ce;
+    }
+    x->suppress_context = true;
+  }
+  raise_exc(ev, e, s->span);
+  return F_ERROR;
+}
+
+/* 1 if exception E matches the handler's class value T (a class or a tuple), 0 if not,
+   -1 with an error pending. */
+static int exc_matches(Eval *ev, Value *e, Value *t, Span sp) {
+  const char *cls = ((ExcObj *)e->u.ext.data)->cls;
+  if (t->kind == V_TUPLE) {
+    for (int i = 0; i < t->u.list.n; i++) {
+      int r = exc_matches(ev, e, t->u.list.items[i], sp);
+      if (r) return r;
+    }
+    return 0;
+  }
+  if (py_exception_class(t)) return py_exc_subclass(cls, py_exception_class(t));
+  eval_error(ev, sp, "E0302", "catching classes that do not inherit from BaseException is not allowed");
+  return -1;
+}
+
+static void unbind(Eval *ev, Env *env, const char *name) {
+  uint32_t h = hname(name);
+  Slot *sl = tab_find(&scope_of(env, name, h)->vars, name, h);
+  if (sl) sl->v = NULL;
+  (void)ev;
+}
+
+static enum Flow exec_try(Eval *ev, Env *env, Ast *s) {
+  enum Flow fl = exec_block(ev, env, &s->u.try_.body);
+  if (fl == F_ERROR && err_catchable(ev) && s->u.try_.handlers.n) {
+    Value *e = pending_exc(ev);
+    ErrState st;
+    err_save(ev, &st);
+    Value *prev = ev->handling;
+    ev->handling = e; /* errors in the handler types have E as their context */
+    Ast *h = NULL;
+    for (int i = 0; i < s->u.try_.handlers.n && !h; i++) {
+      Ast *hi = s->u.try_.handlers.items[i];
+      if (!hi->u.except_.type) { h = hi; break; }
+      Value *t = eval_expr(ev, env, hi->u.except_.type);
+      int m = t ? exc_matches(ev, e, t, hi->u.except_.type->span) : -1;
+      if (m < 0) { ev->handling = prev; return F_ERROR; }
+      if (m) h = hi;
+    }
+    if (!h) {
+      ev->handling = prev;
+      err_restore(ev, &st);
+    } else {
+      if (h->u.except_.name) bind(ev, env, h->u.except_.name, e);
+      fl = exec_block(ev, env, &h->u.except_.body);
+      ev->handling = prev;
+      if (h->u.except_.name && fl != F_ERROR) unbind(ev, env, h->u.except_.name); /* as CPython: del e */
+    }
+  } else if (fl == F_NORMAL) {
+    fl = exec_block(ev, env, &s->u.try_.orelse);
+  }
+  if (!s->u.try_.finalbody.n || (fl == F_ERROR && !err_catchable(ev))) return fl;
+  /* finally: runs on every way out; its own return/break/continue/error wins */
+  ErrState st = {0};
+  Value *prev = ev->handling, *ret = ev->retval;
+  if (fl == F_ERROR) {
+    ev->handling = pending_exc(ev);
+    err_save(ev, &st);
+  }
+  enum Flow ff = exec_block(ev, env, &s->u.try_.finalbody);
+  ev->handling = prev;
+  if (ff != F_NORMAL) return ff;
+  if (fl == F_ERROR) err_restore(ev, &st);
+  ev->retval = ret;
+  return fl;
+}
+
+/* del TARGET */
+static bool exec_del(Eval *ev, Env *env, Ast *t) {
+  switch (t->kind) {
+  case AST_NAME: {
+    uint32_t h = hname(t->u.name);
+    Env *e = scope_of(env, t->u.name, h);
+    Slot *sl = tab_find(&e->vars, t->u.name, h);
+    if (!sl || !sl->v) {
+      if (e->locals && tab_find(e->locals, t->u.name, h))
+        eval_error(ev, t->span, "E0301", "cannot access local variable '%s' where it is not associated with a value",
+                   t->u.name);
+      else eval_error(ev, t->span, "E0301", "name '%s' is not defined", t->u.name);
+      return false;
+    }
+    sl->v = NULL;
+    return true;
+  }
+  case AST_TUPLE: case AST_LIST:
+    for (int i = 0; i < t->u.list.items.n; i++)
+      if (!exec_del(ev, env, t->u.list.items.items[i])) return false;
+    return true;
+  case AST_INDEX: {
+    Value *obj = eval_expr(ev, env, t->u.index.obj);
+    if (!obj) return false;
+    Value *idx = eval_index_expr(ev, env, t->u.index.index);
+    if (!idx) return false;
+    if (obj->kind == V_DICT) {
+      if (!val_key_ok(ev, idx, t->span)) return false;
+      if (!dict_del(obj->u.dict, idx)) {
+        eval_error(ev, t->span, "E0305", "KeyError: %s", val_repr(ev, idx));
+        return false;
+      }
+      return true;
+    }
+    if (obj->kind == V_LIST) {
+      int n = obj->u.list.n;
+      int64_t start, step, count;
+      if (val_is_ext(idx, &val_slice_type)) {
+        if (!slice_indices(ev, idx->u.ext.data, n, t->span, &start, &step, &count)) return false;
+      } else {
+        if (!norm_index(ev, idx, n, "list assignment", t->span, &start)) return false;
+        step = 1;
+        count = 1;
+      }
+      if (step < 0) { start += (count - 1) * step; step = -step; }
+      Value **it = obj->u.list.items;
+      int k = 0;
+      for (int i = 0; i < n; i++) {
+        bool gone = i >= start && (i - start) % step == 0 && (i - start) / step < count;
+        if (!gone) it[k++] = it[i];
+      }
+      obj->u.list.n = k;
+      return true;
+    }
+    eval_error(ev, t->span, "E0302", "'%s' object doesn't support item deletion", val_type_name(obj));
+    return false;
+  }
+  case AST_ATTR: {
+    Value *obj = eval_expr(ev, env, t->u.attr.obj);
+    if (!obj) return false;
+    if (obj->kind == V_NAMESPACE && ns_get(obj, t->u.attr.name)) {
+      dict_del(obj->u.ns->attrs, val_str(ev, t->u.attr.name));
+      return true;
+    }
+    if (eval_getattr(ev, obj, t->u.attr.name, t->span))
+      eval_error(ev, t->span, "E0304", "'%s' object attribute '%s' is read-only", val_type_name(obj), t->u.attr.name);
+    return false;
+  }
+  default:
+    eval_error(ev, t->span, "E0306", "cannot delete %s", ast_kind_name(t->kind));
+    return false;
+  }
+}
+
+/* nonlocal x: x must be a local of an enclosing function. */
+static bool exec_nonlocal(Eval *ev, Env *env, Ast *s) {
+  for (int i = 0; i < s->u.list.items.n; i++) {
+    Ast *nm = s->u.list.items.items[i];
+    uint32_t h = hname(nm->u.name);
+    bool found = false;
+    for (Env *e = env->parent; e && !found; e = e->parent)
+      found = e->locals && tab_find(e->locals, nm->u.name, h);
+    if (!found) {
+      eval_error(ev, nm->span, "E0330", "no binding for nonlocal '%s' found", nm->u.name);
+      return false;
+    }
+  }
+  return true;
+}
+
+/* f'...': the parts' text joined */
+static Value *eval_fstring(Eval *ev, Env *env, Ast *n) {
+  TextBuf tb = {.ev = ev};
+  for (int i = 0; i < n->u.list.items.n; i++) {
+    Ast *p = n->u.list.items.items[i];
+    if (p->kind == AST_STR) { tb_put(&tb, p->u.str.s, p->u.str.len); continue; }
+    if (p->kind != AST_FORMATTED) return eval_error(ev, p->span, "E0300", "invalid expression");
+    Value *v = eval_expr(ev, env, p->u.fmt.value);
+    if (!v) return NULL;
+    const char *spec = NULL;
+    if (p->u.fmt.spec) {
+      Value *sv = eval_fstring(ev, env, p->u.fmt.spec);
+      if (!sv) return NULL;
+      spec = sv->u.str.s;
+    }
+    Value *r;
+    if (!spec && !p->u.fmt.conv) {
+      const char *t = val_str_at(ev, v, p->span);
+      if (!t) return NULL;
+      r = val_str(ev, t);
+    } else {
+      r = py_format_value(ev, v, p->u.fmt.conv, spec, p->span);
+    }
+    if (!r) return NULL;
+    tb_put(&tb, r->u.str.s, r->u.str.len);
+  }
+  return tb_value(&tb);
+}
+
+/* ---- pyexc: generators ----
+ * A generator's body runs on its own C stack (ucontext), so a yield deep inside
+ * statements, loops, try blocks and with blocks simply switches back to whoever
+ * called next()/send(); the tree-walking evaluator needs no change. Each stack is
+ * mmap'd with a guard page below it, made on the first next() and released when the
+ * generator ends (or at eval_free); at most GEN_MAX_LIVE exist at once. The stack
+ * guard (eval_stack_ok) is pointed at the running stack's own low end, and ASan is
+ * told of every switch. */
+enum { GEN_MAX_LIVE = 256 };
+/* address space only (MAP_NORESERVE): a body may recurse to the call-depth limit */
+#ifdef SLIMC_ASAN
+#define GEN_STACK ((size_t)256 << 20)
+#define GEN_MARGIN ((size_t)16 << 20)
+#else
+#define GEN_STACK ((size_t)64 << 20)
+#define GEN_MARGIN ((size_t)8 << 20)
+#endif
+enum GenState { G_NEW, G_SUSPENDED, G_RUNNING, G_DONE };
+
+typedef struct Gen {
+  Eval *ev;
+  Func *f;
+  Env *env;
+  Span call;
+  enum GenState st;
+  char *map;            /* the stack mapping, guard page first (NULL: none) */
+  size_t maplen, page;
+  ucontext_t ctx, back;
+  Frame base;           /* the body's frame; prev is the resumer's frame */
+  Frame *top;           /* the innermost frame at the yield */
+  int depth, rdepth;    /* frames inside the body at the yield; the resumer's depth */
+  Value *in, *thrown, *out, *ret, *handling;
+  const void *back_lo;  /* ASan: the resumer's stack */
+  size_t back_size;
+} Gen;
+
+/* swapcontext by hand: getcontext saves, setcontext jumps, and the saved context comes
+   back here with BACK set (ASan's swapcontext interceptor warns on every program) */
+static void ctx_switch(ucontext_t *save, const ucontext_t *to) {
+  volatile int back = 0;
+  getcontext(save);
+  if (!back) {
+    back = 1;
+    setcontext(to);
+  }
+}
+
+static const char *gen_repr(Eval *ev, Value *self) {
+  Gen *g = self->u.ext.data;
+  return arena_printf(ev->arena, "<generator object %s at %p>", g->f->name, (void *)g);
+}
+static Value *gen_getattr(Eval *ev, Value *self, const char *attr, Span sp);
+const ExtType gen_type = {.name = "generator", .repr = gen_repr, .getattr = gen_getattr};
+
+static Value *gen_new(Eval *ev, Func *f, Env *env, Span call) {
+  Gen *g = eval_alloc(ev, sizeof *g);
+  g->ev = ev;
+  g->f = f;
+  g->env = env;
+  g->call = call;
+  return val_ext(ev, &gen_type, g);
+}
+
+static void gen_release(Eval *ev, Gen *g) {
+  if (!g->map) return;
+#ifdef SLIMC_ASAN
+  /* a suspended body's frames never returned: clear their poison before reuse */
+  __asan_unpoison_memory_region(g->map + g->page, g->maplen - g->page);
+#endif
+  munmap(g->map, g->maplen);
+  g->map = NULL;
+  ev->live_gens--;
+}
+
+static void gen_release_all(Eval *ev) {
+  for (int i = 0; i < ev->gens.n; i++) gen_release(ev, ev->gens.items[i]);
+  ev->gens.n = 0;
+}
+
+static void gen_main(unsigned hi, unsigned lo) {
+  Gen *g = (Gen *)(((uintptr_t)hi << 32) | (uintptr_t)lo);
+  Eval *ev = g->ev;
+#ifdef SLIMC_ASAN
+  __sanitizer_finish_switch_fiber(NULL, &g->back_lo, &g->back_size);
+#endif
+  g->ret = NULL;
+  if (push_frame(ev, &g->base, g->f->name, g->call)) {
+    enum Flow fl;
+    if (g->thrown) { /* throw() into a generator that never ran */
+      raise_exc(ev, g->thrown, g->f->def->span);
+      fl = F_ERROR;
+    } else {
+      fl = exec_block(ev, g->env, &g->f->def->u.fn.body);
+    }
+    if (fl == F_RETURN) g->ret = ev->retval;
+    ev->retval = NULL;
+    pop_frame(ev, &g->base);
+    if (fl == F_ERROR || ev->err) chain_note(ev, g->call, "in generator '%s'", g->f->name);
+  }
+  g->st = G_DONE;
+#ifdef SLIMC_ASAN
+  __sanitizer_start_switch_fiber(NULL, g->back_lo, g->back_size);
+#endif
+  setcontext(&g->back);
+}
+
+static bool gen_stack(Eval *ev, Gen *g, Span sp) {
+  if (ev->live_gens >= GEN_MAX_LIVE) {
+    eval_error(ev, sp, "E0331", "too many generators running at once (the limit is %d)", GEN_MAX_LIVE);
+    return false;
+  }
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  size_t len = (size_t)GEN_STACK + page;
+  void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m == MAP_FAILED || mprotect(m, page, PROT_NONE) != 0 || getcontext(&g->ctx) != 0) {
+    if (m != MAP_FAILED) munmap(m, len);
+    eval_error(ev, sp, "E0314", "out of memory for a generator's stack");
+    return false;
+  }
+  g->map = m;
+  g->maplen = len;
+  g->page = page;
+  g->ctx.uc_stack.ss_sp = (char *)m + page;
+  g->ctx.uc_stack.ss_size = len - page;
+  g->ctx.uc_link = NULL;
+  uintptr_t p = (uintptr_t)g;
+  makecontext(&g->ctx, (void (*)(void))gen_main, 2, (unsigned)(p >> 32), (unsigned)(p & 0xffffffffu));
+  ev->live_gens++;
+  ptrvec_push(ev->arena, &ev->gens, g);
+  return true;
+}
+
+/* Runs G until its next yield (the value), its end (NULL, no error; G->ret holds the
+   return value) or an error (NULL, pending). IN is what the yield evaluates to (NULL:
+   None); THROWN an exception to raise there instead. */
+static Value *gen_resume(Eval *ev, Gen *g, Value *in, Value *thrown, Span sp) {
+  if (ev->err) return NULL;
+  if (g->st == G_RUNNING) return eval_error(ev, sp, "E0306", "ValueError: generator already executing");
+  if (g->st == G_DONE) {
+    if (thrown) raise_exc(ev, thrown, sp);
+    return NULL;
+  }
+  if (g->st == G_NEW) {
+    if (in && in->kind != V_NONE)
+      return eval_error(ev, sp, "E0302", "TypeError: can't send non-None value to a just-started generator");
+    if (!gen_stack(ev, g, sp)) return NULL;
+  }
+  g->in = in ? in : val_none(ev);
+  g->thrown = thrown;
+  g->out = NULL;
+  Gen *pgen = ev->gen;
+  Frame *pframe = ev->frame;
+  int pdepth = ev->depth;
+  StackGuard pguard = ev->stack;
+  Value *phandling = ev->handling, *pret = ev->retval;
+  g->rdepth = ev->depth;
+  if (g->st == G_SUSPENDED) {
+    g->base.prev = ev->frame;
+    ev->frame = g->top;
+    ev->depth += g->depth;
+    ev->handling = g->handling;
+  } else {
+    ev->handling = NULL;
+  }
+  ev->stack.limit = (uintptr_t)g->map + g->page + GEN_MARGIN;
+  ev->gen = g;
+  g->st = G_RUNNING;
+#ifdef SLIMC_ASAN
+  void *fake = NULL;
+  __sanitizer_start_switch_fiber(&fake, g->map + g->page, g->maplen - g->page);
+#endif
+  ctx_switch(&g->back, &g->ctx);
+#ifdef SLIMC_ASAN
+  __sanitizer_finish_switch_fiber(fake, NULL, NULL);
+#endif
+  ev->gen = pgen;
+  ev->frame = pframe;
+  ev->depth = pdepth;
+  ev->stack = pguard;
+  ev->handling = phandling;
+  ev->retval = pret;
+  if (g->st == G_DONE) {
+    gen_release(ev, g);
+    return NULL;
+  }
+  return g->out;
+}
+
+/* The yield: hands V to the resumer; returns what send() gave (or NULL with the
+   thrown exception pending). */
+static Value *gen_suspend(Eval *ev, Gen *g, Value *v, Span sp) {
+  g->out = v;
+  g->st = G_SUSPENDED;
+  g->top = ev->frame;
+  g->depth = ev->depth - g->rdepth;
+  g->handling = ev->handling;
+#ifdef SLIMC_ASAN
+  void *fake = NULL;
+  __sanitizer_start_switch_fiber(&fake, g->back_lo, g->back_size);
+#endif
+  ctx_switch(&g->ctx, &g->back);
+#ifdef SLIMC_ASAN
+  __sanitizer_finish_switch_fiber(fake, &g->back_lo, &g->back_size);
+#endif
+  if (g->thrown) {
+    Value *e = g->thrown;
+    g->thrown = NULL;
+    raise_exc(ev, e, sp);
+    return NULL;
+  }
+  return g->in;
+}
+
+/* next(): NULL at the end (no error) or with an error pending. */
+static Value *gen_next(Eval *ev, Value *gv, Span sp) { return gen_resume(ev, gv->u.ext.data, NULL, NULL, sp); }
+
+static Value *stop_iteration(Eval *ev, Gen *g, Span sp) {
+  Value *r = g->ret ? g->ret : val_none(ev);
+  Value *e = py_exc_new(ev, "StopIteration", g->ret && g->ret->kind != V_NONE ? val_tuple_of(ev, &r, 1) : NULL);
+  ((ExcObj *)e->u.ext.data)->value = r;
+  raise_exc(ev, e, sp);
+  return NULL;
+}
+
+static Value *eval_yield(Eval *ev, Env *env, Ast *n) {
+  Gen *g = ev->gen;
+  if (!g || env != g->env) return eval_error(ev, n->span, "E0330", "'yield' outside function");
+  if (n->kind == AST_YIELD) {
+    Value *v = n->u.expr.value ? eval_expr(ev, env, n->u.expr.value) : val_none(ev);
+    if (!v) return NULL;
+    return gen_suspend(ev, g, v, n->span);
+  }
+  Value *src = eval_expr(ev, env, n->u.expr.value);
+  if (!src) return NULL;
+  if (!val_is_ext(src, &gen_type)) { /* yield from a list, tuple, range, ... */
+    Value *items = eval_iter_list(ev, src, n->u.expr.value->span);
+    if (!items) return NULL;
+    for (int i = 0; i < items->u.list.n; i++)
+      if (!gen_suspend(ev, g, items->u.list.items[i], n->span)) return NULL;
+    return val_none(ev);
+  }
+  Gen *sub = src->u.ext.data;
+  Value *in = NULL, *thrown = NULL;
+  for (;;) {
+    Value *y = gen_resume(ev, sub, in, thrown, n->span);
+    if (!y) return ev->err ? NULL : sub->ret ? sub->ret : val_none(ev);
+    in = gen_suspend(ev, g, y, n->span);
+    thrown = NULL;
+    if (!in) { /* thrown into this generator: on to the delegate */
+      if (!err_catchable(ev)) return NULL;
+      thrown = pending_exc(ev);
+      eval_clear_error(ev);
+    }
+  }
+}
+
+static bool exc_is(Eval *ev, const char *cls) {
+  return ev->err && err_catchable(ev) && py_exc_subclass(((ExcObj *)pending_exc(ev)->u.ext.data)->cls, cls);
+}
+
+/* g.close(): GeneratorExit at the yield; the generator must not yield again. */
+static Value *gen_close(Eval *ev, Gen *g, Span sp) {
+  if (g->st == G_NEW) {
+    g->st = G_DONE;
+    return val_none(ev);
+  }
+  if (g->st == G_DONE) return val_none(ev);
+  Value *y = gen_resume(ev, g, NULL, py_exc_new(ev, "GeneratorExit", NULL), sp);
+  if (y) return eval_error(ev, sp, "E0309", "RuntimeError: generator ignored GeneratorExit");
+  if (exc_is(ev, "GeneratorExit") || exc_is(ev, "StopIteration")) eval_clear_error(ev);
+  return ev->err ? NULL : val_none(ev);
+}
+
+typedef struct GenMethod { Value *self; int which; } GenMethod;
+enum { GM_NEXT, GM_SEND, GM_CLOSE, GM_THROW, GM_ITER };
+
+static Value *gen_method(Eval *ev, const Args *a, void *data) {
+  GenMethod *m = data;
+  Gen *g = m->self->u.ext.data;
+  Span sp = a->call_span;
+  static const char *const names[] = {"__next__", "send", "close", "throw", "__iter__"};
+  int want = m->which == GM_SEND || m->which == GM_THROW ? 1 : 0;
+  if (a->nkw) return eval_error(ev, sp, "E0303", "generator.%s() takes no keyword arguments", names[m->which]);
+  if (a->npos != want)
+    return eval_error(ev, sp, "E0303", "generator.%s() takes exactly %s (%d given)", names[m->which],
+                      want ? "one argument" : "no arguments", a->npos);
+  switch (m->which) {
+  case GM_ITER: return m->self;
+  case GM_CLOSE: return gen_close(ev, g, sp);
+  case GM_THROW: {
+    Value *e = as_exception(ev, a->pos[0], sp);
+    if (!e) return NULL;
+    Value *y = gen_resume(ev, g, NULL, e, sp);
+    return y ? y : ev->err ? NULL : stop_iteration(ev, g, sp);
+  }
+  default: {
+    Value *y = gen_resume(ev, g, m->which == GM_SEND ? a->pos[0] : NULL, NULL, sp);
+    return y ? y : ev->err ? NULL : stop_iteration(ev, g, sp);
+  }
+  }
+}
+
+static Value *gen_getattr(Eval *ev, Value *self, const char *attr, Span sp) {
+  (void)sp;
+  static const char *const names[] = {"__next__", "send", "close", "throw", "__iter__"};
+  for (int i = 0; i < 5; i++)
+    if (strcmp(attr, names[i]) == 0) {
+      GenMethod *m = eval_alloc(ev, sizeof *m);
+      m->self = self;
+      m->which = i;
+      Builtin *b = eval_alloc(ev, sizeof *b);
+      b->name = names[i];
+      b->fn = gen_method;
+      b->data = m;
+      return val_builtin(ev, b);
+    }
+  if (strcmp(attr, "__name__") == 0) return val_str(ev, ((Gen *)self->u.ext.data)->f->name);
+  return NULL;
+}
+
+/* next(iterator[, default]) for generators; other iterators go to the builtin `next`
+   installed before (DATA, the Value of py_modules.c's), if any. */
+static Value *b_next(Eval *ev, const Args *a, void *data) {
+  if (data && !(a->npos >= 1 && val_is_ext(a->pos[0], &gen_type))) return eval_call(ev, data, a);
+  if (a->nkw) return eval_error(ev, a->call_span, "E0303", "next() takes no keyword arguments");
+  if (a->npos < 1 || a->npos > 2)
+    return eval_error(ev, a->call_span, "E0303", "next expected at least 1 argument, got %d", a->npos);
+  if (!val_is_ext(a->pos[0], &gen_type))
+    return eval_error(ev, a->call_span, "E0302", "'%s' object is not an iterator", val_type_name(a->pos[0]));
+  Gen *g = a->pos[0]->u.ext.data;
+  Value *y = gen_resume(ev, g, NULL, NULL, a->call_span);
+  if (y || ev->err) return y;
+  return a->npos == 2 ? a->pos[1] : stop_iteration(ev, g, a->call_span);
+}
+
+/* contextlib.contextmanager: calling the decorated function makes a context manager
+   whose __enter__ runs the generator to its yield and whose exit resumes it (throwing
+   the with-body's exception in at the yield). */
+static Value *cm_enter(Eval *ev, Value *self, Span sp) {
+  Value *g = self->u.ext.data;
+  Value *y = gen_next(ev, g, sp);
+  if (!y && !ev->err) return eval_error(ev, sp, "E0309", "RuntimeError: generator didn't yield");
+  return y;
+}
+static const char *cm_repr(Eval *ev, Value *self) {
+  return arena_printf(ev->arena, "<contextlib._GeneratorContextManager object at %p>", self->u.ext.data);
+}
+static const ExtType gen_cm_type = {.name = "_GeneratorContextManager", .enter = cm_enter, .repr = cm_repr};
+
+static Value *cm_call(Eval *ev, const Args *a, void *data) {
+  Value *g = eval_call(ev, data, a);
+  if (!g) return NULL;
+  if (!val_is_ext(g, &gen_type))
+    return eval_error(ev, a->call_span, "E0302", "TypeError: '%s' object is not an iterator", val_type_name(g));
+  return val_ext(ev, &gen_cm_type, g);
+}
+
+static Value *b_contextmanager(Eval *ev, const Args *a, void *data) {
+  (void)data;
+  if (a->npos != 1 || a->nkw)
+    return eval_error(ev, a->call_span, "E0303", "contextmanager() takes exactly one argument (%d given)", a->npos);
+  Builtin *b = eval_alloc(ev, sizeof *b);
+  b->name = eval_callable_name(a->pos[0]);
+  b->fn = cm_call;
+  b->data = a->pos[0];
+  return val_builtin(ev, b);
+}
+
+/* The end of `with CM:` for a generator context manager; FL is the body's flow. */
+static enum Flow cm_exit(Eval *ev, Value *cm, enum Flow fl, Span sp) {
+  Gen *g = ((Value *)cm->u.ext.data)->u.ext.data;
+  if (fl != F_ERROR) {
+    Value *ret = ev->retval;
+    if (gen_resume(ev, g, NULL, NULL, sp)) {
+      eval_error(ev, sp, "E0309", "RuntimeError: generator didn't stop");
+      return F_ERROR;
+    }
+    ev->retval = ret;
+    return ev->err ? F_ERROR : fl;
+  }
+  if (!err_catchable(ev)) return F_ERROR;
+  Value *e = pending_exc(ev);
+  ErrState st;
+  err_save(ev, &st);
+  if (gen_resume(ev, g, NULL, e, sp)) {
+    eval_error(ev, sp, "E0309", "RuntimeError: generator didn't stop after throw()");
+    return F_ERROR;
+  }
+  if (!ev->err) return F_NORMAL; /* the generator swallowed the exception */
+  if (ev->err_exc == e) err_restore(ev, &st); /* the same exception: as first raised */
+  return F_ERROR;
+}
+
+/* iter(generator) is the generator itself; anything else goes to the builtin `iter`
+   installed before (DATA). */
+static Value *b_iter_gen(Eval *ev, const Args *a, void *data) {
+  if (a->npos == 1 && !a->nkw && val_is_ext(a->pos[0], &gen_type)) return a->pos[0];
+  if (data) return eval_call(ev, data, a);
+  return eval_error(ev, a->call_span, "E0302", "'%s' object is not iterable",
+                    a->npos ? val_type_name(a->pos[0]) : "NoneType");
+}
+
+static void gen_install(Eval *ev) {
+  Builtin *b = eval_alloc(ev, sizeof *b);
+  b->name = "next";
+  b->fn = b_next;
+  b->data = eval_get_global(ev, "next");
+  eval_set_global(ev, "next", val_builtin(ev, b));
+  Builtin *bi = eval_alloc(ev, sizeof *bi);
+  bi->name = "iter";
+  bi->fn = b_iter_gen;
+  bi->data = eval_get_global(ev, "iter");
+  eval_set_global(ev, "iter", val_builtin(ev, bi));
+  Value *ns = dict_get_str(ev->modules, "contextlib");
+  if (!ns) {
+    ns = val_namespace(ev, "contextlib");
+    eval_register_module(ev, "contextlib", ns);
+  }
+  Builtin *c = eval_alloc(ev, sizeof *c);
+  c->name = "contextmanager";
+  c->fn = b_contextmanager;
+  ns_set(ev, ns, "contextmanager", val_builtin(ev, c));
+}
 
 static enum Flow exec_with(Eval *ev, Env *env, Ast *s, int k) {
   if (k == s->u.with.items.n) return exec_block(ev, env, &s->u.with.body);
@@ -2219,31 +3126,21 @@ static enum Flow exec_with(Eval *ev, Env *env, Ast *s, int k) {
   if (!as) return F_ERROR;
   if (item->u.withitem.as && !assign(ev, env, item->u.withitem.as, as)) return F_ERROR;
   enum Flow fl = exec_with(ev, env, s, k + 1);
+  if (val_is_ext(cm, &gen_cm_type)) return cm_exit(ev, cm, fl, item->u.withitem.ctx->span); /* pyexc */
+  if (fl == F_ERROR && err_catchable(ev) && cm->u.ext.type->exit) { /* pyexc: an exception leaves the block */
+    Value *e = pending_exc(ev), *prev = ev->handling;
+    ErrState st;
+    err_save(ev, &st);
+    ev->handling = e;
+    int r = cm->u.ext.type->exit(ev, cm, item->u.withitem.ctx->span);
+    ev->handling = prev;
+    if (r == 0 && !ev->err) err_restore(ev, &st);
+    return F_ERROR;
+  }
   /* scopes must close on return/break too; after an error evaluation stops anyway */
   if (fl != F_ERROR && cm->u.ext.type->exit && cm->u.ext.type->exit(ev, cm, item->u.withitem.ctx->span) != 0)
     return F_ERROR;
   return fl;
-}
-
-static enum Flow exec_raise(Eval *ev, Env *env, Ast *s) {
-  if (!s->u.expr.value) {
-    eval_error(ev, s->span, "E0309", "RuntimeError: No active exception to reraise");
-    return F_ERROR;
-  }
-  Value *v = eval_expr(ev, env, s->u.expr.value);
-  if (!v) return F_ERROR;
-  if (py_exception_class(v)) { /* raise ValueError */
-    eval_error(ev, s->span, "E0309", "%s", py_exception_class(v));
-    return F_ERROR;
-  }
-  if (!val_is_ext(v, &val_exception_type)) {
-    eval_error(ev, s->span, "E0302", "exceptions must derive from BaseException");
-    return F_ERROR;
-  }
-  ExcObj *x = v->u.ext.data;
-  if (x->msg && *x->msg) eval_error(ev, s->span, "E0309", "%s: %s", x->cls, x->msg);
-  else eval_error(ev, s->span, "E0309", "%s", x->cls);
-  return F_ERROR;
 }
 
 static enum Flow exec_stmt(Eval *ev, Env *env, Ast *s) {
@@ -2307,6 +3204,14 @@ static enum Flow exec_stmt(Eval *ev, Env *env, Ast *s) {
   case AST_BREAK: return F_BREAK;
   case AST_CONTINUE: return F_CONTINUE;
   case AST_RAISE: return exec_raise(ev, env, s);
+  /* pyexc */
+  case AST_TRY: return exec_try(ev, env, s);
+  case AST_DEL:
+    for (int i = 0; i < s->u.list.items.n; i++)
+      if (!exec_del(ev, env, s->u.list.items.items[i])) return F_ERROR;
+    return F_NORMAL;
+  case AST_GLOBAL: return F_NORMAL;
+  case AST_NONLOCAL: return exec_nonlocal(ev, env, s) ? F_NORMAL : F_ERROR;
   case AST_ASSERT: {
     Value *c = eval_expr(ev, env, s->u.assert_.cond);
     if (!c) return F_ERROR;
@@ -2342,10 +3247,11 @@ static enum Flow exec_stmt(Eval *ev, Env *env, Ast *s) {
     for (Value *x; (x = iter_next(ev, &it));) {
       if (!assign(ev, env, s->u.for_.target, x)) return F_ERROR;
       enum Flow fl = exec_block(ev, env, &s->u.for_.body);
-      if (fl == F_BREAK) break;
+      if (fl == F_BREAK) return F_NORMAL;
       if (fl == F_RETURN || fl == F_ERROR) return fl;
     }
-    return F_NORMAL;
+    if (ev->err) return F_ERROR;
+    return exec_block(ev, env, &s->u.for_.orelse); /* pyexc: for/else, run unless a break */
   }
   case AST_WHILE: /* Python's while/else; every test of the condition is an evaluation step, so
                      a loop that never ends stops at -fmax-eval-steps */
@@ -2524,6 +3430,7 @@ int eval_run_model(Eval *ev, const ModelDecl *md) {
   Env *env = eval_alloc(ev, sizeof *env);
   env->parent = mod->env;
   env->locals = func_info(ev, def)->locals;
+  env->decls = func_info(ev, def)->decls;
   env->mod = mod;
   for (int i = 0; i < pl->n; i++) {
     Ast *p = pl->items[i];

@@ -24,7 +24,15 @@ Value *val_list_of(Eval *ev, Value **items, int n);
 int val_len(const Value *v);   /* -1: no len() */
 /* A "ValueError: msg" style exception object (what builtin exception constructors return). */
 extern const ExtType val_exception_type;
-typedef struct ExcObj { const char *cls; const char *msg; } ExcObj;
+/* pyexc: ARGS is e.args (a tuple), MSG str(e); CAUSE/CONTEXT are __cause__/__context__
+   (NULL: None); VALUE is StopIteration.value. Once raised, SP/CODE/TEXT say where and
+   how: a re-raise reports there again (CPython's innermost traceback frame). */
+typedef struct ExcObj {
+  const char *cls; const char *msg;
+  Value *args, *cause, *context, *value;
+  bool suppress_context, raised;
+  Span sp; const char *code, *text;
+} ExcObj;
 
 /* Growable text in the evaluator's arena (value.c). */
 typedef struct TextBuf { char *s; size_t n, cap; Eval *ev; } TextBuf;
@@ -65,6 +73,13 @@ Value *py_attr(Eval *ev, Value *self, const char *name, Span sp);
 /* The class name if V is an exception class (ValueError), else NULL. */
 const char *py_exception_class(Value *v);
 Value *py_str_mod(Eval *ev, Value *fmt, Value *args, Span sp);
+/* pyexc: the built-in exception hierarchy (builtins_py.c). */
+bool py_exc_subclass(const char *cls, const char *base);   /* cls is base or derives from it */
+bool py_exc_known(const char *cls);
+/* A new exception object of class CLS with ARGS (a tuple; NULL: no args). */
+Value *py_exc_new(Eval *ev, const char *cls, Value *args);
+/* '{!CONV:SPEC}'.format(V) (CONV 0: none; SPEC NULL: none), for f-strings. */
+Value *py_format_value(Eval *ev, Value *v, int conv, const char *spec, Span sp);
 
 /* ---- py_modules.c (pymod) ---- */
 /* chr, ord, type, iter, next, set, frozenset, setattr, hex/oct/bin, and the modules copy,

@@ -67,6 +67,12 @@ void lex_fini(LexCtx *c);
 /* The next token for the parser, layout tokens included; 0 at the end. */
 int lex_next(PARSE_YYSTYPE *val, PARSE_YYLTYPE *loc, LexCtx *c);
 
+/* pyexc: f-strings (compiler/fstring.c). lex_fstring turns a whole f-string token into
+   an AST_FSTRING; its replacement fields are parsed by a nested scanner and parser. */
+void lex_init_text(LexCtx *c, Arena *arena, Diag *d, int file, const char *text, size_t len, int line, int col);
+void lex_decode_part(LexCtx *c, PARSE_YYLTYPE *loc, const char *s, size_t n, bool raw, const char **out, size_t *outn);
+Ast *lex_fstring(LexCtx *c, PARSE_YYLTYPE *loc, const char *tok, size_t n);
+
 /* parser.y */
 int lex_parse(LexCtx *c);
 /* Stable token name for --dump=tokens: NAME, INT, 'def', '(', NEWLINE, ... */

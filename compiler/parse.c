@@ -289,7 +289,10 @@ static void check_expr(Check *k, const Ast *n) {
   }
   switch (n->kind) {
   case AST_TUPLE: case AST_LIST:
-    for (int i = 0; i < n->u.list.items.n; i++) check_expr(k, n->u.list.items.items[i]);
+    for (int i = 0; i < n->u.list.items.n; i++) {
+      const Ast *e = n->u.list.items.items[i];
+      check_expr(k, e->kind == AST_STARRED ? e->u.un.operand : e); /* pyexc: [*xs, y] */
+    }
     break;
   case AST_DICT:
     for (int i = 0; i < n->u.dict.keys.n; i++) {
@@ -324,7 +327,32 @@ static void check_expr(Check *k, const Ast *n) {
     check_expr(k, n->u.slice.hi);
     check_expr(k, n->u.slice.step);
     break;
+  /* pyexc */
+  case AST_YIELD: case AST_YIELD_FROM:
+    if (!k->in_def) diag_error(k->d, n->span, "E0230", "'yield' outside function");
+    check_expr(k, n->u.expr.value);
+    break;
+  case AST_FSTRING:
+    for (int i = 0; i < n->u.list.items.n; i++) check_expr(k, n->u.list.items.items[i]);
+    break;
+  case AST_FORMATTED:
+    check_expr(k, n->u.fmt.value);
+    check_expr(k, n->u.fmt.spec);
+    break;
   default: break;
+  }
+}
+
+/* pyexc: del targets: names, attributes, subscripts, and tuples/lists of them. */
+static void check_del(Check *k, const Ast *n) {
+  switch (n->kind) {
+  case AST_NAME: case AST_ERROR: return;
+  case AST_ATTR: check_expr(k, n->u.attr.obj); return;
+  case AST_INDEX: check_expr(k, n); return;
+  case AST_TUPLE: case AST_LIST:
+    for (int i = 0; i < n->u.list.items.n; i++) check_del(k, n->u.list.items.items[i]);
+    return;
+  default: diag_error(k->d, n->span, "E0231", "cannot delete %s", describe(n));
   }
 }
 
@@ -362,7 +390,10 @@ static void check_stmt(Check *k, const Ast *n) {
     if (!k->in_loop)
       diag_error(k->d, n->span, "E0214", "'%s' outside a loop", n->kind == AST_BREAK ? "break" : "continue");
     break;
-  case AST_RAISE: check_expr(k, n->u.expr.value); break;
+  case AST_RAISE:
+    check_expr(k, n->u.expr.value);
+    check_expr(k, n->u.raise.cause);
+    break;
   case AST_ASSERT:
     check_expr(k, n->u.assert_.cond);
     check_expr(k, n->u.assert_.msg);
@@ -381,6 +412,26 @@ static void check_stmt(Check *k, const Ast *n) {
     check_target(k, n->u.for_.target, false);
     check_expr(k, n->u.for_.iter);
     check_body(k, &n->u.for_.body, false, true);
+    check_body(k, &n->u.for_.orelse, false, false);
+    break;
+  /* pyexc */
+  case AST_TRY:
+    check_body(k, &n->u.try_.body, false, false);
+    for (int i = 0; i < n->u.try_.handlers.n; i++) {
+      const Ast *h = n->u.try_.handlers.items[i];
+      if (!h->u.except_.type && i + 1 < n->u.try_.handlers.n)
+        diag_error(k->d, h->span, "E0233", "default 'except:' must be last");
+      check_expr(k, h->u.except_.type);
+      check_body(k, &h->u.except_.body, false, false);
+    }
+    check_body(k, &n->u.try_.orelse, false, false);
+    check_body(k, &n->u.try_.finalbody, false, false);
+    break;
+  case AST_DEL:
+    for (int i = 0; i < n->u.list.items.n; i++) check_del(k, n->u.list.items.items[i]);
+    break;
+  case AST_NONLOCAL:
+    if (!k->in_def) diag_error(k->d, n->span, "E0232", "nonlocal declaration not allowed at module level");
     break;
   case AST_WHILE:
     check_expr(k, n->u.while_.cond);

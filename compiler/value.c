@@ -309,7 +309,11 @@ Value *ns_get(Value *ns, const char *name) { return dict_get_str(ns->u.ns->attrs
 
 static const char *exc_repr(Eval *ev, Value *self) {
   ExcObj *x = self->u.ext.data;
-  return arena_printf(eval_arena(ev), "%s(%s)", x->cls, x->msg ? x->msg : "");
+  if (!x->args || x->args->u.list.n == 0) return arena_printf(eval_arena(ev), "%s()", x->cls);
+  const char *r = val_repr(ev, x->args); /* "(a, b)" or "(a,)": CPython drops the 1-tuple's comma */
+  size_t n = strlen(r);
+  if (x->args->u.list.n == 1 && n >= 3) return arena_printf(eval_arena(ev), "%s(%.*s)", x->cls, (int)(n - 3), r + 1);
+  return arena_printf(eval_arena(ev), "%s%s", x->cls, r);
 }
 const ExtType val_exception_type = {.name = "Exception", .repr = exc_repr};
 

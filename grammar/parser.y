@@ -162,6 +162,9 @@ static ParseDims dims_push(LexCtx *c, ParseDims d, int64_t v) {
 %token IS "'is'" LAMBDA "'lambda'" NOT "'not'" OR "'or'" PASS "'pass'" RAISE "'raise'"
 %token RETURN "'return'" WITH "'with'" WHILE "'while'" TRUE "'True'" FALSE "'False'" NONE "'None'"
 %token MODEL "'model'" LOAD "'load'"
+%token TRY "'try'" EXCEPT "'except'" FINALLY "'finally'" DEL "'del'" GLOBAL "'global'" NONLOCAL "'nonlocal'"
+%token YIELD "'yield'"
+%token <node> FSTRING "f-string"
 %token POW "'**'" FLOORDIV "'//'" EQ "'=='" NE "'!='" LE "'<='" GE "'>='" ARROW "'->'"
 %token <op> AUGOP "augmented assignment"
 
@@ -171,6 +174,8 @@ static ParseDims dims_push(LexCtx *c, ParseDims d, int64_t v) {
 %type <node> small expr_stmt assign_chain exprs targets xitem titem import_stmt load_stmt load_item
 %type <node> compound if_stmt for_stmt while_stmt with_stmt with_item funcdef decorated decorator dotted_expr model_def
 %type <list> with_items
+%type <node> try_stmt handler yield_expr
+%type <list> handlers finally_part name_list
 %type <node> param mparam expr lambdef or_test and_test not_test comparison chain arith term factor power
 %type <node> postfix atom strings arg subscripts sub expr_opt import_name
 %type <op> comp_op
@@ -223,6 +228,12 @@ small:
 | CONTINUE               { $$ = mk(c, AST_CONTINUE, @$); }
 | RAISE                  { $$ = mk(c, AST_RAISE, @$); }
 | RAISE expr             { $$ = mk(c, AST_RAISE, @$); $$->u.expr.value = $2; }
+| RAISE expr FROM expr   { $$ = mk(c, AST_RAISE, @$); $$->u.raise.value = $2; $$->u.raise.cause = $4; }
+| DEL exprs              { $$ = mk(c, AST_DEL, @$);
+                           if ($2->kind == AST_TUPLE) $$->u.list.items = $2->u.list.items; /* del a, b */
+                           else $$->u.list.items = one(c, $2); }
+| GLOBAL name_list       { $$ = mk(c, AST_GLOBAL, @$); $$->u.list.items = $2; }
+| NONLOCAL name_list     { $$ = mk(c, AST_NONLOCAL, @$); $$->u.list.items = $2; }
 | ASSERT expr            { $$ = mk(c, AST_ASSERT, @$); $$->u.assert_.cond = $2; }
 | ASSERT expr ',' expr   { $$ = mk(c, AST_ASSERT, @$); $$->u.assert_.cond = $2; $$->u.assert_.msg = $4; }
 | import_stmt
@@ -231,6 +242,7 @@ small:
 
 expr_stmt:
   exprs                  { $$ = mk(c, AST_EXPR_STMT, @$); $$->u.expr.value = $1; }
+| yield_expr             { $$ = mk(c, AST_EXPR_STMT, @$); $$->u.expr.value = $1; }
 | assign_chain
 | exprs AUGOP exprs      { $$ = mk(c, AST_AUGASSIGN, @$); $$->u.aug.op = $2; $$->u.aug.target = $1; $$->u.aug.value = $3; }
 ;
@@ -240,6 +252,22 @@ assign_chain:
   exprs '=' exprs        { $$ = mk(c, AST_ASSIGN, @$); $$->u.assign.targets = one(c, $1); $$->u.assign.value = $3; }
 | assign_chain '=' exprs { $$ = $1; ast_list_push(A, &$$->u.assign.targets, $$->u.assign.value);
                            $$->u.assign.value = $3; $$->span = SP(@$); }
+| exprs '=' yield_expr   { $$ = mk(c, AST_ASSIGN, @$); $$->u.assign.targets = one(c, $1); $$->u.assign.value = $3; }
+| assign_chain '=' yield_expr
+                         { $$ = $1; ast_list_push(A, &$$->u.assign.targets, $$->u.assign.value);
+                           $$->u.assign.value = $3; $$->span = SP(@$); }
+;
+
+/* pyexc */
+yield_expr:
+  YIELD                  { $$ = mk(c, AST_YIELD, @$); }
+| YIELD exprs            { $$ = mk(c, AST_YIELD, @$); $$->u.expr.value = $2; }
+| YIELD FROM expr        { $$ = mk(c, AST_YIELD_FROM, @$); $$->u.expr.value = $3; }
+;
+
+name_list:
+  NAME                   { $$ = one(c, mk(c, AST_NAME, @1)); $$.items[0]->u.name = $1; }
+| name_list ',' NAME     { $$ = $1; Ast *n = mk(c, AST_NAME, @3); n->u.name = $3; ast_list_push(A, &$$, n); }
 ;
 
 /* expression lists: "a", "a,", "a, *b" */
@@ -333,7 +361,8 @@ load_item:
 ;
 
 compound:
-  if_stmt
+  try_stmt
+| if_stmt
 | for_stmt
 | while_stmt
 | with_stmt
@@ -369,8 +398,35 @@ else_part:
 ;
 
 for_stmt:
-  FOR targets IN exprs ':' suite
-      { $$ = mk(c, AST_FOR, @$); $$->u.for_.target = $2; $$->u.for_.iter = $4; $$->u.for_.body = $6; }
+  FOR targets IN exprs ':' suite else_part
+      { $$ = mk(c, AST_FOR, @$); $$->u.for_.target = $2; $$->u.for_.iter = $4; $$->u.for_.body = $6;
+        $$->u.for_.orelse = $7; }
+;
+
+/* pyexc */
+try_stmt:
+  TRY ':' suite handlers else_part finally_part
+      { $$ = mk(c, AST_TRY, @$); $$->u.try_.body = $3; $$->u.try_.handlers = $4; $$->u.try_.orelse = $5;
+        $$->u.try_.finalbody = $6; }
+| TRY ':' suite FINALLY ':' suite
+      { $$ = mk(c, AST_TRY, @$); $$->u.try_.body = $3; $$->u.try_.finalbody = $6; }
+;
+
+handlers:
+  handler                { $$ = one(c, $1); }
+| handlers handler       { $$ = $1; ast_list_push(A, &$$, $2); }
+;
+
+handler:
+  EXCEPT ':' suite       { $$ = mk(c, AST_EXCEPT, @1); $$->u.except_.body = $3; }
+| EXCEPT expr ':' suite  { $$ = mk(c, AST_EXCEPT, @1); $$->u.except_.type = $2; $$->u.except_.body = $4; }
+| EXCEPT expr AS NAME ':' suite
+      { $$ = mk(c, AST_EXCEPT, @1); $$->u.except_.type = $2; $$->u.except_.name = $4; $$->u.except_.body = $6; }
+;
+
+finally_part:
+  %empty                 { $$ = (AstList){0}; }
+| FINALLY ':' suite      { $$ = $3; }
 ;
 
 while_stmt:
@@ -592,6 +648,8 @@ atom:
 | TRUE                   { $$ = mk(c, AST_BOOL, @$); $$->u.ival = 1; }
 | FALSE                  { $$ = mk(c, AST_BOOL, @$); $$->u.ival = 0; }
 | NONE                   { $$ = mk(c, AST_NONE, @$); }
+| FSTRING                { $$ = $1; }
+| '(' yield_expr ')'     { $$ = $2; }
 | '(' ')'                { $$ = mk(c, AST_TUPLE, @$); }
 | '(' exprs ')'          { $$ = $2; if ($$->kind == AST_TUPLE) $$->span = SP(@$); }
 | '(' expr comp_fors ')' { $$ = comp(c, AST_LISTCOMP, NULL, $2, $3, @$); /* a generator, evaluated eagerly */ }
@@ -637,6 +695,8 @@ strparts:
 dict_items:
   expr ':' expr                 { $$ = one(c, $1); ast_list_push(A, &$$, $3); }
 | dict_items ',' expr ':' expr  { $$ = $1; ast_list_push(A, &$$, $3); ast_list_push(A, &$$, $5); }
+| POW or_test                   { $$ = one(c, NULL); ast_list_push(A, &$$, $2); /* pyexc: {**d} */ }
+| dict_items ',' POW or_test    { $$ = $1; ast_list_push(A, &$$, NULL); ast_list_push(A, &$$, $4); }
 ;
 
 comp_fors:
@@ -803,6 +863,7 @@ const char *lex_token_name(int kind, char *buf, size_t n) {
   case T_INDENT: return "INDENT";
   case T_DEDENT: return "DEDENT";
   case T_AUGOP: return "AUGOP";
+  case T_FSTRING: return "FSTRING";
   default: return sym_text(YYTRANSLATE(kind), buf, n);
   }
 }
