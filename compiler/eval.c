@@ -2519,8 +2519,14 @@ static int exc_matches(Eval *ev, Value *e, Value *t, Span sp) {
 
 static void unbind(Eval *ev, Env *env, const char *name) {
   uint32_t h = hname(name);
-  Slot *sl = tab_find(&scope_of(env, name, h)->vars, name, h);
+  env = scope_of(env, name, h);
+  Slot *sl = tab_find(&env->vars, name, h);
   if (sl) sl->v = NULL;
+  /* pymod: a module's global is also its module object's attribute */
+  if (env->mod && env == env->mod->env && env->mod->ns) {
+    Value key = {.kind = V_STR, .u.str = {name, strlen(name)}};
+    dict_del(env->mod->ns->u.ns->attrs, &key);
+  }
   (void)ev;
 }
 
@@ -2583,7 +2589,7 @@ static bool exec_del(Eval *ev, Env *env, Ast *t) {
       else eval_error(ev, t->span, "E0301", "name '%s' is not defined", t->u.name);
       return false;
     }
-    sl->v = NULL;
+    unbind(ev, env, t->u.name);
     return true;
   }
   case AST_TUPLE: case AST_LIST:
