@@ -34,6 +34,7 @@ static const char *const kind_names[] = {
   [AST_MODEL] = "MODEL", [AST_PARAM] = "PARAM", [AST_LOAD] = "LOAD", [AST_IMPORT] = "IMPORT",
   [AST_FROM_IMPORT] = "FROM_IMPORT", [AST_IMPORT_NAME] = "IMPORT_NAME", [AST_MODULE] = "MODULE",
   [AST_ERROR] = "ERROR",
+  [AST_CLASS] = "CLASS", /* pyclass */
 };
 
 const char *ast_kind_name(AstKind k) {
@@ -172,6 +173,7 @@ static void dump_line(FILE *out, const Ast *n, int depth, const char *label) {
   case AST_ATTR: fprintf(out, " .%s", n->u.attr.name); break;
   case AST_AUGASSIGN: fprintf(out, " '%s='", ast_op_name(n->u.aug.op)); break;
   case AST_DEF: case AST_MODEL: fprintf(out, " %s", n->u.fn.name); break;
+  case AST_CLASS: fprintf(out, " %s", n->u.cls.name); break;
   case AST_PARAM: {
     static const char *const k[] = {"plain", "star", "dstar", "tensor"};
     fprintf(out, " %s %s", k[n->u.param.kind], n->u.param.name ? n->u.param.name : "(bare)");
@@ -293,6 +295,11 @@ static void dump_children(FILE *out, const Ast *n, int d) {
     dump_list(out, &n->u.fn.body, d, "body");
     break;
   case AST_PARAM: dump(out, n->u.param.deflt, d, "default"); break;
+  case AST_CLASS:
+    dump_list(out, &n->u.cls.decorators, d, "decorator");
+    dump_list(out, &n->u.cls.bases, d, "base");
+    dump_list(out, &n->u.cls.body, d, "body");
+    break;
   case AST_LOAD:
     dump(out, n->u.load.path, d, "path");
     dump_list(out, &n->u.load.names, d, NULL);

@@ -64,6 +64,8 @@ typedef enum AstKind {
   AST_IMPORT_NAME,/* impname.name, impname.alias (or NULL) */
   AST_MODULE,     /* module.body */
   AST_ERROR,      /* placeholder left by syntax-error recovery */
+  /* pyclass */
+  AST_CLASS,      /* cls.name, cls.bases (each an AST_ARG), cls.body, cls.decorators */
 } AstKind;
 
 typedef enum AstOp {
@@ -125,6 +127,7 @@ struct Ast {
     struct { const char *module; const char *alias; AstList names; } import;
     struct { const char *name, *alias; } impname;
     struct { AstList body; const char *path; } module;
+    struct { const char *name; AstList bases, body, decorators; } cls;   /* pyclass */
   } u;
 };
 

@@ -162,13 +162,14 @@ static ParseDims dims_push(LexCtx *c, ParseDims d, int64_t v) {
 %token IS "'is'" LAMBDA "'lambda'" NOT "'not'" OR "'or'" PASS "'pass'" RAISE "'raise'"
 %token RETURN "'return'" WITH "'with'" WHILE "'while'" TRUE "'True'" FALSE "'False'" NONE "'None'"
 %token MODEL "'model'" LOAD "'load'"
+%token CLASS "'class'"  /* pyclass */
 %token POW "'**'" FLOORDIV "'//'" EQ "'=='" NE "'!='" LE "'<='" GE "'>='" ARROW "'->'"
 %token <op> AUGOP "augmented assignment"
 
 %type <list> stmts stmt simple_stmt small_list suite else_part xitems titems subs arglist args_opt
 %type <list> params params_opt mparams mparams_opt decorators import_names load_items dict_items
 %type <node> small expr_stmt assign_chain exprs targets xitem titem import_stmt load_stmt load_item
-%type <node> compound if_stmt for_stmt while_stmt with_stmt with_item funcdef decorated decorator dotted_expr model_def
+%type <node> compound if_stmt for_stmt while_stmt with_stmt with_item funcdef decorated decorator dotted_expr model_def classdef
 %type <list> with_items
 %type <node> param mparam expr lambdef or_test and_test not_test comparison chain arith term factor power
 %type <node> postfix atom strings arg subscripts sub expr_opt import_name
@@ -307,6 +308,7 @@ compound:
 | funcdef
 | decorated
 | model_def
+| classdef
 ;
 
 /* elif chains are left-recursive, so thousands of branches take no parser stack;
@@ -381,6 +383,14 @@ funcdef:
 
 decorated:
   decorators funcdef     { $$ = $2; $$->u.fn.decorators = $1; $$->span = SP(@$); }
+| decorators classdef    { $$ = $2; $$->u.cls.decorators = $1; $$->span = SP(@$); }  /* pyclass */
+;
+
+/* pyclass: class NAME ['(' bases ')'] ':' suite; the bases are call arguments (metaclass=...) */
+classdef:
+  CLASS NAME ':' suite                    { $$ = mk(c, AST_CLASS, @$); $$->u.cls.name = $2; $$->u.cls.body = $4; }
+| CLASS NAME '(' args_opt ')' ':' suite   { $$ = mk(c, AST_CLASS, @$); $$->u.cls.name = $2; $$->u.cls.bases = $4;
+                                            $$->u.cls.body = $7; }
 ;
 
 decorators:
