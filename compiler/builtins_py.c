@@ -994,6 +994,10 @@ Value *py_str_mod(Eval *ev, Value *fmtv, Value *args, Span sp) {
   Value **items = &args;
   int nitems = 1, used = 0;
   if (args->kind == V_TUPLE) { items = args->u.list.items; nitems = args->u.list.n; }
+  if (args->kind == V_INSTANCE && args->u.inst->cls->is_tuple) { /* a namedtuple is a tuple (pyclass) */
+    items = args->u.inst->vals;
+    nitems = args->u.inst->cls->nfields;
+  }
   Value *mapping = args->kind == V_DICT ? args : NULL;
   bool used_map = false;
   TextBuf out = {.ev = ev};

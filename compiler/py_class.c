@@ -533,6 +533,9 @@ static bool class_derives(ClassT *c, ClassT *base) {
 int pyc_isinstance(Eval *ev, Value *x, Value *cls) {
   if (cls->kind != V_CLASS) {
     if (cls == eval_get_global(ev, "type")) return x->kind == V_CLASS;
+    if (cls == eval_get_global(ev, "property")) return val_is_ext(x, &pyc_property_type);
+    if (cls == eval_get_global(ev, "staticmethod")) return val_is_ext(x, &pyc_staticmethod_type);
+    if (cls == eval_get_global(ev, "classmethod")) return val_is_ext(x, &pyc_classmethod_type);
     return -2;
   }
   ClassT *c = cls->u.cls;

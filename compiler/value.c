@@ -150,6 +150,11 @@ static int hashable_at(const Value *v, int depth) {
 int val_hashable_r(const Value *v) { return hashable_at(v, 0); }
 
 bool val_key_ok(Eval *ev, Value *k, Span sp) {
+  if (k->kind == V_INSTANCE && k->u.inst->cls->user && pyc_lookup(k->u.inst->cls, "__hash__", NULL) &&
+      !k->u.inst->cls->is_tuple) { /* pyclass */
+    eval_error(ev, sp, "E0104", "a user-defined __hash__ is not supported in Slim (instances hash by identity)");
+    return false;
+  }
   int h = hashable_at(k, 0);
   if (h == 1) return true;
   if (h < 0) eval_error(ev, sp, "E0312", "maximum recursion depth exceeded in comparison");
@@ -419,6 +424,21 @@ static bool equal_at(Value *a, Value *b, int depth, bool *deep) {
       return a->u.ext.type->equal(a, b);
     return a->kind == b->kind && a->u.ext.data == b->u.ext.data && a->u.ext.type == b->u.ext.type;
   }
+  /* pyclass: a user __eq__ (in lists, dicts, `in`), run by the classes' evaluator */
+  if ((a->kind == V_INSTANCE && a->u.inst->cls->user && pyc_lookup(a->u.inst->cls, "__eq__", NULL)) ||
+      (b->kind == V_INSTANCE && b->u.inst->cls->user && pyc_lookup(b->u.inst->cls, "__eq__", NULL))) {
+    ClassT *c = a->kind == V_INSTANCE && a->u.inst->cls->user ? a->u.inst->cls : b->u.inst->cls;
+    Eval *ev = c->attrs->ev;
+    bool found;
+    Span sp = eval_call_span(ev);
+    Value *r = pyc_binop(ev, OP_EQ, a, b, sp, &found);
+    int t = r ? eval_truthy(ev, r, sp) : -1;
+    if (t < 0) {
+      *deep = true; /* an error is pending: it wins over the comparison's */
+      return false;
+    }
+    return t;
+  }
   /* pyclass: instances of user classes compare by identity here (eval.c calls __eq__) */
   if ((a->kind == V_INSTANCE && !a->u.inst->cls->is_tuple && a->u.inst->cls->user) ||
       (b->kind == V_INSTANCE && !b->u.inst->cls->is_tuple && b->u.inst->cls->user))
@@ -462,6 +482,11 @@ static int less_at(Eval *ev, Value *a, Value *b, Span sp, int depth) {
     return -1;
   }
   if (is_num(a) && is_num(b)) return num_cmp(a, b) == -1;
+  if ((a->kind == V_INSTANCE && a->u.inst->cls->user) || (b->kind == V_INSTANCE && b->u.inst->cls->user)) {
+    bool found; /* pyclass: sorted(), min() and max() through __lt__ / __gt__ */
+    Value *r = pyc_binop(ev, OP_LT, a, b, sp, &found);
+    if (found) return r ? eval_truthy(ev, r, sp) : -1;
+  }
   if (a->kind == V_STR && b->kind == V_STR) {
     size_t n = a->u.str.len < b->u.str.len ? a->u.str.len : b->u.str.len;
     int c = memcmp(a->u.str.s, b->u.str.s, n);
