@@ -2150,6 +2150,16 @@ static Value *zero_arg_super(Eval *ev, Env *env, Span sp) {
   return pyc_super(ev, cs->v, ss->v, sp);
 }
 
+Span eval_cur_span(Eval *ev) { return ev->cur; }
+
+/* A recursion limit hit by the call at SP, made from "C" (a class's __init__):
+   CPython's words for that case. */
+void eval_recursion_via_c(Eval *ev, Span sp) {
+  if (ev->err && !strcmp(ev->err_code, "E0312") && ev->err_sp.line == sp.line && ev->err_sp.col == sp.col &&
+      !strcmp(ev->err_msg, "maximum recursion depth exceeded"))
+    ev->err_msg = "maximum recursion depth exceeded while calling a Python object";
+}
+
 typedef struct SavedErr { bool err; Span sp; const char *code, *msg; PtrVec notes, chain; } SavedErr;
 
 static void err_save(Eval *ev, SavedErr *e) {

@@ -93,5 +93,7 @@ const char *pyc_user_repr(Eval *ev, Value *v, bool str, bool *failed);
 const char *val_repr_plain(Eval *ev, Value *v);
 /* eval.c: a namedtuple (subclass) instance from A, argument errors worded as NEWNAME.__new__ */
 Value *eval_nt_new(Eval *ev, ClassT *c, const char *ntname, const Args *a);
+Span eval_cur_span(Eval *ev);                 /* the span of the latest evaluation step */
+void eval_recursion_via_c(Eval *ev, Span sp); /* CPython's RecursionError text for a call from C */
 
 #endif

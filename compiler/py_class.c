@@ -398,7 +398,7 @@ const char *pyc_user_repr(Eval *ev, Value *v, bool str, bool *failed) {
   Value *m = str ? user_dunder(v, "__str__") : NULL;
   if (!m) m = user_dunder(v, "__repr__");
   if (!m || eval_has_error(ev)) return NULL;
-  Span sp = eval_call_span(ev);
+  Span sp = eval_cur_span(ev);
   Value *r = eval_call_pos(ev, m, &v, 1, sp);
   if (!r) {
     *failed = true;
@@ -484,7 +484,10 @@ Value *pyc_call_class(Eval *ev, ClassT *c, const Args *a) {
   Value *m = descr_get(ev, init, obj, c, a->call_span);
   if (!m) return NULL;
   Value *r = eval_call(ev, m, a);
-  if (!r) return NULL;
+  if (!r) {
+    eval_recursion_via_c(ev, a->call_span);
+    return NULL;
+  }
   if (r->kind != V_NONE)
     return eval_error(ev, a->call_span, "E0302", "__init__() should return None, not '%s'", val_type_name(r));
   return obj;
