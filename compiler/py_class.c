@@ -174,7 +174,8 @@ const ExtType pyc_classmethod_type = {.name = "classmethod", .repr = classm_repr
    read on the class CLS itself): the descriptor protocol of functions, properties,
    staticmethod and classmethod. */
 static Value *descr_get(Eval *ev, Value *v, Value *obj, ClassT *cls, Span sp) {
-  if (v->kind == V_FUNC) return obj ? bound(ev, v, obj) : v;
+  /* TF-Slim's layers and @add_arg_scope wrappers are Python functions in TF: they bind too */
+  if (v->kind == V_FUNC || (v->kind == V_BUILTIN && v->u.builtin->arg_scope)) return obj ? bound(ev, v, obj) : v;
   if (v->kind != V_EXT) return v;
   if (v->u.ext.type == &pyc_staticmethod_type) return v->u.ext.data;
   if (v->u.ext.type == &pyc_classmethod_type) return bound(ev, v->u.ext.data, cls->self);
