@@ -135,10 +135,18 @@ static int hashable_at(const Value *v, int depth) {
     for (int i = 0; i < v->u.list.n && r == 1; i++) r = hashable_at(v->u.list.items[i], depth + 1);
     return r;
   case V_INSTANCE:
-    if (v->u.inst->cls->user) { /* pyclass: __eq__ without __hash__ makes a class unhashable */
-      ClassT *o1, *o2 = NULL;
-      if (pyc_lookup(v->u.inst->cls, "__eq__", &o1) && !(pyc_lookup(v->u.inst->cls, "__hash__", &o2) && o2 == o1))
-        return 0;
+    if (v->u.inst->cls->user) { /* pyclass: a class defining __eq__ but not __hash__ gets __hash__ = None */
+      ClassT *o1 = NULL, *o2 = NULL;
+      Value *h = pyc_lookup(v->u.inst->cls, "__hash__", &o2);
+      if (h && h->kind == V_NONE) return 0;
+      if (pyc_lookup(v->u.inst->cls, "__eq__", &o1)) {
+        bool eq_nearer = true; /* the nearer of the two owners along the base chain wins */
+        for (ClassT *c = v->u.inst->cls; c && o2; c = c->base) {
+          if (c == o1) break;
+          if (c == o2) { eq_nearer = false; break; }
+        }
+        if (eq_nearer && o2 != o1) return 0;
+      }
       if (!v->u.inst->cls->is_tuple) return 1;
     }
     for (int i = 0; i < v->u.inst->cls->nfields && r == 1; i++) r = hashable_at(v->u.inst->vals[i], depth + 1);
@@ -150,12 +158,13 @@ static int hashable_at(const Value *v, int depth) {
 int val_hashable_r(const Value *v) { return hashable_at(v, 0); }
 
 bool val_key_ok(Eval *ev, Value *k, Span sp) {
-  if (k->kind == V_INSTANCE && k->u.inst->cls->user && pyc_lookup(k->u.inst->cls, "__hash__", NULL) &&
-      !k->u.inst->cls->is_tuple) { /* pyclass */
+  int h = hashable_at(k, 0);
+  Value *uh = h == 1 && k->kind == V_INSTANCE && k->u.inst->cls->user && !k->u.inst->cls->is_tuple
+                  ? pyc_lookup(k->u.inst->cls, "__hash__", NULL) : NULL;
+  if (uh) { /* pyclass */
     eval_error(ev, sp, "E0104", "a user-defined __hash__ is not supported in Slim (instances hash by identity)");
     return false;
   }
-  int h = hashable_at(k, 0);
   if (h == 1) return true;
   if (h < 0) eval_error(ev, sp, "E0312", "maximum recursion depth exceeded in comparison");
   else eval_error(ev, sp, "E0302", "unhashable type: '%s'", val_type_name(k));
