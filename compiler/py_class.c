@@ -188,6 +188,7 @@ static Value *descr_get(Eval *ev, Value *v, Value *obj, ClassT *cls, Span sp) {
 }
 
 static Value *object_method(Eval *ev, Value *obj, ClassT *cls, const char *name);
+static Value *obj_unbound(Eval *ev, const Args *a, void *data);
 
 Value *pyc_getattr_inst(Eval *ev, Value *obj, const char *name, Span sp) {
   Instance *in = obj->u.inst;
@@ -266,6 +267,9 @@ Value *pyc_getattr_class(Eval *ev, ClassT *c, const char *name, Span sp) {
     return t;
   }
   if (!strcmp(name, "__mro__")) return mro_tuple(ev, c);
+  if (!strcmp(name, "__init__") || !strcmp(name, "__repr__") || !strcmp(name, "__str__") ||
+      !strcmp(name, "__setattr__")) /* object.__init__(self), Base.__setattr__(self, k, v), ... */
+    return native(ev, arena_printf(eval_arena(ev), "%s", name), obj_unbound, (void *)name);
   for (ClassT *b = c; b; b = b->base)
     if (!b->user) { /* _fields, _make, ... of a namedtuple base */
       Value *r = py_attr(ev, c->self, name, sp);
@@ -372,6 +376,22 @@ static Value *obj_setattr(Eval *ev, const Args *a, void *data) {
     }
   }
   return pyc_setattr(ev, self, name, a->pos[1], a->call_span) ? val_none(ev) : NULL;
+}
+
+static Value *object_method(Eval *ev, Value *obj, ClassT *cls, const char *name);
+
+/* object.NAME read on a class: the first argument is the instance */
+static Value *obj_unbound(Eval *ev, const Args *a, void *data) {
+  const char *name = data;
+  if (a->npos < 1)
+    return eval_error(ev, a->call_span, "E0303", "descriptor '%s' of 'object' object needs an argument", name);
+  Value *self = a->pos[0];
+  Value *m = object_method(ev, self, NULL, name);
+  Args b = *a;
+  b.pos++;
+  b.npos--;
+  if (b.pos_spans) b.pos_spans++;
+  return eval_call(ev, m, &b);
 }
 
 static Value *object_method(Eval *ev, Value *obj, ClassT *cls, const char *name) {
