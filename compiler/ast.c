@@ -37,6 +37,7 @@ static const char *const kind_names[] = {
   [AST_TRY] = "TRY", [AST_EXCEPT] = "EXCEPT", [AST_DEL] = "DEL", [AST_GLOBAL] = "GLOBAL",
   [AST_NONLOCAL] = "NONLOCAL", [AST_YIELD] = "YIELD", [AST_YIELD_FROM] = "YIELD_FROM",
   [AST_FSTRING] = "FSTRING", [AST_FORMATTED] = "FORMATTED",
+  [AST_CLASS] = "CLASS", /* pyclass */
 };
 
 const char *ast_kind_name(AstKind k) {
@@ -177,6 +178,7 @@ static void dump_line(FILE *out, const Ast *n, int depth, const char *label) {
   case AST_FORMATTED: if (n->u.fmt.conv) fprintf(out, " !%c", n->u.fmt.conv); break;
   case AST_AUGASSIGN: fprintf(out, " '%s='", ast_op_name(n->u.aug.op)); break;
   case AST_DEF: case AST_MODEL: fprintf(out, " %s", n->u.fn.name); break;
+  case AST_CLASS: fprintf(out, " %s", n->u.cls.name); break;
   case AST_PARAM: {
     static const char *const k[] = {"plain", "star", "dstar", "tensor"};
     fprintf(out, " %s %s", k[n->u.param.kind], n->u.param.name ? n->u.param.name : "(bare)");
@@ -319,6 +321,11 @@ static void dump_children(FILE *out, const Ast *n, int d) {
     dump_list(out, &n->u.fn.body, d, "body");
     break;
   case AST_PARAM: dump(out, n->u.param.deflt, d, "default"); break;
+  case AST_CLASS:
+    dump_list(out, &n->u.cls.decorators, d, "decorator");
+    dump_list(out, &n->u.cls.bases, d, "base");
+    dump_list(out, &n->u.cls.body, d, "body");
+    break;
   case AST_LOAD:
     dump(out, n->u.load.path, d, "path");
     dump_list(out, &n->u.load.names, d, NULL);

@@ -74,6 +74,8 @@ typedef enum AstKind {
   AST_YIELD_FROM, /* expr.value */
   AST_FSTRING,    /* list.items: AST_STR and AST_FORMATTED parts */
   AST_FORMATTED,  /* fmt.value, fmt.conv ('r', 's', 'a' or 0), fmt.spec (an AST_FSTRING or NULL) */
+  /* pyclass */
+  AST_CLASS,      /* cls.name, cls.bases (each an AST_ARG), cls.body, cls.decorators */
 } AstKind;
 
 typedef enum AstOp {
@@ -140,6 +142,7 @@ struct Ast {
     struct { AstList body, handlers, orelse, finalbody; } try_;
     struct { Ast *type; const char *name; AstList body; } except_;
     struct { Ast *value; int conv; Ast *spec; } fmt;
+    struct { const char *name; AstList bases, body, decorators; } cls;   /* pyclass */
   } u;
 };
 

@@ -87,6 +87,16 @@ static const TypeTag tag_int = {V_INT}, tag_float = {V_FLOAT}, tag_str = {V_STR}
 /* ---- global builtins ---- */
 
 static Value *b_len(Eval *ev, Value *self, Value **v, const Args *a) {
+  if (pyc_is_user(v[0]) && pyc_has_dunder(v[0], "__len__")) { /* pyclass */
+    bool found;
+    Value *r = pyc_call_dunder(ev, v[0], "__len__", NULL, 0, argsp(a, 0), &found);
+    if (!r) return NULL;
+    if (r->kind == V_BOOL) return val_int(ev, r->u.b);
+    if (r->kind != V_INT)
+      return eval_error(ev, argsp(a, 0), "E0302", "'%s' object cannot be interpreted as an integer", val_type_name(r));
+    if (r->u.i < 0) return eval_error(ev, argsp(a, 0), "E0306", "__len__() should return >= 0");
+    return r;
+  }
   int n = val_len(v[0]);
   if (n >= 0) return val_int(ev, n);
   if (val_is_ext(v[0], &py_range_type)) return val_int(ev, py_range_len(v[0]->u.ext.data));
@@ -462,12 +472,13 @@ static int isinstance_one(Eval *ev, Value *x, Value *cls, Span sp) {
     }
     return 0;
   }
-  if (cls->kind == V_CLASS) return x->kind == V_INSTANCE && x->u.inst->cls == cls->u.cls;
+  int pr = pyc_isinstance(ev, x, cls); /* pyclass: user classes, object, type */
+  if (pr != -2) return pr;
   if (cls->kind == V_BUILTIN) {
     Bound *b = cls->u.builtin->fn == dispatch ? cls->u.builtin->data : NULL;
     const TypeTag *t = b ? (const TypeTag *)b->self : NULL;
     if (t == &tag_int) return x->kind == V_INT || x->kind == V_BOOL; /* bool is an int */
-    if (t == &tag_tuple) return x->kind == V_TUPLE || x->kind == V_INSTANCE;
+    if (t == &tag_tuple) return x->kind == V_TUPLE || (x->kind == V_INSTANCE && x->u.inst->cls->is_tuple);
     if (t) return x->kind == t->kind;
   }
   eval_error(ev, sp, "E0302", "isinstance() arg 2 must be a type or tuple of types");
@@ -801,6 +812,8 @@ static Value *b_namedtuple(Eval *ev, Value *self, Value **v, const Args *a) {
   c->name = name;
   c->fields = (const char **)fields.items;
   c->nfields = fields.n;
+  c->is_tuple = true; /* pyclass */
+  c->self = r;
   return r;
 }
 
@@ -1025,6 +1038,10 @@ Value *py_str_mod(Eval *ev, Value *fmtv, Value *args, Span sp) {
   Value **items = &args;
   int nitems = 1, used = 0;
   if (args->kind == V_TUPLE) { items = args->u.list.items; nitems = args->u.list.n; }
+  if (args->kind == V_INSTANCE && args->u.inst->cls->is_tuple) { /* a namedtuple is a tuple (pyclass) */
+    items = args->u.inst->vals;
+    nitems = args->u.inst->cls->nfields;
+  }
   Value *mapping = args->kind == V_DICT ? args : NULL;
   bool used_map = false;
   TextBuf out = {.ev = ev};
@@ -1755,9 +1772,28 @@ Value *py_attr(Eval *ev, Value *self, const char *name, Span sp) {
     if (strcmp(name, "_fields") == 0) return fields_tuple(ev, self->u.cls);
     if (strcmp(name, "__name__") == 0) return val_str(ev, self->u.cls->name);
     return NULL;
-  case V_FUNC:
-    if (strcmp(name, "__name__") == 0) return val_str(ev, self->u.func->name);
+  case V_FUNC: { /* pyclass: attributes set on functions, __doc__, __qualname__, __dict__ */
+    Func *f = self->u.func;
+    Value *x = f->attrs ? dict_get_str(f->attrs, name) : NULL;
+    if (x) return x;
+    if (strcmp(name, "__name__") == 0) return val_str(ev, f->name);
+    if (strcmp(name, "__qualname__") == 0) return val_str(ev, f->qualname ? f->qualname : f->name);
+    if (strcmp(name, "__module__") == 0) return val_str(ev, "__main__");
+    if (strcmp(name, "__doc__") == 0) {
+      AstList *body = &f->def->u.fn.body;
+      Ast *d = f->def->kind == AST_DEF && body->n ? body->items[0] : NULL;
+      if (d && d->kind == AST_EXPR_STMT && d->u.expr.value->kind == AST_STR)
+        return val_strn(ev, d->u.expr.value->u.str.s, d->u.expr.value->u.str.len);
+      return val_none(ev);
+    }
+    if (strcmp(name, "__dict__") == 0) {
+      if (!f->attrs) f->attrs = val_dict(ev)->u.dict;
+      Value *d = val_dict(ev);
+      d->u.dict = f->attrs;
+      return d;
+    }
     return NULL;
+  }
   case V_BUILTIN:
     if (strcmp(name, "__name__") == 0) return val_str(ev, self->u.builtin->name);
     return NULL;
@@ -1809,6 +1845,7 @@ static Value *module_of(Eval *ev, const char *name, const PyFn *tab, int n) {
 }
 
 void py_install(Eval *ev) {
+  pyc_install(ev); /* pyclass: object, property, super, type, ... */
   for (int i = 0; i < COUNT(globals_tab); i++) eval_set_global(ev, globals_tab[i].name, make_fn(ev, &globals_tab[i], NULL));
   for (int i = 0; i < COUNT(types_tab); i++)
     eval_set_global(ev, types_tab[i].fn.name, make_fn(ev, &types_tab[i].fn, (Value *)types_tab[i].tag));

@@ -82,6 +82,10 @@ typedef struct Env {
   const Table *locals;
   Module *mod;
   const Table *decls;   /* pyexc: names declared global (value True) or nonlocal (False) here */
+  /* pyclass */
+  bool is_class;          /* a class body: functions defined here do not see its names */
+  const char *qualname;   /* a class body's class qualname (for its functions' qualnames) */
+  Ast *fdef;              /* a function call's def (super() reads its first parameter) */
 } Env;
 
 struct Module {
@@ -417,6 +421,30 @@ int eval_truthy(Eval *ev, Value *v, Span sp) {
   case V_STR: return v->u.str.len != 0;
   case V_LIST: case V_TUPLE: return v->u.list.n != 0;
   case V_DICT: return dict_len(v->u.dict) != 0;
+  case V_INSTANCE:
+    if (pyc_is_user(v)) { /* pyclass: __bool__, then __len__ */
+      bool found;
+      Value *r = pyc_call_dunder(ev, v, "__bool__", NULL, 0, sp, &found);
+      if (found) {
+        if (!r) return -1;
+        if (r->kind != V_BOOL) {
+          eval_error(ev, sp, "E0302", "__bool__ should return bool, returned %s", val_type_name(r));
+          return -1;
+        }
+        return r->u.b;
+      }
+      r = pyc_call_dunder(ev, v, "__len__", NULL, 0, sp, &found);
+      if (found) {
+        if (!r) return -1;
+        if (r->kind != V_INT && r->kind != V_BOOL) {
+          eval_error(ev, sp, "E0302", "'%s' object cannot be interpreted as an integer", val_type_name(r));
+          return -1;
+        }
+        return r->kind == V_INT ? r->u.i != 0 : r->u.b;
+      }
+      if (!v->u.inst->cls->is_tuple) return 1;
+    }
+    return v->u.inst->cls->nfields != 0;
   case V_EXT:
     if (v->u.ext.type->truthy) return v->u.ext.type->truthy(ev, v, sp);
     if (v->u.ext.type == &py_range_type) return py_range_len(v->u.ext.data) != 0;
@@ -480,7 +508,18 @@ static bool iter_init(Eval *ev, Iter *it, Value *v, Span sp) {
   switch (v->kind) {
   case V_LIST: case V_TUPLE: it->kind = IT_ITEMS; it->n = -1; return true; /* live length: lists may grow */
   case V_STR: it->kind = IT_STR; it->n = (int64_t)v->u.str.len; return true;
-  case V_INSTANCE: it->kind = IT_ITEMS; it->items = v->u.inst->vals; it->n = v->u.inst->cls->nfields; return true;
+  case V_INSTANCE:
+    if (pyc_is_user(v)) { /* pyclass: __iter__ (its result is iterated: see docs/python.md) */
+      bool found;
+      Value *r = pyc_call_dunder(ev, v, "__iter__", NULL, 0, sp, &found);
+      if (found) {
+        if (!r) return false;
+        if (r == v) break; /* an iterator returning itself needs __next__, which is not supported */
+        return iter_init(ev, it, r, sp);
+      }
+      if (!v->u.inst->cls->is_tuple) break;
+    }
+    it->kind = IT_ITEMS; it->items = v->u.inst->vals; it->n = v->u.inst->cls->nfields; return true;
   case V_DICT: {
     int n = dict_len(v->u.dict), k = 0;
     it->items = eval_alloc(ev, sizeof(Value *) * (size_t)(n ? n : 1));
@@ -711,6 +750,11 @@ static Value *seq_concat(Eval *ev, Value *l, Value *r, Span sp) {
 }
 
 Value *eval_binop(Eval *ev, AstOp op, Value *l, Value *r, Span sp) {
+  if (pyc_is_user(l) || pyc_is_user(r)) { /* pyclass: __add__ / __radd__ ... */
+    bool found;
+    Value *res = pyc_binop(ev, op, l, r, sp, &found);
+    if (found) return res;
+  }
   if (l->kind == V_EXT || r->kind == V_EXT) {
     Value *res = NULL;
     if (l->kind == V_EXT && l->u.ext.type->binop) res = l->u.ext.type->binop(ev, op, l, r, sp);
@@ -780,6 +824,20 @@ static Value *unop(Eval *ev, AstOp op, Value *v, Span sp) {
 }
 
 static int contains(Eval *ev, Value *container, Value *x, Span sp) {
+  if (pyc_is_user(container)) { /* pyclass: __contains__, else iteration */
+    bool found;
+    Value *r = pyc_call_dunder(ev, container, "__contains__", &x, 1, sp, &found);
+    if (found) return r ? eval_truthy(ev, r, sp) : -1;
+    if (!container->u.inst->cls->is_tuple) {
+      if (!pyc_has_dunder(container, "__iter__")) {
+        eval_error(ev, sp, "E0302", "argument of type '%s' is not iterable", val_type_name(container));
+        return -1;
+      }
+      Value *items = eval_iter_list(ev, container, sp);
+      if (!items) return -1;
+      container = items;
+    }
+  }
   switch (container->kind) {
   case V_STR:
     if (x->kind != V_STR)
@@ -833,6 +891,23 @@ static int contains(Eval *ev, Value *container, Value *x, Span sp) {
 /* One comparison a OP b; returns a bool value, or a graph value for tensors. */
 static Value *compare(Eval *ev, AstOp op, Value *a, Value *b, Span sp) {
   int r;
+  if ((pyc_is_user(a) || pyc_is_user(b)) && op != OP_IS && op != OP_IS_NOT && op != OP_IN && op != OP_NOT_IN) {
+    bool found; /* pyclass: __eq__, __lt__, ... and their reflections; != is not == */
+    Value *res = pyc_binop(ev, op, a, b, sp, &found);
+    if (found) return res;
+    if (op == OP_NE) {
+      res = pyc_binop(ev, OP_EQ, a, b, sp, &found);
+      if (found) {
+        if (!res) return NULL;
+        int t = eval_truthy(ev, res, sp);
+        return t < 0 ? NULL : val_bool(ev, !t);
+      }
+    }
+    if (op != OP_EQ && op != OP_NE && !(a->kind == V_INSTANCE && a->u.inst->cls->is_tuple &&
+                                        b->kind == V_INSTANCE && b->u.inst->cls->is_tuple))
+      return eval_error(ev, sp, "E0302", "'%s' not supported between instances of '%s' and '%s'", ast_op_name(op),
+                        val_type_name(a), val_type_name(b));
+  }
   switch (op) {
   case OP_EQ: case OP_NE:
     if ((r = val_equal_r(a, b)) < 0)
@@ -914,6 +989,13 @@ static bool slice_indices(Eval *ev, SliceObj *s, int64_t n, Span sp, int64_t *st
 
 static Value *index_value(Eval *ev, Value *obj, Value *idx, Span sp) {
   bool is_slice = val_is_ext(idx, &val_slice_type);
+  if (pyc_is_user(obj)) { /* pyclass: __getitem__ */
+    bool found;
+    Value *r = pyc_call_dunder(ev, obj, "__getitem__", &idx, 1, sp, &found);
+    if (found) return r;
+    if (!obj->u.inst->cls->is_tuple)
+      return eval_error(ev, sp, "E0302", "'%s' object is not subscriptable", val_type_name(obj));
+  }
   switch (obj->kind) {
   case V_LIST: case V_TUPLE: case V_STR: case V_INSTANCE: {
     int64_t n = val_len(obj);
@@ -1021,8 +1103,20 @@ Value *eval_getattr(Eval *ev, Value *obj, const char *name, Span sp) {
     return eval_error(ev, sp, "E0304", "module '%s' has no attribute '%s'", obj->u.ns->name, name);
   }
   case V_INSTANCE:
+    if (obj->u.inst->cls->user) { /* pyclass */
+      v = pyc_getattr_inst(ev, obj, name, sp);
+      if (v || ev->err) return v;
+      return eval_error(ev, sp, "E0304", "'%s' object has no attribute '%s'", val_type_name(obj), name);
+    }
     for (int i = 0; i < obj->u.inst->cls->nfields; i++)
       if (strcmp(obj->u.inst->cls->fields[i], name) == 0) return obj->u.inst->vals[i];
+    break;
+  case V_CLASS:
+    if (obj->u.cls->user) { /* pyclass */
+      v = pyc_getattr_class(ev, obj->u.cls, name, sp);
+      if (v || ev->err) return v;
+      return eval_error(ev, sp, "E0304", "type object '%s' has no attribute '%s'", obj->u.cls->name, name);
+    }
     break;
   case V_EXT:
     if (obj->u.ext.type->getattr) {
@@ -1143,6 +1237,8 @@ static bool assign(Eval *ev, Env *env, Ast *t, Value *v) {
   case AST_ATTR: {
     Value *obj = eval_expr(ev, env, t->u.attr.obj);
     if (!obj) return false;
+    if (pyc_setattr(ev, obj, t->u.attr.name, v, t->span)) return true; /* pyclass */
+    if (ev->err) return false;
     if (obj->kind == V_INSTANCE) /* a namedtuple's field: CPython's read-only descriptor text */
       for (int i = 0; i < obj->u.inst->cls->nfields; i++)
         if (!strcmp(obj->u.inst->cls->fields[i], t->u.attr.name)) {
@@ -1168,6 +1264,7 @@ bool eval_is_callable(Value *v) {
   switch (v->kind) {
   case V_FUNC: case V_BUILTIN: case V_PARTIAL: case V_CLASS: return true;
   case V_EXT: return v->u.ext.type->call != NULL;
+  case V_INSTANCE: return pyc_is_user(v) && pyc_has_dunder(v, "__call__"); /* pyclass */
   default: return false;
   }
 }
@@ -1385,7 +1482,7 @@ static Value *call_func(Eval *ev, Func *f, const Args *a) {
   Value *stackv[16];
   Value **out = nslots <= 16 ? stackv : eval_alloc(ev, sizeof(Value *) * (size_t)nslots);
   memset(out, 0, sizeof(Value *) * (size_t)nslots);
-  if (bind_args(ev, f->name, ps, a, out, true) < 0) {
+  if (bind_args(ev, f->qualname ? f->qualname : f->name, ps, a, out, true) < 0) {
     eval_note(ev, def->span, "'%s' defined here", f->name);
     return NULL;
   }
@@ -1394,6 +1491,7 @@ static Value *call_func(Eval *ev, Func *f, const Args *a) {
   env->locals = fi->locals;
   env->mod = f->closure ? f->closure->mod : NULL;
   env->decls = fi->decls;
+  env->fdef = def;
   /* defaults are per param in declaration order; map them to spec slots */
   AstList *pl = &def->u.fn.params;
   int k = 0;
@@ -1425,6 +1523,22 @@ static Value *call_func(Eval *ev, Func *f, const Args *a) {
   pop_frame(ev, &fr);
   if (!result) chain_note(ev, a->call_span, "in call to '%s'", f->name);
   return result;
+}
+
+/* pyclass: the namedtuple part of an instance of C (a namedtuple type or a class
+   derived from one); NTNAME names the generated __new__ in argument errors. */
+Value *eval_nt_new(Eval *ev, ClassT *c, const char *ntname, const Args *a) {
+  const char **params = eval_alloc(ev, sizeof(char *) * (size_t)(c->nfields + 1));
+  for (int i = 0; i < c->nfields; i++) params[i] = c->fields[i];
+  Value **out = eval_alloc(ev, sizeof(Value *) * (size_t)(c->nfields + 1));
+  const char *fname = arena_printf(ev->arena, "%s.__new__", ntname);
+  if (builtin_bind(ev, fname, params, c->nfields, a, out, true) < 0) return NULL;
+  Value *v = eval_alloc(ev, sizeof *v);
+  v->kind = V_INSTANCE;
+  v->u.inst = eval_alloc(ev, sizeof *v->u.inst);
+  v->u.inst->cls = c;
+  v->u.inst->vals = out;
+  return v;
 }
 
 static Value *make_instance(Eval *ev, ClassT *c, const Args *a) {
@@ -1496,7 +1610,15 @@ Value *eval_call(Eval *ev, Value *fn, const Args *a) {
     m.nkw = nkw;
     return eval_call(ev, p->fn, &m);
   }
-  case V_CLASS: return make_instance(ev, fn->u.cls, a);
+  case V_CLASS:
+    if (fn->u.cls->user) return pyc_call_class(ev, fn->u.cls, a); /* pyclass */
+    return make_instance(ev, fn->u.cls, a);
+  case V_INSTANCE:
+    if (pyc_is_user(fn) && pyc_has_dunder(fn, "__call__")) { /* pyclass */
+      Value *m = eval_getattr(ev, fn, "__call__", a->call_span);
+      return m ? eval_call(ev, m, a) : NULL;
+    }
+    break;
   case V_EXT:
     if (fn->u.ext.type->call) return fn->u.ext.type->call(ev, fn, a);
     break;
@@ -1515,9 +1637,14 @@ Value *eval_call_pos(Eval *ev, Value *fn, Value **argv, int argc, Span sp) {
   return eval_call(ev, fn, &a);
 }
 
+static Value *zero_arg_super(Eval *ev, Env *env, Span sp);
+
 static Value *eval_call_expr(Eval *ev, Env *env, Ast *n) {
   Value *fn = eval_expr(ev, env, n->u.call.fn);
   if (!fn) return NULL;
+  if (n->u.call.args.n == 0 && n->u.call.fn->kind == AST_NAME && fn == eval_get_global(ev, "super") &&
+      !strcmp(n->u.call.fn->u.name, "super")) /* pyclass */
+    return zero_arg_super(ev, env, n->span);
   AstList *al = &n->u.call.args;
   int cap = al->n + 4;
   Args a = {.call_span = n->span};
@@ -1622,6 +1749,10 @@ static Value *make_func(Eval *ev, Env *env, Ast *def, const char *name) {
   f->name = name;
   f->def = def;
   f->closure = env;
+  if (env->is_class) { /* pyclass: a class body is no enclosing scope of its functions */
+    f->closure = env->parent;
+    f->qualname = arena_printf(ev->arena, "%s.%s", env->qualname, name);
+  }
   for (int i = 0; i < pl->n; i++) {
     Ast *p = pl->items[i];
     if (!p->u.param.deflt) continue;
@@ -1891,6 +2022,7 @@ static void scan_locals(Eval *ev, Table *t, AstList *body) {
       scan_locals(ev, t, &s->u.with.body);
       break;
     case AST_DEF: add_local(ev, t, s->u.fn.name); break;
+    case AST_CLASS: add_local(ev, t, s->u.cls.name); break; /* pyclass */
     case AST_IMPORT:
       for (int j = -1; j < s->u.import.names.n; j++) {
         const char *mod = j < 0 ? s->u.import.module : s->u.import.names.items[j]->u.impname.name;
@@ -3118,11 +3250,171 @@ static void gen_install(Eval *ev) {
   ns_set(ev, ns, "contextmanager", val_builtin(ev, c));
 }
 
+/* ---- pyclass: the class statement, super(), `with` on instances ---- */
+
+/* class NAME(BASE): BODY -- the body runs in its own namespace whose parent holds
+   __class__ (what super() and methods' __class__ read), as CPython's cell does. */
+static enum Flow exec_class(Eval *ev, Env *env, Ast *s) {
+  AstList *dl = &s->u.cls.decorators;
+  Value **decs = dl->n ? eval_alloc(ev, sizeof(Value *) * (size_t)dl->n) : NULL;
+  for (int i = 0; i < dl->n; i++)
+    if (!(decs[i] = eval_expr(ev, env, dl->items[i]))) return F_ERROR;
+  Value *base = NULL;
+  for (int i = 0; i < s->u.cls.bases.n; i++) {
+    Ast *a = s->u.cls.bases.items[i];
+    if (a->u.arg.kind != ARG_POS) {
+      eval_error(ev, a->span, "E0104", "%s in a class statement is not supported in Slim",
+                 a->u.arg.kind == ARG_KW ? arena_printf(ev->arena, "keyword '%s'", a->u.arg.name) : "unpacking");
+      return F_ERROR;
+    }
+    Value *b = eval_expr(ev, env, a->u.arg.value);
+    if (!b) return F_ERROR;
+    if (base && b->kind == V_CLASS && base->kind == V_CLASS && b->u.cls == base->u.cls) {
+      eval_error(ev, a->span, "E0302", "duplicate base class %s", b->u.cls->name);
+      return F_ERROR;
+    }
+    if (base) {
+      eval_error(ev, a->span, "E0104", "multiple inheritance is not supported in Slim (one base class)");
+      return F_ERROR;
+    }
+    base = b;
+  }
+  const char *qual = s->u.cls.name;
+  if (env->is_class) qual = arena_printf(ev->arena, "%s.%s", env->qualname, qual);
+  else if (env->fdef && env->fdef->kind == AST_DEF)
+    qual = arena_printf(ev->arena, "%s.<locals>.%s", env->fdef->u.fn.name, qual);
+  bool loaded = env->mod && !env->mod->is_main && env->mod->path;
+  const char *module = loaded ? env->mod->path : "__main__";
+  if (loaded) { /* a loaded file's module name: its stem */
+    const char *slash = strrchr(module, '/'), *dot;
+    module = slash ? slash + 1 : module;
+    dot = strrchr(module, '.');
+    if (dot) module = arena_strndup(ev->arena, module, (size_t)(dot - module));
+  }
+  /* check the base before the body runs, as CPython does */
+  Value *cls = pyc_new_class(ev, s->u.cls.name, qual, module, base, NULL, s->span);
+  if (!cls) return F_ERROR;
+  Env *cell = eval_alloc(ev, sizeof *cell);
+  cell->parent = env;
+  cell->mod = env->mod;
+  cell->fdef = env->fdef;
+  Env *body = eval_alloc(ev, sizeof *body);
+  body->parent = cell;
+  body->mod = env->mod;
+  body->is_class = true;
+  body->qualname = qual;
+  bind(ev, body, "__module__", val_str(ev, module));
+  bind(ev, body, "__qualname__", val_str(ev, qual));
+  AstList *bl = &s->u.cls.body;
+  if (bl->n && bl->items[0]->kind == AST_EXPR_STMT && bl->items[0]->u.expr.value->kind == AST_STR) {
+    Ast *d = bl->items[0]->u.expr.value;
+    bind(ev, body, "__doc__", val_strn(ev, d->u.str.s, d->u.str.len));
+  } else {
+    bind(ev, body, "__doc__", val_none(ev));
+  }
+  Frame fr;
+  if (!push_frame(ev, &fr, s->u.cls.name, s->span)) return F_ERROR;
+  enum Flow fl = exec_block(ev, body, bl);
+  pop_frame(ev, &fr);
+  if (fl == F_ERROR) {
+    chain_note(ev, s->span, "in the body of class '%s'", s->u.cls.name);
+    return F_ERROR;
+  }
+  Dict *ns = cls->u.cls->attrs;
+  for (int i = 0; i < body->vars.cap; i++) /* __qualname__ is no class attribute in CPython */
+    if (body->vars.s[i].name && strcmp(body->vars.s[i].name, "__qualname__"))
+      dict_set_str(ev, ns, body->vars.s[i].name, body->vars.s[i].v);
+  Value *q = dict_get_str(ns, "__module__");
+  if (q && q->kind == V_STR) cls->u.cls->module = q->u.str.s;
+  bind(ev, cell, "__class__", cls);
+  for (int i = dl->n - 1; i >= 0; i--) {
+    Value *inner = cls;
+    cls = eval_call_pos(ev, decs[i], &inner, 1, dl->items[i]->span);
+    if (!cls) return F_ERROR;
+  }
+  bind(ev, env, s->u.cls.name, cls);
+  return F_NORMAL;
+}
+
+/* super() in a method: super(__class__, <first argument>) */
+static Value *zero_arg_super(Eval *ev, Env *env, Span sp) {
+  Env *fe = env;
+  while (fe && !fe->fdef) fe = fe->parent;
+  if (!fe || fe->fdef->u.fn.params.n == 0 || fe->fdef->u.fn.params.items[0]->u.param.kind != PARAM_PLAIN)
+    return eval_error(ev, sp, "E0309", "super(): no arguments");
+  Slot *cs = NULL;
+  for (Env *e = fe->parent; e && !cs; e = e->parent) cs = tab_find(&e->vars, "__class__", hname("__class__"));
+  if (!cs || cs->v->kind != V_CLASS) return eval_error(ev, sp, "E0309", "super(): __class__ cell not found");
+  const char *self = fe->fdef->u.fn.params.items[0]->u.param.name;
+  Slot *ss = tab_find(&fe->vars, self, hname(self));
+  if (!ss) return eval_error(ev, sp, "E0309", "super(): arg[0] deleted");
+  return pyc_super(ev, cs->v, ss->v, sp);
+}
+
+Span eval_cur_span(Eval *ev) { return ev->cur; }
+
+/* A recursion limit hit by the call at SP, made from "C" (a class's __init__):
+   CPython's words for that case. */
+void eval_recursion_via_c(Eval *ev, Span sp) {
+  if (ev->err && !strcmp(ev->err_code, "E0312") && ev->err_sp.line == sp.line && ev->err_sp.col == sp.col &&
+      !strcmp(ev->err_msg, "maximum recursion depth exceeded"))
+    ev->err_msg = "maximum recursion depth exceeded while calling a Python object";
+}
+
+/* `with` on a user instance: __enter__, the rest, then __exit__ on every way out:
+   (None, None, None), or the body's exception, which a true result suppresses. The
+   resource limits are no exceptions: no __exit__ runs for them (docs/python.md). */
+static enum Flow exec_with(Eval *ev, Env *env, Ast *s, int k);
+static enum Flow with_user(Eval *ev, Env *env, Ast *s, int k, Value *cm) {
+  Ast *item = s->u.with.items.items[k];
+  Span sp = item->u.withitem.ctx->span;
+  bool has_enter = pyc_has_dunder(cm, "__enter__"), has_exit = pyc_has_dunder(cm, "__exit__");
+  if (!has_enter || !has_exit) {
+    eval_error(ev, sp, "E0302", "'%s' object does not support the context manager protocol%s", val_type_name(cm),
+               has_enter ? " (missed __exit__ method)" : "");
+    return F_ERROR;
+  }
+  bool found;
+  Value *as = pyc_call_dunder(ev, cm, "__enter__", NULL, 0, sp, &found);
+  if (!as) return F_ERROR;
+  enum Flow fl = F_NORMAL;
+  if (item->u.withitem.as && !assign(ev, env, item->u.withitem.as, as)) fl = F_ERROR;
+  if (fl != F_ERROR) fl = exec_with(ev, env, s, k + 1);
+  Value *retval = ev->retval;
+  Value *none[3] = {val_none(ev), val_none(ev), val_none(ev)};
+  if (fl == F_ERROR && err_catchable(ev)) {
+    /* __exit__(type, value, None) with the body's exception; a true result suppresses it */
+    Value *e = pending_exc(ev), *prev = ev->handling;
+    ExcObj *x = e->u.ext.data;
+    Value *cls = eval_get_global(ev, x->cls);
+    Value *exc3[3] = {cls ? cls : val_none(ev), e, val_none(ev)};
+    ErrState st;
+    err_save(ev, &st);
+    ev->handling = e;
+    Value *r = pyc_call_dunder(ev, cm, "__exit__", exc3, 3, sp, &found);
+    ev->handling = prev;
+    if (!r) return F_ERROR; /* an error in __exit__ replaces the body's */
+    int t = eval_truthy(ev, r, sp);
+    if (t < 0) return F_ERROR;
+    if (t) {
+      ev->retval = retval;
+      return F_NORMAL;
+    }
+    err_restore(ev, &st);
+    return F_ERROR;
+  }
+  if (fl == F_ERROR) return fl;
+  if (!pyc_call_dunder(ev, cm, "__exit__", none, 3, sp, &found)) return F_ERROR;
+  ev->retval = retval;
+  return fl;
+}
+
 static enum Flow exec_with(Eval *ev, Env *env, Ast *s, int k) {
   if (k == s->u.with.items.n) return exec_block(ev, env, &s->u.with.body);
   Ast *item = s->u.with.items.items[k];
   Value *cm = eval_expr(ev, env, item->u.withitem.ctx);
   if (!cm) return F_ERROR;
+  if (pyc_is_user(cm)) return with_user(ev, env, s, k, cm); /* pyclass */
   if (cm->kind != V_EXT || !cm->u.ext.type->enter) {
     eval_error(ev, item->u.withitem.ctx->span, "E0302", "'%s' object does not support the context manager protocol",
                val_type_name(cm));
@@ -3164,7 +3456,10 @@ static enum Flow exec_stmt(Eval *ev, Env *env, Ast *s) {
     Ast *t = s->u.aug.target;
     Value *obj = NULL, *idx = NULL, *cur;
     if (t->kind == AST_NAME) cur = lookup(ev, env, t->u.name, t->span);
-    else if (t->kind == AST_INDEX) {
+    else if (t->kind == AST_ATTR) { /* pyclass: obj.x += 1 */
+      if (!(obj = eval_expr(ev, env, t->u.attr.obj))) return F_ERROR;
+      cur = eval_getattr(ev, obj, t->u.attr.name, t->span);
+    } else if (t->kind == AST_INDEX) {
       if (!(obj = eval_expr(ev, env, t->u.index.obj))) return F_ERROR;
       if (!(idx = eval_index_expr(ev, env, t->u.index.index))) return F_ERROR;
       cur = index_value(ev, obj, idx, t->span);
@@ -3193,7 +3488,14 @@ static enum Flow exec_stmt(Eval *ev, Env *env, Ast *s) {
       if (!nv) return F_ERROR;
     }
     if (t->kind == AST_NAME) bind(ev, env, t->u.name, nv);
-    else if (!store_index(ev, obj, idx, nv, t->span)) return F_ERROR;
+    else if (t->kind == AST_ATTR) {
+      if (!pyc_setattr(ev, obj, t->u.attr.name, nv, t->span)) {
+        if (!ev->err)
+          eval_error(ev, t->span, "E0304", "cannot set attribute '%s' of a '%s' object", t->u.attr.name,
+                     val_type_name(obj));
+        return F_ERROR;
+      }
+    } else if (!store_index(ev, obj, idx, nv, t->span)) return F_ERROR;
     return F_NORMAL;
   }
   case AST_RETURN: {
@@ -3310,6 +3612,7 @@ static enum Flow exec_stmt(Eval *ev, Env *env, Ast *s) {
     }
     return F_NORMAL;
   case AST_LOAD: return exec_load(ev, env, s) ? F_NORMAL : F_ERROR;
+  case AST_CLASS: return exec_class(ev, env, s); /* pyclass */
   case AST_IMPORT: case AST_FROM_IMPORT: return exec_import(ev, env, s) ? F_NORMAL : F_ERROR;
   case AST_ERROR: eval_error(ev, s->span, "E0300", "invalid statement"); return F_ERROR;
   default:

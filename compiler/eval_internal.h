@@ -90,4 +90,34 @@ void pymod_install_functools(Eval *ev, Value *functools);
 /* NS.NAME = V for a namespace; a user module's global NAME changes too (eval.c). */
 void eval_ns_setattr(Eval *ev, Value *ns, const char *name, Value *v);
 
+/* ---- py_class.c (pyclass): user classes, see the file's comment ---- */
+extern const ExtType pyc_method_type, pyc_property_type, pyc_staticmethod_type, pyc_classmethod_type,
+    pyc_super_type;
+void pyc_install(Eval *ev);
+ClassT *pyc_object(Eval *ev);
+bool pyc_is_user(const Value *v);       /* an instance of a class statement's class */
+Value *pyc_lookup(ClassT *c, const char *name, ClassT **owner);
+/* attribute reads: NULL without a pending error when there is no such attribute */
+Value *pyc_getattr_inst(Eval *ev, Value *obj, const char *name, Span sp);
+Value *pyc_getattr_class(Eval *ev, ClassT *c, const char *name, Span sp);
+/* OBJ.NAME = V for user instances and classes and functions; false with an error
+   pending, or false without one when OBJ takes no attributes */
+bool pyc_setattr(Eval *ev, Value *obj, const char *name, Value *v, Span sp);
+Value *pyc_new_class(Eval *ev, const char *name, const char *qualname, const char *module, Value *base, Dict *ns,
+                     Span sp);
+Value *pyc_call_class(Eval *ev, ClassT *c, const Args *a);
+Value *pyc_call_dunder(Eval *ev, Value *obj, const char *name, Value **argv, int argc, Span sp, bool *found);
+bool pyc_has_dunder(Value *obj, const char *name);
+Value *pyc_binop(Eval *ev, AstOp op, Value *l, Value *r, Span sp, bool *found);
+int pyc_isinstance(Eval *ev, Value *x, Value *cls);
+Value *pyc_super(Eval *ev, Value *cls, Value *obj, Span sp);
+const char *pyc_default_repr(Eval *ev, Value *v);
+const char *pyc_user_repr(Eval *ev, Value *v, bool str, bool *failed);
+/* value.c: repr without a user __repr__ at the top (object.__repr__, a namedtuple base's) */
+const char *val_repr_plain(Eval *ev, Value *v);
+/* eval.c: a namedtuple (subclass) instance from A, argument errors worded as NEWNAME.__new__ */
+Value *eval_nt_new(Eval *ev, ClassT *c, const char *ntname, const Args *a);
+Span eval_cur_span(Eval *ev);                 /* the span of the latest evaluation step */
+void eval_recursion_via_c(Eval *ev, Span sp); /* CPython's RecursionError text for a call from C */
+
 #endif

@@ -451,6 +451,17 @@ static void check_stmt(Check *k, const Ast *n) {
     check_params(k, &n->u.fn.params);
     check_body(k, &n->u.fn.body, true, false);
     break;
+  case AST_CLASS: { /* pyclass: a class body is no function and no loop */
+    for (int i = 0; i < n->u.cls.decorators.n; i++) check_expr(k, n->u.cls.decorators.items[i]);
+    check_args(k, &n->u.cls.bases);
+    Check inner = *k;
+    inner.depth++;
+    inner.in_def = 0;
+    inner.in_loop = 0;
+    check_stmts(&inner, &n->u.cls.body);
+    k->d = inner.d;
+    break;
+  }
   case AST_MODEL:
     if (k->depth > 0) diag_error(k->d, n->span, "E0215", "'model' declarations must be at the top level");
     check_params(k, &n->u.fn.params);

@@ -135,6 +135,20 @@ static int hashable_at(const Value *v, int depth) {
     for (int i = 0; i < v->u.list.n && r == 1; i++) r = hashable_at(v->u.list.items[i], depth + 1);
     return r;
   case V_INSTANCE:
+    if (v->u.inst->cls->user) { /* pyclass: a class defining __eq__ but not __hash__ gets __hash__ = None */
+      ClassT *o1 = NULL, *o2 = NULL;
+      Value *h = pyc_lookup(v->u.inst->cls, "__hash__", &o2);
+      if (h && h->kind == V_NONE) return 0;
+      if (pyc_lookup(v->u.inst->cls, "__eq__", &o1)) {
+        bool eq_nearer = true; /* the nearer of the two owners along the base chain wins */
+        for (ClassT *c = v->u.inst->cls; c && o2; c = c->base) {
+          if (c == o1) break;
+          if (c == o2) { eq_nearer = false; break; }
+        }
+        if (eq_nearer && o2 != o1) return 0;
+      }
+      if (!v->u.inst->cls->is_tuple) return 1;
+    }
     for (int i = 0; i < v->u.inst->cls->nfields && r == 1; i++) r = hashable_at(v->u.inst->vals[i], depth + 1);
     return r;
   default: return 1;
@@ -145,6 +159,12 @@ int val_hashable_r(const Value *v) { return hashable_at(v, 0); }
 
 bool val_key_ok(Eval *ev, Value *k, Span sp) {
   int h = hashable_at(k, 0);
+  Value *uh = h == 1 && k->kind == V_INSTANCE && k->u.inst->cls->user && !k->u.inst->cls->is_tuple
+                  ? pyc_lookup(k->u.inst->cls, "__hash__", NULL) : NULL;
+  if (uh) { /* pyclass */
+    eval_error(ev, sp, "E0104", "a user-defined __hash__ is not supported in Slim (instances hash by identity)");
+    return false;
+  }
   if (h == 1) return true;
   if (h < 0) eval_error(ev, sp, "E0312", "maximum recursion depth exceeded in comparison");
   else eval_error(ev, sp, "E0302", "unhashable type: '%s'", val_type_name(k));
@@ -175,12 +195,14 @@ static uint64_t hash_at(const Value *v, int depth) {
     return h;
   }
   case V_INSTANCE: {
+    if (!v->u.inst->cls->is_tuple) return mix64((uint64_t)(uintptr_t)v->u.inst); /* pyclass: by identity */
     uint64_t h = 0x345678;
     for (int i = 0; i < v->u.inst->cls->nfields; i++) h = mix64(h ^ hash_at(v->u.inst->vals[i], depth + 1)) + 97;
     return h;
   }
   case V_EXT: return mix64((uint64_t)(uintptr_t)v->u.ext.data);
   case V_FUNC: return mix64((uint64_t)(uintptr_t)v->u.func);
+  case V_CLASS: return mix64((uint64_t)(uintptr_t)v->u.cls);
   case V_BUILTIN: return mix64((uint64_t)(uintptr_t)v->u.builtin->fn ^ (uint64_t)(uintptr_t)v->u.builtin->data);
   default: return mix64((uint64_t)(uintptr_t)v);
   }
@@ -347,7 +369,7 @@ int val_len(const Value *v) {
   case V_STR: return (int)v->u.str.len;
   case V_LIST: case V_TUPLE: return v->u.list.n;
   case V_DICT: return dict_len(v->u.dict);
-  case V_INSTANCE: return v->u.inst->cls->nfields;
+  case V_INSTANCE: return v->u.inst->cls->is_tuple || !v->u.inst->cls->user ? v->u.inst->cls->nfields : -1;
   default: return -1;
   }
 }
@@ -415,6 +437,25 @@ static bool equal_at(Value *a, Value *b, int depth, bool *deep) {
       return a->u.ext.type->equal(a, b);
     return a->kind == b->kind && a->u.ext.data == b->u.ext.data && a->u.ext.type == b->u.ext.type;
   }
+  /* pyclass: a user __eq__ (in lists, dicts, `in`), run by the classes' evaluator */
+  if ((a->kind == V_INSTANCE && a->u.inst->cls->user && pyc_lookup(a->u.inst->cls, "__eq__", NULL)) ||
+      (b->kind == V_INSTANCE && b->u.inst->cls->user && pyc_lookup(b->u.inst->cls, "__eq__", NULL))) {
+    ClassT *c = a->kind == V_INSTANCE && a->u.inst->cls->user ? a->u.inst->cls : b->u.inst->cls;
+    Eval *ev = c->attrs->ev;
+    bool found;
+    Span sp = eval_call_span(ev);
+    Value *r = pyc_binop(ev, OP_EQ, a, b, sp, &found);
+    int t = r ? eval_truthy(ev, r, sp) : -1;
+    if (t < 0) {
+      *deep = true; /* an error is pending: it wins over the comparison's */
+      return false;
+    }
+    return t;
+  }
+  /* pyclass: instances of user classes compare by identity here (eval.c calls __eq__) */
+  if ((a->kind == V_INSTANCE && !a->u.inst->cls->is_tuple && a->u.inst->cls->user) ||
+      (b->kind == V_INSTANCE && !b->u.inst->cls->is_tuple && b->u.inst->cls->user))
+    return a->kind == b->kind && a->u.inst == b->u.inst;
   /* a namedtuple compares like a tuple */
   if ((a->kind == V_INSTANCE || a->kind == V_TUPLE) && (b->kind == V_INSTANCE || b->kind == V_TUPLE)) {
     Value **ai = a->kind == V_TUPLE ? a->u.list.items : a->u.inst->vals;
@@ -454,6 +495,11 @@ static int less_at(Eval *ev, Value *a, Value *b, Span sp, int depth) {
     return -1;
   }
   if (is_num(a) && is_num(b)) return num_cmp(a, b) == -1;
+  if ((a->kind == V_INSTANCE && a->u.inst->cls->user) || (b->kind == V_INSTANCE && b->u.inst->cls->user)) {
+    bool found; /* pyclass: sorted(), min() and max() through __lt__ / __gt__ */
+    Value *r = pyc_binop(ev, OP_LT, a, b, sp, &found);
+    if (found) return r ? eval_truthy(ev, r, sp) : -1;
+  }
   if (a->kind == V_STR && b->kind == V_STR) {
     size_t n = a->u.str.len < b->u.str.len ? a->u.str.len : b->u.str.len;
     int c = memcmp(a->u.str.s, b->u.str.s, n);
@@ -580,6 +626,7 @@ typedef struct Repr {
   const void *open[VAL_MAX_NEST + 1];
   int depth;
   bool deep;
+  bool plain;     /* pyclass: no user __repr__ for the outermost value */
 } Repr;
 
 static void repr_into(Repr *r, Value *v);
@@ -637,7 +684,11 @@ static void repr_into(Repr *r, Value *v) {
     tb_puts(b, "}");
     break;
   }
-  case V_FUNC: tb_puts(b, "<function "); tb_puts(b, v->u.func->name); tb_puts(b, ">"); break;
+  case V_FUNC:
+    tb_puts(b, "<function ");
+    tb_puts(b, v->u.func->qualname ? v->u.func->qualname : v->u.func->name);
+    tb_puts(b, ">");
+    break;
   case V_BUILTIN: tb_puts(b, "<built-in function "); tb_puts(b, v->u.builtin->name); tb_puts(b, ">"); break;
   case V_PARTIAL:
     tb_puts(b, "functools.partial(");
@@ -654,8 +705,29 @@ static void repr_into(Repr *r, Value *v) {
     }
     tb_puts(b, ")");
     break;
-  case V_CLASS: tb_puts(b, "<class '"); tb_puts(b, v->u.cls->name); tb_puts(b, "'>"); break;
+  case V_CLASS:
+    tb_puts(b, "<class '");
+    if (v->u.cls->user && v->u.cls->module && strcmp(v->u.cls->module, "builtins")) {
+      tb_puts(b, v->u.cls->module);
+      tb_puts(b, ".");
+    }
+    tb_puts(b, v->u.cls->user && v->u.cls->qualname ? v->u.cls->qualname : v->u.cls->name);
+    tb_puts(b, "'>");
+    break;
   case V_INSTANCE:
+    if (v->u.inst->cls->user) { /* pyclass: a user __repr__, else object's */
+      bool plain = r->plain && r->depth == 1, failed = false;
+      r->plain = false;
+      const char *t = plain ? NULL : pyc_user_repr(b->ev, v, false, &failed);
+      if (failed) {
+        r->deep = true;
+        break;
+      }
+      if (t || !v->u.inst->cls->is_tuple) {
+        tb_puts(b, t ? t : pyc_default_repr(b->ev, v));
+        break;
+      }
+    }
     tb_puts(b, v->u.inst->cls->name);
     tb_puts(b, "(");
     for (int i = 0; i < v->u.inst->cls->nfields; i++) {
@@ -675,7 +747,15 @@ static void repr_into(Repr *r, Value *v) {
   if (box) r->depth--;
 }
 
-static const char *repr_text(Eval *ev, Value *v, bool *deep) {
+static const char *repr_text_p(Eval *ev, Value *v, bool *deep, bool plain);
+static const char *repr_text(Eval *ev, Value *v, bool *deep) { return repr_text_p(ev, v, deep, false); }
+
+const char *val_repr_plain(Eval *ev, Value *v) {
+  bool deep;
+  return repr_text_p(ev, v, &deep, true);
+}
+
+static const char *repr_text_p(Eval *ev, Value *v, bool *deep, bool plain) {
   TextBuf b = {.ev = ev};
   Repr *r = malloc(sizeof *r);
   if (!r) {
@@ -685,6 +765,7 @@ static const char *repr_text(Eval *ev, Value *v, bool *deep) {
   r->b = &b;
   r->depth = 0;
   r->deep = false;
+  r->plain = plain;
   repr_into(r, v);
   *deep = r->deep;
   free(r);
@@ -704,6 +785,11 @@ const char *val_str_of(Eval *ev, Value *v) {
     return x->msg ? x->msg : "";
   }
   if (v->kind == V_EXT && v->u.ext.type->str) return v->u.ext.type->str(ev, v);
+  if (v->kind == V_INSTANCE && v->u.inst->cls->user && pyc_has_dunder(v, "__str__")) { /* pyclass */
+    bool failed;
+    const char *t = pyc_user_repr(ev, v, true, &failed);
+    if (t || failed) return t ? t : "";
+  }
   return val_repr(ev, v);
 }
 
@@ -711,11 +797,17 @@ const char *val_repr_at(Eval *ev, Value *v, Span sp) {
   bool deep;
   const char *s = repr_text(ev, v, &deep);
   if (!deep) return s;
+  if (eval_has_error(ev)) return NULL; /* pyclass: a user __repr__ failed */
   eval_error(ev, sp, "E0312", "maximum recursion depth exceeded while getting the repr of an object");
   return NULL;
 }
 
 const char *val_str_at(Eval *ev, Value *v, Span sp) {
+  if (v->kind == V_INSTANCE && v->u.inst->cls->user && pyc_has_dunder(v, "__str__")) { /* pyclass */
+    bool failed;
+    const char *t = pyc_user_repr(ev, v, true, &failed);
+    return failed ? NULL : t;
+  }
   if (v->kind == V_STR || val_is_ext(v, &val_exception_type)) return val_str_of(ev, v);
   if (v->kind == V_EXT && v->u.ext.type->str) return v->u.ext.type->str(ev, v);
   return val_repr_at(ev, v, sp);

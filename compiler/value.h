@@ -20,8 +20,8 @@ typedef enum ValueKind {
   V_FUNC,       /* def / lambda closure */
   V_BUILTIN,    /* native function */
   V_PARTIAL,    /* functools.partial(fn, *args, **kw) */
-  V_CLASS,      /* a namedtuple type (callable) */
-  V_INSTANCE,   /* a namedtuple value */
+  V_CLASS,      /* a namedtuple type or a user class (callable) */
+  V_INSTANCE,   /* a namedtuple value or an instance of a user class */
   V_NAMESPACE,  /* module-like bag of attributes: tf, slim, tf.nn, ... */
   V_EXT,        /* graph values and other opaque objects, see ExtType */
 } ValueKind;
@@ -54,12 +54,25 @@ typedef struct Func {
   struct Env *closure;
   bool arg_scope;               /* decorated with @add_arg_scope */
   Value *wrapped;               /* decorator result chain (for __name__ etc.), may be NULL */
+  /* pyclass */
+  const char *qualname;         /* "Cls.meth" for a def in a class body (argument errors), else NULL */
+  Dict *attrs;                  /* attributes set on the function (f.default_image_size = 224), or NULL */
 } Func;
 
 typedef struct Partial { Value *fn; Args args; } Partial;
 
-typedef struct ClassT { const char *name; const char **fields; int nfields; } ClassT;
-typedef struct Instance { ClassT *cls; Value **vals; } Instance;
+typedef struct ClassT {
+  const char *name; const char **fields; int nfields;
+  /* pyclass: a class statement's class (user), or `object`; a namedtuple type has user false */
+  bool user;
+  bool is_tuple;                /* a namedtuple type or a class derived from one: instances hold VALS */
+  struct ClassT *base;          /* the single base; NULL for object and for namedtuple types */
+  Dict *attrs;                  /* the class namespace (user classes) */
+  const char *qualname, *module;
+  Value *self;                  /* the class as a value (type(x), x.__class__), set for user classes */
+} ClassT;
+/* pyclass: ATTRS is the instance's __dict__ (NULL for a plain namedtuple value) */
+typedef struct Instance { ClassT *cls; Value **vals; Dict *attrs; } Instance;
 
 typedef struct Namespace { const char *name; Dict *attrs; } Namespace;
 

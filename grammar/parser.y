@@ -165,6 +165,7 @@ static ParseDims dims_push(LexCtx *c, ParseDims d, int64_t v) {
 %token TRY "'try'" EXCEPT "'except'" FINALLY "'finally'" DEL "'del'" GLOBAL "'global'" NONLOCAL "'nonlocal'"
 %token YIELD "'yield'"
 %token <node> FSTRING "f-string"
+%token CLASS "'class'"  /* pyclass */
 %token POW "'**'" FLOORDIV "'//'" EQ "'=='" NE "'!='" LE "'<='" GE "'>='" ARROW "'->'"
 %token <op> AUGOP "augmented assignment"
 
@@ -172,7 +173,7 @@ static ParseDims dims_push(LexCtx *c, ParseDims d, int64_t v) {
 %type <list> params params_opt mparams mparams_opt decorators import_names load_items dict_items
 %type <node> import_more import_first
 %type <node> small expr_stmt assign_chain exprs targets xitem titem import_stmt load_stmt load_item
-%type <node> compound if_stmt for_stmt while_stmt with_stmt with_item funcdef decorated decorator dotted_expr model_def
+%type <node> compound if_stmt for_stmt while_stmt with_stmt with_item funcdef decorated decorator dotted_expr model_def classdef
 %type <list> with_items
 %type <node> try_stmt handler yield_expr
 %type <list> handlers finally_part name_list
@@ -369,6 +370,7 @@ compound:
 | funcdef
 | decorated
 | model_def
+| classdef
 ;
 
 /* elif chains are left-recursive, so thousands of branches take no parser stack;
@@ -470,6 +472,14 @@ funcdef:
 
 decorated:
   decorators funcdef     { $$ = $2; $$->u.fn.decorators = $1; $$->span = SP(@$); }
+| decorators classdef    { $$ = $2; $$->u.cls.decorators = $1; $$->span = SP(@$); }  /* pyclass */
+;
+
+/* pyclass: class NAME ['(' bases ')'] ':' suite; the bases are call arguments (metaclass=...) */
+classdef:
+  CLASS NAME ':' suite                    { $$ = mk(c, AST_CLASS, @$); $$->u.cls.name = $2; $$->u.cls.body = $4; }
+| CLASS NAME '(' args_opt ')' ':' suite   { $$ = mk(c, AST_CLASS, @$); $$->u.cls.name = $2; $$->u.cls.bases = $4;
+                                            $$->u.cls.body = $7; }
 ;
 
 decorators:
