@@ -85,6 +85,8 @@ Value *py_format_value(Eval *ev, Value *v, int conv, const char *spec, Span sp);
 /* chr, ord, type, iter, next, set, frozenset, setattr, hex/oct/bin, and the modules copy,
    contextlib, os / os.path, six / six.moves, logging, numpy (called by py_install). */
 void pymod_install(Eval *ev);
+/* type(x) of a built-in value: the builtin named TNAME, or a stand-in type object. */
+Value *pymod_type_object(Eval *ev, const char *tname);
 /* functools.update_wrapper and functools.wraps, added to FUNCTOOLS. */
 void pymod_install_functools(Eval *ev, Value *functools);
 /* NS.NAME = V for a namespace; a user module's global NAME changes too (eval.c). */

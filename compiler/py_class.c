@@ -701,11 +701,9 @@ static Value *b_type(Eval *ev, const Args *a, void *data) {
     if (x->u.inst->cls->self) return x->u.inst->cls->self;
   } else if (x->kind == V_CLASS) {
     return eval_get_global(ev, "type");
-  } else {
-    Value *t = eval_get_global(ev, val_type_name(x));
-    if (t) return t;
   }
-  return eval_error(ev, argsp(a, 0), "E0104", "type() of a '%s' value is not supported in Slim", val_type_name(x));
+  /* pymod: the built-in types by name (a stand-in object for those with no builtin) */
+  return pymod_type_object(ev, val_type_name(x));
 }
 
 static Value *b_setattr(Eval *ev, const Args *a, void *data) {
@@ -714,6 +712,10 @@ static Value *b_setattr(Eval *ev, const Args *a, void *data) {
   if (a->npos != 3) return eval_error(ev, a->call_span, "E0303", "setattr expected 3 arguments, got %d", a->npos);
   if (a->pos[1]->kind != V_STR)
     return eval_error(ev, argsp(a, 1), "E0302", "attribute name must be string, not '%s'", val_type_name(a->pos[1]));
+  if (a->pos[0]->kind == V_NAMESPACE) { /* pymod: a module's attribute is its global too */
+    eval_ns_setattr(ev, a->pos[0], arena_strdup(eval_arena(ev), a->pos[1]->u.str.s), a->pos[2]);
+    return val_none(ev);
+  }
   if (!pyc_setattr(ev, a->pos[0], a->pos[1]->u.str.s, a->pos[2], a->call_span)) {
     if (!eval_has_error(ev))
       eval_error(ev, a->call_span, "E0304", "'%s' object has no attribute '%s'", val_type_name(a->pos[0]),

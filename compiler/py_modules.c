@@ -107,7 +107,7 @@ static Value *b_bin(Eval *ev, Value **v, const Args *a, void *s) { (void)s; retu
 
 /* The type object of a value: the builtin of that name where one exists (int, str, ...),
    else one made once per compilation under a name no program can spell. */
-static Value *type_object(Eval *ev, const char *tname) {
+Value *pymod_type_object(Eval *ev, const char *tname) {
   Value *t = eval_get_global(ev, tname);
   if (t && t->kind == V_BUILTIN && strcmp(t->u.builtin->name, tname) == 0) return t;
   char key[96];
@@ -118,14 +118,6 @@ static Value *type_object(Eval *ev, const char *tname) {
   ns_set(ev, ns, "__name__", val_str(ev, tname));
   eval_set_global(ev, key, ns);
   return ns;
-}
-
-static Value *b_type(Eval *ev, Value **v, const Args *a, void *self) {
-  (void)self;
-  if (a->npos != 1 || a->nkw) return eval_error(ev, a->call_span, "E0303", "type() takes 1 or 3 arguments");
-  Value *x = a->pos[0];
-  /* (pyclass: instances of user classes answer their class here) */
-  return type_object(ev, val_type_name(x));
 }
 
 /* ---- iter / next ---- */
@@ -398,29 +390,14 @@ static Value *b_set(Eval *ev, Value **v, const Args *a, void *self) {
   return s;
 }
 
-/* ---- setattr (modules; pyclass adds functions and instances) ---- */
-
-static Value *b_setattr(Eval *ev, Value **v, const Args *a, void *self) {
-  (void)self;
-  const char *name;
-  if (!eval_to_str(ev, v[1], asp(a, 1), "attribute name", &name)) return NULL;
-  if (v[0]->kind == V_NAMESPACE) {
-    eval_ns_setattr(ev, v[0], arena_strdup(eval_arena(ev), name), v[2]);
-    return val_none(ev);
-  }
-  return eval_error(ev, a->call_span, "E0304", "'%s' object has no attribute '%s'", val_type_name(v[0]), name);
-}
-
 static const PmDef globals_tab[] = {
   {"chr", P("i"), 1, b_chr},
   {"ord", P("c"), 1, b_ord},
   {"hex", P("number"), 1, b_hex},
   {"oct", P("number"), 1, b_oct},
   {"bin", P("number"), 1, b_bin},
-  {"type", NULL, 0, b_type},
   {"iter", P("object"), 1, b_iter},
   {"next", P("iterator", "default"), 1, b_next},
-  {"setattr", P("obj", "name", "value"), 3, b_setattr},
 };
 static const PmDef set_ctor = {"set", P("iterable"), 0, b_set};
 static const PmDef frozenset_ctor = {"frozenset", P("iterable"), 0, b_set};
