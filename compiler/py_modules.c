@@ -408,14 +408,21 @@ typedef struct Memo { Value **from, **to; int n, cap; } Memo;
 
 static Value *deepcopy_r(Eval *ev, Value *v, Memo *m, Span sp, int depth) {
   if (depth > VAL_MAX_NEST) return eval_error(ev, sp, "E0312", "maximum recursion depth exceeded");
-  if (v->kind != V_LIST && v->kind != V_TUPLE && v->kind != V_DICT && !val_is_ext(v, &set_type)) return v;
+  if (v->kind != V_LIST && v->kind != V_TUPLE && v->kind != V_DICT && v->kind != V_INSTANCE &&
+      !val_is_ext(v, &set_type))
+    return v;
   for (int i = 0; i < m->n; i++)
     if (m->from[i] == v) return m->to[i];
   Value *r;
   if (v->kind == V_DICT) r = val_dict(ev);
   else if (v->kind == V_LIST) r = val_list(ev, 0);
   else if (v->kind == V_TUPLE) r = val_tuple(ev, v->u.list.n);
-  else r = set_new(ev, false);
+  else if (v->kind == V_INSTANCE) { /* a namedtuple's fields and an instance's __dict__, copied */
+    r = eval_alloc(ev, sizeof *r);
+    r->kind = V_INSTANCE;
+    r->u.inst = eval_alloc(ev, sizeof *r->u.inst);
+    r->u.inst->cls = v->u.inst->cls;
+  } else r = set_new(ev, false);
   if (m->n == m->cap) {
     m->cap = m->cap ? m->cap * 2 : 16;
     Value **f = eval_alloc(ev, sizeof *f * (size_t)m->cap), **t = eval_alloc(ev, sizeof *t * (size_t)m->cap);
@@ -439,6 +446,23 @@ static Value *deepcopy_r(Eval *ev, Value *v, Memo *m, Span sp, int depth) {
   } else if (v->kind == V_TUPLE) {
     for (int i = 0; i < v->u.list.n; i++)
       if (!(r->u.list.items[i] = deepcopy_r(ev, v->u.list.items[i], m, sp, depth + 1))) return NULL;
+  } else if (v->kind == V_INSTANCE) {
+    const Instance *in = v->u.inst;
+    int nf = in->cls->nfields;
+    if (in->vals) {
+      r->u.inst->vals = eval_alloc(ev, sizeof(Value *) * (size_t)(nf + 1));
+      for (int i = 0; i < nf; i++)
+        if (!(r->u.inst->vals[i] = deepcopy_r(ev, in->vals[i], m, sp, depth + 1))) return NULL;
+    }
+    if (in->attrs) {
+      r->u.inst->attrs = val_dict(ev)->u.dict;
+      Value *k, *x;
+      for (int it = 0; dict_next(in->attrs, &it, &k, &x);) {
+        Value *c = deepcopy_r(ev, x, m, sp, depth + 1);
+        if (!c) return NULL;
+        dict_set(ev, r->u.inst->attrs, k, c);
+      }
+    }
   } else {
     Value *k;
     for (int it = 0; dict_next(set_of(v)->d, &it, &k, NULL);) dict_set(ev, set_of(r)->d, k, val_none(ev));
