@@ -1794,9 +1794,12 @@ Value *py_attr(Eval *ev, Value *self, const char *name, Span sp) {
     }
     return NULL;
   }
-  case V_BUILTIN:
+  case V_BUILTIN: {
+    Value *x = self->u.builtin->attrs ? dict_get_str(self->u.builtin->attrs, name) : NULL;
+    if (x) return x;
     if (strcmp(name, "__name__") == 0) return val_str(ev, self->u.builtin->name);
     return NULL;
+  }
   case V_PARTIAL:
     if (strcmp(name, "func") == 0) return self->u.partial->fn;
     if (strcmp(name, "args") == 0) return val_tuple_of(ev, self->u.partial->args.pos, self->u.partial->args.npos);

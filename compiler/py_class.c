@@ -310,6 +310,12 @@ bool pyc_setattr(Eval *ev, Value *obj, const char *name, Value *v, Span sp) {
     dict_set_str(ev, f->attrs, name, v);
     return true;
   }
+  if (obj->kind == V_BUILTIN && obj->u.builtin->py_function) { /* add_arg_scope's wrapper */
+    Builtin *b = obj->u.builtin;
+    if (!b->attrs) b->attrs = val_dict(ev)->u.dict;
+    dict_set_str(ev, b->attrs, name, v);
+    return true;
+  }
   if (obj->kind != V_INSTANCE) return false;
   Instance *in = obj->u.inst;
   if (in->cls->user) {

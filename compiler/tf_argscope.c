@@ -199,7 +199,13 @@ static Value *bi_add_arg_scope(Eval *ev, const Args *a, void *data) {
   w->name = fn->kind == V_FUNC ? fn->u.func->name : fn->kind == V_BUILTIN ? fn->u.builtin->name : "partial";
   if (fn->kind == V_FUNC) fn->u.func->arg_scope = true;
   Builtin *b = arena_alloc(t->arena, sizeof *b);
-  *b = (Builtin){w->name, NULL, 0, wrapper_call, w, true};
+  *b = (Builtin){w->name, NULL, 0, wrapper_call, w, true, NULL, true};
+  /* functools.wraps: the wrapper starts with the function's attributes */
+  if (fn->kind == V_FUNC && fn->u.func->attrs) {
+    b->attrs = val_dict(ev)->u.dict;
+    Value *k, *x;
+    for (int it = 0; dict_next(fn->u.func->attrs, &it, &k, &x);) dict_set(ev, b->attrs, k, x);
+  }
   return val_builtin(ev, b);
 }
 

@@ -45,6 +45,10 @@ typedef struct Builtin {
   BuiltinFn fn;
   void *data;
   bool arg_scope;               /* may be listed in arg_scope (decorated) */
+  /* Attributes set on it, for builtins that are Python functions in TF (the function
+     add_arg_scope returns): NULL until the first is set. Only on arena-made builtins. */
+  Dict *attrs;
+  bool py_function;             /* takes attributes (attrs) as a Python function does */
 } Builtin;
 
 typedef struct Func {
