@@ -963,8 +963,9 @@ static const PmDef np_tab[] = {
 static const PmDef np_math[] = {
   {"sqrt", P("x"), 1, np_unary}, {"ceil", P("x"), 1, np_unary}, {"floor", P("x"), 1, np_unary},
   {"log", P("x"), 1, np_unary},  {"log2", P("x"), 1, np_unary}, {"exp", P("x"), 1, np_unary},
+  {"round", P("a"), 1, np_unary}, {"around", P("a"), 1, np_unary}, /* half to even, as numpy */
 };
-static const MathFn np_math_fn[] = {sqrt, ceil, floor, log, log2, exp};
+static const MathFn np_math_fn[] = {sqrt, ceil, floor, log, log2, exp, rint, rint};
 static const PmDef np_minmax_def[] = {
   {"maximum", P("x1", "x2"), 2, np_minmax},
   {"minimum", P("x1", "x2"), 2, np_minmax},
