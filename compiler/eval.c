@@ -1541,20 +1541,8 @@ Value *eval_nt_new(Eval *ev, ClassT *c, const char *ntname, const Args *a) {
   return v;
 }
 
-static Value *make_instance(Eval *ev, ClassT *c, const Args *a) {
-  const char **params = eval_alloc(ev, sizeof(char *) * (size_t)(c->nfields + 1));
-  for (int i = 0; i < c->nfields; i++) params[i] = c->fields[i];
-  Value **out = eval_alloc(ev, sizeof(Value *) * (size_t)(c->nfields + 1));
-  /* CPython names the generated constructor: "P.__new__() missing 1 required ..." */
-  const char *fname = arena_printf(ev->arena, "%s.__new__", c->name);
-  if (builtin_bind(ev, fname, params, c->nfields, a, out, true) < 0) return NULL;
-  Value *v = eval_alloc(ev, sizeof *v);
-  v->kind = V_INSTANCE;
-  v->u.inst = eval_alloc(ev, sizeof *v->u.inst);
-  v->u.inst->cls = c;
-  v->u.inst->vals = out;
-  return v;
-}
+/* CPython names the generated constructor: "P.__new__() missing 1 required ..." */
+static Value *make_instance(Eval *ev, ClassT *c, const Args *a) { return eval_nt_new(ev, c, c->name, a); }
 
 Value *eval_call(Eval *ev, Value *fn, const Args *a) {
   if (!eval_step(ev, a->call_span)) return NULL;
