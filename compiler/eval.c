@@ -3238,15 +3238,31 @@ static void gen_install(Eval *ev) {
   ns_set(ev, ns, "contextmanager", val_builtin(ev, c));
 }
 
+/* Decorators: their expressions evaluated top-down (DECS), applied bottom-up to V. */
+static Value **eval_decorators(Eval *ev, Env *env, AstList *dl, bool *ok) {
+  Value **decs = dl->n ? eval_alloc(ev, sizeof(Value *) * (size_t)dl->n) : NULL;
+  *ok = true;
+  for (int i = 0; i < dl->n && *ok; i++) *ok = (decs[i] = eval_expr(ev, env, dl->items[i])) != NULL;
+  return decs;
+}
+
+static Value *apply_decorators(Eval *ev, AstList *dl, Value **decs, Value *v) {
+  for (int i = dl->n - 1; i >= 0 && v; i--) {
+    Value *inner = v;
+    v = eval_call_pos(ev, decs[i], &inner, 1, dl->items[i]->span);
+  }
+  return v;
+}
+
 /* ---- pyclass: the class statement, super(), `with` on instances ---- */
 
 /* class NAME(BASE): BODY -- the body runs in its own namespace whose parent holds
    __class__ (what super() and methods' __class__ read), as CPython's cell does. */
 static enum Flow exec_class(Eval *ev, Env *env, Ast *s) {
   AstList *dl = &s->u.cls.decorators;
-  Value **decs = dl->n ? eval_alloc(ev, sizeof(Value *) * (size_t)dl->n) : NULL;
-  for (int i = 0; i < dl->n; i++)
-    if (!(decs[i] = eval_expr(ev, env, dl->items[i]))) return F_ERROR;
+  bool ok;
+  Value **decs = eval_decorators(ev, env, dl, &ok);
+  if (!ok) return F_ERROR;
   Value *base = NULL;
   for (int i = 0; i < s->u.cls.bases.n; i++) {
     Ast *a = s->u.cls.bases.items[i];
@@ -3315,11 +3331,7 @@ static enum Flow exec_class(Eval *ev, Env *env, Ast *s) {
   Value *q = dict_get_str(ns, "__module__");
   if (q && q->kind == V_STR) cls->u.cls->module = q->u.str.s;
   bind(ev, cell, "__class__", cls);
-  for (int i = dl->n - 1; i >= 0; i--) {
-    Value *inner = cls;
-    cls = eval_call_pos(ev, decs[i], &inner, 1, dl->items[i]->span);
-    if (!cls) return F_ERROR;
-  }
+  if (!(cls = apply_decorators(ev, dl, decs, cls))) return F_ERROR;
   bind(ev, env, s->u.cls.name, cls);
   return F_NORMAL;
 }
@@ -3566,16 +3578,11 @@ static enum Flow exec_stmt(Eval *ev, Env *env, Ast *s) {
   case AST_DEF: {
     /* decorator expressions are evaluated top-down, applied bottom-up */
     AstList *dl = &s->u.fn.decorators;
-    Value **decs = dl->n ? eval_alloc(ev, sizeof(Value *) * (size_t)dl->n) : NULL;
-    for (int i = 0; i < dl->n; i++)
-      if (!(decs[i] = eval_expr(ev, env, dl->items[i]))) return F_ERROR;
+    bool ok;
+    Value **decs = eval_decorators(ev, env, dl, &ok);
+    if (!ok) return F_ERROR;
     Value *f = make_func(ev, env, s, s->u.fn.name);
-    if (!f) return F_ERROR;
-    for (int i = dl->n - 1; i >= 0; i--) {
-      Value *inner = f;
-      f = eval_call_pos(ev, decs[i], &inner, 1, dl->items[i]->span);
-      if (!f) return F_ERROR;
-    }
+    if (!f || !(f = apply_decorators(ev, dl, decs, f))) return F_ERROR;
     bind(ev, env, s->u.fn.name, f);
     return F_NORMAL;
   }

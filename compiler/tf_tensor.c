@@ -360,8 +360,6 @@ GNode *tf_to_node(TfLib *t, Value *v, int dtype_hint, Span sp) {
 }
 
 /* A CONST node from a Python number or nested list (NAME: op name, NULL for "Const"). */
-static bool valid_node_name(const char *s) { return tf_scope_name_valid(s, true); }
-
 GNode *tf_const_values(TfLib *t, Value *v, int dtype_hint, const char *name, Span sp) {
   Flat f = {0};
   if (!flatten(t, v, 0, &f, sp)) return NULL;
@@ -394,7 +392,7 @@ GNode *tf_const_values(TfLib *t, Value *v, int dtype_hint, const char *name, Spa
   f.shape.dtype = dt;
   /* tf.constant makes its op without a name scope: Graph.create_op checks the node name */
   const char *full = tf_op_name(t, name, "Const");
-  if (name && name[0] && !valid_node_name(full)) {
+  if (name && name[0] && !tf_scope_name_valid(full, true) /* a node name: the root pattern */) {
     eval_error(t->ev, sp, "E0706", "`%s` is not a valid node name. Accepted names conform to Regex "
                       "/re.compile('^[A-Za-z0-9.][A-Za-z0-9_.\\\\\\\\/>-]*$')/", full);
     return NULL;
