@@ -1,6 +1,6 @@
 /* GFLOP/s of the largest ResNet-50 v1 convolutions on the path a compiled model
  * takes: FUSED_CONV2D with batch norm and relu, its filter packed once by the
- * prepare hook (compiler/pass_prepack.c marks every ResNet conv so).
+ * prepare hook (compiler/passes/pass_prepack.c marks every ResNet conv so).
  * conv_bench THREADS [RUNS]. One line per shape: name, median ms, GFLOP/s. */
 #include <stdio.h>
 #include <stdlib.h>

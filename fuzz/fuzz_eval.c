@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "backend.h"
-#include "diag.h"
-#include "eval.h"
-#include "tf.h"
+#include "base/arena.h"
+#include "llvm/backend.h"
+#include "base/diag.h"
+#include "py/eval.h"
+#include "tf/tf.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
   if (size > 64 * 1024) return 0; /* larger inputs only slow the search down */

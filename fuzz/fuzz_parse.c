@@ -2,7 +2,7 @@
  * diagnostics, never a crash, a hang or a leak. The token dump and the AST
  * dump run too, so their code sees the same inputs. */
 #include <stdio.h>
-#include "parse.h"
+#include "front/parse.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
   static FILE *null; /* opened once: fopen per input would dominate the run time */

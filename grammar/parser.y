@@ -12,14 +12,14 @@
 %param {LexCtx *c}
 
 %code requires {
-#include "ast.h"
+#include "front/ast.h"
 typedef struct LexCtx LexCtx;
 typedef struct ParseDims { int64_t *v; int n, cap; } ParseDims;
 }
 
 %code {
 #include <string.h>
-#include "lex.h"
+#include "front/lex.h"
 
 /* Deep enough for LEX_MAX_NESTING brackets; deeper input (e.g. thousands of
    unary minus signs) is reported instead of building a tree nobody can walk. */

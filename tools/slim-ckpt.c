@@ -21,14 +21,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
-#include "arena.h"
-#include "backend.h"
+#include "base/arena.h"
+#include "llvm/backend.h"
 #include "slimrt_checked.h"
-#include "diag.h"
-#include "eval.h"
+#include "base/diag.h"
+#include "py/eval.h"
 #include "npz.h"
 #include "slimrt.h"
-#include "tf.h"
+#include "tf/tf.h"
 #include "../runtime/src/fileio.h"
 #include "../runtime/src/rtio.h" /* slimrt_init_fill: the draws of --random-init */
 

@@ -312,7 +312,7 @@ EOF2
 fi
 
 # ---- 9. no predictable temporary names in the sources --------------------------------
-hits=$(grep -nE 'getpid|\.tmp%|tmp\.%|"\.tmp|mkstemp|tempstate|fopen\([^)]*"w' "$SRC"/compiler/*.c "$SRC"/runtime/src/*.c "$SRC"/tools/*.c || true)
+hits=$(grep -nE 'getpid|\.tmp%|tmp\.%|"\.tmp|mkstemp|tempstate|fopen\([^)]*"w' "$SRC"/compiler/*/*.c "$SRC"/runtime/src/*.c "$SRC"/tools/*.c || true)
 check "no predictable temporaries or bare fopen(w) in the sources" test -z "$hits"
 [ -n "$hits" ] && echo "$hits"
 

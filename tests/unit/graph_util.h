@@ -6,8 +6,8 @@
 #ifndef SLIMC_TEST_GRAPH_UTIL_H
 #define SLIMC_TEST_GRAPH_UTIL_H
 #include <stdarg.h>
-#include "backend.h"
-#include "graph.h"
+#include "llvm/backend.h"
+#include "ir/graph.h"
 
 static Arena arena;
 static SrcMgr sm;

@@ -11,8 +11,8 @@
 #include <unistd.h>
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Core.h>
-#include "backend.h"
-#include "cg_internal.h"
+#include "llvm/backend.h"
+#include "llvm/cg_internal.h"
 #include "slimrt.h"
 
 #include "graph_util.h"

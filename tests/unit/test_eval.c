@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "eval.h"
+#include "py/eval.h"
 
 typedef struct Ctx {
   Arena arena;

@@ -1,11 +1,11 @@
-/* compiler/pass_fuse.c through the pass pipeline: which chains become one
+/* compiler/passes/pass_fuse.c through the pass pipeline: which chains become one
  * FUSED_CONV2D, with which inputs and flags, and which must not. */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 #include <stdarg.h>
 #include <string.h>
-#include "backend.h"
-#include "cg_internal.h"
+#include "llvm/backend.h"
+#include "llvm/cg_internal.h"
 
 #include "graph_util.h"
 

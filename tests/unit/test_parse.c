@@ -4,7 +4,7 @@
 #include <criterion/parameterized.h>
 #include <stdlib.h>
 #include <string.h>
-#include "parse.h"
+#include "front/parse.h"
 
 typedef struct Fx {
   Arena arena;

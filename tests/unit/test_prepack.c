@@ -1,11 +1,11 @@
-/* compiler/pass_prepack.c through the pass pipeline: which FUSED_CONV2D ops get
+/* compiler/passes/pass_prepack.c through the pass pipeline: which FUSED_CONV2D ops get
  * their weights packed at load time, and the prepare() function codegen emits for
  * them (runtime side: tests/kernels/gen_refs.py prepacked cases in test_rt_kernels). */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
-#include "backend.h"
-#include "cg_internal.h"
+#include "llvm/backend.h"
+#include "llvm/cg_internal.h"
 
 #include "graph_util.h"
 

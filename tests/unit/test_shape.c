@@ -1,4 +1,4 @@
-/* Shape inference (compiler/shape.c) and the graph IR (compiler/graph.c):
+/* Shape inference (compiler/ir/shape.c) and the graph IR (compiler/ir/graph.c):
  * every op of the table, TF's padding arithmetic, and the error texts. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "graph.h"
+#include "ir/graph.h"
 #include "slimrt_checked.h"
 
 static Arena arena;

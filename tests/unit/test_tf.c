@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "eval.h"
-#include "tf.h"
+#include "py/eval.h"
+#include "tf/tf.h"
 
 typedef struct Result { int rc; char *out; char *err; } Result;
 

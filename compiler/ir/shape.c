@@ -1,0 +1,789 @@
+/* Static shape and dtype inference, one case per op of slimrt_ops.def, with
+ * TensorFlow's rules and (where TF has one) TensorFlow's message text.
+ *
+ * Unknown dimensions are -1 (a model input's '?' batch); checks that involve
+ * them are skipped, as TF's shape functions do.
+ *
+ * For RESHAPE, CAST, SLICE and CONV2D_TRANSPOSE the node's shape on entry may
+ * hold the requested output (rank >= 0, from graph_op_shaped): the target dims
+ * of a reshape, the dtype of a cast, the dims left after a slice's shrinks, the
+ * output size of a transposed convolution. rank -1 means "infer". */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ir/graph.h"
+#include "slimrt_checked.h"
+
+static const char *const op_tf_type[] = {
+#define SLIMRT_OP(ID, TF, MINI, MAXI, ATTR, FLAGS) TF,
+#include "slimrt_ops.def"
+#undef SLIMRT_OP
+};
+static const int op_min_in[] = {
+#define SLIMRT_OP(ID, TF, MINI, MAXI, ATTR, FLAGS) MINI,
+#include "slimrt_ops.def"
+#undef SLIMRT_OP
+};
+static const int op_max_in[] = {
+#define SLIMRT_OP(ID, TF, MINI, MAXI, ATTR, FLAGS) MAXI,
+#include "slimrt_ops.def"
+#undef SLIMRT_OP
+};
+
+/* The state of one inference: node, message buffer, shape texts. */
+typedef struct Ctx {
+  GNode *n;
+  char *err;
+  size_t errlen;
+} Ctx;
+
+static int fail(Ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(Ctx *c, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(c->err, c->errlen, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+static const char *node_name(const GNode *n) { return n->name ? n->name : op_tf_type[n->op]; }
+
+/* "[1,256], [512,10]": the input shapes as TF lists them in its messages. */
+static const char *in_shapes(Ctx *c, char *buf, size_t n) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < c->n->nin && used < n; i++) {
+    char s[128];
+    gshape_str(&c->n->in[i]->shape, s, sizeof s);
+    int w = snprintf(buf + used, n - used, "%s%s", i ? ", " : "", s);
+    if (w > 0) used += (size_t)w;
+  }
+  return buf;
+}
+
+static const char *dt_name(int dt) {
+  const char *s = slimrt_dtype_name(dt);
+  return s ? s : "invalid";
+}
+
+static bool is_float(int dt) {
+  return dt == SLIMRT_F32 || dt == SLIMRT_F64 || dt == SLIMRT_F16 || dt == SLIMRT_BF16;
+}
+static bool is_int(int dt) {
+  return dt == SLIMRT_I8 || dt == SLIMRT_I16 || dt == SLIMRT_I32 || dt == SLIMRT_I64 || dt == SLIMRT_U8 ||
+         dt == SLIMRT_U16 || dt == SLIMRT_U32 || dt == SLIMRT_U64;
+}
+static bool is_number(int dt) { return is_float(dt) || is_int(dt); }
+
+/* Dimensions agree if equal or if either is unknown. */
+static bool dim_eq(int64_t a, int64_t b) { return a < 0 || b < 0 || a == b; }
+
+static int need_rank(Ctx *c, const GShape *s, int rank) {
+  if (s->rank == rank) return 0;
+  char b[512];
+  return fail(c, "Shape must be rank %d but is rank %d for '%s' with input shapes: %s.", rank,
+              s->rank, node_name(c->n), in_shapes(c, b, sizeof b));
+}
+
+static int need_float(Ctx *c, int dt, const char *arg) {
+  if (is_float(dt)) return 0;
+  return fail(c, "Value for attr 'T' of %s is not in the list of allowed values for '%s' (%s): float16, "
+              "bfloat16, float32, float64", dt_name(dt), op_tf_type[c->n->op], arg);
+}
+
+static int same_dtype(Ctx *c, int i, const char *arg_i, const char *arg_0) {
+  int a = c->n->in[0]->shape.dtype, b = c->n->in[i]->shape.dtype;
+  if (a == b) return 0;
+  return fail(c, "Input '%s' of '%s' Op has type %s that does not match type %s of argument '%s'.", arg_i,
+              op_tf_type[c->n->op], dt_name(b), dt_name(a), arg_0);
+}
+
+/* Input I must have input J's dtype. */
+static int same_dtype_of(Ctx *c, int i, int j, const char *arg_i, const char *arg_j) {
+  int a = c->n->in[j]->shape.dtype, b = c->n->in[i]->shape.dtype;
+  if (a == b) return 0;
+  return fail(c, "Input '%s' of '%s' Op has type %s that does not match type %s of argument '%s'.", arg_i,
+              op_tf_type[c->n->op], dt_name(b), dt_name(a), arg_j);
+}
+
+/* ---- element-wise ---- */
+
+static int infer_unary(Ctx *c, bool float_only) {
+  const GShape *x = &c->n->in[0]->shape;
+  if (float_only ? need_float(c, x->dtype, "x") : (is_number(x->dtype) ? 0 : need_float(c, x->dtype, "x")))
+    return -1;
+  c->n->shape = *x;
+  return 0;
+}
+
+/* numpy broadcasting: align from the right; each pair equal or one of them 1. */
+static int infer_broadcast(Ctx *c) {
+  const GShape *a = &c->n->in[0]->shape, *b = &c->n->in[1]->shape;
+  if (same_dtype(c, 1, "y", "x")) return -1;
+  if (!is_number(a->dtype) && a->dtype != SLIMRT_BOOL) return need_float(c, a->dtype, "x");
+  GShape o = {.dtype = a->dtype, .rank = a->rank > b->rank ? a->rank : b->rank};
+  for (int i = 0; i < o.rank; i++) {
+    int ia = a->rank - o.rank + i, ib = b->rank - o.rank + i;
+    int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
+    int64_t d;
+    if (da == db) d = da;
+    else if (da == 1) d = db;
+    else if (db == 1) d = da;
+    else if (da < 0) d = db;
+    else if (db < 0) d = da;
+    else {
+      char s[512];
+      return fail(c, "Dimensions must be equal, but are %" PRId64 " and %" PRId64
+                  " for '%s' with input shapes: %s.", da, db, node_name(c->n), in_shapes(c, s, sizeof s));
+    }
+    o.dims[i] = d;
+  }
+  c->n->shape = o;
+  return 0;
+}
+
+/* Less & co.: TF's realnumbertypes (no bool); Equal/NotEqual take bool too. Output bool. */
+static int infer_compare(Ctx *c) {
+  int op = c->n->op, dt = c->n->in[0]->shape.dtype;
+  bool eq = op == SLIMRT_OP_EQUAL || op == SLIMRT_OP_NOT_EQUAL;
+  if (!is_number(dt) && !(eq && dt == SLIMRT_BOOL))
+    return fail(c, "Value passed to parameter 'x' has DataType %s not in list of allowed values: float32, "
+                "float64, int32, uint8, int16, int8, int64, bfloat16, uint16, float16, uint32, uint64",
+                dt_name(dt));
+  if (infer_broadcast(c)) return -1;
+  c->n->shape.dtype = SLIMRT_BOOL;
+  return 0;
+}
+
+/* An input that must be bool (TF's message for a fixed-type input). */
+static int need_bool(Ctx *c, int i, const char *arg) {
+  int dt = c->n->in[i]->shape.dtype;
+  if (dt == SLIMRT_BOOL) return 0;
+  return fail(c, "Input '%s' of '%s' Op has type %s that does not match expected type of bool.", arg,
+              op_tf_type[c->n->op], dt_name(dt));
+}
+
+static int infer_logical(Ctx *c) {
+  if (need_bool(c, 0, "x")) return -1;
+  if (c->n->op == SLIMRT_OP_LOGICAL_NOT) {
+    c->n->shape = c->n->in[0]->shape;
+    return 0;
+  }
+  if (need_bool(c, 1, "y")) return -1;
+  return infer_broadcast(c);
+}
+
+/* TF's shape Merge(A, B) into *OUT: same rank, equal known dimensions (messages name A first). */
+static int merge_shapes(Ctx *c, const GShape *a, const GShape *b, GShape *out) {
+  char s[512];
+  if (a->rank != b->rank)
+    return fail(c, "Shapes must be equal rank, but are %d and %d for '%s' with input shapes: %s.", a->rank,
+                b->rank, node_name(c->n), in_shapes(c, s, sizeof s));
+  GShape o = *a;
+  for (int i = 0; i < a->rank; i++) {
+    if (!dim_eq(a->dims[i], b->dims[i])) {
+      char sa[128], sb[128];
+      return fail(c, "Dimension %d in both shapes must be equal, but are %" PRId64 " and %" PRId64
+                  ". Shapes are %s and %s. for '%s' with input shapes: %s.", i, a->dims[i], b->dims[i],
+                  gshape_str(a, sa, sizeof sa), gshape_str(b, sb, sizeof sb), node_name(c->n),
+                  in_shapes(c, s, sizeof s));
+    }
+    if (o.dims[i] < 0) o.dims[i] = b->dims[i];
+  }
+  o.dtype = out->dtype;
+  *out = o;
+  return 0;
+}
+
+/* TF 1.x's Select: t and e have one shape; the condition is a scalar, that shape, or
+   (t of rank >= 1) a vector over t's first dimension. */
+static int infer_select(Ctx *c) {
+  const GShape *cond = &c->n->in[0]->shape, *t = &c->n->in[1]->shape, *e = &c->n->in[2]->shape;
+  if (need_bool(c, 0, "condition")) return -1;
+  if (same_dtype_of(c, 2, 1, "e", "t")) return -1;
+  GShape data = *t;
+  if (merge_shapes(c, t, e, &data)) return -1;
+  if (cond->rank == 1 && data.rank >= 1) {
+    GShape v = {.dtype = cond->dtype, .rank = 1, .dims = {data.dims[0]}}, m = v;
+    if (merge_shapes(c, cond, &v, &m)) return -1;
+  } else if (cond->rank != 0) {
+    if (merge_shapes(c, &data, cond, &data)) return -1;
+  }
+  c->n->shape = data;
+  return 0;
+}
+
+static int infer_bias_add(Ctx *c) {
+  const GShape *x = &c->n->in[0]->shape, *b = &c->n->in[1]->shape;
+  char s[512];
+  if (x->rank < 2)
+    return fail(c, "Shape must be at least rank 2 but is rank %d for '%s' with input shapes: %s.",
+                x->rank, node_name(c->n), in_shapes(c, s, sizeof s));
+  if (need_rank(c, b, 1)) return -1;
+  if (same_dtype(c, 1, "bias", "value")) return -1;
+  if (!dim_eq(x->dims[x->rank - 1], b->dims[0]))
+    return fail(c, "Dimensions must be equal, but are %" PRId64 " and %" PRId64
+                " for '%s' with input shapes: %s.", x->dims[x->rank - 1], b->dims[0],
+                node_name(c->n), in_shapes(c, s, sizeof s));
+  c->n->shape = *x;
+  return 0;
+}
+
+static int infer_cast(Ctx *c) {
+  const GShape *x = &c->n->in[0]->shape;
+  if (c->n->shape.rank < 0 || c->n->shape.dtype == SLIMRT_INVALID)
+    return fail(c, "Cast needs its destination dtype");
+  int to = c->n->shape.dtype;
+  if (to == SLIMRT_STRING || x->dtype == SLIMRT_STRING)
+    return fail(c, "Cast string to %s is not supported", dt_name(to));
+  c->n->shape = *x;
+  c->n->shape.dtype = to;
+  return 0;
+}
+
+/* ---- linear algebra, convolution, pooling ---- */
+
+static int infer_matmul(Ctx *c) {
+  const GShape *a = &c->n->in[0]->shape, *b = &c->n->in[1]->shape;
+  if (need_rank(c, a, 2) || need_rank(c, b, 2)) return -1;
+  if (same_dtype(c, 1, "b", "a") || need_float(c, a->dtype, "a")) return -1;
+  bool ta = c->n->attr.matmul.transpose_a, tb = c->n->attr.matmul.transpose_b;
+  int64_t m = a->dims[ta ? 1 : 0], ka = a->dims[ta ? 0 : 1];
+  int64_t kb = b->dims[tb ? 1 : 0], nn = b->dims[tb ? 0 : 1];
+  if (!dim_eq(ka, kb)) {
+    char s[512];
+    return fail(c, "Dimensions must be equal, but are %" PRId64 " and %" PRId64
+                " for '%s' with input shapes: %s.", ka, kb, node_name(c->n),
+                in_shapes(c, s, sizeof s));
+  }
+  c->n->shape = (GShape){.dtype = a->dtype, .rank = 2, .dims = {m, nn}};
+  return 0;
+}
+
+/* TF's shape-function texts for a dimension that does not fit in int64. */
+static int add_overflow(Ctx *c, int64_t a, int64_t b) {
+  char s[512];
+  return fail(c, "Dimension size overflow from adding %" PRId64 " and %" PRId64 " for '%s' with input shapes: %s.", a,
+              b, node_name(c->n), in_shapes(c, s, sizeof s));
+}
+static int mul_overflow(Ctx *c, int64_t a, int64_t b) {
+  char s[512];
+  return fail(c, "Negative dimension size caused by overflow when multiplying %" PRId64 " and %" PRId64
+              " for '%s' with input shapes: %s.", a, b, node_name(c->n), in_shapes(c, s, sizeof s));
+}
+
+/* One spatial dimension of a window op over explicit pads: floor((in + pads - k_eff) / s) + 1. */
+static int window_out(Ctx *c, int64_t in, int64_t k, int64_t stride, int64_t rate, int64_t pb, int64_t pa,
+                      const char *what, int64_t *out) {
+  if (k <= 0 || stride <= 0 || rate <= 0)
+    return fail(c, "%s window %" PRId64 ", stride %" PRId64 " and rate %" PRId64 " must be positive", what, k,
+                stride, rate);
+  if (pb < 0 || pa < 0) return fail(c, "%s padding must not be negative", what);
+  if (in < 0) {
+    *out = -1;
+    return 0;
+  }
+  int64_t keff, padded;
+  if (slimrt_ck_window_extent(k, rate, &keff)) return mul_overflow(c, k - 1, rate);
+  if (slimrt_ck_add(in, pb, &padded)) return add_overflow(c, in, pb);
+  if (slimrt_ck_add(padded, pa, &padded)) return add_overflow(c, in + pb, pa);
+  if (padded < keff) {
+    char s[512];
+    return fail(c, "Negative dimension size caused by subtracting %" PRId64 " from %" PRId64
+                " for '%s' with input shapes: %s.", keff, padded, node_name(c->n), in_shapes(c, s, sizeof s));
+  }
+  *out = (padded - keff) / stride + 1;
+  return 0;
+}
+
+static int infer_conv(Ctx *c) {
+  GNode *n = c->n;
+  const GShape *x = &n->in[0]->shape, *w = &n->in[1]->shape;
+  const slimrt_attr_conv *a = &n->attr.conv;
+  if (x->rank != 4) return fail(c, "Convolution expects input with rank 4, got %d", x->rank);
+  if (need_rank(c, w, 4)) return -1;
+  if (same_dtype(c, 1, "filter", "input") || need_float(c, x->dtype, "input")) return -1;
+  const char *kind = n->op == SLIMRT_OP_DEPTHWISE_CONV2D ? "depthwise_conv2d"
+                     : n->op == SLIMRT_OP_CONV2D       ? "conv2d"
+                                                       : "conv2d_transpose";
+  /* the filter dimension that must match the input's channels */
+  int64_t want = n->op == SLIMRT_OP_CONV2D_TRANSPOSE ? w->dims[3] : w->dims[2];
+  if (!dim_eq(x->dims[3], want))
+    return fail(c, "%s input has %" PRId64 " channels but weights expect %" PRId64, kind, x->dims[3], want);
+  GShape o = {.dtype = x->dtype, .rank = 4, .dims = {x->dims[0]}};
+  if (n->op == SLIMRT_OP_CONV2D_TRANSPOSE) {
+    /* The forward convolution maps the output back onto the input; given the
+       forward pads the smallest such output is (in-1)*s + k_eff - pads. */
+    int64_t k[2] = {w->dims[0], w->dims[1]}, s[2] = {a->stride_h, a->stride_w};
+    int64_t r[2] = {a->dilation_h, a->dilation_w}, p[2] = {a->pad_top + a->pad_bottom, a->pad_left + a->pad_right};
+    const int64_t pb[2] = {a->pad_top, a->pad_left}, pa[2] = {a->pad_bottom, a->pad_right};
+    for (int i = 0; i < 2; i++) {
+      if (k[i] <= 0 || s[i] <= 0 || r[i] <= 0)
+        return fail(c, "conv2d_transpose window, stride and rate must be positive");
+      int64_t keff, d = -1;
+      if (slimrt_ck_window_extent(k[i], r[i], &keff)) return mul_overflow(c, k[i] - 1, r[i]);
+      if (x->dims[1 + i] >= 0 && (slimrt_ck_mul(x->dims[1 + i] - 1, s[i], &d) || slimrt_ck_add(d, keff, &d) ||
+                                  slimrt_ck_sub(d, p[i], &d)))
+        return mul_overflow(c, x->dims[1 + i] - 1, s[i]);
+      if (n->shape.rank == 4 && n->shape.dims[1 + i] >= 0) {
+        int64_t back;
+        if (window_out(c, n->shape.dims[1 + i], k[i], s[i], r[i], pb[i], pa[i], kind, &back)) return -1;
+        if (x->dims[1 + i] >= 0 && back != x->dims[1 + i])
+          return fail(c, "conv2d_transpose output size %" PRId64 " does not map back to input size %" PRId64
+                      " with stride %" PRId64, n->shape.dims[1 + i], x->dims[1 + i], s[i]);
+        d = n->shape.dims[1 + i];
+      }
+      if (d == 0 || d < -1) return fail(c, "conv2d_transpose output size %" PRId64 " is not positive", d);
+      o.dims[1 + i] = d;
+    }
+    o.dims[3] = w->dims[2];
+  } else {
+    if (window_out(c, x->dims[1], w->dims[0], a->stride_h, a->dilation_h, a->pad_top, a->pad_bottom, kind,
+                   &o.dims[1]) ||
+        window_out(c, x->dims[2], w->dims[1], a->stride_w, a->dilation_w, a->pad_left, a->pad_right, kind,
+                   &o.dims[2]))
+      return -1;
+    if (n->op == SLIMRT_OP_CONV2D) o.dims[3] = w->dims[3];
+    else if (w->dims[2] < 0 || w->dims[3] < 0) o.dims[3] = -1;
+    else if (slimrt_ck_mul(w->dims[2], w->dims[3], &o.dims[3])) return mul_overflow(c, w->dims[2], w->dims[3]);
+  }
+  n->shape = o;
+  return 0;
+}
+
+static int infer_pool(Ctx *c) {
+  GNode *n = c->n;
+  const GShape *x = &n->in[0]->shape;
+  const slimrt_attr_pool *a = &n->attr.pool;
+  const char *kind = n->op == SLIMRT_OP_MAX_POOL ? "max_pool" : "avg_pool";
+  if (need_rank(c, x, 4)) return -1;
+  if (need_float(c, x->dtype, "input")) return -1;
+  GShape o = *x;
+  if (window_out(c, x->dims[1], a->window_h, a->stride_h, 1, a->pad_top, a->pad_bottom, kind, &o.dims[1]) ||
+      window_out(c, x->dims[2], a->window_w, a->stride_w, 1, a->pad_left, a->pad_right, kind, &o.dims[2]))
+    return -1;
+  /* a window lying entirely in the padding has no cell to read */
+  if ((a->pad_top >= a->window_h || a->pad_bottom >= a->window_h || a->pad_left >= a->window_w ||
+       a->pad_right >= a->window_w) &&
+      (a->pad_top | a->pad_bottom | a->pad_left | a->pad_right))
+    return fail(c, "%s padding must be smaller than the window", kind);
+  n->shape = o;
+  return 0;
+}
+
+static int infer_batch_norm(Ctx *c) {
+  const GShape *x = &c->n->in[0]->shape;
+  static const char *const what[] = {"x", "scale", "offset", "mean", "variance"};
+  if (x->rank != 4 && x->rank != 2) {
+    char s[512];
+    return fail(c, "Shape must be rank 4 but is rank %d for '%s' with input shapes: %s.",
+                x->rank, node_name(c->n), in_shapes(c, s, sizeof s));
+  }
+  if (need_float(c, x->dtype, "x")) return -1;
+  int64_t ch = x->dims[x->rank - 1];
+  for (int i = 1; i < 5; i++) {
+    const GShape *p = &c->n->in[i]->shape;
+    if (need_rank(c, p, 1)) return -1;
+    if (!is_float(p->dtype)) return need_float(c, p->dtype, what[i]);
+    if (!dim_eq(p->dims[0], ch))
+      return fail(c, "batch_norm %s has %" PRId64 " elements but the input has %" PRId64 " channels", what[i],
+                  p->dims[0], ch);
+  }
+  c->n->shape = *x;
+  return 0;
+}
+
+static int infer_softmax(Ctx *c) {
+  const GShape *x = &c->n->in[0]->shape;
+  if (x->rank < 1) {
+    char s[512];
+    return fail(c, "Shape must be at least rank 1 but is rank 0 for '%s' with input shapes: %s.",
+                node_name(c->n), in_shapes(c, s, sizeof s));
+  }
+  if (need_float(c, x->dtype, "logits")) return -1;
+  c->n->shape = *x;
+  return 0;
+}
+
+/* ---- reductions ---- */
+
+static int infer_reduce(Ctx *c) {
+  const GShape *x = &c->n->in[0]->shape;
+  const slimrt_attr_reduce *a = &c->n->attr.reduce;
+  if (!is_number(x->dtype)) return need_float(c, x->dtype, "input");
+  for (int i = x->rank; i < SLIMRT_MAX_RANK; i++)
+    if (a->axes[i]) {
+      char s[128];
+      return fail(c, "Invalid reduction dimension %d for input with %d dimensions (input shape %s)", i, x->rank,
+                  gshape_str(x, s, sizeof s));
+    }
+  GShape o = {.dtype = x->dtype};
+  for (int i = 0; i < x->rank; i++) {
+    if (!a->axes[i]) o.dims[o.rank++] = x->dims[i];
+    else if (a->keepdims) o.dims[o.rank++] = 1;
+  }
+  c->n->shape = o;
+  return 0;
+}
+
+static int infer_argmax(Ctx *c) {
+  const GShape *x = &c->n->in[0]->shape;
+  int64_t ax = c->n->attr.argmax.axis;
+  if (!is_number(x->dtype)) return need_float(c, x->dtype, "input");
+  if (x->rank < 1) return fail(c, "ArgMax needs an input of rank at least 1, got a scalar");
+  if (ax < -x->rank || ax >= x->rank)
+    return fail(c, "Expected dimension in the range [%d, %d), but got %" PRId64, -x->rank, x->rank, ax);
+  if (ax < 0) ax += x->rank;
+  c->n->attr.argmax.axis = ax;
+  GShape o = {.dtype = SLIMRT_I64};
+  for (int i = 0; i < x->rank; i++)
+    if (i != ax) o.dims[o.rank++] = x->dims[i];
+  c->n->shape = o;
+  return 0;
+}
+
+/* ---- data movement ---- */
+
+static int infer_reshape(Ctx *c) {
+  const GShape *x = &c->n->in[0]->shape;
+  if (c->n->shape.rank < 0) return fail(c, "Reshape needs its target shape");
+  GShape o;
+  char err[512];
+  if (shape_reshape(x, c->n->shape.dims, c->n->shape.rank, &o, err, sizeof err)) {
+    /* shape_reshape names the op generically; say which one */
+    char s[512];
+    return fail(c, "%s for '%s' with input shapes: %s.", err, node_name(c->n),
+                in_shapes(c, s, sizeof s));
+  }
+  c->n->shape = o;
+  return 0;
+}
+
+/* The requested dims as written ("[5,-1]"), not as a shape ("?"). */
+static char *dims_text(const int64_t *d, int rank, char *buf, size_t n) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < rank && used < n; i++) {
+    int w = snprintf(buf + used, n - used, "%s%" PRId64, i ? "," : "[", d[i]);
+    if (w > 0) used += (size_t)w;
+  }
+  if (used < n) snprintf(buf + used, n - used, "%s]", rank ? "" : "[");
+  return buf;
+}
+
+int shape_reshape(const GShape *in, const int64_t *dims, int rank, GShape *out, char *err, size_t errlen) {
+  GShape o = {.dtype = in->dtype, .rank = rank};
+  char want[160];
+  if (rank < 0 || rank > SLIMRT_MAX_RANK) {
+    snprintf(err, errlen, "Reshape to rank %d is not supported (at most %d dimensions)", rank, SLIMRT_MAX_RANK);
+    return -1;
+  }
+  int infer = -1;
+  int64_t known = 1;
+  for (int i = 0; i < rank; i++) {
+    o.dims[i] = dims[i];
+    if (dims[i] == -1) {
+      if (infer >= 0) {
+        dims_text(dims, rank, want, sizeof want);
+        snprintf(err, errlen, "Cannot infer multiple unknown dimensions in shape %s", want);
+        return -1;
+      }
+      infer = i;
+    } else if (dims[i] < -1) {
+      snprintf(err, errlen, "Size %d must be non-negative, not %" PRId64, i, dims[i]);
+      return -1;
+    } else if (__builtin_mul_overflow(known, dims[i], &known)) {
+      /* [2^32, 2^32, 0] would overflow before the 0 arrives */
+      dims_text(dims, rank, want, sizeof want);
+      snprintf(err, errlen, "Shape %s has more elements than fit in 64 bits", want);
+      return -1;
+    }
+  }
+  int64_t count = gshape_count(in);
+  if (count < 0) {
+    /* unknown input size (a '?' batch): the inferred dimension stays unknown */
+    *out = o;
+    return 0;
+  }
+  if (infer >= 0) {
+    if (known == 0 || count % known != 0) {
+      dims_text(dims, rank, want, sizeof want);
+      if (known == 0)
+        snprintf(err, errlen, "Cannot reshape a tensor with %" PRId64 " elements to shape %s", count, want);
+      else /* TF's Reshape shape function with a -1 */
+        snprintf(err, errlen, "Dimension size must be evenly divisible by %" PRId64 " but is %" PRId64, known, count);
+      return -1;
+    }
+    o.dims[infer] = count / known;
+  } else if (known != count) {
+    dims_text(dims, rank, want, sizeof want);
+    snprintf(err, errlen, "Cannot reshape a tensor with %" PRId64 " elements to shape %s (%" PRId64 " elements)",
+             count, want, known);
+    return -1;
+  }
+  *out = o;
+  return 0;
+}
+
+static int infer_transpose(Ctx *c) {
+  const GShape *x = &c->n->in[0]->shape;
+  const int64_t *p = c->n->attr.transpose.perm;
+  bool seen[SLIMRT_MAX_RANK] = {0};
+  GShape o = {.dtype = x->dtype, .rank = x->rank};
+  for (int i = 0; i < x->rank; i++) {
+    if (p[i] < 0 || p[i] >= x->rank || seen[p[i]]) {
+      char s[128];
+      return fail(c, "transpose perm is not a permutation of 0..%d for input shape %s", x->rank - 1,
+                  gshape_str(x, s, sizeof s));
+    }
+    seen[p[i]] = true;
+    o.dims[i] = x->dims[p[i]];
+  }
+  c->n->shape = o;
+  return 0;
+}
+
+static int infer_concat(Ctx *c) {
+  GNode *n = c->n;
+  const GShape *x0 = &n->in[0]->shape;
+  int64_t ax = n->attr.concat.axis;
+  if (ax < -x0->rank || ax >= x0->rank || x0->rank == 0)
+    return fail(c, "ConcatOp : Expected concatenating dimensions in the range [%d, %d), but got %" PRId64,
+                -x0->rank, x0->rank, ax);
+  if (ax < 0) ax += x0->rank;
+  n->attr.concat.axis = ax;
+  GShape o = *x0;
+  for (int i = 1; i < n->nin; i++) {
+    const GShape *xi = &n->in[i]->shape;
+    char a[128], b[128], s[1024];
+    int64_t sum;
+    if (xi->dtype != x0->dtype)
+      return fail(c, "ConcatOp : inputs must all have the same dtype: values[0] is %s but values[%d] is %s",
+                  dt_name(x0->dtype), i, dt_name(xi->dtype));
+    if (xi->rank != x0->rank)
+      return fail(c, "Shape must be rank %d but is rank %d for '%s' with input shapes: %s.",
+                  x0->rank, xi->rank, node_name(n), in_shapes(c, s, sizeof s));
+    for (int d = 0; d < o.rank; d++) {
+      if (d == ax) {
+        if (o.dims[d] < 0 || xi->dims[d] < 0) o.dims[d] = -1;
+        else if (slimrt_ck_add(o.dims[d], xi->dims[d], &sum)) return add_overflow(c, o.dims[d], xi->dims[d]);
+        else o.dims[d] = sum;
+      } else if (!dim_eq(x0->dims[d], xi->dims[d])) {
+        /* TF merges the dimensions before the axis and those after it as two sub-shapes,
+           and names the dimension and the shapes within the sub-shape */
+        GShape s0 = *x0, si = *xi;
+        int lo = d < ax ? 0 : ax + 1, hi = d < ax ? ax : o.rank;
+        s0.rank = si.rank = hi - lo;
+        for (int k = lo; k < hi; k++) s0.dims[k - lo] = x0->dims[k], si.dims[k - lo] = xi->dims[k];
+        return fail(c, "Dimension %d in both shapes must be equal, but are %" PRId64 " and %" PRId64
+                    ". Shapes are %s and %s. for '%s' with input shapes: %s.", d - lo,
+                    x0->dims[d], xi->dims[d], gshape_str(&s0, a, sizeof a), gshape_str(&si, b, sizeof b),
+                    node_name(n), in_shapes(c, s, sizeof s));
+      }
+    }
+  }
+  n->shape = o;
+  return 0;
+}
+
+static int infer_pad(Ctx *c) {
+  const GShape *x = &c->n->in[0]->shape;
+  const slimrt_attr_pad *a = &c->n->attr.pad;
+  GShape o = *x;
+  for (int i = 0; i < SLIMRT_MAX_RANK; i++) {
+    if (a->before[i] < 0 || a->after[i] < 0)
+      return fail(c, "Paddings must be non-negative: %" PRId64 " %" PRId64, a->before[i], a->after[i]);
+    if (i >= x->rank) {
+      if (a->before[i] || a->after[i])
+        return fail(c, "The first dimension of paddings must be the rank of inputs[%d], got more", x->rank);
+      continue;
+    }
+    if (x->dims[i] < 0) continue;
+    int64_t mid;
+    if (slimrt_ck_add(x->dims[i], a->before[i], &mid)) return add_overflow(c, x->dims[i], a->before[i]);
+    if (slimrt_ck_add(mid, a->after[i], &o.dims[i])) return add_overflow(c, mid, a->after[i]);
+  }
+  c->n->shape = o;
+  return 0;
+}
+
+static int infer_slice(Ctx *c) {
+  GNode *n = c->n;
+  const GShape *x = &n->in[0]->shape;
+  const slimrt_attr_slice *a = &n->attr.slice;
+  GShape full = {.dtype = x->dtype, .rank = x->rank};
+  for (int i = 0; i < x->rank; i++) {
+    int64_t b = a->begin[i], s = a->stride[i], k = a->count[i];
+    if (s == 0) return fail(c, "strided_slice stride of dimension %d must be non-zero", i);
+    if (k == -1 && x->dims[i] < 0 && b == 0 && s == 1) { /* the whole '?' batch */
+      full.dims[i] = -1;
+      continue;
+    }
+    if (k < 0) return fail(c, "strided_slice count of dimension %d must not be negative", i);
+    int64_t last = b;
+    bool wrap = k > 0 && (slimrt_ck_mul(k - 1, s, &last) || slimrt_ck_add(last, b, &last));
+    if (wrap && x->dims[i] >= 0 && b >= 0 && b < x->dims[i])
+      return fail(c, "strided_slice of dimension %d: %" PRId64 " elements with stride %" PRId64
+                  " from %" PRId64 " run past the end of the input", i, k, s, b);
+    if (wrap) return fail(c, "strided_slice of dimension %d: the last index does not fit in 64 bits", i);
+    if (x->dims[i] >= 0 && k > 0 && (b < 0 || b >= x->dims[i] || last < 0 || last >= x->dims[i])) {
+      char t[128];
+      return fail(c, "slice index %" PRId64 " of dimension %d out of bounds for input shape %s",
+                  b < 0 || b >= x->dims[i] ? b : last, i, gshape_str(x, t, sizeof t));
+    }
+    full.dims[i] = k;
+    /* a dimension taken at most once never steps: stride 1, so the kernel's offsets stay in the input */
+    if (k <= 1) n->attr.slice.stride[i] = 1;
+    if (k == 0) n->attr.slice.begin[i] = 0;
+  }
+  if (n->shape.rank >= 0) {
+    /* shrunk dimensions are dropped by the caller; the rest must be the counts, in order */
+    int j = 0;
+    for (int i = 0; i < full.rank && j <= n->shape.rank; i++) {
+      if (j < n->shape.rank && n->shape.dims[j] == full.dims[i]) j++;
+      else if (full.dims[i] != 1) break;
+    }
+    if (j != n->shape.rank || gshape_count(&full) != gshape_count(&n->shape)) {
+      char s1[128], s2[128];
+      return fail(c, "strided_slice result shape %s does not match the slice %s", gshape_str(&n->shape, s1, sizeof s1),
+                  gshape_str(&full, s2, sizeof s2));
+    }
+    n->shape.dtype = x->dtype;
+    return 0;
+  }
+  n->shape = full;
+  return 0;
+}
+
+static int infer_tile(Ctx *c) {
+  const GShape *x = &c->n->in[0]->shape;
+  GShape o = *x;
+  for (int i = 0; i < SLIMRT_MAX_RANK; i++) {
+    int64_t m = c->n->attr.tile.multiples[i];
+    if (i >= x->rank) {
+      if (m != 0 && m != 1) return fail(c, "Expected multiples argument to be a vector of length %d", x->rank);
+      continue;
+    }
+    if (m < 0) return fail(c, "Expected multiples[%d] >= 0, but got %" PRId64, i, m);
+    if (x->dims[i] >= 0 && slimrt_ck_mul(x->dims[i], m, &o.dims[i])) return mul_overflow(c, x->dims[i], m);
+  }
+  c->n->shape = o;
+  return 0;
+}
+
+static int infer_one_hot(Ctx *c) {
+  const GShape *x = &c->n->in[0]->shape;
+  const slimrt_attr_onehot *a = &c->n->attr.onehot;
+  if (!is_int(x->dtype))
+    return fail(c, "Value for attr 'TI' of %s is not in the list of allowed values: uint8, int32, int64",
+                dt_name(x->dtype));
+  if (a->depth < 0) return fail(c, "depth must be non-negative, got: %" PRId64, a->depth);
+  if (x->rank + 1 > SLIMRT_MAX_RANK) return fail(c, "one_hot output would have more than %d dimensions", SLIMRT_MAX_RANK);
+  int64_t ax = a->axis;
+  if (ax < -1 || ax > x->rank) return fail(c, "Expected axis to be -1 or between [0, %d).  But received: %" PRId64,
+                                           x->rank + 1, ax);
+  if (ax == -1) ax = x->rank;
+  GShape o = {.dtype = c->n->shape.rank >= 0 && c->n->shape.dtype ? c->n->shape.dtype : SLIMRT_F32,
+              .rank = x->rank + 1};
+  for (int i = 0, j = 0; i < o.rank; i++) o.dims[i] = i == ax ? a->depth : x->dims[j++];
+  c->n->shape = o;
+  return 0;
+}
+
+int shape_infer(GNode *n, char *err, size_t errlen) {
+  Ctx c = {n, err, errlen};
+  if (errlen) err[0] = '\0';
+  if (n->op < 0 || n->op >= SLIMRT_OP_COUNT) return fail(&c, "unknown op %d", n->op);
+  int mn = op_min_in[n->op], mx = op_max_in[n->op];
+  if (n->nin < mn || (mx >= 0 && n->nin > mx)) {
+    if (mn == mx) return fail(&c, "%s takes %d input%s, got %d", op_tf_type[n->op], mn, mn == 1 ? "" : "s", n->nin);
+    return fail(&c, "%s takes at least %d inputs, got %d", op_tf_type[n->op], mn, n->nin);
+  }
+  for (int i = 0; i < n->nin; i++)
+    if (!n->in[i]) return fail(&c, "input %d of %s is missing", i, op_tf_type[n->op]);
+
+  switch ((slimrt_op)n->op) {
+  case SLIMRT_OP_INPUT:
+  case SLIMRT_OP_CONST:
+  case SLIMRT_OP_VARIABLE:
+    if (n->shape.rank < 0) return fail(&c, "%s needs its shape", op_tf_type[n->op]);
+    return 0;
+  case SLIMRT_OP_IDENTITY: n->shape = n->in[0]->shape; return 0;
+  case SLIMRT_OP_RESHAPE: return infer_reshape(&c);
+  case SLIMRT_OP_RELU:
+  case SLIMRT_OP_RELU6:
+  case SLIMRT_OP_NEG:
+  case SLIMRT_OP_ABS:
+  case SLIMRT_OP_SQUARE: return infer_unary(&c, false);
+  case SLIMRT_OP_ELU:
+  case SLIMRT_OP_SIGMOID:
+  case SLIMRT_OP_TANH:
+  case SLIMRT_OP_SQRT:
+  case SLIMRT_OP_RSQRT:
+  case SLIMRT_OP_EXP:
+  case SLIMRT_OP_LOG: return infer_unary(&c, true);
+  case SLIMRT_OP_ADD:
+  case SLIMRT_OP_SUB:
+  case SLIMRT_OP_MUL:
+  case SLIMRT_OP_DIV:
+  case SLIMRT_OP_MAXIMUM:
+  case SLIMRT_OP_MINIMUM:
+  case SLIMRT_OP_POW:
+  case SLIMRT_OP_FLOOR_DIV: return infer_broadcast(&c);
+  case SLIMRT_OP_LESS:
+  case SLIMRT_OP_LESS_EQUAL:
+  case SLIMRT_OP_GREATER:
+  case SLIMRT_OP_GREATER_EQUAL:
+  case SLIMRT_OP_EQUAL:
+  case SLIMRT_OP_NOT_EQUAL: return infer_compare(&c);
+  case SLIMRT_OP_LOGICAL_AND:
+  case SLIMRT_OP_LOGICAL_OR:
+  case SLIMRT_OP_LOGICAL_NOT: return infer_logical(&c);
+  case SLIMRT_OP_SELECT: return infer_select(&c);
+  case SLIMRT_OP_BIAS_ADD: return infer_bias_add(&c);
+  case SLIMRT_OP_CAST: return infer_cast(&c);
+  case SLIMRT_OP_MATMUL: return infer_matmul(&c);
+  case SLIMRT_OP_CONV2D:
+  case SLIMRT_OP_DEPTHWISE_CONV2D:
+  case SLIMRT_OP_CONV2D_TRANSPOSE: return infer_conv(&c);
+  case SLIMRT_OP_MAX_POOL:
+  case SLIMRT_OP_AVG_POOL: return infer_pool(&c);
+  case SLIMRT_OP_BATCH_NORM: return infer_batch_norm(&c);
+  case SLIMRT_OP_SOFTMAX:
+  case SLIMRT_OP_LOG_SOFTMAX: return infer_softmax(&c);
+  case SLIMRT_OP_REDUCE_SUM:
+  case SLIMRT_OP_REDUCE_MEAN:
+  case SLIMRT_OP_REDUCE_MAX: return infer_reduce(&c);
+  case SLIMRT_OP_ARGMAX: return infer_argmax(&c);
+  case SLIMRT_OP_TRANSPOSE: return infer_transpose(&c);
+  case SLIMRT_OP_CONCAT: return infer_concat(&c);
+  case SLIMRT_OP_PAD: return infer_pad(&c);
+  case SLIMRT_OP_SLICE: return infer_slice(&c);
+  case SLIMRT_OP_TILE: return infer_tile(&c);
+  case SLIMRT_OP_ONE_HOT: return infer_one_hot(&c);
+  case SLIMRT_OP_FUSED_CONV2D: break; /* made after shape inference (pass_fuse.c) */
+  case SLIMRT_OP_COUNT: break;
+  }
+  return fail(&c, "no shape rule for op %s", op_tf_type[n->op]);
+}
+
+int shape_same_padding(int64_t in, int64_t k, int64_t stride, int64_t rate, bool same, int64_t *pad_before,
+                       int64_t *pad_after) {
+  int64_t keff;
+  if (k <= 0 || stride <= 0 || rate <= 0 || slimrt_ck_window_extent(k, rate, &keff)) return -1;
+  if (!same || in < 0) {
+    /* VALID, or an unknown size (padding cannot be resolved; TF needs it static too) */
+    *pad_before = *pad_after = 0;
+    return same && in < 0 ? -1 : 0;
+  }
+  int64_t out = in / stride + (in % stride != 0), total;
+  if (out > 0 && (slimrt_ck_mul(out - 1, stride, &total) || slimrt_ck_add(total, keff, &total))) return -1;
+  if (out == 0) total = keff - stride;
+  total -= in;
+  if (total < 0) total = 0;
+  *pad_before = total / 2;
+  *pad_after = total - total / 2;
+  return 0;
+}
