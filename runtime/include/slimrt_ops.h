@@ -52,12 +52,12 @@ typedef struct slimrt_attr_pool {
 
 typedef struct slimrt_attr_batchnorm { double epsilon; } slimrt_attr_batchnorm;
 
-/* FUSED_CONV2D, made by the optimizer (compiler/pass_fuse.c): a CONV2D (or, with
+/* FUSED_CONV2D, made by the optimizer (compiler/passes/pass_fuse.c): a CONV2D (or, with
    depthwise, a DEPTHWISE_CONV2D) and the per-channel ops after it. Inputs: x, filter,
    then bias if has_bias, then scale, offset, mean, variance if has_bn, then the
    residual if has_residual. out = act(bn(conv + bias) + residual), each step only
    when present; act: 0 none, 1 relu, 2 relu6.
-   prepacked (set by compiler/pass_prepack.c when the filter and batch-norm inputs
+   prepacked (set by compiler/passes/pass_prepack.c when the filter and batch-norm inputs
    are variables read by this op alone): the prepare hook slimrt_p_FUSED_CONV2D
    rewrites those variables in place once at load time: the filter becomes the
    GEMM's panel layout (a depthwise one keeps its layout) with the batch-norm scale

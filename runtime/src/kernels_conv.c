@@ -482,7 +482,7 @@ static fconv_inputs fconv_split(const slimrt_call *c) {
   return f;
 }
 
-/* Load time, for a prepacked FUSED_CONV2D (compiler/pass_prepack.c made sure
+/* Load time, for a prepacked FUSED_CONV2D (compiler/passes/pass_prepack.c made sure
    nothing else reads the filter or the offset): the filter is rewritten in place
    as the GEMM's panels with the batch-norm scale k = gamma / sqrt(var + eps)
    folded into its columns, and the offset becomes the whole shift

@@ -211,7 +211,7 @@ int64_t slimrt_io_item_bytes(const slimrt_io_desc *io) {
 }
 
 /* The generated code is one item's: it runs once per item, the batched
-   pointers moved on by one item each time (compiler/pass_batch.c). */
+   pointers moved on by one item each time (compiler/passes/pass_batch.c). */
 int slimrt_model_run_batch(slimrt_model *m, int64_t n, const void *const *inputs, void *const *outputs, char *err,
                            size_t errlen) {
   if (!m) return slimrt_errorf(err, errlen, "no model");
