@@ -1,5 +1,5 @@
 #!/bin/bash
-# The run-time batch ('?', compiler/passes/passes/pass_batch.c, docs/executable.md "A '?' batch"):
+# The run-time batch ('?', compiler/passes/pass_batch.c, docs/executable.md "A '?' batch"):
 #  - samples/mobilenet_v1.slim with its input made f32[?, 224, 224, 3] (depth 0.25, weights
 #    from `slim-ckpt init` embedded) and tests/cases/tf/unknown_batch_slice.slim (x[:, 1:, 1:, :],
 #    pads, concat, transpose) run at batch 1, 3 and 8 from the executable and from a C program
