@@ -1,4 +1,5 @@
-/* Static shape and dtype inference, one case per op of slimrt_ops.def, with
+/* Static shape and dtype inference, one rule per op of slimrt_ops.def (its SHAPE
+ * column names rule_<SHAPE> below), with
  * TensorFlow's rules and (where TF has one) TensorFlow's message text.
  *
  * Unknown dimensions are -1 (a model input's '?' batch); checks that involve
@@ -16,21 +17,7 @@
 #include "ir/graph.h"
 #include "slimrt_checked.h"
 
-static const char *const op_tf_type[] = {
-#define SLIMRT_OP(ID, TF, MINI, MAXI, ATTR, FLAGS) TF,
-#include "slimrt_ops.def"
-#undef SLIMRT_OP
-};
-static const int op_min_in[] = {
-#define SLIMRT_OP(ID, TF, MINI, MAXI, ATTR, FLAGS) MINI,
-#include "slimrt_ops.def"
-#undef SLIMRT_OP
-};
-static const int op_max_in[] = {
-#define SLIMRT_OP(ID, TF, MINI, MAXI, ATTR, FLAGS) MAXI,
-#include "slimrt_ops.def"
-#undef SLIMRT_OP
-};
+#define op_tf_type(op) slimrt_op_tf_type(op)
 
 /* The state of one inference: node, message buffer, shape texts. */
 typedef struct Ctx {
@@ -48,7 +35,7 @@ static int fail(Ctx *c, const char *fmt, ...) {
   return -1;
 }
 
-static const char *node_name(const GNode *n) { return n->name ? n->name : op_tf_type[n->op]; }
+static const char *node_name(const GNode *n) { return n->name ? n->name : op_tf_type(n->op); }
 
 /* "[1,256], [512,10]": the input shapes as TF lists them in its messages. */
 static const char *in_shapes(Ctx *c, char *buf, size_t n) {
@@ -90,14 +77,14 @@ static int need_rank(Ctx *c, const GShape *s, int rank) {
 static int need_float(Ctx *c, int dt, const char *arg) {
   if (is_float(dt)) return 0;
   return fail(c, "Value for attr 'T' of %s is not in the list of allowed values for '%s' (%s): float16, "
-              "bfloat16, float32, float64", dt_name(dt), op_tf_type[c->n->op], arg);
+              "bfloat16, float32, float64", dt_name(dt), op_tf_type(c->n->op), arg);
 }
 
 static int same_dtype(Ctx *c, int i, const char *arg_i, const char *arg_0) {
   int a = c->n->in[0]->shape.dtype, b = c->n->in[i]->shape.dtype;
   if (a == b) return 0;
   return fail(c, "Input '%s' of '%s' Op has type %s that does not match type %s of argument '%s'.", arg_i,
-              op_tf_type[c->n->op], dt_name(b), dt_name(a), arg_0);
+              op_tf_type(c->n->op), dt_name(b), dt_name(a), arg_0);
 }
 
 /* Input I must have input J's dtype. */
@@ -105,7 +92,7 @@ static int same_dtype_of(Ctx *c, int i, int j, const char *arg_i, const char *ar
   int a = c->n->in[j]->shape.dtype, b = c->n->in[i]->shape.dtype;
   if (a == b) return 0;
   return fail(c, "Input '%s' of '%s' Op has type %s that does not match type %s of argument '%s'.", arg_i,
-              op_tf_type[c->n->op], dt_name(b), dt_name(a), arg_j);
+              op_tf_type(c->n->op), dt_name(b), dt_name(a), arg_j);
 }
 
 /* ---- element-wise ---- */
@@ -145,9 +132,8 @@ static int infer_broadcast(Ctx *c) {
 }
 
 /* Less & co.: TF's realnumbertypes (no bool); Equal/NotEqual take bool too. Output bool. */
-static int infer_compare(Ctx *c) {
-  int op = c->n->op, dt = c->n->in[0]->shape.dtype;
-  bool eq = op == SLIMRT_OP_EQUAL || op == SLIMRT_OP_NOT_EQUAL;
+static int compare(Ctx *c, bool eq) {
+  int dt = c->n->in[0]->shape.dtype;
   if (!is_number(dt) && !(eq && dt == SLIMRT_BOOL))
     return fail(c, "Value passed to parameter 'x' has DataType %s not in list of allowed values: float32, "
                 "float64, int32, uint8, int16, int8, int64, bfloat16, uint16, float16, uint32, uint64",
@@ -162,17 +148,18 @@ static int need_bool(Ctx *c, int i, const char *arg) {
   int dt = c->n->in[i]->shape.dtype;
   if (dt == SLIMRT_BOOL) return 0;
   return fail(c, "Input '%s' of '%s' Op has type %s that does not match expected type of bool.", arg,
-              op_tf_type[c->n->op], dt_name(dt));
+              op_tf_type(c->n->op), dt_name(dt));
 }
 
 static int infer_logical(Ctx *c) {
-  if (need_bool(c, 0, "x")) return -1;
-  if (c->n->op == SLIMRT_OP_LOGICAL_NOT) {
-    c->n->shape = c->n->in[0]->shape;
-    return 0;
-  }
-  if (need_bool(c, 1, "y")) return -1;
+  if (need_bool(c, 0, "x") || need_bool(c, 1, "y")) return -1;
   return infer_broadcast(c);
+}
+
+static int infer_logical_not(Ctx *c) {
+  if (need_bool(c, 0, "x")) return -1;
+  c->n->shape = c->n->in[0]->shape;
+  return 0;
 }
 
 /* TF's shape Merge(A, B) into *OUT: same rank, equal known dimensions (messages name A first). */
@@ -298,22 +285,24 @@ static int window_out(Ctx *c, int64_t in, int64_t k, int64_t stride, int64_t rat
   return 0;
 }
 
-static int infer_conv(Ctx *c) {
+/* The three convolutions: KIND names them in messages; a transposed one maps its
+   output back onto its input; a depthwise one has channels x multiplier outputs. */
+typedef enum ConvKind { CONV_PLAIN, CONV_DEPTHWISE, CONV_TRANSPOSE } ConvKind;
+
+static int infer_conv(Ctx *c, ConvKind ck) {
   GNode *n = c->n;
   const GShape *x = &n->in[0]->shape, *w = &n->in[1]->shape;
   const slimrt_attr_conv *a = &n->attr.conv;
   if (x->rank != 4) return fail(c, "Convolution expects input with rank 4, got %d", x->rank);
   if (need_rank(c, w, 4)) return -1;
   if (same_dtype(c, 1, "filter", "input") || need_float(c, x->dtype, "input")) return -1;
-  const char *kind = n->op == SLIMRT_OP_DEPTHWISE_CONV2D ? "depthwise_conv2d"
-                     : n->op == SLIMRT_OP_CONV2D       ? "conv2d"
-                                                       : "conv2d_transpose";
+  const char *kind = ck == CONV_DEPTHWISE ? "depthwise_conv2d" : ck == CONV_PLAIN ? "conv2d" : "conv2d_transpose";
   /* the filter dimension that must match the input's channels */
-  int64_t want = n->op == SLIMRT_OP_CONV2D_TRANSPOSE ? w->dims[3] : w->dims[2];
+  int64_t want = ck == CONV_TRANSPOSE ? w->dims[3] : w->dims[2];
   if (!dim_eq(x->dims[3], want))
     return fail(c, "%s input has %" PRId64 " channels but weights expect %" PRId64, kind, x->dims[3], want);
   GShape o = {.dtype = x->dtype, .rank = 4, .dims = {x->dims[0]}};
-  if (n->op == SLIMRT_OP_CONV2D_TRANSPOSE) {
+  if (ck == CONV_TRANSPOSE) {
     /* The forward convolution maps the output back onto the input; given the
        forward pads the smallest such output is (in-1)*s + k_eff - pads. */
     int64_t k[2] = {w->dims[0], w->dims[1]}, s[2] = {a->stride_h, a->stride_w};
@@ -345,7 +334,7 @@ static int infer_conv(Ctx *c) {
         window_out(c, x->dims[2], w->dims[1], a->stride_w, a->dilation_w, a->pad_left, a->pad_right, kind,
                    &o.dims[2]))
       return -1;
-    if (n->op == SLIMRT_OP_CONV2D) o.dims[3] = w->dims[3];
+    if (ck == CONV_PLAIN) o.dims[3] = w->dims[3];
     else if (w->dims[2] < 0 || w->dims[3] < 0) o.dims[3] = -1;
     else if (slimrt_ck_mul(w->dims[2], w->dims[3], &o.dims[3])) return mul_overflow(c, w->dims[2], w->dims[3]);
   }
@@ -353,11 +342,10 @@ static int infer_conv(Ctx *c) {
   return 0;
 }
 
-static int infer_pool(Ctx *c) {
+static int infer_pool(Ctx *c, const char *kind) {
   GNode *n = c->n;
   const GShape *x = &n->in[0]->shape;
   const slimrt_attr_pool *a = &n->attr.pool;
-  const char *kind = n->op == SLIMRT_OP_MAX_POOL ? "max_pool" : "avg_pool";
   if (need_rank(c, x, 4)) return -1;
   if (need_float(c, x->dtype, "input")) return -1;
   GShape o = *x;
@@ -692,81 +680,63 @@ static int infer_one_hot(Ctx *c) {
   return 0;
 }
 
+/* ---- the rules the op table's SHAPE column names ---- */
+
+static int rule_source(Ctx *c) {
+  if (c->n->shape.rank < 0) return fail(c, "%s needs its shape", op_tf_type(c->n->op));
+  return 0;
+}
+static int rule_identity(Ctx *c) { c->n->shape = c->n->in[0]->shape; return 0; }
+static int rule_reshape(Ctx *c) { return infer_reshape(c); }
+/* element-wise unary: any number, or floats only when the table says so */
+static int rule_unary(Ctx *c) { return infer_unary(c, slimrt_op_flags(c->n->op) & SLIMRT_F_FLOAT_ONLY); }
+static int rule_broadcast(Ctx *c) { return infer_broadcast(c); }
+static int rule_compare(Ctx *c) { return compare(c, false); }
+static int rule_equality(Ctx *c) { return compare(c, true); }
+static int rule_logical(Ctx *c) { return infer_logical(c); }
+static int rule_logical_not(Ctx *c) { return infer_logical_not(c); }
+static int rule_select(Ctx *c) { return infer_select(c); }
+static int rule_bias_add(Ctx *c) { return infer_bias_add(c); }
+static int rule_cast(Ctx *c) { return infer_cast(c); }
+static int rule_matmul(Ctx *c) { return infer_matmul(c); }
+static int rule_conv2d(Ctx *c) { return infer_conv(c, CONV_PLAIN); }
+static int rule_depthwise_conv2d(Ctx *c) { return infer_conv(c, CONV_DEPTHWISE); }
+static int rule_conv2d_transpose(Ctx *c) { return infer_conv(c, CONV_TRANSPOSE); }
+static int rule_max_pool(Ctx *c) { return infer_pool(c, "max_pool"); }
+static int rule_avg_pool(Ctx *c) { return infer_pool(c, "avg_pool"); }
+static int rule_batch_norm(Ctx *c) { return infer_batch_norm(c); }
+static int rule_softmax(Ctx *c) { return infer_softmax(c); }
+static int rule_reduce(Ctx *c) { return infer_reduce(c); }
+static int rule_argmax(Ctx *c) { return infer_argmax(c); }
+static int rule_transpose(Ctx *c) { return infer_transpose(c); }
+static int rule_concat(Ctx *c) { return infer_concat(c); }
+static int rule_pad(Ctx *c) { return infer_pad(c); }
+static int rule_slice(Ctx *c) { return infer_slice(c); }
+static int rule_tile(Ctx *c) { return infer_tile(c); }
+static int rule_one_hot(Ctx *c) { return infer_one_hot(c); }
+/* ops made after shape inference (the fusion pass's FUSED_CONV2D) */
+static int rule_none(Ctx *c) { return fail(c, "no shape rule for op %s", op_tf_type(c->n->op)); }
+
+typedef int ShapeRule(Ctx *c);
+static ShapeRule *const rule[SLIMRT_OP_COUNT] = {
+#define SLIMRT_OP(ID, TF, NAME, MINI, MAXI, NOUT, ATTR, FLAGS, ACT, SHAPE, BATCH, API, BUILD, GRAD) rule_##SHAPE,
+#include "slimrt_ops.def"
+#undef SLIMRT_OP
+};
+
 int shape_infer(GNode *n, char *err, size_t errlen) {
   Ctx c = {n, err, errlen};
   if (errlen) err[0] = '\0';
   if (n->op < 0 || n->op >= SLIMRT_OP_COUNT) return fail(&c, "unknown op %d", n->op);
-  int mn = op_min_in[n->op], mx = op_max_in[n->op];
+  int mn = slimrt_op_min_inputs(n->op), mx = slimrt_op_max_inputs(n->op);
   if (n->nin < mn || (mx >= 0 && n->nin > mx)) {
-    if (mn == mx) return fail(&c, "%s takes %d input%s, got %d", op_tf_type[n->op], mn, mn == 1 ? "" : "s", n->nin);
-    return fail(&c, "%s takes at least %d inputs, got %d", op_tf_type[n->op], mn, n->nin);
+    if (mn == mx) return fail(&c, "%s takes %d input%s, got %d", op_tf_type(n->op), mn, mn == 1 ? "" : "s", n->nin);
+    return fail(&c, "%s takes at least %d inputs, got %d", op_tf_type(n->op), mn, n->nin);
   }
   for (int i = 0; i < n->nin; i++)
-    if (!n->in[i]) return fail(&c, "input %d of %s is missing", i, op_tf_type[n->op]);
+    if (!n->in[i]) return fail(&c, "input %d of %s is missing", i, op_tf_type(n->op));
 
-  switch ((slimrt_op)n->op) {
-  case SLIMRT_OP_INPUT:
-  case SLIMRT_OP_CONST:
-  case SLIMRT_OP_VARIABLE:
-    if (n->shape.rank < 0) return fail(&c, "%s needs its shape", op_tf_type[n->op]);
-    return 0;
-  case SLIMRT_OP_IDENTITY: n->shape = n->in[0]->shape; return 0;
-  case SLIMRT_OP_RESHAPE: return infer_reshape(&c);
-  case SLIMRT_OP_RELU:
-  case SLIMRT_OP_RELU6:
-  case SLIMRT_OP_NEG:
-  case SLIMRT_OP_ABS:
-  case SLIMRT_OP_SQUARE: return infer_unary(&c, false);
-  case SLIMRT_OP_ELU:
-  case SLIMRT_OP_SIGMOID:
-  case SLIMRT_OP_TANH:
-  case SLIMRT_OP_SQRT:
-  case SLIMRT_OP_RSQRT:
-  case SLIMRT_OP_EXP:
-  case SLIMRT_OP_LOG: return infer_unary(&c, true);
-  case SLIMRT_OP_ADD:
-  case SLIMRT_OP_SUB:
-  case SLIMRT_OP_MUL:
-  case SLIMRT_OP_DIV:
-  case SLIMRT_OP_MAXIMUM:
-  case SLIMRT_OP_MINIMUM:
-  case SLIMRT_OP_POW:
-  case SLIMRT_OP_FLOOR_DIV: return infer_broadcast(&c);
-  case SLIMRT_OP_LESS:
-  case SLIMRT_OP_LESS_EQUAL:
-  case SLIMRT_OP_GREATER:
-  case SLIMRT_OP_GREATER_EQUAL:
-  case SLIMRT_OP_EQUAL:
-  case SLIMRT_OP_NOT_EQUAL: return infer_compare(&c);
-  case SLIMRT_OP_LOGICAL_AND:
-  case SLIMRT_OP_LOGICAL_OR:
-  case SLIMRT_OP_LOGICAL_NOT: return infer_logical(&c);
-  case SLIMRT_OP_SELECT: return infer_select(&c);
-  case SLIMRT_OP_BIAS_ADD: return infer_bias_add(&c);
-  case SLIMRT_OP_CAST: return infer_cast(&c);
-  case SLIMRT_OP_MATMUL: return infer_matmul(&c);
-  case SLIMRT_OP_CONV2D:
-  case SLIMRT_OP_DEPTHWISE_CONV2D:
-  case SLIMRT_OP_CONV2D_TRANSPOSE: return infer_conv(&c);
-  case SLIMRT_OP_MAX_POOL:
-  case SLIMRT_OP_AVG_POOL: return infer_pool(&c);
-  case SLIMRT_OP_BATCH_NORM: return infer_batch_norm(&c);
-  case SLIMRT_OP_SOFTMAX:
-  case SLIMRT_OP_LOG_SOFTMAX: return infer_softmax(&c);
-  case SLIMRT_OP_REDUCE_SUM:
-  case SLIMRT_OP_REDUCE_MEAN:
-  case SLIMRT_OP_REDUCE_MAX: return infer_reduce(&c);
-  case SLIMRT_OP_ARGMAX: return infer_argmax(&c);
-  case SLIMRT_OP_TRANSPOSE: return infer_transpose(&c);
-  case SLIMRT_OP_CONCAT: return infer_concat(&c);
-  case SLIMRT_OP_PAD: return infer_pad(&c);
-  case SLIMRT_OP_SLICE: return infer_slice(&c);
-  case SLIMRT_OP_TILE: return infer_tile(&c);
-  case SLIMRT_OP_ONE_HOT: return infer_one_hot(&c);
-  case SLIMRT_OP_FUSED_CONV2D: break; /* made after shape inference (pass_fuse.c) */
-  case SLIMRT_OP_COUNT: break;
-  }
-  return fail(&c, "no shape rule for op %s", op_tf_type[n->op]);
+  return rule[n->op](&c);
 }
 
 int shape_same_padding(int64_t in, int64_t k, int64_t stride, int64_t rate, bool same, int64_t *pad_before,

@@ -17,16 +17,6 @@
 #include "llvm/cg_internal.h"
 #include "slimrt.h"
 
-/* Read from the op table: each kernel's symbol and attribute struct size. */
-static const struct {
-  const char *kernel;
-  size_t attr_size;
-} op_info[] = {
-#define SLIMRT_OP(ID, TF, MINI, MAXI, ATTR, FLAGS) {"slimrt_k_" #ID, sizeof(slimrt_attr_##ATTR)},
-#include "slimrt_ops.def"
-#undef SLIMRT_OP
-};
-
 struct CgModule {
   LLVMContextRef ctx;
   LLVMModuleRef mod;
@@ -166,7 +156,7 @@ static LLVMValueRef shape_value(Cg *c, const GShape *s) {
 
 /* The op's attribute struct as i64 words (doubles keep their bit pattern). */
 static LLVMValueRef attr_global(Cg *c, const GNode *n) {
-  size_t words = op_info[n->op].attr_size / sizeof(int64_t);
+  size_t words = slimrt_op_attr_size(n->op) / sizeof(int64_t);
   int64_t raw[sizeof(slimrt_attr) / sizeof(int64_t)];
   memcpy(raw, &n->attr, sizeof raw);
   LLVMValueRef gv = shared_find(c, ".attr", raw, words * sizeof *raw);
@@ -217,7 +207,7 @@ typedef struct BufRef {
 } BufRef;
 
 static BufRef buf_ref(Cg *c, GNode *n) {
-  n = cg_view_root(n);
+  n = graph_view_root(n);
   int k;
   switch (n->op) {
   case SLIMRT_OP_INPUT: return (BufRef){REF_IO, n->input_index, NULL};
@@ -231,7 +221,7 @@ static BufRef buf_ref(Cg *c, GNode *n) {
     }
     return (BufRef){REF_CONST, 0, c->const_global[n->id]};
   default:
-    if ((k = cg_output_slot(c->g, n)) >= 0) return (BufRef){REF_IO, c->g->inputs.n + k, NULL};
+    if ((k = graph_output_slot(c->g, n)) >= 0) return (BufRef){REF_IO, c->g->inputs.n + k, NULL};
     return (BufRef){REF_ARENA, n->arena_offset, NULL};
   }
 }
@@ -262,19 +252,15 @@ static bool same_shape(const GShape *a, const GShape *b) {
 /* Simple f32 element-wise ops on same-shape operands become a loop in place
    of a kernel call, so LLVM can vectorise them with their neighbours. */
 static bool inline_ok(const GNode *n) {
-  switch (n->op) {
-  case SLIMRT_OP_RELU: case SLIMRT_OP_NEG:
-  case SLIMRT_OP_ADD: case SLIMRT_OP_SUB: case SLIMRT_OP_MUL: case SLIMRT_OP_DIV:
-  case SLIMRT_OP_MAXIMUM: case SLIMRT_OP_MINIMUM: break;
-  default: return false;
-  }
+  if (!(slimrt_op_flags(n->op) & SLIMRT_F_INLINE)) return false;
   if (n->shape.dtype != SLIMRT_F32) return false;
   for (int j = 0; j < n->nin; j++)
     if (!same_shape(&n->in[j]->shape, &n->shape)) return false;
   return true;
 }
 
-/* A and B are floats, or vectors of floats (then so is the result). */
+/* A and B are floats, or vectors of floats (then so is the result). One case per
+   op the table flags SLIMRT_F_INLINE. */
 static LLVMValueRef scalar_op(Cg *c, int op, LLVMValueRef a, LLVMValueRef b) {
   LLVMValueRef zero = LLVMConstNull(LLVMTypeOf(a));
   switch (op) {
@@ -285,7 +271,10 @@ static LLVMValueRef scalar_op(Cg *c, int op, LLVMValueRef a, LLVMValueRef b) {
   case SLIMRT_OP_MUL: return LLVMBuildFMul(c->b, a, b, "");
   case SLIMRT_OP_DIV: return LLVMBuildFDiv(c->b, a, b, "");
   case SLIMRT_OP_MAXIMUM: return LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOGE, a, b, ""), a, b, "");
-  default: return LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOLE, a, b, ""), a, b, "");
+  case SLIMRT_OP_MINIMUM: return LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOLE, a, b, ""), a, b, "");
+  default: /* the table flags an op SLIMRT_F_INLINE that has no case here */
+    fprintf(stderr, "slimc: internal error: no inline lowering for %s\n", slimrt_op_name(op));
+    abort();
   }
 }
 
@@ -492,7 +481,7 @@ static void add_step(Cg *c, GNode *n) {
     c->oom = true;
     return;
   }
-  LLVMValueRef f[STEP_NFIELDS] = {kernel_decl(c, op_info[n->op].kernel), in_refs, const_i64(c, n->nin),
+  LLVMValueRef f[STEP_NFIELDS] = {kernel_decl(c, slimrt_op_kernel_symbol(n->op)), in_refs, const_i64(c, n->nin),
                                   in_shapes, ref_const(c, buf_ref(c, n)), out_shape, attr_global(c, n)};
   c->step_init[c->nsteps++] = LLVMConstNamedStruct(c->step_ty, f, STEP_NFIELDS);
 }
@@ -669,7 +658,7 @@ static LLVMValueRef build_run(Cg *c) {
   /* Outputs not written in place (views, constants, duplicates) are copied. */
   for (int k = 0; k < c->g->noutputs; k++) {
     GNode *n = c->g->outputs[k].node;
-    if (cg_output_slot(c->g, n) == k || n->nbytes == 0) continue;
+    if (graph_output_slot(c->g, n) == k || n->nbytes == 0) continue;
     LLVMValueRef dst = load_slot(c, c->io, c->g->inputs.n + k);
     LLVMBuildMemCpy(c->b, dst, 1, buffer(c, n), 1, const_i64(c, n->nbytes));
   }
@@ -793,7 +782,7 @@ static int embed_weights(Cg *c) {
       continue;
     }
     int64_t count = gshape_count(&v->shape);
-    int64_t nb = v->node ? cg_nbytes(v->node) : -1;
+    int64_t nb = v->node ? graph_nbytes(v->node) : -1;
     if (count < 0 || nb < 0) { rc = -1; continue; }
     void *buf = malloc(nb ? (size_t)nb : 1);
     if (!buf) {
@@ -832,7 +821,7 @@ static int check_data_size(Cg *c) {
   if (c->o->checkpoint)
     for (int i = 0; i < c->g->vars.n; i++) {
       GVar *v = c->g->vars.items[i];
-      int64_t nb = v->node ? cg_nbytes(v->node) : 0;
+      int64_t nb = v->node ? graph_nbytes(v->node) : 0;
       if (ckpt_key_of(c, v) && nb > 0) total += nb;
       if (total > CG_MAX_DATA) break;
     }

@@ -15,7 +15,7 @@
  * reshape merging it with another dimension, slicing it, ...) are errors
  * naming the op. */
 #include <inttypes.h>
-#include "llvm/cg_internal.h"
+#include "passes/passes.h"
 
 static const char *op_type(const GNode *n) { return slimrt_op_tf_type(n->op); }
 
@@ -33,6 +33,111 @@ static int64_t row_count(const GShape *s) {
   return c;
 }
 
+/* ---- the rules the op table's BATCH column names: each checks that node N keeps the
+   items of a '?' batch apart; X is input 0, K the batched inputs' multiple (a rule may
+   change it), OTHERS_FIXED whether inputs 1.. are unbatched (weights, constants). ---- */
+
+typedef struct BatchCtx {
+  Diag *d;
+  GNode *n, *x;
+  int64_t k;
+  bool others_fixed;
+} BatchCtx;
+
+/* element-wise, with broadcasting: no operand may broadcast across the batch */
+static int batch_elementwise(BatchCtx *b) {
+  const GShape *o = &b->n->shape;
+  for (int j = 0; j < b->n->nin; j++) {
+    const GShape *s = &b->n->in[j]->shape;
+    if (b->n->in[j]->batch_mult ? s->rank != o->rank : s->rank == o->rank && s->dims[0] != 1)
+      return refuse(b->d, b->n, "broadcasts across the '?' batch");
+  }
+  return 0;
+}
+
+/* an op applying per-item weights: the batch is input 0 only */
+static int batch_weights(BatchCtx *b) {
+  if (!b->x->batch_mult || !b->others_fixed) return refuse(b->d, b->n, "takes its weights from the '?' batch");
+  return 0;
+}
+
+static int batch_matmul(BatchCtx *b) {
+  if (!b->x->batch_mult || !b->others_fixed || b->n->attr.matmul.transpose_a)
+    return refuse(b->d, b->n, "multiplies across the '?' batch");
+  return 0;
+}
+
+/* normalizes over the last axis, which must not be the batch */
+static int batch_last_axis(BatchCtx *b) {
+  if (b->n->shape.rank < 2) return refuse(b->d, b->n, "normalizes over the '?' batch");
+  return 0;
+}
+
+static int batch_reduce(BatchCtx *b) {
+  if (b->n->attr.reduce.axes[0]) return refuse(b->d, b->n, "reduces over the '?' batch (dimension 0)");
+  return 0;
+}
+
+static int batch_argmax(BatchCtx *b) {
+  if (b->n->attr.argmax.axis == 0) return refuse(b->d, b->n, "reduces over the '?' batch (dimension 0)");
+  return 0;
+}
+
+static int batch_transpose(BatchCtx *b) {
+  if (b->n->attr.transpose.perm[0] != 0) return refuse(b->d, b->n, "moves the '?' batch off dimension 0");
+  return 0;
+}
+
+static int batch_concat(BatchCtx *b) {
+  GNode *n = b->n;
+  int64_t ax = n->attr.concat.axis < 0 ? n->attr.concat.axis + n->shape.rank : n->attr.concat.axis;
+  for (int j = 0; j < n->nin; j++)
+    if (!n->in[j]->batch_mult) return refuse(b->d, n, "joins a tensor without the '?' batch to batched ones");
+  if (ax == 0) return refuse(b->d, n, "concatenates along the '?' batch (dimension 0)");
+  return 0;
+}
+
+static int batch_pad(BatchCtx *b) {
+  if (b->n->attr.pad.before[0] || b->n->attr.pad.after[0])
+    return refuse(b->d, b->n, "pads the '?' batch (dimension 0)");
+  return 0;
+}
+
+static int batch_slice(BatchCtx *b) {
+  if (b->n->attr.slice.count[0] != -1) return refuse(b->d, b->n, "slices the '?' batch (dimension 0)");
+  b->n->attr.slice.count[0] = b->k;
+  return 0;
+}
+
+static int batch_tile(BatchCtx *b) {
+  if (b->n->attr.tile.multiples[0] != 1) return refuse(b->d, b->n, "tiles the '?' batch (dimension 0)");
+  return 0;
+}
+
+static int batch_one_hot(BatchCtx *b) {
+  if (b->n->attr.onehot.axis == 0) return refuse(b->d, b->n, "inserts its depth before the '?' batch");
+  return 0;
+}
+
+/* C order keeps each item's elements together: only the multiple changes */
+static int batch_reshape(BatchCtx *b) {
+  int64_t in_rows = row_count(&b->x->shape), out_rows = row_count(&b->n->shape), item;
+  if (in_rows < 0 || out_rows <= 0 || __builtin_mul_overflow(in_rows, b->k, &item) || item % out_rows)
+    return refuse(b->d, b->n, "merges the '?' batch with another dimension");
+  b->k = item / out_rows;
+  if (b->k < 1) return refuse(b->d, b->n, "merges the '?' batch with another dimension");
+  return 0;
+}
+
+static int batch_none(BatchCtx *b) { return refuse(b->d, b->n, "is not supported on a '?' batch"); }
+
+typedef int BatchRule(BatchCtx *b);
+static BatchRule *const rule[SLIMRT_OP_COUNT] = {
+#define SLIMRT_OP(ID, TF, NAME, MINI, MAXI, NOUT, ATTR, FLAGS, ACT, SHAPE, BATCH, API, BUILD, GRAD) batch_##BATCH,
+#include "slimrt_ops.def"
+#undef SLIMRT_OP
+};
+
 /* Checks that batched node N (some input batched) keeps items apart, and sets its
    batch_mult; 0 or -1 after a diagnostic. */
 static int check_node(Diag *d, GNode *n) {
@@ -44,84 +149,21 @@ static int check_node(Diag *d, GNode *n) {
   for (int j = 0; j < n->nin; j++) {
     const GNode *x = n->in[j];
     if (!x->batch_mult) continue;
-    if (k && x->batch_mult != k && n->op != SLIMRT_OP_RESHAPE)
+    if (k && x->batch_mult != k && rule[n->op] != batch_reshape)
       return refuse(d, n, "combines tensors of different multiples of the '?' batch");
     k = x->batch_mult;
   }
   const GNode *x = n->in[0];
   bool others_fixed = true; /* inputs 1.. are weights or constants */
   for (int j = 1; j < n->nin; j++) others_fixed &= n->in[j]->batch_mult == 0;
-  switch (n->op) {
-  case SLIMRT_OP_IDENTITY: case SLIMRT_OP_CAST:
-  case SLIMRT_OP_RELU: case SLIMRT_OP_RELU6: case SLIMRT_OP_ELU: case SLIMRT_OP_SIGMOID: case SLIMRT_OP_TANH:
-  case SLIMRT_OP_NEG: case SLIMRT_OP_ABS: case SLIMRT_OP_SQRT: case SLIMRT_OP_RSQRT: case SLIMRT_OP_SQUARE:
-  case SLIMRT_OP_EXP: case SLIMRT_OP_LOG:
-    break;
-  case SLIMRT_OP_ADD: case SLIMRT_OP_SUB: case SLIMRT_OP_MUL: case SLIMRT_OP_DIV: case SLIMRT_OP_MAXIMUM:
-  case SLIMRT_OP_MINIMUM: case SLIMRT_OP_POW:
-    for (int j = 0; j < 2; j++) {
-      const GShape *s = &n->in[j]->shape;
-      if (n->in[j]->batch_mult ? s->rank != o->rank : s->rank == o->rank && s->dims[0] != 1)
-        return refuse(d, n, "broadcasts across the '?' batch");
-    }
-    break;
-  case SLIMRT_OP_BIAS_ADD: case SLIMRT_OP_CONV2D: case SLIMRT_OP_DEPTHWISE_CONV2D: case SLIMRT_OP_CONV2D_TRANSPOSE:
-  case SLIMRT_OP_MAX_POOL: case SLIMRT_OP_AVG_POOL: case SLIMRT_OP_BATCH_NORM:
-    if (!x->batch_mult || !others_fixed) return refuse(d, n, "takes its weights from the '?' batch");
-    break;
-  case SLIMRT_OP_MATMUL:
-    if (!x->batch_mult || !others_fixed || n->attr.matmul.transpose_a)
-      return refuse(d, n, "multiplies across the '?' batch");
-    break;
-  case SLIMRT_OP_SOFTMAX: case SLIMRT_OP_LOG_SOFTMAX:
-    if (o->rank < 2) return refuse(d, n, "normalizes over the '?' batch");
-    break;
-  case SLIMRT_OP_REDUCE_SUM: case SLIMRT_OP_REDUCE_MEAN: case SLIMRT_OP_REDUCE_MAX:
-    if (n->attr.reduce.axes[0]) return refuse(d, n, "reduces over the '?' batch (dimension 0)");
-    break;
-  case SLIMRT_OP_ARGMAX:
-    if (n->attr.argmax.axis == 0) return refuse(d, n, "reduces over the '?' batch (dimension 0)");
-    break;
-  case SLIMRT_OP_TRANSPOSE:
-    if (n->attr.transpose.perm[0] != 0) return refuse(d, n, "moves the '?' batch off dimension 0");
-    break;
-  case SLIMRT_OP_CONCAT: {
-    int64_t ax = n->attr.concat.axis < 0 ? n->attr.concat.axis + o->rank : n->attr.concat.axis;
-    for (int j = 0; j < n->nin; j++)
-      if (!n->in[j]->batch_mult) return refuse(d, n, "joins a tensor without the '?' batch to batched ones");
-    if (ax == 0) return refuse(d, n, "concatenates along the '?' batch (dimension 0)");
-    break;
-  }
-  case SLIMRT_OP_PAD:
-    if (n->attr.pad.before[0] || n->attr.pad.after[0]) return refuse(d, n, "pads the '?' batch (dimension 0)");
-    break;
-  case SLIMRT_OP_SLICE:
-    if (n->attr.slice.count[0] != -1) return refuse(d, n, "slices the '?' batch (dimension 0)");
-    n->attr.slice.count[0] = k;
-    break;
-  case SLIMRT_OP_TILE:
-    if (n->attr.tile.multiples[0] != 1) return refuse(d, n, "tiles the '?' batch (dimension 0)");
-    break;
-  case SLIMRT_OP_ONE_HOT:
-    if (n->attr.onehot.axis == 0) return refuse(d, n, "inserts its depth before the '?' batch");
-    break;
-  case SLIMRT_OP_RESHAPE: {
-    /* C order keeps each item's elements together: only the multiple changes */
-    int64_t in_rows = row_count(&x->shape), out_rows = row_count(o), item;
-    if (in_rows < 0 || out_rows <= 0 || __builtin_mul_overflow(in_rows, k, &item) || item % out_rows)
-      return refuse(d, n, "merges the '?' batch with another dimension");
-    k = item / out_rows;
-    if (k < 1) return refuse(d, n, "merges the '?' batch with another dimension");
-    break;
-  }
-  default:
-    return refuse(d, n, "is not supported on a '?' batch");
-  }
+  BatchCtx b = {d, n, (GNode *)x, k, others_fixed};
+  if (rule[n->op](&b)) return -1;
+  k = b.k;
   n->batch_mult = k;
   return 0;
 }
 
-int cg_pass_batch(Graph *g, Diag *d) {
+int pass_batch(Graph *g, Diag *d) {
   g->dyn_batch = false;
   for (int i = 0; i < g->inputs.n; i++) {
     GNode *in = g->inputs.items[i];

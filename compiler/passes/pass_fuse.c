@@ -2,7 +2,7 @@
  * work happens while each output tile is still in cache and their tensors never
  * reach memory:
  *
- *   PAD(zeros over H,W) -> CONV2D / DEPTHWISE_CONV2D      the pad joins the conv's own
+ *   PAD(zeros over H,W) -> a convolution (SLIMRT_F_FUSES_CONV) the pad joins the conv's own
  *   conv -> BIAS_ADD -> BATCH_NORM -> ADD(residual) -> RELU / RELU6   (each step optional)
  *
  * become one FUSED_CONV2D. Batch norm is kept as its four inputs and folded into a
@@ -13,7 +13,7 @@
  * input of the chain in the topological order, and the absorbed ops become dead
  * (the pipeline runs dead-op removal next). */
 #include <string.h>
-#include "llvm/cg_internal.h"
+#include "passes/passes.h"
 
 typedef struct Uses {
   int *count;      /* readers of each node id (model outputs count as readers) */
@@ -91,8 +91,8 @@ static int fuse_chain(Graph *g, const Uses *u, GNode *conv) {
          chain then ends at its batch norm, and both stay fused. */
       if (!same_shape(&other->shape, &conv->shape) || other->id > conv->id) break;
       res = other;
-    } else if (next->op == SLIMRT_OP_RELU || next->op == SLIMRT_OP_RELU6) {
-      act = next->op == SLIMRT_OP_RELU ? 1 : 2;
+    } else if (slimrt_op_act(next->op) != SLIMRT_ACT_NONE) {
+      act = slimrt_op_act(next->op);
     } else {
       break;
     }
@@ -108,7 +108,7 @@ static int fuse_chain(Graph *g, const Uses *u, GNode *conv) {
   if (res) in[nin++] = res;
   slimrt_attr_fconv f = {
       .conv = conv->attr.conv,
-      .depthwise = conv->op == SLIMRT_OP_DEPTHWISE_CONV2D,
+      .depthwise = (slimrt_op_flags(conv->op) & SLIMRT_F_PER_CHANNEL) != 0,
       .has_bias = bias != NULL,
       .has_bn = bn != NULL,
       .has_residual = res != NULL,
@@ -125,14 +125,13 @@ static int fuse_chain(Graph *g, const Uses *u, GNode *conv) {
   return 1;
 }
 
-int cg_pass_fuse(Graph *g) {
+int pass_fuse(Graph *g) {
   Uses u;
   uses_build(g, &u);
   int fused = 0;
   for (int i = 0; i < g->nodes.n; i++) {
     GNode *n = g->nodes.items[i];
-    if ((n->op != SLIMRT_OP_CONV2D && n->op != SLIMRT_OP_DEPTHWISE_CONV2D) || n->shape.dtype != SLIMRT_F32 ||
-        n->shape.rank != 4)
+    if (!(slimrt_op_flags(n->op) & SLIMRT_F_FUSES_CONV) || n->shape.dtype != SLIMRT_F32 || n->shape.rank != 4)
       continue;
     fused += fold_pad(&u, n);
     fused += fuse_chain(g, &u, n);

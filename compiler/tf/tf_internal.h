@@ -103,6 +103,9 @@ GNode *tf_build(TfLib *t, int op, const char *name, const char *dflt, GNode **in
 /* Builders used by both the tf.nn ops and the slim layers (NULL on error). */
 GNode *tf_conv2d(TfLib *t, GNode *x, GNode *w, const int64_t strides[2], const int64_t rates[2],
                  const char *padding, const char *name, Span sp);
+/* The op whose API column (slimrt_ops.def) lists API ("nn.softmax"; "add" for tf.add);
+   -1 if none. How the library's own layers name the ops they compose. */
+int tf_api_op(const char *api);
 GNode *tf_depthwise_conv2d(TfLib *t, GNode *x, GNode *w, const int64_t strides[2], const int64_t rates[2],
                            const char *padding, const char *name, Span sp);
 GNode *tf_pool(TfLib *t, int op, GNode *x, const int64_t ksize[2], const int64_t strides[2],

@@ -736,7 +736,7 @@ static Value *l_softmax(TfLib *t, Value **p, Span sp, const Layer *L) {
   TfVsCtx *c = tf_vs_open(t, p[1], "softmax", NULL, sp);
   if (!c) return NULL;
   /* TF reshapes to 2-D, applies Softmax and reshapes back: the output is Reshape_1 */
-  GNode *y = tf_unary(t, SLIMRT_OP_SOFTMAX, x, "Reshape_1", sp);
+  GNode *y = tf_unary(t, tf_api_op("nn.softmax"), x, "Reshape_1", sp);
   return run_scoped(t, c, y ? tf_wrap(t, y) : NULL, NULL, sp);
 }
 

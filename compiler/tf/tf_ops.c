@@ -123,8 +123,9 @@ GNode *tf_conv2d(TfLib *t, GNode *x, GNode *w, const int64_t strides[2], const i
 
 GNode *tf_depthwise_conv2d(TfLib *t, GNode *x, GNode *w, const int64_t strides[2], const int64_t rates[2],
                            const char *padding, const char *name, Span sp) {
-  /* tf.nn.depthwise_conv2d names its op after its name scope, "depthwise" */
-  return conv_like(t, SLIMRT_OP_DEPTHWISE_CONV2D, x, w, strides, rates, padding, name, "depthwise", sp);
+  /* tf.nn.depthwise_conv2d names its op after its name scope, "depthwise" (the table's NAME) */
+  int op = tf_api_op("nn.depthwise_conv2d");
+  return conv_like(t, op, x, w, strides, rates, padding, name, slimrt_op_default_name(op), sp);
 }
 
 GNode *tf_pool(TfLib *t, int op, GNode *x, const int64_t ksize[2], const int64_t strides[2], const char *padding,
@@ -143,42 +144,13 @@ GNode *tf_matmul(TfLib *t, GNode *a, GNode *b, bool ta, bool tb, const char *nam
   return tf_build(t, SLIMRT_OP_MATMUL, name, "MatMul", in, 2, &at, sp);
 }
 
-static const char *default_name(int op) {
-  switch (op) {
-  case SLIMRT_OP_ADD: return "add";
-  case SLIMRT_OP_SUB: return "sub";
-  case SLIMRT_OP_MUL: return "mul";
-  case SLIMRT_OP_DIV: return "truediv";
-  case SLIMRT_OP_POW: return "pow";
-  case SLIMRT_OP_MAXIMUM: return "Maximum";
-  case SLIMRT_OP_MINIMUM: return "Minimum";
-  case SLIMRT_OP_BIAS_ADD: return "BiasAdd";
-  case SLIMRT_OP_RELU: return "Relu";
-  case SLIMRT_OP_RELU6: return "Relu6";
-  case SLIMRT_OP_ELU: return "Elu";
-  case SLIMRT_OP_SIGMOID: return "Sigmoid";
-  case SLIMRT_OP_TANH: return "Tanh";
-  case SLIMRT_OP_NEG: return "Neg";
-  case SLIMRT_OP_ABS: return "Abs";
-  case SLIMRT_OP_SQRT: return "Sqrt";
-  case SLIMRT_OP_RSQRT: return "Rsqrt";
-  case SLIMRT_OP_SQUARE: return "Square";
-  case SLIMRT_OP_EXP: return "Exp";
-  case SLIMRT_OP_LOG: return "Log";
-  case SLIMRT_OP_SOFTMAX: return "Softmax";
-  case SLIMRT_OP_LOG_SOFTMAX: return "LogSoftmax";
-  case SLIMRT_OP_IDENTITY: return "Identity";
-  default: return slimrt_op_tf_type(op);
-  }
-}
-
 GNode *tf_binary(TfLib *t, int op, GNode *a, GNode *b, const char *name, Span sp) {
   GNode *in[2] = {a, b};
-  return tf_build(t, op, name, default_name(op), in, 2, NULL, sp);
+  return tf_build(t, op, name, slimrt_op_default_name(op), in, 2, NULL, sp);
 }
 
 GNode *tf_unary(TfLib *t, int op, GNode *x, const char *name, Span sp) {
-  return tf_build(t, op, name, default_name(op), &x, 1, NULL, sp);
+  return tf_build(t, op, name, slimrt_op_default_name(op), &x, 1, NULL, sp);
 }
 
 GNode *tf_reshape(TfLib *t, GNode *x, const int64_t *dims, int rank, const char *name, Span sp) {
@@ -1483,57 +1455,21 @@ enum { TF = 1, NN = 2, MATH = 4 };
 static const Entry entries[] = {
     /* nn */
     {"conv2d", b_conv2d, NULL, NN},
-    {"depthwise_conv2d", b_depthwise, NULL, NN},
     {"bias_add", b_bias_add, NULL, NN},
-    {"relu", b_activation, OPDATA(SLIMRT_OP_RELU), NN},
-    {"relu6", b_activation, OPDATA(SLIMRT_OP_RELU6), NN},
-    {"elu", b_activation, OPDATA(SLIMRT_OP_ELU), NN},
-    {"sigmoid", b_unary, OPDATA(SLIMRT_OP_SIGMOID), TF | NN | MATH},
-    {"tanh", b_unary, OPDATA(SLIMRT_OP_TANH), TF | NN | MATH},
-    {"softmax", b_softmax, OPDATA(SLIMRT_OP_SOFTMAX), NN | MATH},
-    {"log_softmax", b_softmax, OPDATA(SLIMRT_OP_LOG_SOFTMAX), NN | MATH},
-    {"max_pool", b_pool, OPDATA(SLIMRT_OP_MAX_POOL), NN},
-    {"avg_pool", b_pool, OPDATA(SLIMRT_OP_AVG_POOL), NN},
     {"moments", b_moments, NULL, NN},
     {"batch_normalization", b_batch_normalization, NULL, NN},
     {"l2_normalize", b_l2_normalize, NULL, NN | MATH},
     {"dropout", b_dropout, NULL, NN},
     /* tf */
     {"matmul", b_matmul, NULL, TF | MATH},
-    {"add", b_binary, OPDATA(SLIMRT_OP_ADD), TF | MATH},
-    {"subtract", b_binary, OPDATA(SLIMRT_OP_SUB), TF | MATH},
-    {"multiply", b_binary, OPDATA(SLIMRT_OP_MUL), TF | MATH},
-    {"divide", b_binary, OPDATA(SLIMRT_OP_DIV), TF | MATH},
-    {"truediv", b_binary, OPDATA(SLIMRT_OP_DIV), TF | MATH},
-    {"maximum", b_binary, OPDATA(SLIMRT_OP_MAXIMUM), TF | MATH},
-    {"minimum", b_binary, OPDATA(SLIMRT_OP_MINIMUM), TF | MATH},
-    {"pow", b_binary, OPDATA(SLIMRT_OP_POW), TF | MATH},
     {"floordiv", b_floordiv, NULL, TF | MATH},
-    {"less", b_compare, OPDATA(SLIMRT_OP_LESS), TF | MATH},
-    {"less_equal", b_compare, OPDATA(SLIMRT_OP_LESS_EQUAL), TF | MATH},
-    {"greater", b_compare, OPDATA(SLIMRT_OP_GREATER), TF | MATH},
-    {"greater_equal", b_compare, OPDATA(SLIMRT_OP_GREATER_EQUAL), TF | MATH},
-    {"equal", b_compare, OPDATA(SLIMRT_OP_EQUAL), TF | MATH},
-    {"not_equal", b_compare, OPDATA(SLIMRT_OP_NOT_EQUAL), TF | MATH},
-    {"logical_and", b_compare, OPDATA(SLIMRT_OP_LOGICAL_AND), TF | MATH},
-    {"logical_or", b_compare, OPDATA(SLIMRT_OP_LOGICAL_OR), TF | MATH},
     {"logical_not", b_logical_not, NULL, TF | MATH},
     {"where", b_where, NULL, TF},
-    {"sqrt", b_unary, OPDATA(SLIMRT_OP_SQRT), TF | MATH},
-    {"rsqrt", b_unary, OPDATA(SLIMRT_OP_RSQRT), TF | MATH},
-    {"square", b_unary, OPDATA(SLIMRT_OP_SQUARE), TF | MATH},
-    {"exp", b_unary, OPDATA(SLIMRT_OP_EXP), TF | MATH},
-    {"log", b_unary, OPDATA(SLIMRT_OP_LOG), TF | MATH},
-    {"abs", b_unary, OPDATA(SLIMRT_OP_ABS), TF | MATH},
-    {"negative", b_unary, OPDATA(SLIMRT_OP_NEG), TF | MATH},
     {"reshape", b_reshape, NULL, TF},
     {"squeeze", b_squeeze, NULL, TF},
     {"expand_dims", b_expand_dims, NULL, TF},
     {"concat", b_concat, NULL, TF},
     {"pad", b_pad, NULL, TF},
-    {"reduce_mean", b_reduce, OPDATA(SLIMRT_OP_REDUCE_MEAN), TF | MATH},
-    {"reduce_sum", b_reduce, OPDATA(SLIMRT_OP_REDUCE_SUM), TF | MATH},
-    {"reduce_max", b_reduce, OPDATA(SLIMRT_OP_REDUCE_MAX), TF | MATH},
     {"transpose", b_transpose, NULL, TF},
     {"identity", b_identity, NULL, TF},
     {"stop_gradient", b_identity, (void *)"StopGradient", TF},
@@ -1578,7 +1514,86 @@ static Value *make_builtin(TfLib *t, const Entry *e) {
   return val_builtin(t->ev, b);
 }
 
+/* The builders the op table's BUILD column names (b_none: the row has no API). */
+#define b_none NULL
+static BuiltinFn const op_builder[SLIMRT_OP_COUNT] = {
+#define SLIMRT_OP(ID, TF, NAME, MINI, MAXI, NOUT, ATTR, FLAGS, ACT, SHAPE, BATCH, API, BUILD, GRAD) b_##BUILD,
+#include "slimrt_ops.def"
+#undef SLIMRT_OP
+};
+#undef b_none
+
+/* Calls FN(op, namespace, name) for each name of the API column of every op. */
+static void each_api_name(void (*fn)(void *ctx, int op, const char *ns, size_t nslen, const char *name, size_t len),
+                          void *ctx) {
+  for (int op = 0; op < SLIMRT_OP_COUNT; op++) {
+    const char *p = slimrt_op_api(op);
+    while (p && *p) {
+      while (*p == ' ') p++;
+      size_t n = strcspn(p, " ");
+      if (!n) break;
+      const char *dot = memchr(p, '.', n);
+      if (dot) fn(ctx, op, p, (size_t)(dot - p), dot + 1, n - (size_t)(dot - p) - 1);
+      else fn(ctx, op, "", 0, p, n);
+      p += n;
+    }
+  }
+}
+
+typedef struct ApiFind { const char *want; int op; } ApiFind;
+
+static void api_find(void *ctx, int op, const char *ns, size_t nslen, const char *name, size_t len) {
+  ApiFind *f = ctx;
+  size_t wl = strlen(f->want);
+  if (f->op >= 0) return;
+  if (nslen ? wl == nslen + 1 + len && !memcmp(f->want, ns, nslen) && f->want[nslen] == '.' &&
+                  !memcmp(f->want + nslen + 1, name, len)
+            : wl == len && !memcmp(f->want, name, len))
+    f->op = op;
+}
+
+int tf_api_op(const char *api) {
+  ApiFind f = {api, -1};
+  each_api_name(api_find, &f);
+  return f.op;
+}
+
+/* One builtin per op and name, shared by the namespaces that list it (tf.sigmoid is
+   tf.math.sigmoid, as in TF). */
+typedef struct ApiReg {
+  TfLib *t;
+  Value *tf_ns, *nn_ns, *math_ns;
+  PtrVec made; /* Value* builtins made so far */
+} ApiReg;
+
+static Value *api_builtin(ApiReg *r, int op, const char *name, size_t len) {
+  for (int i = 0; i < r->made.n; i++) {
+    Value *v = r->made.items[i];
+    const Builtin *b = v->u.builtin;
+    if (b->data == OPDATA(op) && strlen(b->name) == len && !memcmp(b->name, name, len)) return v;
+  }
+  Builtin *b = arena_alloc(r->t->arena, sizeof *b);
+  b->name = arena_strndup(r->t->arena, name, len);
+  b->fn = op_builder[op];
+  b->data = OPDATA(op);
+  Value *v = val_builtin(r->t->ev, b);
+  ptrvec_push(r->t->arena, &r->made, v);
+  return v;
+}
+
+static void api_register(void *ctx, int op, const char *ns, size_t nslen, const char *name, size_t len) {
+  ApiReg *r = ctx;
+  Value *where = !nslen ? r->tf_ns : nslen == 2 && !memcmp(ns, "nn", 2) ? r->nn_ns
+                 : nslen == 4 && !memcmp(ns, "math", 4)                 ? r->math_ns
+                                                                        : NULL;
+  if (!where || !op_builder[op]) return;
+  Value *v = api_builtin(r, op, name, len);
+  ns_set(r->t->ev, where, v->u.builtin->name, v);
+}
+
 void tf_ops_register(TfLib *t, Value *tf_ns, Value *nn_ns, Value *math_ns) {
+  ApiReg reg = {t, tf_ns, nn_ns, math_ns, {0}};
+  each_api_name(api_register, &reg);
   for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++) {
     const Entry *e = &entries[i];
     Value *v = make_builtin(t, e);

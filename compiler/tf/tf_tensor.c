@@ -437,16 +437,20 @@ bool tf_py_operand_ok(TfLib *t, Value *v, int dt, const char *param, const char 
 
 /* ---- operators ---- */
 
+/* The graph op of a Python operator; its default name is the op table's. */
 static int binop_info(AstOp op, const char **dflt) {
+  int g;
   switch (op) {
-  case OP_ADD: *dflt = "add"; return SLIMRT_OP_ADD;
-  case OP_SUB: *dflt = "sub"; return SLIMRT_OP_SUB;
-  case OP_MUL: *dflt = "mul"; return SLIMRT_OP_MUL;
-  case OP_DIV: *dflt = "truediv"; return SLIMRT_OP_DIV;
-  case OP_POW: *dflt = "pow"; return SLIMRT_OP_POW;
-  case OP_MATMUL: *dflt = "MatMul"; return SLIMRT_OP_MATMUL;
+  case OP_ADD: g = SLIMRT_OP_ADD; break;
+  case OP_SUB: g = SLIMRT_OP_SUB; break;
+  case OP_MUL: g = SLIMRT_OP_MUL; break;
+  case OP_DIV: g = SLIMRT_OP_DIV; break;
+  case OP_POW: g = SLIMRT_OP_POW; break;
+  case OP_MATMUL: g = SLIMRT_OP_MATMUL; break;
   default: return -1;
   }
+  *dflt = slimrt_op_default_name(g);
+  return g;
 }
 
 /* A comparison operator's op; REFLECTED: the op that `r OP l` becomes (Python calls the

@@ -7,16 +7,25 @@
 
 #define SLIMRT_MAX_RANK 8
 
+/* FLAGS of the op table: facts the passes and the backend read. */
 enum {
   SLIMRT_F_SOURCE = 1,      /* no kernel: input, constant or variable */
   SLIMRT_F_VIEW = 2,        /* output aliases input 0 */
-  SLIMRT_F_ELEMENTWISE = 4, /* may be emitted inline by the backend */
+  SLIMRT_F_INLINE = 4,      /* f32 element-wise: the backend may emit it inline in a loop */
   SLIMRT_F_PREPARE = 8,     /* has a load-time hook slimrt_p_<ID>, run once after the
                                weights are in place by the model's prepare() */
+  SLIMRT_F_FLOAT_ONLY = 16, /* its inputs must be floating point (TF's type constraint) */
+  SLIMRT_F_FUSES_CONV = 32, /* a convolution the fusion pass may turn into FUSED_CONV2D */
+  SLIMRT_F_PER_CHANNEL = 64,/* each input channel is filtered on its own (depthwise) */
+  SLIMRT_F_EXACT = 128,     /* each output element is a copy or one correctly rounded IEEE
+                               operation of its inputs: the same bits on every target */
 };
 
+/* ACT of the op table, and FUSED_CONV2D's act attribute: the activation an op is. */
+typedef enum slimrt_act { SLIMRT_ACT_NONE = 0, SLIMRT_ACT_RELU = 1, SLIMRT_ACT_RELU6 = 2 } slimrt_act;
+
 typedef enum slimrt_op {
-#define SLIMRT_OP(ID, TF, MINI, MAXI, ATTR, FLAGS) SLIMRT_OP_##ID,
+#define SLIMRT_OP(ID, TF, NAME, MINI, MAXI, NOUT, ATTR, FLAGS, ACT, SHAPE, BATCH, API, BUILD, GRAD) SLIMRT_OP_##ID,
 #include "slimrt_ops.def"
 #undef SLIMRT_OP
   SLIMRT_OP_COUNT
@@ -56,7 +65,7 @@ typedef struct slimrt_attr_batchnorm { double epsilon; } slimrt_attr_batchnorm;
    depthwise, a DEPTHWISE_CONV2D) and the per-channel ops after it. Inputs: x, filter,
    then bias if has_bias, then scale, offset, mean, variance if has_bn, then the
    residual if has_residual. out = act(bn(conv + bias) + residual), each step only
-   when present; act: 0 none, 1 relu, 2 relu6.
+   when present; act: a slimrt_act.
    prepacked (set by compiler/passes/pass_prepack.c when the filter and batch-norm inputs
    are variables read by this op alone): the prepare hook slimrt_p_FUSED_CONV2D
    rewrites those variables in place once at load time: the filter becomes the
@@ -74,6 +83,10 @@ typedef struct slimrt_attr_fconv {
    output pixels and a KH x KW filter may write its output over its residual input (the memory
    plan then gives both one buffer): each output element's residual is read before
    that element is written, and by the same thread. Depends on the shape only. */
+/* 1 when the prepare hook can pack a FUSED_CONV2D's filter with CO output channels at
+   load time: a depthwise filter always, a GEMM filter when CO fills the panels of every
+   tile shape the kernels may choose at run time. */
+int slimrt_fused_conv_prepack_ok(const slimrt_attr_fconv *a, int64_t co);
 int slimrt_fused_conv_inplace_ok(const slimrt_attr_fconv *a, int64_t n, int64_t h, int64_t w, int64_t ci,
                                  int64_t oh, int64_t ow, int64_t kh, int64_t kw);
 
@@ -102,22 +115,16 @@ typedef struct slimrt_attr_onehot {
   double on_value, off_value;
 } slimrt_attr_onehot;
 
+/* Every attribute struct the op table's ATTR column names, once; the union of them is
+   what a graph node carries (a row naming a struct missing here fails to compile in
+   runtime/src/optable.c). */
+#define SLIMRT_ATTR_KINDS(X) \
+  X(none) X(matmul) X(conv) X(pool) X(batchnorm) X(fconv) X(reduce) X(argmax) X(transpose) \
+  X(concat) X(pad) X(slice) X(tile) X(onehot)
+
 typedef union slimrt_attr {
 #define SLIMRT_ATTR_MEMBER(ATTR) slimrt_attr_##ATTR ATTR;
-  slimrt_attr_none none;
-  slimrt_attr_matmul matmul;
-  slimrt_attr_conv conv;
-  slimrt_attr_pool pool;
-  slimrt_attr_batchnorm batchnorm;
-  slimrt_attr_fconv fconv;
-  slimrt_attr_reduce reduce;
-  slimrt_attr_argmax argmax;
-  slimrt_attr_transpose transpose;
-  slimrt_attr_concat concat;
-  slimrt_attr_pad pad;
-  slimrt_attr_slice slice;
-  slimrt_attr_tile tile;
-  slimrt_attr_onehot onehot;
+  SLIMRT_ATTR_KINDS(SLIMRT_ATTR_MEMBER)
 #undef SLIMRT_ATTR_MEMBER
 } slimrt_attr;
 
@@ -146,6 +153,10 @@ typedef void (*slimrt_kernel)(const slimrt_call *c);
 /* Table access (runtime/src/optable.c). */
 const char *slimrt_op_name(int op);     /* "CONV2D" */
 const char *slimrt_op_tf_type(int op);  /* "Conv2D" */
+const char *slimrt_op_default_name(int op); /* "add" for ADD: the graph name when none is given */
+int slimrt_op_outputs(int op);          /* NOUT */
+int slimrt_op_act(int op);              /* slimrt_act */
+const char *slimrt_op_api(int op);      /* "nn.softmax math.softmax" ("" if none) */
 int slimrt_op_min_inputs(int op);
 int slimrt_op_max_inputs(int op);       /* -1: any */
 int slimrt_op_flags(int op);
@@ -160,13 +171,13 @@ int slimrt_dtype_size(int dtype);          /* bytes per element; 0 for string/un
 int slimrt_dtype_from_name(const char *s); /* "f32", "float32", "tf.float32"... ; 0 if unknown */
 
 /* Kernels: one per non-source op, declared from the table. */
-#define SLIMRT_OP(ID, TF, MINI, MAXI, ATTR, FLAGS) void slimrt_k_##ID(const slimrt_call *c);
+#define SLIMRT_OP(ID, TF, NAME, MINI, MAXI, NOUT, ATTR, FLAGS, ACT, SHAPE, BATCH, API, BUILD, GRAD) void slimrt_k_##ID(const slimrt_call *c);
 #include "slimrt_ops.def"
 #undef SLIMRT_OP
 /* Prepare hooks: same call as the kernel's, at load time, with only the weight
    inputs valid; they may rewrite those weights. Declared for every op, defined
    only for the ops flagged SLIMRT_F_PREPARE. */
-#define SLIMRT_OP(ID, TF, MINI, MAXI, ATTR, FLAGS) void slimrt_p_##ID(const slimrt_call *c);
+#define SLIMRT_OP(ID, TF, NAME, MINI, MAXI, NOUT, ATTR, FLAGS, ACT, SHAPE, BATCH, API, BUILD, GRAD) void slimrt_p_##ID(const slimrt_call *c);
 #include "slimrt_ops.def"
 #undef SLIMRT_OP
 

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include "slimrt.h"
 
-enum { SLIMRT_ACT_NONE = 0, SLIMRT_ACT_RELU = 1, SLIMRT_ACT_RELU6 = 2 };
+/* the activation codes are the op table's public slimrt_act (slimrt_ops.h) */
 
 typedef struct slimrt_epilogue {
   const float *scale;     /* [N] or NULL (1) */
@@ -40,6 +40,9 @@ void slimrt_gemm_conv_packed(const slimrt_conv_geom *g, const float *b, int64_t 
 int slimrt_gemm_conv_inplace_ok(const slimrt_conv_geom *g, int packed);
 /* The panel width (32 or 64 columns) the GEMM uses for M x N on this CPU. */
 int slimrt_gemm_panel(int64_t m, int64_t n);
+/* Every panel width slimrt_gemm_panel may choose is this or a multiple of it, chosen
+   only when N is a multiple of it: an N that is a multiple of this fills the panels. */
+enum { SLIMRT_GEMM_MIN_PANEL = 32 };
 /* B [K,N] -> [N/NR][K][NR] in place, column j multiplied by SCALE[j] (SCALE may be
    NULL). -1 when out of memory (K*N/NR bits of scratch), B unchanged. */
 int slimrt_gemm_pack_filter(float *b, int64_t k, int64_t n, int nr, const float *scale);
