@@ -46,7 +46,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
       bo.emit = EMIT_OBJ;
       bo.opt_level = 2;
       bo.output = "/nonexistent/fuzz.o"; /* passes only: nothing is emitted */
-      failed = passes_run(tf_graph(tf), &d, &bo) != 0 || d.nerrors;
+      PassOptions po = backend_pass_options(&bo);
+      failed = passes_run(tf_graph(tf), &d, &po) != 0 || d.nerrors;
     }
   }
   eval_free(ev);

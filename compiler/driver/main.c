@@ -15,6 +15,7 @@
 #include "base/arena.h"
 #include "front/ast.h"
 #include "llvm/backend.h"
+#include "passes/passes.h"
 #include "driver/ckpt_deps.h"
 #include "driver/depfile.h"
 #include "base/diag.h"
@@ -624,7 +625,11 @@ static int run(Arena *arena, Options *o) {
       goto done;
     }
   }
-  if (passes_run(g, &d, &bo) != 0 || d.nerrors) {
+  /* the passes lower a copy: the forward graph the evaluator built stays as it was */
+  Graph *forward = g;
+  g = graph_clone(forward);
+  PassOptions po = backend_pass_options(&bo);
+  if (passes_run(g, &d, &po) != 0 || d.nerrors) {
     rc = 1;
     goto done;
   }

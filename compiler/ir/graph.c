@@ -6,13 +6,6 @@
 #include <inttypes.h>
 #include <string.h>
 
-/* TF op types straight from the op table, so the listing never drifts from it. */
-static const char *const op_tf_type[] = {
-#define SLIMRT_OP(ID, TF, MINI, MAXI, ATTR, FLAGS) TF,
-#include "slimrt_ops.def"
-#undef SLIMRT_OP
-};
-
 static const char *dtype_text(int dt) {
   const char *s = slimrt_dtype_name(dt);
   return s ? s : "invalid";
@@ -25,44 +18,11 @@ Graph *graph_new(Arena *a, const char *model_name) {
   return g;
 }
 
-int64_t gshape_count(const GShape *s) { return slimrt_ck_count(s->rank, s->dims); }
-
-/* Shared by both spellings; unknown dimensions print as TF prints them ("?"). */
-static char *shape_text(const GShape *s, char *buf, size_t n, const char *open, const char *sep,
-                        const char *close, bool tuple_comma) {
-  size_t used = 0;
-  int w;
-#define PUT(...)                                                   \
-  do {                                                             \
-    w = snprintf(buf + used, used < n ? n - used : 0, __VA_ARGS__); \
-    if (w > 0) used += (size_t)w;                                  \
-  } while (0)
-  if (n == 0) return buf;
-  buf[0] = '\0';
-  PUT("%s", open);
-  for (int i = 0; i < s->rank; i++) {
-    if (i) PUT("%s", sep);
-    if (s->dims[i] < 0) PUT("?");
-    else PUT("%" PRId64, s->dims[i]);
-  }
-  if (tuple_comma && s->rank == 1) PUT(",");
-  PUT("%s", close);
-#undef PUT
-  if (used >= n) buf[n - 1] = '\0';
-  return buf;
-}
-
-char *gshape_str(const GShape *s, char *buf, size_t n) { return shape_text(s, buf, n, "[", ",", "]", false); }
-
-char *gshape_tf_str(const GShape *s, char *buf, size_t n) {
-  return shape_text(s, buf, n, "(", ", ", ")", true);
-}
-
 static GNode *new_node(Graph *g, int op, const char *name, Span sp) {
   GNode *n = arena_alloc(g->arena, sizeof *n);
   n->id = g->nodes.n;
   n->op = op;
-  n->name = arena_strdup(g->arena, name ? name : op_tf_type[op]);
+  n->name = arena_strdup(g->arena, name ? name : slimrt_op_tf_type(op));
   n->span = sp;
   n->arena_offset = -1;
   return n;
@@ -144,11 +104,91 @@ GNode *graph_op_shaped(Graph *g, int op, const char *name, GNode **in, int nin, 
   return n;
 }
 
+/* ---- the forward graph kept apart from its lowering ---- */
+
+static GVar *clone_var(const Graph *g, GVar **vm, const GVar *v) {
+  if (!v) return NULL;
+  if (!vm[v->id]) {
+    GVar *c = arena_alloc(g->arena, sizeof *c);
+    *c = *v;
+    vm[v->id] = c;
+  }
+  return vm[v->id];
+}
+
+Graph *graph_clone(const Graph *g) {
+  Graph *c = arena_alloc(g->arena, sizeof *c);
+  *c = *g;
+  c->nodes = c->vars = c->inputs = (PtrVec){0};
+  int maxn = 0, maxv = 0;
+  for (int i = 0; i < g->nodes.n; i++) {
+    const GNode *n = g->nodes.items[i];
+    if (n->id + 1 > maxn) maxn = n->id + 1;
+    if (n->var && n->var->id + 1 > maxv) maxv = n->var->id + 1;
+  }
+  for (int i = 0; i < g->vars.n; i++) {
+    const GVar *v = g->vars.items[i];
+    if (v->id + 1 > maxv) maxv = v->id + 1;
+  }
+  for (int i = 0; i < g->nrestore; i++)
+    if (g->restore[i].var->id + 1 > maxv) maxv = g->restore[i].var->id + 1;
+  GNode **nm = arena_alloc(g->arena, sizeof *nm * (size_t)(maxn + 1));
+  GVar **vm = arena_alloc(g->arena, sizeof *vm * (size_t)(maxv + 1));
+  memset(nm, 0, sizeof *nm * (size_t)(maxn + 1));
+  memset(vm, 0, sizeof *vm * (size_t)(maxv + 1));
+  for (int i = 0; i < g->nodes.n; i++) {
+    const GNode *n = g->nodes.items[i];
+    GNode *m = arena_alloc(g->arena, sizeof *m);
+    *m = *n;
+    nm[n->id] = m;
+    if (n->nin) {
+      m->in = arena_alloc(g->arena, sizeof *m->in * (size_t)n->nin);
+      for (int j = 0; j < n->nin; j++) m->in[j] = nm[n->in[j]->id]; /* inputs come first */
+    }
+    m->var = clone_var(g, vm, n->var);
+    ptrvec_push(g->arena, &c->nodes, m);
+  }
+  for (int i = 0; i < g->vars.n; i++) ptrvec_push(g->arena, &c->vars, clone_var(g, vm, g->vars.items[i]));
+  for (int i = 0; i < g->inputs.n; i++) ptrvec_push(g->arena, &c->inputs, nm[((GNode *)g->inputs.items[i])->id]);
+  if (g->noutputs) {
+    c->outputs = arena_alloc(g->arena, sizeof *c->outputs * (size_t)g->noutputs);
+    for (int k = 0; k < g->noutputs; k++) c->outputs[k] = (GOutput){g->outputs[k].name, nm[g->outputs[k].node->id]};
+  }
+  if (g->nrestore) {
+    c->restore = arena_alloc(g->arena, sizeof *c->restore * (size_t)g->nrestore);
+    for (int k = 0; k < g->nrestore; k++)
+      c->restore[k] = (GRestore){g->restore[k].key, clone_var(g, vm, g->restore[k].var)};
+  }
+  for (int v = 0; v < maxv; v++) /* a variable's node is its clone, or none once dead */
+    if (vm[v]) vm[v]->node = vm[v]->node && vm[v]->node->id < maxn && nm[vm[v]->node->id] &&
+                                     nm[vm[v]->node->id]->var == vm[v] ? nm[vm[v]->node->id] : NULL;
+  return c;
+}
+
+int64_t graph_nbytes(const GNode *n) {
+  int64_t count = gshape_count(&n->shape);
+  int es = slimrt_dtype_size(n->shape.dtype);
+  if (count < 0 || es <= 0 || count > INT64_MAX / es) return -1;
+  return count * es;
+}
+
+GNode *graph_view_root(GNode *n) {
+  while ((slimrt_op_flags(n->op) & SLIMRT_F_VIEW) && n->nin > 0) n = n->in[0];
+  return n;
+}
+
+int graph_output_slot(const Graph *g, const GNode *n) {
+  if (slimrt_op_flags(n->op) & (SLIMRT_F_SOURCE | SLIMRT_F_VIEW)) return -1;
+  for (int k = 0; k < g->noutputs; k++)
+    if (g->outputs[k].node == n) return k;
+  return -1;
+}
+
 void graph_print(FILE *out, const Graph *g) {
   char buf[160];
   for (int i = 0; i < g->nodes.n; i++) {
     const GNode *n = g->nodes.items[i];
-    fprintf(out, "%s\t%s\t%s\t%s\t", n->name, op_tf_type[n->op], dtype_text(n->shape.dtype),
+    fprintf(out, "%s\t%s\t%s\t%s\t", n->name, slimrt_op_tf_type(n->op), dtype_text(n->shape.dtype),
             gshape_str(&n->shape, buf, sizeof buf));
     for (int j = 0; j < n->nin; j++) fprintf(out, "%s%s", j ? "," : "", n->in[j]->name);
     fputc('\n', out);

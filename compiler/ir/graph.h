@@ -121,6 +121,17 @@ int shape_reshape(const GShape *in, const int64_t *dims, int rank, GShape *out, 
 int shape_same_padding(int64_t in, int64_t k, int64_t stride, int64_t rate, bool same, int64_t *pad_before,
                        int64_t *pad_after);
 
+/* A copy of G whose nodes, variables, inputs, outputs and restore map are its own (the
+   tensors' data and names are shared): the driver lowers the copy, so the forward graph
+   the evaluator built survives the passes, which rewrite nodes in place. */
+Graph *graph_clone(const Graph *g);
+
+/* Queries the passes and the back end share. */
+int64_t graph_nbytes(const GNode *n);   /* bytes of N's tensor; -1 on overflow */
+GNode *graph_view_root(GNode *n);       /* follows views to the node that owns the buffer */
+/* The output index K such that N writes straight into the model's output K, or -1. */
+int graph_output_slot(const Graph *g, const GNode *n);
+
 /* --print-graph: one op a line: name, op, dtype, shape, inputs. */
 void graph_print(FILE *out, const Graph *g);
 

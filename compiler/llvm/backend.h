@@ -1,10 +1,11 @@
-/* Graph passes and the LLVM back end: checked graph -> object / assembly / IR /
+/* The LLVM back end: a graph the passes have planned -> object / assembly / IR /
  * executable linked with libslimrt. */
 #ifndef SLIMC_BACKEND_H
 #define SLIMC_BACKEND_H
 #include <stdbool.h>
 #include "base/diag.h"
 #include "ir/graph.h"
+#include "passes/passes.h"
 
 typedef enum EmitKind { EMIT_EXE, EMIT_OBJ, EMIT_ASM, EMIT_LLVM } EmitKind;
 
@@ -35,8 +36,9 @@ typedef struct BackendOptions {
    a written checkpoint holds exactly the values --random-init would draw. */
 int64_t backend_init_kind(const GVar *v, double p[2]);
 
-/* Runs the passes (dead-op removal, constant folding, memory plan) on G. */
-int passes_run(Graph *g, Diag *d, const BackendOptions *o);
+/* The pass options for O: libslimrt's answers for O's target (llvm/target.c), and the
+   --dump / --print-memory-plan requests. */
+PassOptions backend_pass_options(const BackendOptions *o);
 /* The C API's prefix (--api-prefix, or GIVEN false: the model's name) is an identifier
    starting with a letter, no keyword and not slimrt*: else an error [E0940] and -1. */
 int backend_prefix_check(const char *prefix, bool given, Span span, Diag *d);

@@ -1,4 +1,4 @@
-/* Private interface between the back end's files (passes, codegen, emit, link,
+/* Private interface between the back end's files (target, codegen, emit, link,
  * cheader). Only backend.h is seen by the driver. */
 #ifndef SLIMC_CG_INTERNAL_H
 #define SLIMC_CG_INTERNAL_H
@@ -7,24 +7,8 @@
 #include <llvm-c/TargetMachine.h>
 #include "llvm/backend.h"
 
-/* Is STAGE one of the comma-separated names in LIST (NULL: none)? */
+/* emit.c: is STAGE one of the comma-separated names in LIST (NULL: none)? */
 bool cg_dump_has(const char *list, const char *stage);
-
-/* The passes, in pipeline order (passes.c calls them). */
-void cg_pass_dce(Graph *g);                 /* pass_dce.c */
-int cg_pass_batch(Graph *g, Diag *d);       /* pass_batch.c: a '?' batch planned per item; 0 or -1 */
-int cg_pass_fold(Graph *g, Diag *d);        /* pass_fold.c: number of ops folded */
-int cg_pass_fuse(Graph *g);                 /* pass_fuse.c: pads and chains fused into convs */
-int cg_pass_prepack(Graph *g);              /* pass_prepack.c: convs whose weights are packed at load */
-int cg_pass_memplan(Graph *g, Diag *d);     /* pass_memplan.c: 0 or -1 */
-void cg_memplan_print(FILE *out, const Graph *g);
-
-/* Bytes of N's tensor; -1 on overflow. */
-int64_t cg_nbytes(const GNode *n);
-/* Follows views to the node that owns the buffer. */
-GNode *cg_view_root(GNode *n);
-/* The output index K such that N writes straight into io[ninputs+K], or -1. */
-int cg_output_slot(const Graph *g, const GNode *n);
 
 /* codegen.c: builds the LLVM module for G into an opaque handle. */
 typedef struct CgModule CgModule;

@@ -17,6 +17,17 @@
 #include <llvm-c/TargetMachine.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 #include "llvm/cg_internal.h"
+
+bool cg_dump_has(const char *list, const char *stage) {
+  size_t n = strlen(stage);
+  for (const char *p = list; p && *p;) {
+    const char *e = strchr(p, ',');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    if (len == n && memcmp(p, stage, n) == 0) return true;
+    p = e ? e + 1 : NULL;
+  }
+  return false;
+}
 #include "../../runtime/src/fileio.h"
 
 /* LLVM ends the process on some errors, e.g. "IO failure on output stream" when

@@ -1,9 +1,9 @@
 /* Dead-op removal: keep only what the model outputs need.
  * Nodes are in creation order, which is a topological order (an op can only
  * take existing nodes as inputs), so one backward sweep marks everything. */
-#include "llvm/cg_internal.h"
+#include "passes/passes.h"
 
-void cg_pass_dce(Graph *g) {
+void pass_dce(Graph *g) {
   for (int i = 0; i < g->nodes.n; i++) ((GNode *)g->nodes.items[i])->live = false;
   for (int k = 0; k < g->noutputs; k++) g->outputs[k].node->live = true;
   for (int i = g->nodes.n - 1; i >= 0; i--) {

@@ -1,8 +1,9 @@
 /* Constant folding: an op whose inputs are all constants, and whose result is
- * small, is evaluated at compile time by the runtime's own kernel, so folded
- * and unfolded graphs compute bit-identical values. */
+ * small, is evaluated at compile time by the kernel the target names
+ * (PassTarget.fold_kernel), so folded and unfolded graphs compute bit-identical
+ * values; an op the target cannot evaluate here stays for run time. */
 #include <string.h>
-#include "llvm/cg_internal.h"
+#include "passes/passes.h"
 
 /* Larger results stay in the graph: embedding them would bloat the binary. */
 enum { FOLD_MAX_BYTES = 64 * 1024 };
@@ -20,22 +21,21 @@ static bool foldable(const GNode *n) {
   if (n->nin == 0) return false;
   for (int j = 0; j < n->nin; j++)
     if (n->in[j]->op != SLIMRT_OP_CONST || !n->in[j]->data) return false;
-  int64_t nb = cg_nbytes(n);
+  int64_t nb = graph_nbytes(n);
   return nb >= 0 && nb <= FOLD_MAX_BYTES;
 }
 
-int cg_pass_fold(Graph *g, Diag *d) {
-  (void)d;
+int pass_fold(Graph *g, const PassTarget *t) {
   int folded = 0;
   for (int i = 0; i < g->nodes.n; i++) {
     GNode *n = g->nodes.items[i];
     if (!foldable(n)) continue;
-    int64_t nb = cg_nbytes(n);
+    int64_t nb = graph_nbytes(n);
     void *out;
     if (slimrt_op_flags(n->op) & SLIMRT_F_VIEW) {
       out = (void *)n->in[0]->data; /* same bytes, new shape */
     } else {
-      slimrt_kernel k = slimrt_op_kernel(n->op);
+      slimrt_kernel k = t && t->fold_kernel ? t->fold_kernel(n) : NULL;
       if (!k) continue;
       out = arena_alloc(g->arena, nb ? (size_t)nb : 1);
       const void **in = arena_alloc(g->arena, sizeof *in * n->nin);

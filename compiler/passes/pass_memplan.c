@@ -12,7 +12,7 @@
  * result is a model output writes straight into the caller's buffer. */
 #include <stdlib.h>
 #include <string.h>
-#include "llvm/cg_internal.h"
+#include "passes/passes.h"
 
 enum { ALIGN = 64 };
 /* Sanity limits: far beyond any real model (VGG-16's largest tensor is about 400 MB),
@@ -26,25 +26,6 @@ typedef struct Interval {
   int first, last;
   int64_t size;       /* rounded up to ALIGN */
 } Interval;
-
-int64_t cg_nbytes(const GNode *n) {
-  int64_t count = gshape_count(&n->shape);
-  int es = slimrt_dtype_size(n->shape.dtype);
-  if (count < 0 || es <= 0 || count > INT64_MAX / es) return -1;
-  return count * es;
-}
-
-GNode *cg_view_root(GNode *n) {
-  while ((slimrt_op_flags(n->op) & SLIMRT_F_VIEW) && n->nin > 0) n = n->in[0];
-  return n;
-}
-
-int cg_output_slot(const Graph *g, const GNode *n) {
-  if (slimrt_op_flags(n->op) & (SLIMRT_F_SOURCE | SLIMRT_F_VIEW)) return -1;
-  for (int k = 0; k < g->noutputs; k++)
-    if (g->outputs[k].node == n) return k;
-  return -1;
-}
 
 enum { BLOCK = 64 };
 typedef struct Block {
@@ -79,27 +60,27 @@ static int by_offset(const void *pa, const void *pb) {
 /* The tensor whose buffer FUSED_CONV2D X (at position I) may write its output
    into: its residual input, when that is an arena tensor of the same size that X
    reads last, that is not also X's image or filter, and the kernel reads each
-   residual element before writing it (slimrt_fused_conv_inplace_ok). Saves the
+   residual element before writing it (the target's conv_inplace_ok). Saves the
    output's buffer and the memory traffic of filling it. NULL otherwise. */
-static GNode *inplace_residual(const Graph *g, GNode *x, const int *last, int i) {
+static GNode *inplace_residual(const Graph *g, const PassTarget *t, GNode *x, const int *last, int i) {
   if (x->op != SLIMRT_OP_FUSED_CONV2D || !x->attr.fconv.has_residual || x->nin < 3 || x->shape.rank != 4 ||
-      cg_output_slot(g, x) >= 0)
+      graph_output_slot(g, x) >= 0)
     return NULL;
-  GNode *r = cg_view_root(x->in[x->nin - 1]);
-  if ((slimrt_op_flags(r->op) & (SLIMRT_F_SOURCE | SLIMRT_F_VIEW)) || cg_output_slot(g, r) >= 0 ||
+  GNode *r = graph_view_root(x->in[x->nin - 1]);
+  if ((slimrt_op_flags(r->op) & (SLIMRT_F_SOURCE | SLIMRT_F_VIEW)) || graph_output_slot(g, r) >= 0 ||
       last[r->id] != i || r->nbytes != x->nbytes)
     return NULL;
   for (int j = 0; j < x->nin - 1; j++)
-    if (cg_view_root(x->in[j]) == r) return NULL;
+    if (graph_view_root(x->in[j]) == r) return NULL;
   const GShape *in = &x->in[0]->shape, *f = &x->in[1]->shape;
-  if (in->rank != 4 || f->rank != 4 ||
-      !slimrt_fused_conv_inplace_ok(&x->attr.fconv, in->dims[0], in->dims[1], in->dims[2], in->dims[3],
+  if (in->rank != 4 || f->rank != 4 || !t || !t->conv_inplace_ok ||
+      !t->conv_inplace_ok(&x->attr.fconv, in->dims[0], in->dims[1], in->dims[2], in->dims[3],
                                     x->shape.dims[1], x->shape.dims[2], f->dims[0], f->dims[1]))
     return NULL;
   return r;
 }
 
-int cg_pass_memplan(Graph *g, Diag *d) {
+int pass_memplan(Graph *g, Diag *d, const PassTarget *t) {
   int n = g->nodes.n;
   int maxid = 0;
   for (int i = 0; i < n; i++) {
@@ -117,7 +98,7 @@ int cg_pass_memplan(Graph *g, Diag *d) {
     pos[x->id] = i;
     last[x->id] = i;
     x->arena_offset = -1;
-    x->nbytes = cg_nbytes(x);
+    x->nbytes = graph_nbytes(x);
     if (x->nbytes < 0) {
       diag_error(d, x->span, "E0901", "tensor of op '%s' is too large", x->name);
       rc = -1;
@@ -132,21 +113,21 @@ int cg_pass_memplan(Graph *g, Diag *d) {
   for (int i = 0; i < n; i++) {
     GNode *x = g->nodes.items[i];
     for (int j = 0; j < x->nin; j++) {
-      GNode *r = cg_view_root(x->in[j]);
+      GNode *r = graph_view_root(x->in[j]);
       if (last[r->id] < i) last[r->id] = i;
     }
   }
   /* An output that is not written in place is copied after the last op. */
   for (int k = 0; k < g->noutputs; k++) {
     GNode *o = g->outputs[k].node;
-    if (cg_output_slot(g, o) == k) continue;
-    last[cg_view_root(o)->id] = n;
+    if (graph_output_slot(g, o) == k) continue;
+    last[graph_view_root(o)->id] = n;
   }
   /* in-place outputs share their residual's buffer, whose life then runs to the
      last use of the output (chains, block after block, share one buffer) */
   GNode **alias = calloc((size_t)maxid + 1, sizeof *alias);
   for (int i = 0; i < n && rc == 0 && alias; i++) { /* (no memory: no aliasing) */
-    GNode *x = g->nodes.items[i], *r = inplace_residual(g, x, last, i);
+    GNode *x = g->nodes.items[i], *r = inplace_residual(g, t, x, last, i);
     if (!r) continue;
     while (alias[r->id]) r = alias[r->id];
     alias[x->id] = r;
@@ -156,7 +137,7 @@ int cg_pass_memplan(Graph *g, Diag *d) {
   for (int i = 0; i < n && rc == 0; i++) {
     GNode *x = g->nodes.items[i];
     if (slimrt_op_flags(x->op) & (SLIMRT_F_SOURCE | SLIMRT_F_VIEW)) continue;
-    if (cg_output_slot(g, x) >= 0 || (alias && alias[x->id])) continue;
+    if (graph_output_slot(g, x) >= 0 || (alias && alias[x->id])) continue;
     int64_t size = (x->nbytes + ALIGN - 1) / ALIGN * ALIGN;
     if (size == 0) size = ALIGN; /* distinct address even for empty tensors */
     iv[niv++] = (Interval){x, pos[x->id], last[x->id], size};
@@ -229,7 +210,7 @@ int cg_pass_memplan(Graph *g, Diag *d) {
   return rc;
 }
 
-void cg_memplan_print(FILE *out, const Graph *g) {
+void pass_memplan_print(FILE *out, const Graph *g) {
   for (int i = 0; i < g->nodes.n; i++) {
     const GNode *x = g->nodes.items[i];
     if (x->arena_offset < 0) continue;

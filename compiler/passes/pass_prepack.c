@@ -1,6 +1,7 @@
 /* Prepacking: marks each FUSED_CONV2D whose weights can be rewritten once at load
  * time (attr.fconv.prepacked). The runtime's prepare hook (slimrt_p_FUSED_CONV2D)
- * then lays the filter out as the GEMM reads it (a depthwise filter keeps its
+ * then lays the filter out as the GEMM reads it (when the target says it can:
+ * PassTarget.conv_prepack_ok) (a depthwise filter keeps its
  * layout), with the batch-norm scale folded in, and stores the per-channel shift
  * in the batch norm's offset variable; the kernel no longer repacks the filter or
  * refolds batch norm on every run. The
@@ -12,9 +13,7 @@
  * reads (bias, scale, mean, variance) must be variables or constants, since the
  * arena holds nothing at load time. */
 #include <string.h>
-#include "llvm/cg_internal.h"
-
-enum { PANEL = 32 }; /* the runtime's panels are 32 or 64 columns: N must fill them */
+#include "passes/passes.h"
 
 /* Readers of each node id; model outputs count twice so they are never "sole". */
 static int *readers_count(Graph *g) {
@@ -45,18 +44,19 @@ static bool private_variable(const int *count, GNode *n) {
 
 /* Holds its value before the first run: a variable or a constant. */
 static bool loaded(GNode *n) {
-  n = cg_view_root(n);
+  n = graph_view_root(n);
   return n->op == SLIMRT_OP_VARIABLE || n->op == SLIMRT_OP_CONST;
 }
 
-int cg_pass_prepack(Graph *g) {
+int pass_prepack(Graph *g, const PassTarget *t) {
+  if (!t || !t->conv_prepack_ok) return 0;
   int *count = readers_count(g);
   int marked = 0;
   for (int i = 0; i < g->nodes.n; i++) {
     GNode *n = g->nodes.items[i];
     if (n->op != SLIMRT_OP_FUSED_CONV2D) continue;
     slimrt_attr_fconv *a = &n->attr.fconv;
-    if (n->shape.dtype != SLIMRT_F32 || n->shape.rank != 4 || (!a->depthwise && n->shape.dims[3] % PANEL != 0) ||
+    if (n->shape.dtype != SLIMRT_F32 || n->shape.rank != 4 || !t->conv_prepack_ok(a, n->shape.dims[3]) ||
         !private_variable(count, n->in[1]))
       continue;
     int next = 2;

@@ -519,6 +519,10 @@ void slimrt_p_FUSED_CONV2D(const slimrt_call *c) {
   free(heap);
 }
 
+int slimrt_fused_conv_prepack_ok(const slimrt_attr_fconv *a, int64_t co) {
+  return a->depthwise || (co > 0 && co % SLIMRT_GEMM_MIN_PANEL == 0);
+}
+
 int slimrt_fused_conv_inplace_ok(const slimrt_attr_fconv *a, int64_t n, int64_t h, int64_t w, int64_t ci,
                                  int64_t oh, int64_t ow, int64_t kh, int64_t kw) {
   /* the GEMM path only: depthwise sums into its output before the epilogue */

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include "llvm/backend.h"
 #include "ir/graph.h"
+#include "passes/passes.h"
 
 static Arena arena;
 static SrcMgr sm;
@@ -25,6 +26,12 @@ static GShape shp(int rank, const int64_t *dims) {
   for (int i = 0; i < rank; i++) s.dims[i] = dims[i];
   return s;
 }
+/* The pass pipeline as the driver runs it for back-end options O. */
+static int run_passes(Graph *g, Diag *d, const BackendOptions *o) {
+  PassOptions po = backend_pass_options(o);
+  return passes_run(g, d, &po);
+}
+
 #define SHAPE(...) shp(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), (int64_t[]){__VA_ARGS__})
 
 /* An op that must build: a shape error fails the test with graph_op's message. */

@@ -135,15 +135,15 @@ static void check_plan(Graph *g) {
     GNode *x = g->nodes.items[i];
     last[i] = i;
     for (int j = 0; j < x->nin; j++) {
-      GNode *r = cg_view_root(x->in[j]);
+      GNode *r = graph_view_root(x->in[j]);
       for (int k = 0; k < n; k++)
         if (g->nodes.items[k] == r && last[k] < i) last[k] = i;
     }
   }
   for (int k = 0; k < g->noutputs; k++) {
-    GNode *r = cg_view_root(g->outputs[k].node);
+    GNode *r = graph_view_root(g->outputs[k].node);
     for (int i = 0; i < n; i++)
-      if (g->nodes.items[i] == r && cg_output_slot(g, g->outputs[k].node) != k) last[i] = n;
+      if (g->nodes.items[i] == r && graph_output_slot(g, g->outputs[k].node) != k) last[i] = n;
   }
   for (int i = 0; i < n; i++) {
     GNode *a = g->nodes.items[i];
@@ -155,7 +155,7 @@ static void check_plan(Graph *g) {
       if (b->arena_offset < 0 || j > last[i]) continue;
       /* a convolution writing over its residual input, read last by it (pass_memplan.c) */
       if (j == last[i] && b->op == SLIMRT_OP_FUSED_CONV2D && b->attr.fconv.has_residual &&
-          cg_view_root(b->in[b->nin - 1]) == a && b->arena_offset == a->arena_offset)
+          graph_view_root(b->in[b->nin - 1]) == a && b->arena_offset == a->arena_offset)
         continue;
       bool disjoint = a->arena_offset + a->nbytes <= b->arena_offset || b->arena_offset + b->nbytes <= a->arena_offset;
       cr_assert(disjoint, "%s [%lld,+%lld) overlaps %s [%lld,+%lld) while both live", a->name,
@@ -195,7 +195,7 @@ Test(passes, dce_drops_unused_ops_and_variables) {
   GNode *x = g->inputs.items[0];
   op1(g, SLIMRT_OP_TANH, "unused", x);
   BackendOptions o = opts(EMIT_LLVM, NULL);
-  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(run_passes(g, &diag, &o), 0);
   cr_assert_null(find(g, "unused"));
   cr_assert_null(find(g, "global_step"));
   cr_assert_eq(g->vars.n, 2);
@@ -213,7 +213,7 @@ Test(passes, fold_evaluates_constant_subgraphs) {
   GNode *y = op2(g, SLIMRT_OP_ADD, "y", x, r);
   set_outputs(g, 1, "y", y);
   BackendOptions o = opts(EMIT_LLVM, NULL);
-  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(run_passes(g, &diag, &o), 0);
   cr_assert_eq(r->op, SLIMRT_OP_CONST);
   const float *v = r->data;
   float want[4] = {0, 0, 3, 8};
@@ -226,7 +226,7 @@ Test(passes, fold_evaluates_constant_subgraphs) {
 Test(passes, plan_chain_reuses_memory) {
   Graph *g = chain_graph();
   BackendOptions o = opts(EMIT_LLVM, NULL);
-  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(run_passes(g, &diag, &o), 0);
   check_plan(g);
   GNode *a = find(g, "a"), *b = find(g, "b"), *c = find(g, "c"), *d = find(g, "d");
   cr_assert_eq(d->arena_offset, -1, "an output is written in the caller's buffer");
@@ -238,7 +238,7 @@ Test(passes, plan_chain_reuses_memory) {
 Test(passes, plan_conv_bias_relu) {
   Graph *g = conv_graph();
   BackendOptions o = opts(EMIT_LLVM, NULL);
-  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(run_passes(g, &diag, &o), 0);
   check_plan(g);
   cr_assert_eq(find(g, "images")->arena_offset, -1);
   cr_assert_eq(find(g, "conv1/weights")->arena_offset, -1);
@@ -250,7 +250,7 @@ Test(passes, plan_conv_bias_relu) {
 Test(passes, plan_view_extends_life) {
   Graph *g = view_graph();
   BackendOptions o = opts(EMIT_LLVM, NULL);
-  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(run_passes(g, &diag, &o), 0);
   check_plan(g);
   GNode *r = find(g, "r"), *flat = find(g, "flat");
   cr_assert_geq(r->arena_offset, 0, "the view's root lives in the arena");
@@ -263,7 +263,7 @@ Test(passes, print_memory_plan) {
   BackendOptions o = opts(EMIT_LLVM, NULL);
   o.print_memory_plan = true;
   cr_redirect_stdout();
-  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(run_passes(g, &diag, &o), 0);
   fflush(stdout);
   cr_assert_stdout_eq_str("a\t0\t1024\nb\t1024\t1024\nc\t0\t1024\npeak\t2048\n");
 }
@@ -274,7 +274,7 @@ TestSuite(codegen, .init = setup, .fini = teardown);
 
 static char *emit_ir(Graph *g, EmitKind kind) {
   BackendOptions o = opts(kind, NULL);
-  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(run_passes(g, &diag, &o), 0);
   CgModule *m = cg_module_build(g, &diag, &o);
   cr_assert_not_null(m);
   char *msg = NULL;
@@ -364,7 +364,7 @@ Test(codegen, object_and_header) {
   BackendOptions o = opts(EMIT_OBJ, out);
   o.header = hdr;
   o.prefix = "mlp";
-  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(run_passes(g, &diag, &o), 0);
   cr_assert_eq(backend_compile(g, &diag, &o), 0);
   size_t n;
   char *obj = slurp(out, &n);
@@ -387,7 +387,7 @@ Test(codegen, deterministic_output) {
     Graph *g = conv_graph();
     p[i] = arena_printf(&arena, "%s/m%d.o", tmpdir, i);
     BackendOptions o = opts(EMIT_OBJ, p[i]);
-    cr_assert_eq(passes_run(g, &diag, &o), 0);
+    cr_assert_eq(run_passes(g, &diag, &o), 0);
     cr_assert_eq(backend_compile(g, &diag, &o), 0);
   }
   size_t n0, n1;
@@ -403,7 +403,7 @@ Test(codegen, missing_checkpoint_leaves_nothing) {
   char *out = arena_printf(&arena, "%s/m.o", tmpdir);
   BackendOptions o = opts(EMIT_OBJ, out);
   o.checkpoint = arena_printf(&arena, "%s/nope", tmpdir);
-  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(run_passes(g, &diag, &o), 0);
   FILE *err = tmpfile();
   diag.out = err;
   cr_assert_neq(backend_compile(g, &diag, &o), 0);
@@ -420,7 +420,7 @@ Test(codegen, bad_target_is_a_diagnostic) {
   Graph *g = chain_graph();
   BackendOptions o = opts(EMIT_OBJ, arena_printf(&arena, "%s/m.o", tmpdir));
   o.triple = "nonsense-unknown-nowhere";
-  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(run_passes(g, &diag, &o), 0);
   FILE *err = tmpfile();
   diag.out = err;
   cr_assert_neq(backend_compile(g, &diag, &o), 0);
@@ -435,7 +435,7 @@ Test(codegen, asm_native_O0) {
   BackendOptions o = opts(EMIT_ASM, out);
   o.cpu = "native";
   o.opt_level = 0;
-  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(run_passes(g, &diag, &o), 0);
   cr_assert_eq(backend_compile(g, &diag, &o), 0);
   char *s = slurp(out, NULL);
   cr_assert(strstr(s, "slimc_run"));
@@ -449,7 +449,7 @@ Test(codegen, dump_opt_and_llvm) {
   BackendOptions o = opts(EMIT_LLVM, arena_printf(&arena, "%s/m.ll", tmpdir));
   o.dump = "llvm";
   cr_redirect_stdout();
-  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(run_passes(g, &diag, &o), 0);
   cr_assert_eq(backend_compile(g, &diag, &o), 0);
   fflush(stdout);
   char *ll = slurp(o.output, NULL);
@@ -465,7 +465,7 @@ Test(e2e, mlp_softmax_executable) {
   Graph *g = mlp_graph();
   char *exe = arena_printf(&arena, "%s/mlp", tmpdir);
   BackendOptions o = opts(EMIT_EXE, exe);
-  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(run_passes(g, &diag, &o), 0);
   cr_assert_eq(backend_compile(g, &diag, &o), 0);
   float xv[6] = {1, 2, 3, -1, 0.5f, 2};
   slimrt_array x = {.dtype = SLIMRT_F32, .rank = 2, .dims = {2, 3}, .data = xv, .nbytes = sizeof xv};
@@ -514,7 +514,7 @@ Test(e2e, embedded_checkpoint_weights) {
   char *exe = arena_printf(&arena, "%s/bias", tmpdir);
   BackendOptions o = opts(EMIT_EXE, exe);
   o.checkpoint = DNN_CKPT;
-  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(run_passes(g, &diag, &o), 0);
   cr_assert_eq(backend_compile(g, &diag, &o), 0);
   float xv[300] = {0};
   slimrt_array x = {.dtype = SLIMRT_F32, .rank = 1, .dims = {300}, .data = xv, .nbytes = sizeof xv};
@@ -540,7 +540,7 @@ Test(e2e, embedded_shape_mismatch_is_a_diagnostic) {
   BackendOptions o = opts(EMIT_OBJ, out);
   o.header = arena_printf(&arena, "%s/bias.h", tmpdir);
   o.checkpoint = DNN_CKPT;
-  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(run_passes(g, &diag, &o), 0);
   FILE *err = tmpfile();
   diag.out = err;
   cr_assert_neq(backend_compile(g, &diag, &o), 0);

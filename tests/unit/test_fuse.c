@@ -51,7 +51,7 @@ Test(pass_fuse, residual_unit) {
   GNode *relu = op(g, SLIMRT_OP_RELU, "relu", &add, 1, NULL);
   set_outputs(g, 1, "y", relu);
   BackendOptions o = opts();
-  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(run_passes(g, &diag, &o), 0);
   cr_assert_eq(count_op(g, SLIMRT_OP_FUSED_CONV2D), 2);
   cr_assert_eq(count_op(g, SLIMRT_OP_CONV2D) + count_op(g, SLIMRT_OP_BATCH_NORM) + count_op(g, SLIMRT_OP_ADD), 0);
   GNode *first = find(g, "shortcut/BN"), *last = find(g, "relu");
@@ -80,7 +80,7 @@ Test(pass_fuse, pad_bias_relu6) {
   GNode *r = op(g, SLIMRT_OP_RELU6, "relu6", &ba, 1, NULL);
   set_outputs(g, 1, "y", r);
   BackendOptions o = opts();
-  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(run_passes(g, &diag, &o), 0);
   cr_assert_null(find(g, "pad"));
   cr_assert_eq(r->op, SLIMRT_OP_FUSED_CONV2D);
   const slimrt_attr_fconv *f = &r->attr.fconv;
@@ -104,7 +104,7 @@ Test(pass_fuse, shared_intermediates_stay) {
   GNode *relu = op(g, SLIMRT_OP_RELU, "relu", &bn, 1, NULL);
   set_outputs(g, 2, "bn", bn, "relu", relu);
   BackendOptions o = opts();
-  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(run_passes(g, &diag, &o), 0);
   cr_expect_not_null(find(g, "pad"));
   cr_expect_eq(bn->op, SLIMRT_OP_FUSED_CONV2D, "conv + bn fuse: the conv has one reader");
   cr_expect_eq(relu->op, SLIMRT_OP_RELU, "the output tensor is not absorbed");
@@ -119,7 +119,7 @@ Test(pass_fuse, dump) {
   BackendOptions o = opts();
   o.dump = "fuse";
   cr_redirect_stdout();
-  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(run_passes(g, &diag, &o), 0);
   fflush(stdout);
   char buf[4096] = "";
   FILE *f = cr_get_redirected_stdout();
@@ -150,7 +150,7 @@ Test(pass_fuse, residual_output_in_place) {
   GNode *s, *y;
   Graph *g = unit_between_convs(&s, &y, 0);
   BackendOptions o = opts();
-  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(run_passes(g, &diag, &o), 0);
   cr_assert(y->op == SLIMRT_OP_FUSED_CONV2D && y->attr.fconv.has_residual);
   cr_assert_eq(y->in[y->nin - 1], s);
   cr_assert_geq(s->arena_offset, 0);
@@ -165,8 +165,42 @@ Test(pass_fuse, residual_that_is_also_the_image_is_not_overwritten) {
   GNode *s, *y;
   Graph *g = unit_between_convs(&s, &y, 1);
   BackendOptions o = opts();
-  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(run_passes(g, &diag, &o), 0);
   cr_assert(y->op == SLIMRT_OP_FUSED_CONV2D && y->attr.fconv.has_residual);
   cr_assert_eq(y->in[0], s);
   cr_expect_neq(y->arena_offset, s->arena_offset, "other tiles still read the image");
+}
+
+/* The driver lowers a clone (graph_clone): fusion rewrites the clone's nodes, the
+   forward graph keeps its conv, batch norm, add and relu, its variables' nodes and
+   its outputs. */
+Test(pass_fuse, forward_graph_survives_lowering) {
+  Graph *g = graph_new(&arena, "unit");
+  GNode *x = graph_input(g, "x", SHAPE(1, 6, 6, 4), SPAN_NONE);
+  GNode *sc = conv_bn(g, "shortcut", x, 1);
+  GNode *r = conv_bn(g, "conv3", x, 1);
+  GNode *in[2] = {sc, r};
+  GNode *add = op(g, SLIMRT_OP_ADD, "add", in, 2, NULL);
+  GNode *relu = op(g, SLIMRT_OP_RELU, "relu", &add, 1, NULL);
+  set_outputs(g, 1, "y", relu);
+  int nodes = g->nodes.n, vars = g->vars.n;
+  Graph *low = graph_clone(g);
+  cr_assert_eq(low->nodes.n, nodes);
+  cr_assert_eq(low->vars.n, vars);
+  for (int i = 0; i < low->vars.n; i++) {
+    GVar *v = low->vars.items[i];
+    cr_expect(v != g->vars.items[i] && v->node && v->node->var == v && v->node != ((GVar *)g->vars.items[i])->node);
+  }
+  BackendOptions o = opts();
+  cr_assert_eq(run_passes(low, &diag, &o), 0);
+  cr_expect_eq(count_op(low, SLIMRT_OP_FUSED_CONV2D), 2);
+  cr_expect_eq(g->nodes.n, nodes);
+  cr_expect_eq(count_op(g, SLIMRT_OP_FUSED_CONV2D), 0);
+  cr_expect_eq(count_op(g, SLIMRT_OP_CONV2D), 2);
+  cr_expect_eq(count_op(g, SLIMRT_OP_BATCH_NORM), 2);
+  cr_expect_eq(relu->op, SLIMRT_OP_RELU);
+  cr_expect_eq(relu->in[0], add);
+  cr_expect_eq(g->outputs[0].node, relu);
+  cr_expect_neq(low->outputs[0].node, relu);
+  cr_expect_eq(low->outputs[0].node->op, SLIMRT_OP_FUSED_CONV2D);
 }

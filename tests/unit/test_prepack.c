@@ -35,7 +35,7 @@ Test(pass_prepack, private_weights_are_marked) {
   GNode *y = conv_bn_relu(g, x, 64, &w, &beta);
   set_outputs(g, 1, "y", y);
   BackendOptions o = opts();
-  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(run_passes(g, &diag, &o), 0);
   cr_assert_eq(y->op, SLIMRT_OP_FUSED_CONV2D);
   cr_expect_eq(y->attr.fconv.prepacked, 1);
 }
@@ -48,7 +48,7 @@ Test(pass_prepack, partial_panels_are_not) {
   GNode *y = conv_bn_relu(g, x, 48, &w, &beta);
   set_outputs(g, 1, "y", y);
   BackendOptions o = opts();
-  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(run_passes(g, &diag, &o), 0);
   cr_assert_eq(y->op, SLIMRT_OP_FUSED_CONV2D);
   cr_expect_eq(y->attr.fconv.prepacked, 0);
 }
@@ -67,7 +67,7 @@ Test(pass_prepack, shared_weights_are_not) {
     GNode *out = op(g, SLIMRT_OP_ADD, "out", in, 2, NULL);
     set_outputs(g, 1, "y", out);
     BackendOptions o = opts();
-    cr_assert_eq(passes_run(g, &diag, &o), 0);
+    cr_assert_eq(run_passes(g, &diag, &o), 0);
     cr_assert_eq(y->op, SLIMRT_OP_FUSED_CONV2D);
     cr_expect_eq(y->attr.fconv.prepacked, 0, "%s has a second reader", which ? "beta" : "the filter");
   }
@@ -79,7 +79,7 @@ Test(pass_prepack, prepare_function_emitted) {
   GNode *x = graph_input(g, "x", SHAPE(1, 7, 7, 8), SPAN_NONE), *w, *beta;
   set_outputs(g, 1, "y", conv_bn_relu(g, x, 64, &w, &beta));
   BackendOptions o = opts();
-  cr_assert_eq(passes_run(g, &diag, &o), 0);
+  cr_assert_eq(run_passes(g, &diag, &o), 0);
   CgModule *m = cg_module_build(g, &diag, &o);
   cr_assert_not_null(m);
   char *ir = cg_module_ir(m);
