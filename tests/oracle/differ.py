@@ -402,7 +402,8 @@ def cmd_suite(o):
             seen_known.add(r)
             if status == "disagree":
                 status = "known"
-                print("KNOWN %s: %s" % (r, known[r]))
+                if o.verbose:
+                    print("KNOWN %s: %s" % (r, known[r]))
             else:
                 print("STALE %s: listed in %s but %s" % (r, o.known, status))
                 failures += 1
@@ -411,7 +412,9 @@ def cmd_suite(o):
         by_kind[kind][status] += 1
         if status == "disagree":
             failures += 1
-        if status in ("disagree", "known") or o.verbose or status == "na":
+        # Disagreements always print, first; the known ones and the not comparable ones
+        # only with --verbose, so that a failing run's output starts with its failures.
+        if status == "disagree" or o.verbose:
             tag = {"disagree": "DIFF", "known": "  ", "na": "N/A", "agree": "OK"}[status]
             for l in lines or [""]:
                 print("%s %s: %s" % (tag, r, l))
