@@ -1,5 +1,6 @@
 #include "base/diag.h"
 #include "../../runtime/src/fileio.h"
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -169,17 +170,61 @@ void diag_error(Diag *d, Span sp, const char *code, const char *fmt, ...) {
   va_end(ap);
 }
 
-/* Every warning: its -W name and its stable code. */
-static const struct { const char *name, *code; } warnings[] = {
-    {"is-training", "W0701"}, /* a layer's is_training=True default, compiled for inference */
+static const DiagCode codes[] = {
+#define DIAG_CODE(CODE, FLAG, TITLE, TEXT) {#CODE, FLAG, TITLE, TEXT},
+#include "base/diag_codes.def"
+#undef DIAG_CODE
 };
-const char *const diag_warning_names[] = {"is-training", NULL};
+enum { NCODES = sizeof codes / sizeof *codes };
 
-bool diag_warning_known(const char *name) {
-  for (size_t i = 0; i < sizeof warnings / sizeof *warnings; i++)
-    if (!strcmp(warnings[i].name, name)) return true;
-  return false;
+const DiagCode *diag_code_find(const char *code) {
+  if (!code || strlen(code) != 5) return NULL;
+  char want[6];
+  memcpy(want, code, 6);
+  want[0] = (char)toupper((unsigned char)want[0]);
+  for (int i = 0; i < NCODES; i++)
+    if (!strcmp(codes[i].code, want)) return &codes[i];
+  return NULL;
 }
+
+/* TEXT as lines of at most WIDTH columns, each indented by two spaces. */
+static void print_wrapped(FILE *out, const char *text, int width) {
+  const char *p = text;
+  while (*p) {
+    int len = 0, cut = 0;
+    while (p[len] && len < width) {
+      if (p[len] == ' ') cut = len;
+      len++;
+    }
+    if (!p[len] || !cut) cut = len; /* the rest fits, or one word longer than a line */
+    fprintf(out, "  %.*s\n", cut, p);
+    p += cut;
+    while (*p == ' ') p++;
+  }
+}
+
+bool diag_explain(FILE *out, const char *code) {
+  const DiagCode *c = diag_code_find(code);
+  if (!c) return false;
+  if (c->flag) fprintf(out, "%s (warning, -W%s): %s\n", c->code, c->flag, c->title);
+  else fprintf(out, "%s (error): %s\n", c->code, c->title);
+  print_wrapped(out, c->text, 76);
+  return true;
+}
+
+const char *diag_warning_name(int i) {
+  for (int k = 0; k < NCODES; k++)
+    if (codes[k].flag && i-- == 0) return codes[k].flag;
+  return NULL;
+}
+
+static const DiagCode *warning_row(const char *name) {
+  for (int k = 0; name && k < NCODES; k++)
+    if (codes[k].flag && !strcmp(codes[k].flag, name)) return &codes[k];
+  return NULL;
+}
+
+bool diag_warning_known(const char *name) { return warning_row(name) != NULL; }
 
 void diag_warning(Diag *d, Span sp, const char *name, const char *fmt, ...) {
   for (int i = 0; i < d->ndisabled; i++)
@@ -198,13 +243,12 @@ void diag_warning(Diag *d, Span sp, const char *name, const char *fmt, ...) {
     d->capwarned = cap;
   }
   d->warned[d->nwarned++] = sp;
-  const char *wc = "W0000";
-  for (size_t i = 0; i < sizeof warnings / sizeof *warnings; i++)
-    if (name && !strcmp(warnings[i].name, name)) wc = warnings[i].code;
+  const DiagCode *w = warning_row(name); /* every caller's NAME has a row: diag_codes.sh checks */
   va_list ap;
   va_start(ap, fmt);
   char code[96];
-  snprintf(code, sizeof code, "%s -W%s%s", wc, d->werror ? "error=" : "", name ? name : "");
+  snprintf(code, sizeof code, "%s%s-W%s%s", w ? w->code : "", w ? " " : "", d->werror ? "error=" : "",
+           name ? name : "");
   diag_emit(d, DIAG_WARNING, sp, code, fmt, ap);
   va_end(ap);
 }

@@ -66,17 +66,29 @@ typedef struct Diag {
 
 void diag_init(Diag *d, SrcMgr *sm, FILE *out, DiagColor color);
 
-/* CODE is a stable identifier like "E0101"; may be NULL.
+/* CODE is a stable identifier like "E0101" with a row in base/diag_codes.def; may be NULL.
    Errors past max_errors are counted but not printed. */
 void diag_error(Diag *d, Span sp, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* A warning NAME of the table in diag.c (its code W0NNN and its -W flag are printed):
+/* A warning NAME (a FLAG of base/diag_codes.def; its code W0NNN and its -W flag are printed):
    dropped by -Wno-NAME, an error under -Werror. */
 void diag_warning(Diag *d, Span sp, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* The warnings' names, NULL-terminated, and whether NAME is one. */
-extern const char *const diag_warning_names[];
+/* The I-th warning's name (0-based), NULL past the last; whether NAME is one. */
+const char *diag_warning_name(int i);
 bool diag_warning_known(const char *name);
+
+/* A row of the table of diagnostic codes, base/diag_codes.def. */
+typedef struct DiagCode {
+  const char *code;  /* "E0720", "W0701" */
+  const char *flag;  /* a warning's -W name; NULL for an error */
+  const char *title; /* one short line */
+  const char *text;  /* what it means, the usual cause, the fix */
+} DiagCode;
+/* The row of CODE ("E0720"; the letter in either case), or NULL. */
+const DiagCode *diag_code_find(const char *code);
+/* Prints CODE's title and text to OUT, wrapped (slimc --explain); false if CODE has no row. */
+bool diag_explain(FILE *out, const char *code);
 /* A note printed even after a suppressed diagnostic (a summary at the end of a list). */
 void diag_note_always(Diag *d, Span sp, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Levenshtein distance of A and B (for "did you mean"), capped at CAP. */

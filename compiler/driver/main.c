@@ -81,6 +81,7 @@ static const char *const usage_text =
     "  --print-memory-plan  list the arena plan and its peak and exit\n"
     "  --dump=STAGE[,...]   print the IR after a stage: tokens, ast, eval, graph, fuse, opt, llvm\n"
     "  -Werror, -Wno-NAME   warnings\n"
+    "  --explain=CODE       print what a diagnostic code (such as E0720) means and exit\n"
     "  -fdiagnostics-color=auto|always|never\n"
     "  -fmax-eval-steps=N, -fmax-eval-memory=MB   compile-time evaluation limits\n"
     "  -ftime-report        print the time and memory of each stage to stderr\n"
@@ -139,6 +140,13 @@ static int parse_args(Arena *a, int argc, char **argv, Options *o) {
     } else if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
       fputs(usage_text, stdout);
       exit(0);
+    } else if (!strcmp(arg, "--explain") || starts(arg, "--explain=")) {
+      if (!(v = take_value(argc, argv, &i, "--explain")) || !*v)
+        return usage_error("%s needs a diagnostic code: --explain=E0720", "--explain");
+      if (diag_explain(stdout, v)) exit(0);
+      fprintf(stderr, "slimc: error: unknown diagnostic code '%s' (a code is E or W and four digits, as printed "
+              "in brackets after a diagnostic: E0720, W0701)\n", v);
+      exit(1);
     } else if (!strcmp(arg, "--version")) {
       printf("slimc %s (LLVM 19)\n", SLIMC_VERSION);
       exit(0);
@@ -230,8 +238,8 @@ static int parse_args(Arena *a, int argc, char **argv, Options *o) {
       const char *name = arg + (arg[2] == 'n' && arg[3] == 'o' && arg[4] == '-' ? 5 : 2);
       if (!diag_warning_known(name)) {
         char known[256] = "";
-        for (int k = 0; diag_warning_names[k]; k++)
-          snprintf(known + strlen(known), sizeof known - strlen(known), "%s-W%s", k ? ", " : "", diag_warning_names[k]);
+        for (int k = 0; diag_warning_name(k); k++)
+          snprintf(known + strlen(known), sizeof known - strlen(known), "%s-W%s", k ? ", " : "", diag_warning_name(k));
         fprintf(stderr, "slimc: error: unknown warning option '%s' (the warnings: %s)\n", arg, known);
         return 2;
       }
@@ -354,7 +362,7 @@ static int select_model(Diag *d, Eval *ev, const Options *o, int file, const Mod
         *out = &models[i];
         return 0;
       }
-    diag_error(d, (Span){file, 0, 0, 0, 0}, "E0901", "no model named '%s' in this file", o->model);
+    diag_error(d, (Span){file, 0, 0, 0, 0}, "E0900", "no model named '%s' in this file", o->model);
     for (int i = 0; i < n; i++) diag_note(d, models[i].def->span, "model '%s' is declared here", models[i].name);
     return -1;
   }

@@ -211,7 +211,7 @@ int backend_header_check(const Graph *g, Diag *d) {
   int n = g->inputs.n + g->noutputs, rc = 0;
   HName *h = calloc((size_t)n + 1, sizeof *h);
   if (!h) {
-    diag_error(d, SPAN_NONE, "E0909", "out of memory checking the C header's names");
+    diag_error(d, SPAN_NONE, "E0918", "out of memory checking the C header's names");
     return -1;
   }
   for (int i = 0; i < n; i++) {
@@ -230,7 +230,7 @@ int backend_header_check(const Graph *g, Diag *d) {
   }
   for (int i = 0; i < n && rc == 0; i++) {
     if (!h[i].c || !h[i].upper) {
-      diag_error(d, SPAN_NONE, "E0909", "out of memory checking the C header's names");
+      diag_error(d, SPAN_NONE, "E0918", "out of memory checking the C header's names");
       rc = -1;
       break;
     }

@@ -730,7 +730,7 @@ static int embed_weights(Cg *c) {
   char err[512];
   slimrt_ckpt *ck = slimrt_ckpt_open(c->o->checkpoint, err, sizeof err);
   if (!ck) {
-    diag_error(c->d, SPAN_NONE, "E0902", "cannot open checkpoint '%s': %s", c->o->checkpoint, err);
+    diag_error(c->d, SPAN_NONE, "E0950", "cannot open checkpoint '%s': %s", c->o->checkpoint, err);
     return -1;
   }
   int rc = 0, nwanted = 0, nfound = 0;
@@ -746,7 +746,7 @@ static int embed_weights(Cg *c) {
     char want[128], got[128];
     gshape_str(&v->shape, want, sizeof want);
     if (!e) {
-      diag_error(c->d, v->span, "E0903", "checkpoint '%s' has no key '%s' (variable '%s', expected %s %s)",
+      diag_error(c->d, v->span, "E0951", "checkpoint '%s' has no key '%s' (variable '%s', expected %s %s)",
                  c->o->checkpoint, key, v->name, slimrt_dtype_name(v->shape.dtype), want);
       const char *near = keys ? diag_closest(key, keys, nkeys) : NULL;
       const slimrt_ckpt_entry *ne = near ? slimrt_ckpt_find(ck, near) : NULL;
@@ -767,14 +767,14 @@ static int embed_weights(Cg *c) {
     for (int j = 0; ok && j < es.rank; j++) ok = es.dims[j] == v->shape.dims[j];
     if (ok && e->dtype != v->shape.dtype) { /* no conversion: the executable refuses it the same way */
       const char *dn = slimrt_dtype_name(e->dtype);
-      diag_error(c->d, v->span, "E0904", "checkpoint '%s': key '%s' has dtype %s but the model expects %s (variable '%s')",
+      diag_error(c->d, v->span, "E0952", "checkpoint '%s': key '%s' has dtype %s but the model expects %s (variable '%s')",
                  c->o->checkpoint, key, dn ? dn : "unknown", slimrt_dtype_name(v->shape.dtype), v->name);
       rc = -1;
       continue;
     }
     if (!ok || e->dtype != v->shape.dtype) {
       const char *dn = slimrt_dtype_name(e->dtype);
-      diag_error(c->d, v->span, "E0904",
+      diag_error(c->d, v->span, "E0952",
                  "checkpoint '%s', key '%s': expected %s %s for variable '%s', found %s %s",
                  c->o->checkpoint, key, slimrt_dtype_name(v->shape.dtype), want, v->name,
                  dn ? dn : "unknown dtype", gshape_str(&es, got, sizeof got));
@@ -793,7 +793,7 @@ static int embed_weights(Cg *c) {
     }
     int r = slimrt_ckpt_read(ck, e, buf, (size_t)nb, err, sizeof err);
     if (r != 0) {
-      diag_error(c->d, v->span, "E0905", "checkpoint '%s', key '%s': %s", c->o->checkpoint, key, err);
+      diag_error(c->d, v->span, "E0953", "checkpoint '%s', key '%s': %s", c->o->checkpoint, key, err);
       rc = -1;
     } else {
       c->embedded[i] = bytes_global(c, buf, (size_t)nb, "weight");

@@ -46,7 +46,7 @@ static Value *hook_input(Eval *ev, const char *name, const char *dtype, const in
   s.rank = ndims;
   for (int i = 0; i < ndims; i++) s.dims[i] = dims[i];
   GNode *n = graph_input(t->graph, tf_unique_name(t, name), s, sp);
-  if (!n) return eval_error(ev, sp, "E0772", "cannot create input '%s'", name);
+  if (!n) return eval_error(ev, sp, "E0777", "cannot create input '%s'", name);
   return tf_wrap(t, n);
 }
 

@@ -14,7 +14,7 @@ static bool given(Value *v) { return v && v->kind != V_NONE; }
 static bool per_channel(Eval *ev, Value *v, int C, Span sp, const char *what, float *out) {
   if (v->kind == V_LIST || v->kind == V_TUPLE) {
     if (v->u.list.n != C) {
-      eval_error(ev, sp, "E0771", "image_input(): %s has %d values, the input has %d channels", what, v->u.list.n, C);
+      eval_error(ev, sp, "E0779", "image_input(): %s has %d values, the input has %d channels", what, v->u.list.n, C);
       return false;
     }
     for (int c = 0; c < C; c++) {
@@ -38,7 +38,7 @@ static Value *bi_image_input(Eval *ev, const Args *a, void *data) {
   TfTensor *tt = tf_tensor_of(p[0]);
   GNode *n = tt ? tt->node : NULL;
   if (!n || n->op != SLIMRT_OP_INPUT)
-    return eval_error(ev, a->call_span, "E0770", "image_input() takes one of the model's input tensors, got %s",
+    return eval_error(ev, a->call_span, "E0778", "image_input() takes one of the model's input tensors, got %s",
                       tt ? "a computed tensor" : val_type_name(p[0]));
   const GShape *s = &n->shape;
   if (s->dtype != SLIMRT_F32 || s->rank != 4 || (s->dims[3] != 1 && s->dims[3] != 3))

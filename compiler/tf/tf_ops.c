@@ -61,7 +61,7 @@ static bool parse_padding(TfLib *t, const char *padding, bool *same, Span sp) {
   if (padding && (!strcmp(padding, "SAME") || !strcmp(padding, "same"))) *same = true;
   else if (padding && (!strcmp(padding, "VALID") || !strcmp(padding, "valid"))) *same = false;
   else {
-    eval_error(t->ev, sp, "E0631", "padding must be 'SAME' or 'VALID', got '%s'", padding ? padding : "None");
+    eval_error(t->ev, sp, "E0741", "padding must be 'SAME' or 'VALID', got '%s'", padding ? padding : "None");
     return false;
   }
   return true;
@@ -354,7 +354,7 @@ static bool check_nhwc(Eval *ev, Value *df, Span sp) {
   const char *s;
   if (!opt_str(ev, df, sp, "data_format", &s)) return false;
   if (s && strcmp(s, "NHWC") != 0) {
-    eval_error(ev, sp, "E0642", "data_format=\"%s\" is not supported (only NHWC)", s);
+    eval_error(ev, sp, "E0742", "data_format=\"%s\" is not supported (only NHWC)", s);
     return false;
   }
   return true;
@@ -1069,7 +1069,7 @@ static GNode *filled(TfLib *t, int dt, const int64_t *dims, int rank, double val
     case SLIMRT_I64: ((int64_t *)data)[i] = (int64_t)value; break;
     case SLIMRT_U8: case SLIMRT_I8: case SLIMRT_BOOL: ((uint8_t *)data)[i] = (uint8_t)value; break;
     case SLIMRT_I16: ((int16_t *)data)[i] = (int16_t)value; break;
-    default: eval_error(t->ev, sp, "E0653", "constants of dtype %s are not supported", slimrt_dtype_name(dt)); return NULL;
+    default: eval_error(t->ev, sp, "E0512", "constants of dtype %s are not supported", slimrt_dtype_name(dt)); return NULL;
     }
   }
   return graph_const(t->graph, full_name(t, name, dflt), s, data, sp);
