@@ -22,6 +22,11 @@ static GNode *new_node(Graph *g, int op, const char *name, Span sp) {
   GNode *n = arena_alloc(g->arena, sizeof *n);
   n->id = g->nodes.n;
   n->op = op;
+  n->nout = slimrt_op_outputs(op) > 1 ? slimrt_op_outputs(op) : 1;
+  if (n->nout > 1) {
+    n->outs = arena_alloc(g->arena, sizeof *n->outs * (size_t)(n->nout - 1));
+    for (int k = 0; k < n->nout - 1; k++) n->outs[k] = (GShape){.rank = -1};
+  }
   n->name = arena_strdup(g->arena, name ? name : slimrt_op_tf_type(op));
   n->span = sp;
   n->arena_offset = -1;
@@ -75,13 +80,36 @@ static GNode *make_op(Graph *g, int op, const char *name, GNode **in, int nin, c
   return n;
 }
 
+const GShape *graph_out_shape(const GNode *n, int k) { return k <= 0 ? &n->shape : &n->outs[k - 1]; }
+
+const GShape *graph_in_shape(const GNode *n, int j) {
+  return graph_out_shape(n->in[j], n->in_port ? n->in_port[j] : 0);
+}
+
 GNode *graph_op(Graph *g, int op, const char *name, GNode **in, int nin, const slimrt_attr *attr,
                 Span sp, char *err, size_t errlen) {
+  return graph_op_ports(g, op, name, in, NULL, nin, attr, sp, err, errlen);
+}
+
+GNode *graph_op_ports(Graph *g, int op, const char *name, GNode **in, const int *ports, int nin,
+                      const slimrt_attr *attr, Span sp, char *err, size_t errlen) {
   if (op < 0 || op >= SLIMRT_OP_COUNT) {
     snprintf(err, errlen, "%s: unknown op %d", name ? name : "?", op);
     return NULL;
   }
+  for (int j = 0; ports && j < nin; j++)
+    if (ports[j] < 0 || !in[j] || ports[j] >= in[j]->nout) {
+      snprintf(err, errlen, "%s: input %d reads output %d of an op with %d", name ? name : "?", j, ports[j],
+               in[j] ? in[j]->nout : 0);
+      return NULL;
+    }
   GNode *n = make_op(g, op, name, in, nin, attr, sp);
+  for (int j = 0; ports && j < nin; j++)
+    if (ports[j]) {
+      n->in_port = arena_alloc(g->arena, sizeof *n->in_port * (size_t)nin);
+      memcpy(n->in_port, ports, sizeof *n->in_port * (size_t)nin);
+      break;
+    }
   n->shape.rank = -1; /* nothing requested: infer everything */
   char msg[512];
   if (shape_infer(n, msg, sizeof msg) != 0) {
@@ -145,6 +173,14 @@ Graph *graph_clone(const Graph *g) {
       m->in = arena_alloc(g->arena, sizeof *m->in * (size_t)n->nin);
       for (int j = 0; j < n->nin; j++) m->in[j] = nm[n->in[j]->id]; /* inputs come first */
     }
+    if (n->in_port) {
+      m->in_port = arena_alloc(g->arena, sizeof *m->in_port * (size_t)n->nin);
+      memcpy(m->in_port, n->in_port, sizeof *m->in_port * (size_t)n->nin);
+    }
+    if (n->outs) {
+      m->outs = arena_alloc(g->arena, sizeof *m->outs * (size_t)(n->nout - 1));
+      memcpy(m->outs, n->outs, sizeof *m->outs * (size_t)(n->nout - 1));
+    }
     m->var = clone_var(g, vm, n->var);
     ptrvec_push(g->arena, &c->nodes, m);
   }
@@ -190,7 +226,10 @@ void graph_print(FILE *out, const Graph *g) {
     const GNode *n = g->nodes.items[i];
     fprintf(out, "%s\t%s\t%s\t%s\t", n->name, slimrt_op_tf_type(n->op), dtype_text(n->shape.dtype),
             gshape_str(&n->shape, buf, sizeof buf));
-    for (int j = 0; j < n->nin; j++) fprintf(out, "%s%s", j ? "," : "", n->in[j]->name);
+    for (int j = 0; j < n->nin; j++) {
+      fprintf(out, "%s%s", j ? "," : "", n->in[j]->name);
+      if (n->in_port && n->in_port[j]) fprintf(out, ":%d", n->in_port[j]);
+    }
     fputc('\n', out);
   }
 }

@@ -1,6 +1,9 @@
-/* The graph IR: ops with one output tensor each, dtype and static shape, built by
+/* The graph IR: ops with their output tensors (dtype and static shape), built by
  * the evaluator (TF-Slim semantics) and consumed by the passes and the backend.
- * Ops come from the single op table runtime/include/slimrt_ops.def. */
+ * Ops come from the single op table runtime/include/slimrt_ops.def; an op has the
+ * table's NOUT outputs: output 0 is the node's own `shape`, the others (a training
+ * op's batch statistics, say) are `outs`, and an input edge names the output it reads
+ * (`in_port`, TF's "name:1"). */
 #ifndef SLIMC_GRAPH_H
 #define SLIMC_GRAPH_H
 #include <stdbool.h>
@@ -56,8 +59,11 @@ struct GNode {
   int id;                         /* creation order */
   int op;                         /* slimrt_op */
   const char *name;               /* TF-style op name, graph-unique */
-  GShape shape;
+  GShape shape;                   /* output 0 */
+  int nout;                       /* outputs: the op table's NOUT */
+  GShape *outs;                   /* outputs 1..nout-1 (outs[k-1]); NULL when nout is 1 */
   GNode **in; int nin;
+  int *in_port;                   /* the output of in[j] read; NULL: output 0 of each */
   slimrt_attr attr;
   Span span;
   /* op-specific */
@@ -105,6 +111,13 @@ GVar *graph_variable(Graph *g, const char *name, GShape shape, Span sp);
    writes a message naming the op (NAME) and the shapes into ERR. */
 GNode *graph_op(Graph *g, int op, const char *name, GNode **in, int nin, const slimrt_attr *attr,
                 Span sp, char *err, size_t errlen);
+/* Same, reading output PORTS[j] of IN[j] (PORTS may be NULL: all output 0). */
+GNode *graph_op_ports(Graph *g, int op, const char *name, GNode **in, const int *ports, int nin,
+                      const slimrt_attr *attr, Span sp, char *err, size_t errlen);
+/* The shape of the output that N's input J reads. */
+const GShape *graph_in_shape(const GNode *n, int j);
+/* The shape of N's output K (0 <= K < N->nout). */
+const GShape *graph_out_shape(const GNode *n, int k);
 /* Same, with the output shape already known (reshape-like ops built by the caller). */
 GNode *graph_op_shaped(Graph *g, int op, const char *name, GNode **in, int nin, const slimrt_attr *attr,
                        GShape out, Span sp);

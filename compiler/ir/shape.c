@@ -43,7 +43,7 @@ static const char *in_shapes(Ctx *c, char *buf, size_t n) {
   buf[0] = '\0';
   for (int i = 0; i < c->n->nin && used < n; i++) {
     char s[128];
-    gshape_str(&c->n->in[i]->shape, s, sizeof s);
+    gshape_str(graph_in_shape(c->n, i), s, sizeof s);
     int w = snprintf(buf + used, n - used, "%s%s", i ? ", " : "", s);
     if (w > 0) used += (size_t)w;
   }
@@ -81,7 +81,7 @@ static int need_float(Ctx *c, int dt, const char *arg) {
 }
 
 static int same_dtype(Ctx *c, int i, const char *arg_i, const char *arg_0) {
-  int a = c->n->in[0]->shape.dtype, b = c->n->in[i]->shape.dtype;
+  int a = graph_in_shape(c->n, 0)->dtype, b = graph_in_shape(c->n, i)->dtype;
   if (a == b) return 0;
   return fail(c, "Input '%s' of '%s' Op has type %s that does not match type %s of argument '%s'.", arg_i,
               op_tf_type(c->n->op), dt_name(b), dt_name(a), arg_0);
@@ -89,7 +89,7 @@ static int same_dtype(Ctx *c, int i, const char *arg_i, const char *arg_0) {
 
 /* Input I must have input J's dtype. */
 static int same_dtype_of(Ctx *c, int i, int j, const char *arg_i, const char *arg_j) {
-  int a = c->n->in[j]->shape.dtype, b = c->n->in[i]->shape.dtype;
+  int a = graph_in_shape(c->n, j)->dtype, b = graph_in_shape(c->n, i)->dtype;
   if (a == b) return 0;
   return fail(c, "Input '%s' of '%s' Op has type %s that does not match type %s of argument '%s'.", arg_i,
               op_tf_type(c->n->op), dt_name(b), dt_name(a), arg_j);
@@ -98,7 +98,7 @@ static int same_dtype_of(Ctx *c, int i, int j, const char *arg_i, const char *ar
 /* ---- element-wise ---- */
 
 static int infer_unary(Ctx *c, bool float_only) {
-  const GShape *x = &c->n->in[0]->shape;
+  const GShape *x = graph_in_shape(c->n, 0);
   if (float_only ? need_float(c, x->dtype, "x") : (is_number(x->dtype) ? 0 : need_float(c, x->dtype, "x")))
     return -1;
   c->n->shape = *x;
@@ -107,7 +107,7 @@ static int infer_unary(Ctx *c, bool float_only) {
 
 /* numpy broadcasting: align from the right; each pair equal or one of them 1. */
 static int infer_broadcast(Ctx *c) {
-  const GShape *a = &c->n->in[0]->shape, *b = &c->n->in[1]->shape;
+  const GShape *a = graph_in_shape(c->n, 0), *b = graph_in_shape(c->n, 1);
   if (same_dtype(c, 1, "y", "x")) return -1;
   if (!is_number(a->dtype) && a->dtype != SLIMRT_BOOL) return need_float(c, a->dtype, "x");
   GShape o = {.dtype = a->dtype, .rank = a->rank > b->rank ? a->rank : b->rank};
@@ -133,7 +133,7 @@ static int infer_broadcast(Ctx *c) {
 
 /* Less & co.: TF's realnumbertypes (no bool); Equal/NotEqual take bool too. Output bool. */
 static int compare(Ctx *c, bool eq) {
-  int dt = c->n->in[0]->shape.dtype;
+  int dt = graph_in_shape(c->n, 0)->dtype;
   if (!is_number(dt) && !(eq && dt == SLIMRT_BOOL))
     return fail(c, "Value passed to parameter 'x' has DataType %s not in list of allowed values: float32, "
                 "float64, int32, uint8, int16, int8, int64, bfloat16, uint16, float16, uint32, uint64",
@@ -145,7 +145,7 @@ static int compare(Ctx *c, bool eq) {
 
 /* An input that must be bool (TF's message for a fixed-type input). */
 static int need_bool(Ctx *c, int i, const char *arg) {
-  int dt = c->n->in[i]->shape.dtype;
+  int dt = graph_in_shape(c->n, i)->dtype;
   if (dt == SLIMRT_BOOL) return 0;
   return fail(c, "Input '%s' of '%s' Op has type %s that does not match expected type of bool.", arg,
               op_tf_type(c->n->op), dt_name(dt));
@@ -158,7 +158,7 @@ static int infer_logical(Ctx *c) {
 
 static int infer_logical_not(Ctx *c) {
   if (need_bool(c, 0, "x")) return -1;
-  c->n->shape = c->n->in[0]->shape;
+  c->n->shape = *graph_in_shape(c->n, 0);
   return 0;
 }
 
@@ -187,7 +187,7 @@ static int merge_shapes(Ctx *c, const GShape *a, const GShape *b, GShape *out) {
 /* TF 1.x's Select: t and e have one shape; the condition is a scalar, that shape, or
    (t of rank >= 1) a vector over t's first dimension. */
 static int infer_select(Ctx *c) {
-  const GShape *cond = &c->n->in[0]->shape, *t = &c->n->in[1]->shape, *e = &c->n->in[2]->shape;
+  const GShape *cond = graph_in_shape(c->n, 0), *t = graph_in_shape(c->n, 1), *e = graph_in_shape(c->n, 2);
   if (need_bool(c, 0, "condition")) return -1;
   if (same_dtype_of(c, 2, 1, "e", "t")) return -1;
   GShape data = *t;
@@ -203,7 +203,7 @@ static int infer_select(Ctx *c) {
 }
 
 static int infer_bias_add(Ctx *c) {
-  const GShape *x = &c->n->in[0]->shape, *b = &c->n->in[1]->shape;
+  const GShape *x = graph_in_shape(c->n, 0), *b = graph_in_shape(c->n, 1);
   char s[512];
   if (x->rank < 2)
     return fail(c, "Shape must be at least rank 2 but is rank %d for '%s' with input shapes: %s.",
@@ -219,7 +219,7 @@ static int infer_bias_add(Ctx *c) {
 }
 
 static int infer_cast(Ctx *c) {
-  const GShape *x = &c->n->in[0]->shape;
+  const GShape *x = graph_in_shape(c->n, 0);
   if (c->n->shape.rank < 0 || c->n->shape.dtype == SLIMRT_INVALID)
     return fail(c, "Cast needs its destination dtype");
   int to = c->n->shape.dtype;
@@ -233,7 +233,7 @@ static int infer_cast(Ctx *c) {
 /* ---- linear algebra, convolution, pooling ---- */
 
 static int infer_matmul(Ctx *c) {
-  const GShape *a = &c->n->in[0]->shape, *b = &c->n->in[1]->shape;
+  const GShape *a = graph_in_shape(c->n, 0), *b = graph_in_shape(c->n, 1);
   if (need_rank(c, a, 2) || need_rank(c, b, 2)) return -1;
   if (same_dtype(c, 1, "b", "a") || need_float(c, a->dtype, "a")) return -1;
   bool ta = c->n->attr.matmul.transpose_a, tb = c->n->attr.matmul.transpose_b;
@@ -291,7 +291,7 @@ typedef enum ConvKind { CONV_PLAIN, CONV_DEPTHWISE, CONV_TRANSPOSE } ConvKind;
 
 static int infer_conv(Ctx *c, ConvKind ck) {
   GNode *n = c->n;
-  const GShape *x = &n->in[0]->shape, *w = &n->in[1]->shape;
+  const GShape *x = graph_in_shape(n, 0), *w = graph_in_shape(n, 1);
   const slimrt_attr_conv *a = &n->attr.conv;
   if (x->rank != 4) return fail(c, "Convolution expects input with rank 4, got %d", x->rank);
   if (need_rank(c, w, 4)) return -1;
@@ -344,7 +344,7 @@ static int infer_conv(Ctx *c, ConvKind ck) {
 
 static int infer_pool(Ctx *c, const char *kind) {
   GNode *n = c->n;
-  const GShape *x = &n->in[0]->shape;
+  const GShape *x = graph_in_shape(n, 0);
   const slimrt_attr_pool *a = &n->attr.pool;
   if (need_rank(c, x, 4)) return -1;
   if (need_float(c, x->dtype, "input")) return -1;
@@ -362,7 +362,7 @@ static int infer_pool(Ctx *c, const char *kind) {
 }
 
 static int infer_batch_norm(Ctx *c) {
-  const GShape *x = &c->n->in[0]->shape;
+  const GShape *x = graph_in_shape(c->n, 0);
   static const char *const what[] = {"x", "scale", "offset", "mean", "variance"};
   if (x->rank != 4 && x->rank != 2) {
     char s[512];
@@ -372,7 +372,7 @@ static int infer_batch_norm(Ctx *c) {
   if (need_float(c, x->dtype, "x")) return -1;
   int64_t ch = x->dims[x->rank - 1];
   for (int i = 1; i < 5; i++) {
-    const GShape *p = &c->n->in[i]->shape;
+    const GShape *p = graph_in_shape(c->n, i);
     if (need_rank(c, p, 1)) return -1;
     if (!is_float(p->dtype)) return need_float(c, p->dtype, what[i]);
     if (!dim_eq(p->dims[0], ch))
@@ -380,11 +380,14 @@ static int infer_batch_norm(Ctx *c) {
                   p->dims[0], ch);
   }
   c->n->shape = *x;
+  /* FusedBatchNormV3's batch_mean and batch_variance: in inference, the mean and
+     variance it was given ([C]) */
+  for (int k = 1; k < c->n->nout && k < 3; k++) c->n->outs[k - 1] = *graph_in_shape(c->n, 2 + k);
   return 0;
 }
 
 static int infer_softmax(Ctx *c) {
-  const GShape *x = &c->n->in[0]->shape;
+  const GShape *x = graph_in_shape(c->n, 0);
   if (x->rank < 1) {
     char s[512];
     return fail(c, "Shape must be at least rank 1 but is rank 0 for '%s' with input shapes: %s.",
@@ -398,7 +401,7 @@ static int infer_softmax(Ctx *c) {
 /* ---- reductions ---- */
 
 static int infer_reduce(Ctx *c) {
-  const GShape *x = &c->n->in[0]->shape;
+  const GShape *x = graph_in_shape(c->n, 0);
   const slimrt_attr_reduce *a = &c->n->attr.reduce;
   if (!is_number(x->dtype)) return need_float(c, x->dtype, "input");
   for (int i = x->rank; i < SLIMRT_MAX_RANK; i++)
@@ -417,7 +420,7 @@ static int infer_reduce(Ctx *c) {
 }
 
 static int infer_argmax(Ctx *c) {
-  const GShape *x = &c->n->in[0]->shape;
+  const GShape *x = graph_in_shape(c->n, 0);
   int64_t ax = c->n->attr.argmax.axis;
   if (!is_number(x->dtype)) return need_float(c, x->dtype, "input");
   if (x->rank < 1) return fail(c, "ArgMax needs an input of rank at least 1, got a scalar");
@@ -435,7 +438,7 @@ static int infer_argmax(Ctx *c) {
 /* ---- data movement ---- */
 
 static int infer_reshape(Ctx *c) {
-  const GShape *x = &c->n->in[0]->shape;
+  const GShape *x = graph_in_shape(c->n, 0);
   if (c->n->shape.rank < 0) return fail(c, "Reshape needs its target shape");
   GShape o;
   char err[512];
@@ -516,7 +519,7 @@ int shape_reshape(const GShape *in, const int64_t *dims, int rank, GShape *out, 
 }
 
 static int infer_transpose(Ctx *c) {
-  const GShape *x = &c->n->in[0]->shape;
+  const GShape *x = graph_in_shape(c->n, 0);
   const int64_t *p = c->n->attr.transpose.perm;
   bool seen[SLIMRT_MAX_RANK] = {0};
   GShape o = {.dtype = x->dtype, .rank = x->rank};
@@ -535,7 +538,7 @@ static int infer_transpose(Ctx *c) {
 
 static int infer_concat(Ctx *c) {
   GNode *n = c->n;
-  const GShape *x0 = &n->in[0]->shape;
+  const GShape *x0 = graph_in_shape(n, 0);
   int64_t ax = n->attr.concat.axis;
   if (ax < -x0->rank || ax >= x0->rank || x0->rank == 0)
     return fail(c, "ConcatOp : Expected concatenating dimensions in the range [%d, %d), but got %" PRId64,
@@ -544,7 +547,7 @@ static int infer_concat(Ctx *c) {
   n->attr.concat.axis = ax;
   GShape o = *x0;
   for (int i = 1; i < n->nin; i++) {
-    const GShape *xi = &n->in[i]->shape;
+    const GShape *xi = graph_in_shape(n, i);
     char a[128], b[128], s[1024];
     int64_t sum;
     if (xi->dtype != x0->dtype)
@@ -577,7 +580,7 @@ static int infer_concat(Ctx *c) {
 }
 
 static int infer_pad(Ctx *c) {
-  const GShape *x = &c->n->in[0]->shape;
+  const GShape *x = graph_in_shape(c->n, 0);
   const slimrt_attr_pad *a = &c->n->attr.pad;
   GShape o = *x;
   for (int i = 0; i < SLIMRT_MAX_RANK; i++) {
@@ -599,7 +602,7 @@ static int infer_pad(Ctx *c) {
 
 static int infer_slice(Ctx *c) {
   GNode *n = c->n;
-  const GShape *x = &n->in[0]->shape;
+  const GShape *x = graph_in_shape(n, 0);
   const slimrt_attr_slice *a = &n->attr.slice;
   GShape full = {.dtype = x->dtype, .rank = x->rank};
   for (int i = 0; i < x->rank; i++) {
@@ -646,7 +649,7 @@ static int infer_slice(Ctx *c) {
 }
 
 static int infer_tile(Ctx *c) {
-  const GShape *x = &c->n->in[0]->shape;
+  const GShape *x = graph_in_shape(c->n, 0);
   GShape o = *x;
   for (int i = 0; i < SLIMRT_MAX_RANK; i++) {
     int64_t m = c->n->attr.tile.multiples[i];
@@ -662,7 +665,7 @@ static int infer_tile(Ctx *c) {
 }
 
 static int infer_one_hot(Ctx *c) {
-  const GShape *x = &c->n->in[0]->shape;
+  const GShape *x = graph_in_shape(c->n, 0);
   const slimrt_attr_onehot *a = &c->n->attr.onehot;
   if (!is_int(x->dtype))
     return fail(c, "Value for attr 'TI' of %s is not in the list of allowed values: uint8, int32, int64",
@@ -686,7 +689,7 @@ static int rule_source(Ctx *c) {
   if (c->n->shape.rank < 0) return fail(c, "%s needs its shape", op_tf_type(c->n->op));
   return 0;
 }
-static int rule_identity(Ctx *c) { c->n->shape = c->n->in[0]->shape; return 0; }
+static int rule_identity(Ctx *c) { c->n->shape = *graph_in_shape(c->n, 0); return 0; }
 static int rule_reshape(Ctx *c) { return infer_reshape(c); }
 /* element-wise unary: any number, or floats only when the table says so */
 static int rule_unary(Ctx *c) { return infer_unary(c, slimrt_op_flags(c->n->op) & SLIMRT_F_FLOAT_ONLY); }
@@ -736,7 +739,10 @@ int shape_infer(GNode *n, char *err, size_t errlen) {
   for (int i = 0; i < n->nin; i++)
     if (!n->in[i]) return fail(&c, "input %d of %s is missing", i, op_tf_type(n->op));
 
-  return rule[n->op](&c);
+  if (rule[n->op](&c) != 0) return -1;
+  for (int k = 1; k < n->nout; k++)
+    if (n->outs[k - 1].rank < 0) return fail(&c, "the shape rule of %s leaves output %d unset", op_tf_type(n->op), k);
+  return 0;
 }
 
 int shape_same_padding(int64_t in, int64_t k, int64_t stride, int64_t rate, bool same, int64_t *pad_before,

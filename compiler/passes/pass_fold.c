@@ -52,6 +52,8 @@ int pass_fold(Graph *g, const PassTarget *t) {
     }
     /* Rewritten in place so that consumers keep pointing at it. */
     n->op = SLIMRT_OP_CONST;
+    n->nout = 1; /* nothing reads another output (passes_run checked) */
+    n->outs = NULL;
     n->data = out;
     n->in = NULL;
     n->nin = 0;

@@ -118,6 +118,8 @@ static int fuse_chain(Graph *g, const Uses *u, GNode *conv) {
   GNode **ins = arena_alloc(g->arena, sizeof(GNode *) * (size_t)nin);
   memcpy(ins, in, sizeof(GNode *) * (size_t)nin);
   last->op = SLIMRT_OP_FUSED_CONV2D;
+  last->nout = 1; /* a batch norm's other outputs: nothing reads them (passes_run checked) */
+  last->outs = NULL;
   last->in = ins;
   last->nin = nin;
   memset(&last->attr, 0, sizeof last->attr);

@@ -109,8 +109,22 @@ class OracleTimeout(BaseException):
     pass
 
 
+# Set when the alarm fires: the OracleTimeout raised inside a `with` block may be replaced
+# by the error the block's exit raises (TF's "Improper nesting of variable_scope" when the
+# alarm interrupts tf.variable_scope), so a run that saw the alarm is a timeout whatever
+# it ended with.
+ALARM_FIRED = [False]
+
+
 def _alarm(signum, frame):
+    ALARM_FIRED[0] = True
     raise OracleTimeout()
+
+
+def start_alarm(limit):
+    ALARM_FIRED[0] = False
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(limit)
 
 
 def normalise_tf(text):
@@ -132,12 +146,13 @@ def normalise_slimc(text):
 def diff_file(o, slimc, seed=1, outputs=True, limit=120):
     """With a time limit on TF's side (a program can take CPython forever where slimc's
     evaluation limits stop it)."""
-    signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(limit)
+    timeout = ("na", ["TF/CPython did not finish within %d s (slimc's evaluation limits stop such a program)" % limit])
+    start_alarm(limit)
     try:
-        return _diff_file(o, slimc, seed, outputs, limit)
+        r = _diff_file(o, slimc, seed, outputs, limit)
+        return timeout if ALARM_FIRED[0] else r
     except OracleTimeout:
-        return "na", ["TF/CPython did not finish within %d s (slimc's evaluation limits stop such a program)" % limit]
+        return timeout
     finally:
         signal.alarm(0)
 

@@ -204,3 +204,41 @@ Test(pass_fuse, forward_graph_survives_lowering) {
   cr_expect_neq(low->outputs[0].node, relu);
   cr_expect_eq(low->outputs[0].node->op, SLIMRT_OP_FUSED_CONV2D);
 }
+
+/* Ops with several outputs: FusedBatchNormV3's y, batch mean and batch variance. A
+   consumer names the output it reads (TF's "bn:1") and sees that output's shape; reading
+   an output the op lacks is refused; the pipeline refuses a second output being read
+   (E0931) since the kernels write only the first. */
+Test(pass_fuse, multi_output_batch_norm) {
+  Graph *g = graph_new(&arena, "unit");
+  GNode *x = graph_input(g, "x", SHAPE(1, 6, 6, 4), SPAN_NONE);
+  GNode *in[5] = {x};
+  const char *p[4] = {"gamma", "beta", "mean", "var"};
+  for (int i = 0; i < 4; i++) in[1 + i] = var(g, p[i], SHAPE(4));
+  slimrt_attr e = {.batchnorm = {0.001}};
+  GNode *bn = op(g, SLIMRT_OP_BATCH_NORM, "bn", in, 5, &e);
+  cr_assert_eq(bn->nout, 3);
+  char s[64];
+  cr_expect_str_eq(gshape_str(graph_out_shape(bn, 0), s, sizeof s), "[1,6,6,4]");
+  cr_expect_str_eq(gshape_str(graph_out_shape(bn, 1), s, sizeof s), "[4]");
+  cr_expect_str_eq(gshape_str(graph_out_shape(bn, 2), s, sizeof s), "[4]");
+  char err[256];
+  int port = 1, bad = 3;
+  GNode *m = graph_op_ports(g, SLIMRT_OP_RELU, "mean_relu", &bn, &port, 1, NULL, SPAN_NONE, err, sizeof err);
+  cr_assert(m, "%s", err);
+  cr_expect_str_eq(gshape_str(&m->shape, s, sizeof s), "[4]");
+  cr_expect_null(graph_op_ports(g, SLIMRT_OP_RELU, "r", &bn, &bad, 1, NULL, SPAN_NONE, err, sizeof err));
+  cr_expect(strstr(err, "reads output 3 of an op with 3"), "%s", err);
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  graph_print(f, g);
+  fclose(f);
+  cr_expect(strstr(text, "mean_relu\tRelu\tfloat32\t[4]\tbn:1\n"), "%s", text);
+  free(text);
+  Graph *low = graph_clone(g);
+  cr_expect_eq(((GNode *)low->nodes.items[m->id])->in_port[0], 1);
+  set_outputs(g, 1, "y", m);
+  BackendOptions o = opts();
+  cr_expect_eq(run_passes(g, &diag, &o), -1);
+}
