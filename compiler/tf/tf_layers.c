@@ -8,7 +8,7 @@
 #include <inttypes.h>
 #include <string.h>
 #include "py/eval_internal.h"
-#include "tf/tf_internal.h"
+#include "tf/tf_lib.h"
 #include "slimrt_checked.h"
 
 typedef struct Layer Layer;
