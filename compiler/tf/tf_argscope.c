@@ -3,7 +3,7 @@
  * updates it per op, entering a stored dict replaces the top wholesale. At call time the
  * op's defaults are passed as keywords, explicit keywords win. */
 #include <string.h>
-#include "tf/tf_internal.h"
+#include "tf/tf_lib.h"
 
 /* Where an arg_scope keyword came from, for the note of an unexpected-keyword error. */
 typedef struct TfArgSrc { const char *name; Value *val; Span sp; } TfArgSrc;

@@ -1,8 +1,10 @@
 /* tf.train.ExponentialMovingAverage (tf-slim-reference.md §8) and restore(mapping):
  * shadow variables named <variable op name>/<ema name> relative to the variable scope
- * at apply() time, and the checkpoint-key maps built from them. */
+ * at apply() time, and the checkpoint-key maps built from them; the model's restore map
+ * (tf_restore_map, at the model's end). */
+#include <stdlib.h>
 #include <string.h>
-#include "tf/tf_internal.h"
+#include "tf/tf_lib.h"
 
 typedef struct Ema {
   double decay;
@@ -188,6 +190,70 @@ static Value *bi_restore(Eval *ev, const Args *a, void *data) {
   t->restore_override = m;
   t->model_span = a->call_span;
   return val_none(ev);
+}
+
+static int cmp_restore(const void *a, const void *b) {
+  return strcmp(((const GRestore *)a)->key, ((const GRestore *)b)->key);
+}
+
+static void mark_live(GNode *n, char *seen) {
+  if (seen[n->id]) return;
+  seen[n->id] = 1;
+  for (int i = 0; i < n->nin; i++) mark_live(n->in[i], seen);
+}
+
+static bool has_key(TfTensor *tt, const char *key) {
+  for (int i = 0; i < tt->collections.n; i++)
+    if (!strcmp(tt->collections.items[i], key)) return true;
+  return false;
+}
+
+/* The restore map: restore(mapping) if given; else every global variable an output needs,
+   by its own name (or its EMA shadow with --restore-ema for model variables). */
+int tf_restore_map(TfLib *t, Span sp) {
+  Eval *ev = t->ev;
+  Graph *g = t->graph;
+  PtrVec keys = {0}, vars = {0};
+  Value *m = t->restore_override;
+  if (m && m->kind == V_DICT) {
+    Value *k, *v;
+    for (int i = 0; dict_next(m->u.dict, &i, &k, &v);) {
+      ptrvec_push(t->arena, &keys, (void *)k->u.str.s);
+      ptrvec_push(t->arena, &vars, tf_tensor_of(v)->var);
+    }
+  } else if (m) {
+    for (int i = 0; i < m->u.list.n; i++) {
+      GVar *gv = tf_tensor_of(m->u.list.items[i])->var;
+      ptrvec_push(t->arena, &keys, (void *)gv->name);
+      ptrvec_push(t->arena, &vars, gv);
+    }
+  } else {
+    char *seen = calloc(g->nodes.n + 1, 1);
+    for (int i = 0; i < g->noutputs; i++) mark_live(g->outputs[i].node, seen);
+    for (int i = 0; i + 1 < t->restore_pins.n; i += 2) {
+      GNode *user = t->restore_pins.items[i], *var = t->restore_pins.items[i + 1];
+      if (seen[user->id]) mark_live(var, seen);
+    }
+    for (int i = 0; i < g->vars.n; i++) {
+      GVar *gv = g->vars.items[i];
+      if (!gv->is_global || !gv->node || !seen[gv->node->id]) continue;
+      TfTensor *tt = tf_tensor_of(tf_wrap_var(t, gv));
+      bool shadow = t->restore_ema && tt && has_key(tt, "model_variables");
+      ptrvec_push(t->arena, &keys, shadow ? arena_printf(t->arena, "%s/ExponentialMovingAverage", gv->name) : (void *)gv->name);
+      ptrvec_push(t->arena, &vars, gv);
+    }
+    free(seen);
+  }
+  g->nrestore = keys.n;
+  g->restore = arena_alloc(t->arena, sizeof(GRestore) * (keys.n ? keys.n : 1));
+  for (int i = 0; i < keys.n; i++) g->restore[i] = (GRestore){keys.items[i], vars.items[i]};
+  qsort(g->restore, g->nrestore, sizeof(GRestore), cmp_restore);
+  for (int i = 1; i < g->nrestore; i++)
+    if (!strcmp(g->restore[i].key, g->restore[i - 1].key)) {
+      eval_error(ev, sp, "E0773", "At least two variables have the same name: %s", g->restore[i].key);
+      return -1;
+    }
+  return 0;
 }
 
 static const Builtin b_ema = {"ExponentialMovingAverage", NULL, 0, bi_ema, NULL, false};

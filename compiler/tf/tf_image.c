@@ -6,7 +6,7 @@
  * H x W; mean and scale are numbers or one number a channel. It returns the tensor unchanged:
  * the graph does not change, only the signature. uint8 inputs take images as they are. */
 #include <string.h>
-#include "tf/tf_internal.h"
+#include "tf/tf_lib.h"
 
 static bool given(Value *v) { return v && v->kind != V_NONE; }
 

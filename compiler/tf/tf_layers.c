@@ -1,24 +1,60 @@
 /* TF-Slim layers (tf-slim-reference.md §5, §6): each creates the variables TF-Slim
  * creates, in the same order, under the same default scope, and builds the inference
- * computation. Every layer is one row of the table at the end: name, parameters in
- * TF-Slim's order, builder. batch_norm with is_training=True (its default) normalizes
- * with the batch's statistics, as TF's forward pass does, and records its moving-average
- * updates in updates_collections by TF's names; slimc never runs them (no training). */
+ * computation. batch_norm with is_training=True (its default) normalizes with the
+ * batch's statistics, as TF's forward pass does, and records its moving-average updates
+ * in updates_collections by TF's names; slimc never runs them (no training).
+ *
+ * A layer is described in two places, both in this file, and nothing refers to a
+ * parameter by its position:
+ *   - its parameters: one X-macro NAME_PARAMS(R, O) in TF-Slim's order, R(name) for a
+ *     required parameter, O(name, default) for an optional one (the default as TF-Slim
+ *     spells it). LAYER_ARGS(Type, NAME_PARAMS) generates the struct Type (one Value *
+ *     field per parameter, NULL when absent), the names eval_bind follows (Type_params),
+ *     the count of required ones (Type_nreq) and Type_of(), which fills the struct from the
+ *     bound arguments. The builder reads a->kernel_size and applies the defaults itself,
+ *     where TF checks them, so that errors come in TF's order.
+ *   - its row in SLIM_LAYERS at the end: __name__, argument struct, builder, and the names
+ *     slim exports it under.
+ * A new layer: its X-macro and LAYER_ARGS, its builder
+ * `static Value *l_NAME(TfLib *t, const Type *a, Span sp)`, its SLIM_LAYERS row, and its
+ * cases (docs/tf-semantics.md, "Adding a layer"). */
 #include <ctype.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <string.h>
 #include "py/eval_internal.h"
-#include "tf/tf_internal.h"
+#include "tf/tf_lib.h"
 #include "slimrt_checked.h"
 
-typedef struct Layer Layer;
-typedef Value *(*LayerFn)(TfLib *t, Value **p, Span sp, const Layer *L);
-struct Layer {
-  const char *name;                 /* __name__ */
-  const char *const *params;
-  int nreq;
-  LayerFn fn;
-};
+/* ---- the argument structs (see the header) ---- */
+
+enum { LAYER_MAX_PARAMS = 32 };
+
+#define LA_FIELD_R(n) Value *n;
+#define LA_FIELD_O(n, dflt) Value *n;
+#define LA_NAME_R(n) #n,
+#define LA_NAME_O(n, dflt) #n,
+#define LA_COUNT_R(n) +1
+#define LA_COUNT_O(n, dflt)
+#define LA_TAKE_R(n) a.n = p[i++];
+#define LA_TAKE_O(n, dflt) a.n = p[i++];
+#define LA_LEADS_R(n) _Static_assert(offsetof(Self, n) < sizeof(Value *) * nreq, "required parameters lead");
+#define LA_LEADS_O(n, dflt)
+#define LAYER_ARGS(Type, PARAMS)                                                             \
+  typedef struct Type { PARAMS(LA_FIELD_R, LA_FIELD_O) } Type;                               \
+  static const char *const Type##_params[] = {PARAMS(LA_NAME_R, LA_NAME_O) NULL};            \
+  enum { Type##_nreq = 0 PARAMS(LA_COUNT_R, LA_COUNT_O) };                                   \
+  _Static_assert(sizeof(Type) <= sizeof(Value *) * LAYER_MAX_PARAMS, "too many parameters"); \
+  /* P: the arguments bound by Type##_params, in that order */                               \
+  static Type Type##_of(Value *const *p) {                                                   \
+    typedef Type Self;                                                                       \
+    enum { nreq = Type##_nreq };                                                             \
+    PARAMS(LA_LEADS_R, LA_LEADS_O)                                                           \
+    Self a;                                                                                  \
+    int i = 0;                                                                               \
+    PARAMS(LA_TAKE_R, LA_TAKE_O)                                                             \
+    return a;                                                                                \
+  }
 
 static const GInit xavier = {.kind = GINIT_VARIANCE_SCALING, .factor = 1.0, .mode = 2, .uniform = true,
                              .text = "xavier_initializer()"};
@@ -196,12 +232,13 @@ static bool collect_outputs(TfLib *t, Value *colls, const char *alias, Value *ou
 
 /* ---- convolutions and fully_connected ---- */
 
-enum { CV_IN, CV_NOUT, CV_K, CV_STRIDE, CV_PAD, CV_DF, CV_RATE, CV_ACT, CV_NORM, CV_NORMP, CV_WINIT, CV_WREG,
-       CV_BINIT, CV_BREG, CV_REUSE, CV_VC, CV_OC, CV_TRAIN, CV_SCOPE };
-static const char *const conv_params[] = {
-    "inputs", "num_outputs", "kernel_size", "stride", "padding", "data_format", "rate", "activation_fn",
-    "normalizer_fn", "normalizer_params", "weights_initializer", "weights_regularizer", "biases_initializer",
-    "biases_regularizer", "reuse", "variables_collections", "outputs_collections", "trainable", "scope", NULL};
+#define CONV2D_PARAMS(R, O)                                                                               \
+  R(inputs) R(num_outputs) R(kernel_size) O(stride, 1) O(padding, "SAME") O(data_format, None) O(rate, 1) \
+  O(activation_fn, nn.relu) O(normalizer_fn, None) O(normalizer_params, None)                             \
+  O(weights_initializer, initializers.xavier_initializer()) O(weights_regularizer, None)                  \
+  O(biases_initializer, init_ops.zeros_initializer()) O(biases_regularizer, None) O(reuse, None)          \
+  O(variables_collections, None) O(outputs_collections, None) O(trainable, True) O(scope, None)
+LAYER_ARGS(Conv2dArgs, CONV2D_PARAMS)
 
 /* After the main op: bias (iff no normalizer and a biases initializer), normalizer, activation. */
 static Value *finish(TfLib *t, GNode *y, int64_t nout, Value *norm, Value *normp, Value *binit_raw, Value *breg,
@@ -233,56 +270,55 @@ static Value *run_scoped(TfLib *t, TfVsCtx *c, Value *out, Value *oc, Span sp) {
   return collect_outputs(t, oc, alias, out, sp) ? out : NULL;
 }
 
-static Value *l_conv2d(TfLib *t, Value **p, Span sp, const Layer *L) {
-  (void)L;
-  GNode *x = node_arg(t, p[CV_IN], sp);
+static Value *l_conv2d(TfLib *t, const Conv2dArgs *a, Span sp) {
+  GNode *x = node_arg(t, a->inputs, sp);
   int64_t k[2], s[2] = {1, 1}, r[2] = {1, 1}, nout;
   const char *pad = "SAME";
   bool trainable, wnone;
-  if (!x || !want_rank(t, x, 4, sp) || !eval_to_int(t->ev, p[CV_NOUT], sp, "num_outputs", &nout) ||
-      !int_pair(t, p[CV_K], "kernel_size", sp, k) || (p[CV_STRIDE] && !int_pair(t, p[CV_STRIDE], "stride", sp, s)) ||
-      (p[CV_RATE] && !int_pair(t, p[CV_RATE], "rate", sp, r)) || (p[CV_PAD] && !padding_arg(t, p[CV_PAD], sp, &pad)) ||
-      !data_format_ok(t, p[CV_DF], sp) || !opt_true(t, p[CV_TRAIN], sp, &trainable))
+  if (!x || !want_rank(t, x, 4, sp) || !eval_to_int(t->ev, a->num_outputs, sp, "num_outputs", &nout) ||
+      !int_pair(t, a->kernel_size, "kernel_size", sp, k) || (a->stride && !int_pair(t, a->stride, "stride", sp, s)) ||
+      (a->rate && !int_pair(t, a->rate, "rate", sp, r)) || (a->padding && !padding_arg(t, a->padding, sp, &pad)) ||
+      !data_format_ok(t, a->data_format, sp) || !opt_true(t, a->trainable, sp, &trainable))
     return NULL;
-  TfVsCtx *c = tf_vs_open(t, p[CV_SCOPE], "Conv", p[CV_REUSE], sp);
+  TfVsCtx *c = tf_vs_open(t, a->scope, "Conv", a->reuse, sp);
   if (!c) return NULL;
   int64_t wd[4] = {k[0], k[1], x->shape.dims[3], nout};
-  Value *winit = init_arg(p[CV_WINIT], &wnone);
+  Value *winit = init_arg(a->weights_initializer, &wnone);
   Value *out = NULL;
-  GNode *w = layer_var(t, "weights", wd, 4, winit, wnone ? NULL : &xavier, p[CV_WREG], "kernel", trainable,
-                       var_colls(t, p[CV_VC], "weights"), sp);
+  GNode *w = layer_var(t, "weights", wd, 4, winit, wnone ? NULL : &xavier, a->weights_regularizer, "kernel", trainable,
+                       var_colls(t, a->variables_collections, "weights"), sp);
   /* TF builds a dilated convolution between SpaceToBatchND and BatchToSpaceND */
   GNode *y = w ? tf_conv2d(t, x, w, s, r, pad, r[0] > 1 || r[1] > 1 ? "Conv2D/BatchToSpaceND" : NULL, sp) : NULL;
   if (y)
-    out = finish(t, y, nout, p[CV_NORM], p[CV_NORMP], p[CV_BINIT], p[CV_BREG], "bias", trainable, p[CV_VC], p[CV_ACT],
-                 sp);
-  return run_scoped(t, c, out, p[CV_OC], sp);
+    out = finish(t, y, nout, a->normalizer_fn, a->normalizer_params, a->biases_initializer, a->biases_regularizer,
+                 "bias", trainable, a->variables_collections, a->activation_fn, sp);
+  return run_scoped(t, c, out, a->outputs_collections, sp);
 }
 
-enum { CT_IN, CT_NOUT, CT_K, CT_STRIDE, CT_PAD, CT_DF, CT_ACT, CT_NORM, CT_NORMP, CT_WINIT, CT_WREG, CT_BINIT,
-       CT_BREG, CT_REUSE, CT_VC, CT_OC, CT_TRAIN, CT_SCOPE };
-static const char *const convt_params[] = {
-    "inputs", "num_outputs", "kernel_size", "stride", "padding", "data_format", "activation_fn", "normalizer_fn",
-    "normalizer_params", "weights_initializer", "weights_regularizer", "biases_initializer", "biases_regularizer",
-    "reuse", "variables_collections", "outputs_collections", "trainable", "scope", NULL};
+#define CONV2D_TRANSPOSE_PARAMS(R, O)                                                                      \
+  R(inputs) R(num_outputs) R(kernel_size) O(stride, 1) O(padding, "SAME") O(data_format, DATA_FORMAT_NHWC) \
+  O(activation_fn, nn.relu) O(normalizer_fn, None) O(normalizer_params, None)                              \
+  O(weights_initializer, initializers.xavier_initializer()) O(weights_regularizer, None)                   \
+  O(biases_initializer, init_ops.zeros_initializer()) O(biases_regularizer, None) O(reuse, None)           \
+  O(variables_collections, None) O(outputs_collections, None) O(trainable, True) O(scope, None)
+LAYER_ARGS(Conv2dTransposeArgs, CONV2D_TRANSPOSE_PARAMS)
 
-static Value *l_conv2d_transpose(TfLib *t, Value **p, Span sp, const Layer *L) {
-  (void)L;
-  GNode *x = node_arg(t, p[CT_IN], sp);
+static Value *l_conv2d_transpose(TfLib *t, const Conv2dTransposeArgs *a, Span sp) {
+  GNode *x = node_arg(t, a->inputs, sp);
   int64_t k[2], s[2] = {1, 1}, nout;
   const char *pad = "SAME";
   bool trainable, wnone;
-  if (!x || !want_rank(t, x, 4, sp) || !eval_to_int(t->ev, p[CT_NOUT], sp, "num_outputs", &nout) ||
-      !int_pair(t, p[CT_K], "kernel_size", sp, k) || (p[CT_STRIDE] && !int_pair(t, p[CT_STRIDE], "stride", sp, s)) ||
-      (p[CT_PAD] && !padding_arg(t, p[CT_PAD], sp, &pad)) || !data_format_ok(t, p[CT_DF], sp) ||
-      !opt_true(t, p[CT_TRAIN], sp, &trainable))
+  if (!x || !want_rank(t, x, 4, sp) || !eval_to_int(t->ev, a->num_outputs, sp, "num_outputs", &nout) ||
+      !int_pair(t, a->kernel_size, "kernel_size", sp, k) || (a->stride && !int_pair(t, a->stride, "stride", sp, s)) ||
+      (a->padding && !padding_arg(t, a->padding, sp, &pad)) || !data_format_ok(t, a->data_format, sp) ||
+      !opt_true(t, a->trainable, sp, &trainable))
     return NULL;
-  TfVsCtx *c = tf_vs_open(t, p[CT_SCOPE], "Conv2d_transpose", p[CT_REUSE], sp);
+  TfVsCtx *c = tf_vs_open(t, a->scope, "Conv2d_transpose", a->reuse, sp);
   if (!c) return NULL;
   int64_t wd[4] = {k[0], k[1], nout, x->shape.dims[3]};
-  Value *winit = init_arg(p[CT_WINIT], &wnone), *out = NULL;
-  GNode *w = layer_var(t, "weights", wd, 4, winit, wnone ? NULL : &xavier, p[CT_WREG], "kernel", trainable,
-                       var_colls(t, p[CT_VC], "weights"), sp);
+  Value *winit = init_arg(a->weights_initializer, &wnone), *out = NULL;
+  GNode *w = layer_var(t, "weights", wd, 4, winit, wnone ? NULL : &xavier, a->weights_regularizer, "kernel", trainable,
+                       var_colls(t, a->variables_collections, "weights"), sp);
   if (w) {
     /* Keras deconv_output_length; the pads are those of the matching forward convolution */
     GShape os = x->shape;
@@ -292,12 +328,12 @@ static Value *l_conv2d_transpose(TfLib *t, Value **p, Span sp, const Layer *L) {
       int64_t in = x->shape.dims[1 + d], o;
       if (s[d] > INT32_MAX) {
         eval_error(t->ev, sp, "E0630", "Attr strides has value %" PRId64 " out of range for an int32", s[d]);
-        return run_scoped(t, c, NULL, p[CT_OC], sp);
+        return run_scoped(t, c, NULL, a->outputs_collections, sp);
       }
       if (slimrt_ck_mul(in, s[d], &o) || (strcmp(pad, "SAME") && slimrt_ck_add(o, k[d] > s[d] ? k[d] - s[d] : 0, &o))) {
         eval_error(t->ev, sp, "E0630", "Negative dimension size caused by overflow when multiplying %" PRId64
                    " and %" PRId64, in, s[d]);
-        return run_scoped(t, c, NULL, p[CT_OC], sp);
+        return run_scoped(t, c, NULL, a->outputs_collections, sp);
       }
       int64_t total = !strcmp(pad, "SAME") ? (in - 1) * s[d] + k[d] - o : 0;
       if (total < 0) total = 0;
@@ -309,35 +345,35 @@ static Value *l_conv2d_transpose(TfLib *t, Value **p, Span sp, const Layer *L) {
     GNode *in[2] = {x, w};
     GNode *y = tf_build_shaped(t, SLIMRT_OP_CONV2D_TRANSPOSE, NULL, "conv2d_transpose", in, 2, &at, os, sp);
     if (y)
-      out = finish(t, y, nout, p[CT_NORM], p[CT_NORMP], p[CT_BINIT], p[CT_BREG], "bias", trainable, p[CT_VC],
-                   p[CT_ACT], sp);
+      out = finish(t, y, nout, a->normalizer_fn, a->normalizer_params, a->biases_initializer, a->biases_regularizer,
+                   "bias", trainable, a->variables_collections, a->activation_fn, sp);
   }
-  return run_scoped(t, c, out, p[CT_OC], sp);
+  return run_scoped(t, c, out, a->outputs_collections, sp);
 }
 
-enum { CP_IN, CP_K, CP_STRIDE, CP_PAD, CP_ACT, CP_NORM, CP_NORMP, CP_WINIT, CP_WREG, CP_BINIT, CP_BREG, CP_REUSE,
-       CP_VC, CP_OC, CP_TRAIN, CP_SCOPE };
-static const char *const inplane_params[] = {
-    "inputs", "kernel_size", "stride", "padding", "activation_fn", "normalizer_fn", "normalizer_params",
-    "weights_initializer", "weights_regularizer", "biases_initializer", "biases_regularizer", "reuse",
-    "variables_collections", "outputs_collections", "trainable", "scope", NULL};
+#define CONV2D_IN_PLANE_PARAMS(R, O)                                                             \
+  R(inputs) R(kernel_size) O(stride, 1) O(padding, "SAME") O(activation_fn, nn.relu)             \
+  O(normalizer_fn, None) O(normalizer_params, None)                                              \
+  O(weights_initializer, initializers.xavier_initializer()) O(weights_regularizer, None)         \
+  O(biases_initializer, init_ops.zeros_initializer()) O(biases_regularizer, None) O(reuse, None) \
+  O(variables_collections, None) O(outputs_collections, None) O(trainable, True) O(scope, None)
+LAYER_ARGS(InPlaneArgs, CONV2D_IN_PLANE_PARAMS)
 
-static Value *l_conv2d_in_plane(TfLib *t, Value **p, Span sp, const Layer *L) {
-  (void)L;
-  GNode *x = node_arg(t, p[CP_IN], sp);
+static Value *l_conv2d_in_plane(TfLib *t, const InPlaneArgs *a, Span sp) {
+  GNode *x = node_arg(t, a->inputs, sp);
   int64_t k[2], s[2] = {1, 1}, one[2] = {1, 1};
   const char *pad = "SAME";
   bool trainable, wnone;
-  if (!x || !want_rank(t, x, 4, sp) || !int_pair(t, p[CP_K], "kernel_size", sp, k) ||
-      (p[CP_STRIDE] && !int_pair(t, p[CP_STRIDE], "stride", sp, s)) ||
-      (p[CP_PAD] && !padding_arg(t, p[CP_PAD], sp, &pad)) || !opt_true(t, p[CP_TRAIN], sp, &trainable))
+  if (!x || !want_rank(t, x, 4, sp) || !int_pair(t, a->kernel_size, "kernel_size", sp, k) ||
+      (a->stride && !int_pair(t, a->stride, "stride", sp, s)) ||
+      (a->padding && !padding_arg(t, a->padding, sp, &pad)) || !opt_true(t, a->trainable, sp, &trainable))
     return NULL;
-  TfVsCtx *c = tf_vs_open(t, p[CP_SCOPE], "ConvInPlane", p[CP_REUSE], sp);
+  TfVsCtx *c = tf_vs_open(t, a->scope, "ConvInPlane", a->reuse, sp);
   if (!c) return NULL;
   int64_t wd[4] = {k[0], k[1], 1, 1}, C = x->shape.dims[3];
-  Value *winit = init_arg(p[CP_WINIT], &wnone), *out = NULL;
-  GNode *w = layer_var(t, "weights", wd, 4, winit, wnone ? NULL : &xavier, p[CP_WREG], NULL, trainable,
-                       var_colls(t, p[CP_VC], "weights"), sp);
+  Value *winit = init_arg(a->weights_initializer, &wnone), *out = NULL;
+  GNode *w = layer_var(t, "weights", wd, 4, winit, wnone ? NULL : &xavier, a->weights_regularizer, NULL, trainable,
+                       var_colls(t, a->variables_collections, "weights"), sp);
   if (w) {
     slimrt_attr at = {0};
     at.tile.multiples[0] = at.tile.multiples[1] = at.tile.multiples[3] = 1;
@@ -345,40 +381,42 @@ static Value *l_conv2d_in_plane(TfLib *t, Value **p, Span sp, const Layer *L) {
     GNode *tiled = tf_build(t, SLIMRT_OP_TILE, NULL, "Tile", &w, 1, &at, sp);
     GNode *y = tiled ? tf_depthwise_conv2d(t, x, tiled, s, one, pad, NULL, sp) : NULL;
     if (y)
-      out = finish(t, y, C, p[CP_NORM], p[CP_NORMP], p[CP_BINIT], p[CP_BREG], NULL, trainable, p[CP_VC], p[CP_ACT],
-                   sp);
+      out = finish(t, y, C, a->normalizer_fn, a->normalizer_params, a->biases_initializer, a->biases_regularizer, NULL,
+                   trainable, a->variables_collections, a->activation_fn, sp);
   }
-  return run_scoped(t, c, out, p[CP_OC], sp);
+  return run_scoped(t, c, out, a->outputs_collections, sp);
 }
 
-enum { SP_IN, SP_NOUT, SP_K, SP_DM, SP_STRIDE, SP_PAD, SP_DF, SP_RATE, SP_ACT, SP_NORM, SP_NORMP, SP_WINIT, SP_PINIT,
-       SP_WREG, SP_BINIT, SP_BREG, SP_REUSE, SP_VC, SP_OC, SP_TRAIN, SP_SCOPE };
-static const char *const sep_params[] = {
-    "inputs", "num_outputs", "kernel_size", "depth_multiplier", "stride", "padding", "data_format", "rate",
-    "activation_fn", "normalizer_fn", "normalizer_params", "weights_initializer", "pointwise_initializer",
-    "weights_regularizer", "biases_initializer", "biases_regularizer", "reuse", "variables_collections",
-    "outputs_collections", "trainable", "scope", NULL};
+#define SEPARABLE_CONV2D_PARAMS(R, O)                                                            \
+  R(inputs) R(num_outputs) R(kernel_size) O(depth_multiplier, 1) O(stride, 1) O(padding, "SAME") \
+  O(data_format, DATA_FORMAT_NHWC) O(rate, 1) O(activation_fn, nn.relu) O(normalizer_fn, None)   \
+  O(normalizer_params, None) O(weights_initializer, initializers.xavier_initializer())           \
+  O(pointwise_initializer, None) O(weights_regularizer, None)                                    \
+  O(biases_initializer, init_ops.zeros_initializer()) O(biases_regularizer, None) O(reuse, None) \
+  O(variables_collections, None) O(outputs_collections, None) O(trainable, True) O(scope, None)
+LAYER_ARGS(SeparableArgs, SEPARABLE_CONV2D_PARAMS)
 
-static Value *l_separable_conv2d(TfLib *t, Value **p, Span sp, const Layer *L) {
-  (void)L;
-  GNode *x = node_arg(t, p[SP_IN], sp);
+static Value *l_separable_conv2d(TfLib *t, const SeparableArgs *a, Span sp) {
+  GNode *x = node_arg(t, a->inputs, sp);
   int64_t k[2], s[2] = {1, 1}, r[2] = {1, 1}, dm = 1, nout = 0;
   const char *pad = "SAME";
   bool trainable, wnone, pnone;
-  bool has_nout = given(p[SP_NOUT]);
-  if (!x || !want_rank(t, x, 4, sp) || (has_nout && !eval_to_int(t->ev, p[SP_NOUT], sp, "num_outputs", &nout)) ||
-      !int_pair(t, p[SP_K], "kernel_size", sp, k) || (p[SP_DM] && !eval_to_int(t->ev, p[SP_DM], sp, "depth_multiplier", &dm)) ||
-      (p[SP_STRIDE] && !int_pair(t, p[SP_STRIDE], "stride", sp, s)) ||
-      (p[SP_RATE] && !int_pair(t, p[SP_RATE], "rate", sp, r)) || (p[SP_PAD] && !padding_arg(t, p[SP_PAD], sp, &pad)) ||
-      !data_format_ok(t, p[SP_DF], sp) || !opt_true(t, p[SP_TRAIN], sp, &trainable))
+  bool has_nout = given(a->num_outputs);
+  if (!x || !want_rank(t, x, 4, sp) || (has_nout && !eval_to_int(t->ev, a->num_outputs, sp, "num_outputs", &nout)) ||
+      !int_pair(t, a->kernel_size, "kernel_size", sp, k) ||
+      (a->depth_multiplier && !eval_to_int(t->ev, a->depth_multiplier, sp, "depth_multiplier", &dm)) ||
+      (a->stride && !int_pair(t, a->stride, "stride", sp, s)) || (a->rate && !int_pair(t, a->rate, "rate", sp, r)) ||
+      (a->padding && !padding_arg(t, a->padding, sp, &pad)) || !data_format_ok(t, a->data_format, sp) ||
+      !opt_true(t, a->trainable, sp, &trainable))
     return NULL;
-  TfVsCtx *c = tf_vs_open(t, p[SP_SCOPE], "SeparableConv2d", p[SP_REUSE], sp);
+  TfVsCtx *c = tf_vs_open(t, a->scope, "SeparableConv2d", a->reuse, sp);
   if (!c) return NULL;
   int64_t C = x->shape.dims[3];
   int64_t dwd[4] = {k[0], k[1], C, dm};
-  Value *winit = init_arg(p[SP_WINIT], &wnone), *pinit = init_arg(p[SP_PINIT], &pnone), *out = NULL;
-  Value *wc = var_colls(t, p[SP_VC], "weights");
-  GNode *dw = layer_var(t, "depthwise_weights", dwd, 4, winit, wnone ? NULL : &xavier, p[SP_WREG],
+  Value *winit = init_arg(a->weights_initializer, &wnone), *pinit = init_arg(a->pointwise_initializer, &pnone),
+        *out = NULL;
+  Value *wc = var_colls(t, a->variables_collections, "weights");
+  GNode *dw = layer_var(t, "depthwise_weights", dwd, 4, winit, wnone ? NULL : &xavier, a->weights_regularizer,
                         has_nout ? "depthwise_kernel" : NULL, trainable, wc, sp);
   GNode *y = dw ? tf_depthwise_conv2d(t, x, dw, s, r, pad, r[0] > 1 || r[1] > 1 ? "depthwise/BatchToSpaceND" : NULL, sp)
                  : NULL;
@@ -387,41 +425,41 @@ static Value *l_separable_conv2d(TfLib *t, Value **p, Span sp, const Layer *L) {
     /* pointwise_initializer None -> weights_initializer */
     Value *pi = pinit ? pinit : winit;
     GNode *pw = layer_var(t, "pointwise_weights", pwd, 4, pi, (pinit || winit || wnone) ? NULL : &xavier,
-                          p[SP_WREG], "pointwise_kernel", trainable, wc, sp);
+                          a->weights_regularizer, "pointwise_kernel", trainable, wc, sp);
     y = pw ? tf_conv2d(t, y, pw, one, one, "VALID", NULL, sp) : NULL;
   }
   if (y)
-    out = finish(t, y, has_nout ? nout : C * dm, p[SP_NORM], p[SP_NORMP], p[SP_BINIT], p[SP_BREG],
-                 has_nout ? "bias" : NULL, trainable, p[SP_VC], p[SP_ACT], sp);
-  return run_scoped(t, c, out, p[SP_OC], sp);
+    out = finish(t, y, has_nout ? nout : C * dm, a->normalizer_fn, a->normalizer_params, a->biases_initializer,
+                 a->biases_regularizer, has_nout ? "bias" : NULL, trainable, a->variables_collections, a->activation_fn,
+                 sp);
+  return run_scoped(t, c, out, a->outputs_collections, sp);
 }
 
-enum { FC_IN, FC_NOUT, FC_ACT, FC_NORM, FC_NORMP, FC_WINIT, FC_WREG, FC_BINIT, FC_BREG, FC_REUSE, FC_VC, FC_OC,
-       FC_TRAIN, FC_SCOPE };
-static const char *const fc_params[] = {
-    "inputs", "num_outputs", "activation_fn", "normalizer_fn", "normalizer_params", "weights_initializer",
-    "weights_regularizer", "biases_initializer", "biases_regularizer", "reuse", "variables_collections",
-    "outputs_collections", "trainable", "scope", NULL};
+#define FULLY_CONNECTED_PARAMS(R, O)                                                                   \
+  R(inputs) R(num_outputs) O(activation_fn, nn.relu) O(normalizer_fn, None) O(normalizer_params, None) \
+  O(weights_initializer, initializers.xavier_initializer()) O(weights_regularizer, None)               \
+  O(biases_initializer, init_ops.zeros_initializer()) O(biases_regularizer, None) O(reuse, None)       \
+  O(variables_collections, None) O(outputs_collections, None) O(trainable, True) O(scope, None)
+LAYER_ARGS(FcArgs, FULLY_CONNECTED_PARAMS)
 
-static Value *l_fully_connected(TfLib *t, Value **p, Span sp, const Layer *L) {
-  (void)L;
-  if (p[FC_NOUT]->kind != V_INT)
+static Value *l_fully_connected(TfLib *t, const FcArgs *a, Span sp) {
+  if (a->num_outputs->kind != V_INT)
     return eval_error(t->ev, sp, "E0745", "num_outputs type should be one of [<class 'int'>], got <class '%s'>.",
-                      val_type_name(p[FC_NOUT]));
-  int64_t nout = p[FC_NOUT]->u.i;
-  GNode *x = node_arg(t, p[FC_IN], sp);
+                      val_type_name(a->num_outputs));
+  int64_t nout = a->num_outputs->u.i;
+  GNode *x = node_arg(t, a->inputs, sp);
   bool trainable, wnone;
-  if (!x || !opt_true(t, p[FC_TRAIN], sp, &trainable)) return NULL;
+  if (!x || !opt_true(t, a->trainable, sp, &trainable)) return NULL;
   if (x->shape.rank < 2 || x->shape.dims[x->shape.rank - 1] < 0)
     return eval_error(t->ev, sp, "E0746", "fully_connected input must have rank >= 2 and a known last dimension");
-  TfVsCtx *c = tf_vs_open(t, p[FC_SCOPE], "fully_connected", p[FC_REUSE], sp);
+  TfVsCtx *c = tf_vs_open(t, a->scope, "fully_connected", a->reuse, sp);
   if (!c) return NULL;
   int rank = x->shape.rank;
   int64_t cin = x->shape.dims[rank - 1];
   int64_t wd[2] = {cin, nout};
-  Value *winit = init_arg(p[FC_WINIT], &wnone), *out = NULL;
-  GNode *w = layer_var(t, "weights", wd, 2, winit, wnone ? NULL : &xavier, p[FC_WREG], "kernel", trainable,
-                       var_colls(t, p[FC_VC], "weights"), sp);
+  Value *winit = init_arg(a->weights_initializer, &wnone), *out = NULL;
+  GNode *w = layer_var(t, "weights", wd, 2, winit, wnone ? NULL : &xavier, a->weights_regularizer, "kernel", trainable,
+                       var_colls(t, a->variables_collections, "weights"), sp);
   GNode *y = NULL;
   if (w && rank == 2) y = tf_matmul(t, x, w, false, false, NULL, sp);
   else if (w) { /* Dense on rank > 2: tensordot over the last axis */
@@ -437,20 +475,22 @@ static Value *l_fully_connected(TfLib *t, Value **p, Span sp, const Layer *L) {
     y = m ? tf_reshape(t, m, back, rank, NULL, sp) : NULL;
   }
   if (y)
-    out = finish(t, y, nout, p[FC_NORM], p[FC_NORMP], p[FC_BINIT], p[FC_BREG], "bias", trainable, p[FC_VC],
-                 p[FC_ACT], sp);
-  return run_scoped(t, c, out, p[FC_OC], sp);
+    out = finish(t, y, nout, a->normalizer_fn, a->normalizer_params, a->biases_initializer, a->biases_regularizer,
+                 "bias", trainable, a->variables_collections, a->activation_fn, sp);
+  return run_scoped(t, c, out, a->outputs_collections, sp);
 }
 
 /* ---- batch_norm ---- */
 
-enum { BN_IN, BN_DECAY, BN_CENTER, BN_SCALE, BN_EPS, BN_ACT, BN_PINIT, BN_PREG, BN_UPD, BN_TRAINING, BN_REUSE, BN_VC,
-       BN_OC, BN_TRAIN, BN_BW, BN_FUSED, BN_DF, BN_ZDM, BN_SCOPE, BN_RENORM, BN_RCLIP, BN_RDECAY, BN_ADJ };
-static const char *const bn_params[] = {
-    "inputs", "decay", "center", "scale", "epsilon", "activation_fn", "param_initializers", "param_regularizers",
-    "updates_collections", "is_training", "reuse", "variables_collections", "outputs_collections", "trainable",
-    "batch_weights", "fused", "data_format", "zero_debias_moving_mean", "scope", "renorm", "renorm_clipping",
-    "renorm_decay", "adjustment", NULL};
+#define BATCH_NORM_PARAMS(R, O)                                                                      \
+  R(inputs) O(decay, 0.999) O(center, True) O(scale, False) O(epsilon, 0.001) O(activation_fn, None) \
+  O(param_initializers, None) O(param_regularizers, None)                                            \
+  O(updates_collections, ops.GraphKeys.UPDATE_OPS) O(is_training, True) O(reuse, None)               \
+  O(variables_collections, None) O(outputs_collections, None) O(trainable, True)                     \
+  O(batch_weights, None) O(fused, None) O(data_format, DATA_FORMAT_NHWC)                             \
+  O(zero_debias_moving_mean, False) O(scope, None) O(renorm, False) O(renorm_clipping, None)         \
+  O(renorm_decay, 0.99) O(adjustment, None)
+LAYER_ARGS(BatchNormArgs, BATCH_NORM_PARAMS)
 
 static bool bool_arg(TfLib *t, Value *v, bool dflt, Span sp, bool *out) {
   *out = dflt;
@@ -489,16 +529,16 @@ static void warn_is_training(TfLib *t, Value *v, Span sp, const char *layer, con
                "the inference form: pass is_training=False (or set it in an arg_scope)", layer, what);
 }
 
-static Value *l_batch_norm(TfLib *t, Value **p, Span sp, const Layer *L) {
-  (void)L;
-  warn_is_training(t, p[BN_TRAINING], sp, "batch_norm", "normalizing by the batch's own statistics");
-  GNode *x = node_arg(t, p[BN_IN], sp);
+static Value *l_batch_norm(TfLib *t, const BatchNormArgs *a, Span sp) {
+  warn_is_training(t, a->is_training, sp, "batch_norm", "normalizing by the batch's own statistics");
+  GNode *x = node_arg(t, a->inputs, sp);
   bool center, scale, trainable, fused = true, zdm, renorm;
   double eps = SLIMC_PLANT_BN_EPSILON;
-  if (!x || !bool_arg(t, p[BN_CENTER], true, sp, &center) || !bool_arg(t, p[BN_SCALE], false, sp, &scale) ||
-      !bool_arg(t, p[BN_TRAIN], true, sp, &trainable) || !bool_arg(t, p[BN_FUSED], true, sp, &fused) ||
-      !bool_arg(t, p[BN_ZDM], false, sp, &zdm) || !bool_arg(t, p[BN_RENORM], false, sp, &renorm) ||
-      (given(p[BN_EPS]) && !eval_to_float(t->ev, p[BN_EPS], sp, "epsilon", &eps)) || !data_format_ok(t, p[BN_DF], sp))
+  if (!x || !bool_arg(t, a->center, true, sp, &center) || !bool_arg(t, a->scale, false, sp, &scale) ||
+      !bool_arg(t, a->trainable, true, sp, &trainable) || !bool_arg(t, a->fused, true, sp, &fused) ||
+      !bool_arg(t, a->zero_debias_moving_mean, false, sp, &zdm) || !bool_arg(t, a->renorm, false, sp, &renorm) ||
+      (given(a->epsilon) && !eval_to_float(t->ev, a->epsilon, sp, "epsilon", &eps)) ||
+      !data_format_ok(t, a->data_format, sp))
     return NULL;
   int rank = x->shape.rank;
   if (rank < 1 || x->shape.dims[rank - 1] < 0)
@@ -506,16 +546,17 @@ static Value *l_batch_norm(TfLib *t, Value **p, Span sp, const Layer *L) {
   int64_t C = x->shape.dims[rank - 1];
   /* updates_collections default is the UPDATE_OPS key; TF tests it by identity */
   bool upd_is_update_ops = true;
-  if (p[BN_UPD]) upd_is_update_ops = p[BN_UPD]->kind == V_STR && !strcmp(p[BN_UPD]->u.str.s, "update_ops");
-  bool plain = !given(p[BN_BW]) && !renorm && !given(p[BN_ADJ]);
+  if (a->updates_collections)
+    upd_is_update_ops = a->updates_collections->kind == V_STR && !strcmp(a->updates_collections->u.str.s, "update_ops");
+  bool plain = !given(a->batch_weights) && !renorm && !given(a->adjustment);
   /* the three code paths of slim.batch_norm differ in variable creation order */
   int path;
   if (fused && plain && (rank == 2 || rank == 4) && (zdm || rank == 2 || !upd_is_update_ops)) path = 1;
-  else if (!given(p[BN_BW]) && upd_is_update_ops && !zdm) path = 2;
+  else if (!given(a->batch_weights) && upd_is_update_ops && !zdm) path = 2;
   else path = 3;
-  TfVsCtx *c = tf_vs_open(t, p[BN_SCOPE], "BatchNorm", p[BN_REUSE], sp);
+  TfVsCtx *c = tf_vs_open(t, a->scope, "BatchNorm", a->reuse, sp);
   if (!c) return NULL;
-  Value *pi = p[BN_PINIT], *pr = p[BN_PREG], *vc = p[BN_VC];
+  Value *pi = a->param_initializers, *pr = a->param_regularizers, *vc = a->variables_collections;
   GNode *gamma = NULL, *beta = NULL, *mean = NULL, *var = NULL;
   bool core = path == 2;
   bool ok = true;
@@ -548,11 +589,11 @@ static Value *l_batch_norm(TfLib *t, Value **p, Span sp, const Layer *L) {
   }
   bool training = true;
   /* a tensor is_training (decided when the graph runs) compiles as inference */
-  if (tf_tensor_of(p[BN_TRAINING] ? p[BN_TRAINING] : val_none(t->ev))) training = false;
-  else ok = ok && bool_arg(t, p[BN_TRAINING], true, sp, &training);
+  if (tf_tensor_of(a->is_training ? a->is_training : val_none(t->ev))) training = false;
+  else ok = ok && bool_arg(t, a->is_training, true, sp, &training);
   /* in training mode the moving averages are updated: zero-debiased ones need two more
      variables under `<scope>/<moving_mean's full name>/` (model variables on the legacy path) */
-  bool upd_none = p[BN_UPD] && p[BN_UPD]->kind == V_NONE;
+  bool upd_none = a->updates_collections && a->updates_collections->kind == V_NONE;
   GNode *moving[4] = {mean, var, NULL, NULL};
   if (ok && training && zdm) {
     const char *mm = arena_printf(t->arena, "%s/moving_mean", tf_var_scope_name(t));
@@ -602,9 +643,9 @@ static Value *l_batch_norm(TfLib *t, Value **p, Span sp, const Layer *L) {
       } else if (path == 2) {
         tf_add_to_collection(t, "update_ops", val_str(t->ev, u0));
         tf_add_to_collection(t, "update_ops", val_str(t->ev, u1));
-      } else if (!upd_none && p[BN_UPD] && p[BN_UPD]->kind == V_STR) {
-        tf_add_to_collection(t, p[BN_UPD]->u.str.s, val_str(t->ev, arena_printf(t->arena, "%s:0", u0)));
-        tf_add_to_collection(t, p[BN_UPD]->u.str.s, val_str(t->ev, arena_printf(t->arena, "%s:0", u1)));
+      } else if (!upd_none && a->updates_collections && a->updates_collections->kind == V_STR) {
+        tf_add_to_collection(t, a->updates_collections->u.str.s, val_str(t->ev, arena_printf(t->arena, "%s:0", u0)));
+        tf_add_to_collection(t, a->updates_collections->u.str.s, val_str(t->ev, arena_printf(t->arena, "%s:0", u1)));
       } else if (!upd_none) {
         tf_add_to_collection(t, "update_ops", val_str(t->ev, arena_printf(t->arena, "%s:0", u0)));
         tf_add_to_collection(t, "update_ops", val_str(t->ev, arena_printf(t->arena, "%s:0", u1)));
@@ -618,41 +659,49 @@ static Value *l_batch_norm(TfLib *t, Value **p, Span sp, const Layer *L) {
     if (y && training && ((path != 2 && upd_none) || (path == 2 && fused)))
       for (int i = 0; i < 4; i++)
         if (moving[i]) ptrvec_push(t->arena, &t->restore_pins, y), ptrvec_push(t->arena, &t->restore_pins, moving[i]);
-    if (y) out = activate(t, p[BN_ACT], tf_wrap(t, y), false, sp);
+    if (y) out = activate(t, a->activation_fn, tf_wrap(t, y), false, sp);
   }
-  return run_scoped(t, c, out, p[BN_OC], sp);
+  return run_scoped(t, c, out, a->outputs_collections, sp);
 }
 
-static Value *l_bias_add(TfLib *t, Value **p, Span sp, const Layer *L) {
-  /* inputs, activation_fn, initializer, regularizer, reuse, variables_collections,
-     outputs_collections, trainable, data_format, scope */
-  (void)L;
-  GNode *x = node_arg(t, p[0], sp);
+#define BIAS_ADD_PARAMS(R, O)                                                                        \
+  R(inputs) O(activation_fn, None) O(initializer, init_ops.zeros_initializer()) O(regularizer, None) \
+  O(reuse, None) O(variables_collections, None) O(outputs_collections, None) O(trainable, True)      \
+  O(data_format, DATA_FORMAT_NHWC) O(scope, None)
+LAYER_ARGS(BiasAddArgs, BIAS_ADD_PARAMS)
+
+static Value *l_bias_add(TfLib *t, const BiasAddArgs *a, Span sp) {
+  GNode *x = node_arg(t, a->inputs, sp);
   bool trainable, inone;
-  if (!x || !opt_true(t, p[7], sp, &trainable) || !data_format_ok(t, p[8], sp)) return NULL;
+  if (!x || !opt_true(t, a->trainable, sp, &trainable) || !data_format_ok(t, a->data_format, sp)) return NULL;
   if (x->shape.rank < 2 || x->shape.dims[x->shape.rank - 1] < 0)
     return eval_error(t->ev, sp, "E0748", "`C` dimension must be known but is None");
-  TfVsCtx *c = tf_vs_open(t, p[9], "BiasAdd", p[4], sp);
+  TfVsCtx *c = tf_vs_open(t, a->scope, "BiasAdd", a->reuse, sp);
   if (!c) return NULL;
   int64_t C = x->shape.dims[x->shape.rank - 1];
-  Value *init = init_arg(p[2], &inone), *out = NULL;
-  GNode *b = layer_var(t, "biases", &C, 1, init, inone ? NULL : &zeros, p[3], NULL, trainable,
-                       var_colls(t, p[5], "biases"), sp);
+  Value *init = init_arg(a->initializer, &inone), *out = NULL;
+  GNode *b = layer_var(t, "biases", &C, 1, init, inone ? NULL : &zeros, a->regularizer, NULL, trainable,
+                       var_colls(t, a->variables_collections, "biases"), sp);
   GNode *y = b ? bias_add(t, x, b, sp) : NULL;
-  if (y) out = activate(t, p[1], tf_wrap(t, y), false, sp);
-  return run_scoped(t, c, out, p[6], sp);
+  if (y) out = activate(t, a->activation_fn, tf_wrap(t, y), false, sp);
+  return run_scoped(t, c, out, a->outputs_collections, sp);
 }
 
 /* ---- name-scope layers: pools, flatten, one_hot_encoding ---- */
 
-static Value *pool(TfLib *t, Value **p, Span sp, int op, const char *dflt) {
-  /* inputs, kernel_size, stride=2, padding='VALID', data_format, outputs_collections, scope */
-  GNode *x = node_arg(t, p[0], sp);
+#define POOL2D_PARAMS(R, O)                                                                  \
+  R(inputs) R(kernel_size) O(stride, 2) O(padding, "VALID") O(data_format, DATA_FORMAT_NHWC) \
+  O(outputs_collections, None) O(scope, None)
+LAYER_ARGS(PoolArgs, POOL2D_PARAMS)
+
+static Value *pool(TfLib *t, const PoolArgs *a, Span sp, int op, const char *dflt) {
+  GNode *x = node_arg(t, a->inputs, sp);
   int64_t k[2], s[2] = {2, 2};
   const char *pad = "VALID", *scope = NULL;
-  if (!x || !want_rank(t, x, 4, sp) || !int_pair(t, p[1], "kernel_size", sp, k) ||
-      (p[2] && !int_pair(t, p[2], "stride", sp, s)) || (p[3] && !padding_arg(t, p[3], sp, &pad)) ||
-      !data_format_ok(t, p[4], sp) || (given(p[6]) && !eval_to_str(t->ev, p[6], sp, "scope", &scope)))
+  if (!x || !want_rank(t, x, 4, sp) || !int_pair(t, a->kernel_size, "kernel_size", sp, k) ||
+      (a->stride && !int_pair(t, a->stride, "stride", sp, s)) ||
+      (a->padding && !padding_arg(t, a->padding, sp, &pad)) || !data_format_ok(t, a->data_format, sp) ||
+      (given(a->scope) && !eval_to_str(t->ev, a->scope, sp, "scope", &scope)))
     return NULL;
   if (!tf_ns_name_ok(t, scope, sp)) return NULL;
   const char *saved = tf_ns_open(t, scope, dflt);
@@ -661,17 +710,22 @@ static Value *pool(TfLib *t, Value **p, Span sp, int op, const char *dflt) {
   tf_ns_restore(t, saved);
   if (!y) return NULL;
   Value *out = tf_wrap(t, y);
-  return collect_outputs(t, p[5], alias, out, sp) ? out : NULL;
+  return collect_outputs(t, a->outputs_collections, alias, out, sp) ? out : NULL;
 }
-static Value *l_max_pool2d(TfLib *t, Value **p, Span sp, const Layer *L) { (void)L; return pool(t, p, sp, SLIMRT_OP_MAX_POOL, "MaxPool2D"); }
-static Value *l_avg_pool2d(TfLib *t, Value **p, Span sp, const Layer *L) { (void)L; return pool(t, p, sp, SLIMRT_OP_AVG_POOL, "AvgPool2D"); }
+static Value *l_max_pool2d(TfLib *t, const PoolArgs *a, Span sp) {
+  return pool(t, a, sp, SLIMRT_OP_MAX_POOL, "MaxPool2D");
+}
+static Value *l_avg_pool2d(TfLib *t, const PoolArgs *a, Span sp) {
+  return pool(t, a, sp, SLIMRT_OP_AVG_POOL, "AvgPool2D");
+}
 
-static Value *l_flatten(TfLib *t, Value **p, Span sp, const Layer *L) {
-  /* inputs, outputs_collections, scope */
-  (void)L;
-  GNode *x = node_arg(t, p[0], sp);
+#define FLATTEN_PARAMS(R, O) R(inputs) O(outputs_collections, None) O(scope, None)
+LAYER_ARGS(FlattenArgs, FLATTEN_PARAMS)
+
+static Value *l_flatten(TfLib *t, const FlattenArgs *a, Span sp) {
+  GNode *x = node_arg(t, a->inputs, sp);
   const char *scope = NULL;
-  if (!x || (given(p[2]) && !eval_to_str(t->ev, p[2], sp, "scope", &scope))) return NULL;
+  if (!x || (given(a->scope) && !eval_to_str(t->ev, a->scope, sp, "scope", &scope))) return NULL;
   if (x->shape.rank < 2) return eval_error(t->ev, sp, "E0749", "Inputs must have a least 2 dimensions.");
   if (!tf_ns_name_ok(t, scope, sp)) return NULL;
   const char *saved = tf_ns_open(t, scope, "Flatten");
@@ -682,19 +736,22 @@ static Value *l_flatten(TfLib *t, Value **p, Span sp, const Layer *L) {
   tf_ns_restore(t, saved);
   if (!y) return NULL;
   Value *out = tf_wrap(t, y);
-  return collect_outputs(t, p[1], alias, out, sp) ? out : NULL;
+  return collect_outputs(t, a->outputs_collections, alias, out, sp) ? out : NULL;
 }
 
-static Value *l_one_hot_encoding(TfLib *t, Value **p, Span sp, const Layer *L) {
-  /* labels, num_classes, on_value=1.0, off_value=0.0, outputs_collections, scope */
-  (void)L;
-  GNode *x = node_arg(t, p[0], sp);
+#define ONE_HOT_ENCODING_PARAMS(R, O) \
+  R(labels) R(num_classes) O(on_value, 1.0) O(off_value, 0.0) O(outputs_collections, None) O(scope, None)
+LAYER_ARGS(OneHotArgs, ONE_HOT_ENCODING_PARAMS)
+
+static Value *l_one_hot_encoding(TfLib *t, const OneHotArgs *a, Span sp) {
+  GNode *x = node_arg(t, a->labels, sp);
   int64_t n;
   double on = 1.0, off = 0.0;
   const char *scope = NULL;
-  if (!x || !eval_to_int(t->ev, p[1], sp, "num_classes", &n) || (given(p[2]) && !eval_to_float(t->ev, p[2], sp, "on_value", &on)) ||
-      (given(p[3]) && !eval_to_float(t->ev, p[3], sp, "off_value", &off)) ||
-      (given(p[5]) && !eval_to_str(t->ev, p[5], sp, "scope", &scope)))
+  if (!x || !eval_to_int(t->ev, a->num_classes, sp, "num_classes", &n) ||
+      (given(a->on_value) && !eval_to_float(t->ev, a->on_value, sp, "on_value", &on)) ||
+      (given(a->off_value) && !eval_to_float(t->ev, a->off_value, sp, "off_value", &off)) ||
+      (given(a->scope) && !eval_to_str(t->ev, a->scope, sp, "scope", &scope)))
     return NULL;
   if (!tf_ns_name_ok(t, scope, sp)) return NULL;
   const char *saved = tf_ns_open(t, scope, "OneHotEncoding");
@@ -705,52 +762,58 @@ static Value *l_one_hot_encoding(TfLib *t, Value **p, Span sp, const Layer *L) {
   tf_ns_restore(t, saved);
   if (!y) return NULL;
   Value *out = tf_wrap(t, y);
-  return collect_outputs(t, p[4], alias, out, sp) ? out : NULL;
+  return collect_outputs(t, a->outputs_collections, alias, out, sp) ? out : NULL;
 }
 
 /* ---- dropout, softmax, unit_norm: variable-scope layers without variables ---- */
 
-static Value *l_dropout(TfLib *t, Value **p, Span sp, const Layer *L) {
-  /* inputs, keep_prob=0.5, noise_shape, is_training=True, outputs_collections, scope, seed:
-     the identity at inference */
-  (void)L;
-  warn_is_training(t, p[3], sp, "dropout", "dropping activations at random");
-  GNode *x = node_arg(t, p[0], sp);
+#define DROPOUT_PARAMS(R, O)                                                                         \
+  R(inputs) O(keep_prob, 0.5) O(noise_shape, None) O(is_training, True) O(outputs_collections, None) \
+  O(scope, None) O(seed, None)
+LAYER_ARGS(DropoutArgs, DROPOUT_PARAMS)
+
+/* the identity at inference */
+static Value *l_dropout(TfLib *t, const DropoutArgs *a, Span sp) {
+  warn_is_training(t, a->is_training, sp, "dropout", "dropping activations at random");
+  GNode *x = node_arg(t, a->inputs, sp);
   if (!x) return NULL;
   bool training;
-  if (p[3] && tf_tensor_of(p[3])) training = false; /* decided when the graph runs: inference */
-  else if (!bool_arg(t, p[3], true, sp, &training)) return NULL;
-  TfVsCtx *c = tf_vs_open(t, p[5], "Dropout", NULL, sp);
+  if (a->is_training && tf_tensor_of(a->is_training)) training = false; /* decided when the graph runs: inference */
+  else if (!bool_arg(t, a->is_training, true, sp, &training)) return NULL;
+  TfVsCtx *c = tf_vs_open(t, a->scope, "Dropout", NULL, sp);
   if (!c) return NULL;
   /* Keras' Dropout returns an Identity at inference, its input unchanged in training
      (slimc computes the inference graph either way) */
   GNode *y = training ? x : tf_unary(t, SLIMRT_OP_IDENTITY, x, NULL, sp);
-  return run_scoped(t, c, y ? tf_wrap(t, y) : NULL, p[4], sp);
+  return run_scoped(t, c, y ? tf_wrap(t, y) : NULL, a->outputs_collections, sp);
 }
 
-static Value *l_softmax(TfLib *t, Value **p, Span sp, const Layer *L) {
-  /* logits, scope */
-  (void)L;
-  GNode *x = node_arg(t, p[0], sp);
+#define SOFTMAX_PARAMS(R, O) R(logits) O(scope, None)
+LAYER_ARGS(SoftmaxArgs, SOFTMAX_PARAMS)
+
+static Value *l_softmax(TfLib *t, const SoftmaxArgs *a, Span sp) {
+  GNode *x = node_arg(t, a->logits, sp);
   if (!x) return NULL;
-  TfVsCtx *c = tf_vs_open(t, p[1], "softmax", NULL, sp);
+  TfVsCtx *c = tf_vs_open(t, a->scope, "softmax", NULL, sp);
   if (!c) return NULL;
   /* TF reshapes to 2-D, applies Softmax and reshapes back: the output is Reshape_1 */
   GNode *y = tf_unary(t, tf_api_op("nn.softmax"), x, "Reshape_1", sp);
   return run_scoped(t, c, y ? tf_wrap(t, y) : NULL, NULL, sp);
 }
 
-static Value *l_unit_norm(TfLib *t, Value **p, Span sp, const Layer *L) {
-  /* inputs, dim, epsilon=1e-7, scope */
-  (void)L;
-  GNode *x = node_arg(t, p[0], sp);
+#define UNIT_NORM_PARAMS(R, O) R(inputs) R(dim) O(epsilon, 1e-07) O(scope, None)
+LAYER_ARGS(UnitNormArgs, UNIT_NORM_PARAMS)
+
+static Value *l_unit_norm(TfLib *t, const UnitNormArgs *a, Span sp) {
+  GNode *x = node_arg(t, a->inputs, sp);
   int64_t dim;
   double eps = 1e-7;
-  if (!x || !eval_to_int(t->ev, p[1], sp, "dim", &dim) || (given(p[2]) && !eval_to_float(t->ev, p[2], sp, "epsilon", &eps)))
+  if (!x || !eval_to_int(t->ev, a->dim, sp, "dim", &dim) ||
+      (given(a->epsilon) && !eval_to_float(t->ev, a->epsilon, sp, "epsilon", &eps)))
     return NULL;
   if (dim < 0 || dim >= x->shape.rank)
     return eval_error(t->ev, sp, "E0750", "dim must be positive but smaller than the input rank.");
-  TfVsCtx *c = tf_vs_open(t, p[3], "UnitNorm", NULL, sp);
+  TfVsCtx *c = tf_vs_open(t, a->scope, "UnitNorm", NULL, sp);
   if (!c) return NULL;
   slimrt_attr at = {0};
   at.reduce.axes[dim] = 1, at.reduce.keepdims = 1;
@@ -922,36 +985,47 @@ static Value *bi_last_dimension(Eval *ev, const Args *a, void *data) {
 
 /* ---- the layer table ---- */
 
-static const char *const pool_params[] = {"inputs", "kernel_size", "stride", "padding", "data_format",
-                                          "outputs_collections", "scope", NULL};
-static const char *const flatten_params[] = {"inputs", "outputs_collections", "scope", NULL};
-static const char *const onehot_params[] = {"labels", "num_classes", "on_value", "off_value", "outputs_collections",
-                                            "scope", NULL};
-static const char *const dropout_params[] = {"inputs", "keep_prob", "noise_shape", "is_training",
-                                             "outputs_collections", "scope", "seed", NULL};
-static const char *const softmax_params[] = {"logits", "scope", NULL};
-static const char *const unit_norm_params[] = {"inputs", "dim", "epsilon", "scope", NULL};
-static const char *const bias_add_params[] = {"inputs", "activation_fn", "initializer", "regularizer", "reuse",
-                                              "variables_collections", "outputs_collections", "trainable",
-                                              "data_format", "scope", NULL};
+/* Every layer: L(__name__, argument struct, builder, the names slim exports it under...).
+   Names on one row share one Builtin, hence one arg_scope key; convolution is its own. */
+#define SLIM_LAYERS(L)                                                                                   \
+  L(convolution2d, Conv2dArgs, l_conv2d, "conv2d", "convolution2d")                                      \
+  L(convolution, Conv2dArgs, l_conv2d, "convolution")                                                    \
+  L(convolution2d_transpose, Conv2dTransposeArgs, l_conv2d_transpose, "conv2d_transpose",                \
+    "convolution2d_transpose")                                                                           \
+  L(convolution2d_in_plane, InPlaneArgs, l_conv2d_in_plane, "conv2d_in_plane", "convolution2d_in_plane") \
+  L(separable_convolution2d, SeparableArgs, l_separable_conv2d, "separable_conv2d",                      \
+    "separable_convolution2d")                                                                           \
+  L(fully_connected, FcArgs, l_fully_connected, "fully_connected")                                       \
+  L(batch_norm, BatchNormArgs, l_batch_norm, "batch_norm")                                               \
+  L(bias_add, BiasAddArgs, l_bias_add, "bias_add")                                                       \
+  L(max_pool2d, PoolArgs, l_max_pool2d, "max_pool2d")                                                    \
+  L(avg_pool2d, PoolArgs, l_avg_pool2d, "avg_pool2d")                                                    \
+  L(flatten, FlattenArgs, l_flatten, "flatten")                                                          \
+  L(one_hot_encoding, OneHotArgs, l_one_hot_encoding, "one_hot_encoding")                                \
+  L(dropout, DropoutArgs, l_dropout, "dropout")                                                          \
+  L(softmax, SoftmaxArgs, l_softmax, "softmax")                                                          \
+  L(unit_norm, UnitNormArgs, l_unit_norm, "unit_norm")
 
-static const Layer layers[] = {
-    {"convolution2d", conv_params, 3, l_conv2d},
-    {"convolution", conv_params, 3, l_conv2d},
-    {"convolution2d_transpose", convt_params, 3, l_conv2d_transpose},
-    {"convolution2d_in_plane", inplane_params, 2, l_conv2d_in_plane},
-    {"separable_convolution2d", sep_params, 3, l_separable_conv2d},
-    {"fully_connected", fc_params, 2, l_fully_connected},
-    {"batch_norm", bn_params, 1, l_batch_norm},
-    {"bias_add", bias_add_params, 1, l_bias_add},
-    {"max_pool2d", pool_params, 2, l_max_pool2d},
-    {"avg_pool2d", pool_params, 2, l_avg_pool2d},
-    {"flatten", flatten_params, 1, l_flatten},
-    {"one_hot_encoding", onehot_params, 2, l_one_hot_encoding},
-    {"dropout", dropout_params, 1, l_dropout},
-    {"softmax", softmax_params, 1, l_softmax},
-    {"unit_norm", unit_norm_params, 2, l_unit_norm},
-};
+typedef struct Layer {
+  const char *name;                 /* __name__ */
+  const char *const *params;
+  int nreq;
+  Value *(*build)(TfLib *t, Value *const *p, Span sp); /* P: bound in the order of PARAMS */
+  const char *names[3];             /* exported names, NULL-terminated */
+} Layer;
+
+/* build_NAME: the builder called with its argument struct */
+#define LAYER_BUILD(nm, Type, fn, ...)                           \
+  static Value *build_##nm(TfLib *t, Value *const *p, Span sp) { \
+    Type a = Type##_of(p);                                       \
+    return fn(t, &a, sp);                                        \
+  }
+SLIM_LAYERS(LAYER_BUILD)
+#undef LAYER_BUILD
+
+#define LAYER_ROW(nm, Type, fn, ...) {#nm, Type##_params, Type##_nreq, build_##nm, {__VA_ARGS__, NULL}},
+static const Layer layers[] = {SLIM_LAYERS(LAYER_ROW)};
+#undef LAYER_ROW
 enum { NLAYERS = sizeof layers / sizeof *layers };
 
 /* The Builtin of every layer: arg_scope defaults merged in, then bound and built. */
@@ -960,25 +1034,10 @@ static Value *layer_call(Eval *ev, const Args *a, void *data) {
   TfLib *t = tf_lib(ev);
   Args m;
   if (tf_argscope_merge(t, L->name, L, L->params, a, &m) < 0) return NULL;
-  Value *p[32] = {0};
+  Value *p[LAYER_MAX_PARAMS] = {0};
   if (eval_bind_checked(ev, L->name, L->params, L->nreq, &m, p) < 0) return NULL;
-  return L->fn(t, p, a->call_span, L);
+  return L->build(t, p, a->call_span);
 }
-
-static const Builtin layer_builtins[NLAYERS] = {
-#define LB(i) {NULL, NULL, 0, layer_call, (void *)&layers[i], true}
-    LB(0), LB(1), LB(2), LB(3), LB(4), LB(5), LB(6), LB(7), LB(8), LB(9), LB(10), LB(11), LB(12), LB(13), LB(14),
-#undef LB
-};
-
-/* Names under which each layer is reachable (aliases share one Builtin, hence one arg_scope key). */
-static const struct { const char *name; int layer; } layer_names[] = {
-    {"conv2d", 0}, {"convolution2d", 0}, {"convolution", 1}, {"conv2d_transpose", 2},
-    {"convolution2d_transpose", 2}, {"conv2d_in_plane", 3}, {"convolution2d_in_plane", 3},
-    {"separable_conv2d", 4}, {"separable_convolution2d", 4}, {"fully_connected", 5}, {"batch_norm", 6},
-    {"bias_add", 7}, {"max_pool2d", 8}, {"avg_pool2d", 9}, {"flatten", 10}, {"one_hot_encoding", 11},
-    {"dropout", 12}, {"softmax", 13}, {"unit_norm", 14},
-};
 
 static const Builtin b_repeat = {"repeat", NULL, 0, bi_repeat, NULL, false};
 static const Builtin b_stack = {"stack", NULL, 0, bi_stack, NULL, false};
@@ -988,15 +1047,13 @@ static const Builtin b_lastdim = {"last_dimension", NULL, 0, bi_last_dimension, 
 
 void tf_layers_register(TfLib *t, Value *slim_ns, Value *utils_ns) {
   Eval *ev = t->ev;
-  /* one Builtin per layer, named by __name__ */
+  /* one Builtin per layer, named by __name__; params NULL: layer_call binds after merging
+     the arg_scope */
   Builtin *bs = arena_alloc(t->arena, sizeof(Builtin) * NLAYERS);
   for (int i = 0; i < NLAYERS; i++) {
-    bs[i] = layer_builtins[i];
-    bs[i].name = layers[i].name;
-    bs[i].params = NULL; /* layer_call binds after merging the arg_scope */
+    bs[i] = (Builtin){layers[i].name, NULL, 0, layer_call, (void *)&layers[i], true};
+    for (int j = 0; layers[i].names[j]; j++) ns_set(ev, slim_ns, layers[i].names[j], val_builtin(ev, &bs[i]));
   }
-  for (size_t i = 0; i < sizeof layer_names / sizeof *layer_names; i++)
-    ns_set(ev, slim_ns, layer_names[i].name, val_builtin(ev, &bs[layer_names[i].layer]));
   ns_set(ev, slim_ns, "repeat", val_builtin(ev, &b_repeat));
   ns_set(ev, slim_ns, "stack", val_builtin(ev, &b_stack));
   ns_set(ev, utils_ns, "collect_named_outputs", val_builtin(ev, &b_cno));

@@ -2,7 +2,7 @@
  * --print-restore-map, --print-signature. */
 #include <stdlib.h>
 #include <string.h>
-#include "tf/tf_internal.h"
+#include "tf/tf_lib.h"
 
 const char *tf_dtype_name(int dtype) {
   const char *n = slimrt_dtype_name(dtype);

@@ -6,7 +6,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include "tf/tf_internal.h"
+#include "tf/tf_lib.h"
 
 /* ---- a string -> count map (open addressing, arena-backed) ---- */
 

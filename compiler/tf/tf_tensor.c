@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "tf/tf_internal.h"
+#include "tf/tf_lib.h"
 #include "slimrt_checked.h"
 
 /* ---- small helpers ---- */
@@ -433,6 +433,108 @@ bool tf_py_operand_ok(TfLib *t, Value *v, int dt, const char *param, const char 
   else
     eval_error(t->ev, sp, "E0513", "TypeError: Expected %s, but got %s of type 'float'.", d, f);
   return false;
+}
+
+/* ---- generated ops: Python operands converted as TF's op_def_library does ---- */
+
+/* A generated TF op as TF's op_def_library builds it: under a name scope NAME (or DFLT), the
+   Python operands become constants named after their input (ARGNAMES), converted in input
+   order: an input of fixed dtype (FIXED[i] > 0, e.g. bool) takes it, the others share one
+   dtype, HINT if > 0 (the operator overloads pass the tensor operand's), else that of the
+   first tensor or constant before it. The op takes the scope's name. */
+GNode *tf_gen_op(TfLib *t, int op, const char *name, const char *dflt, Value **args, const char *const *argnames,
+                 const int *fixed, int nargs, int hint, Span sp) {
+  GNode *in[4];
+  int shared = hint;
+  for (int i = 0; i < nargs && !shared; i++) {
+    TfTensor *tt = tf_tensor_of(args[i]);
+    if (tt && !(fixed && fixed[i] > 0)) shared = tt->node->shape.dtype;
+    if (!tt && !(fixed && fixed[i] > 0)) break; /* a Python value first: its own dtype */
+  }
+  if (!tf_ns_name_ok(t, name, sp)) return NULL;
+  const char *saved = tf_ns_open(t, name, dflt);
+  const char *scope = t->name_stack;
+  GNode *n = NULL;
+  for (int i = 0; i < nargs; i++) {
+    int dt = fixed && fixed[i] > 0 ? fixed[i] : shared;
+    if (!args[i]) {
+      eval_error(t->ev, sp, "E0641", "%s is required", argnames[i]);
+      goto out;
+    }
+    if (!tf_py_operand_ok(t, args[i], dt, argnames[i], slimrt_op_tf_type(op), sp)) goto out;
+    in[i] = tf_tensor_of(args[i]) ? tf_tensor_of(args[i])->node : tf_const_values(t, args[i], dt, argnames[i], sp);
+    if (!in[i]) goto out;
+    if (!(fixed && fixed[i] > 0) && !shared) shared = in[i]->shape.dtype;
+  }
+  n = tf_build(t, op, arena_printf(t->arena, "%s/", scope), dflt, in, nargs, NULL, sp);
+out:
+  tf_ns_restore(t, saved);
+  return n;
+}
+
+/* TF's truediv table: the dtype integer operands are cast to (0: none, -1: refused). */
+static int truediv_dtype(int dt) {
+  switch (dt) {
+  case SLIMRT_U8: case SLIMRT_I8: case SLIMRT_U16: case SLIMRT_I16: return SLIMRT_F32;
+  case SLIMRT_U32: case SLIMRT_I32: case SLIMRT_U64: case SLIMRT_I64: return SLIMRT_F64;
+  case SLIMRT_BOOL: case SLIMRT_STRING: return -1;
+  default: return 0;
+  }
+}
+
+/* Would converting the Python value V to the integer dtype DT fail (a float in it)? */
+static bool tf_truediv_dtype_soft(Value *v, int dt) {
+  return dt > 0 && truediv_dtype(dt) != 0 && tf_py_has_float(v);
+}
+
+bool tf_truediv_casts(Value *x, Value *y) {
+  TfTensor *tx = tf_tensor_of(x), *ty = tf_tensor_of(y);
+  if (tx && ty && tx->node->shape.dtype != ty->node->shape.dtype) return true; /* truediv's dtype error */
+  int dt = tx ? tx->node->shape.dtype : ty ? ty->node->shape.dtype : 0;
+  return truediv_dtype(dt) != 0;
+}
+
+/* x / y of integer (or bool) operands as TF's truediv: under the scope "truediv" (or NAME), both
+   are cast to float32 (8- and 16-bit) or float64 (32- and 64-bit) ("Cast", "Cast_1"), then
+   divided ("RealDiv" named after the scope). HINT as for tf_gen_op. */
+GNode *tf_truediv(TfLib *t, Value *x, Value *y, const char *name, int hint, Span sp) {
+  Value *args[2] = {x, y};
+  static const char *const names[2] = {"x", "y"};
+  GNode *in[2], *n = NULL;
+  int shared = hint;
+  if (!shared) shared = tf_tensor_of(x) ? tf_tensor_of(x)->node->shape.dtype : 0;
+  if (!tf_ns_name_ok(t, name, sp)) return NULL;
+  const char *saved = tf_ns_open(t, name, "truediv");
+  const char *scope = t->name_stack;
+  for (int i = 0; i < 2; i++) {
+    int dt = shared;
+    /* x / 0.5 converts 0.5 with x's dtype only as a hint (then the dtypes differ);
+       0.5 / x converts it to x's dtype or fails */
+    if (i == 1 && !tf_tensor_of(args[i]) && tf_truediv_dtype_soft(args[i], dt)) dt = 0;
+    if (i == 0 && !tf_py_operand_ok(t, args[i], dt, "x", NULL, sp)) goto out;
+    in[i] = tf_tensor_of(args[i]) ? tf_tensor_of(args[i])->node : tf_const_values(t, args[i], dt, names[i], sp);
+    if (!in[i]) goto out;
+    if (!shared) shared = in[i]->shape.dtype;
+  }
+  if (in[0]->shape.dtype != in[1]->shape.dtype) {
+    eval_error(t->ev, sp, "E0511", "`x` and `y` must have the same dtype, got tf.%s != tf.%s.",
+               slimrt_dtype_name(in[0]->shape.dtype), slimrt_dtype_name(in[1]->shape.dtype));
+    goto out;
+  }
+  int to = truediv_dtype(in[0]->shape.dtype);
+  if (to < 0) {
+    eval_error(t->ev, sp, "E0511", "TypeError: Invalid dtype tf.%s in __truediv__",
+               slimrt_dtype_name(in[0]->shape.dtype));
+    goto out;
+  }
+  if (to > 0) {
+    for (int i = 0; i < 2; i++)
+      if (!(in[i] = tf_cast(t, in[i], to, "Cast", sp))) goto out;
+  }
+  n = tf_build(t, SLIMRT_OP_DIV, arena_printf(t->arena, "%s/", scope), "truediv", in, 2, NULL, sp);
+out:
+  tf_ns_restore(t, saved);
+  return n;
 }
 
 /* ---- operators ---- */

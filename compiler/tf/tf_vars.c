@@ -4,7 +4,7 @@
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
-#include "tf/tf_internal.h"
+#include "tf/tf_lib.h"
 
 struct TfVarStore {
   Dict *by_name;                    /* full store name -> variable Value */

@@ -1,16 +1,22 @@
-/* Internal interface between the parts of the TF / TF-Slim library:
- *   tf.c          tf_install: namespaces (tensorflow, tf_slim, ...), globals, model hooks
- *   tf_scope.c    variable scopes, name scopes, Graph.unique_name, default-name counters
+/* The TF / TF-Slim library's state (TfLib, owned by tf_lib.c) and the internal interface
+ * between its parts, listed from the top down: a part calls only parts below it
+ * (docs/tf-semantics.md, "Files"):
+ *   tf.c          tf_install: namespaces (tensorflow, tf_slim, ...), each part's register, globals
+ *   tf_model.c    the model hooks: a fresh graph per model, inputs, outputs
+ *   tf_layers.c   TF-Slim layers, repeat, stack
+ *   tf_ema.c      ExponentialMovingAverage, restore(mapping), the restore map
  *   tf_vars.c     variable store, get_variable / Variable / slim variables, collections, queries
  *   tf_argscope.c arg_scope, add_arg_scope
- *   tf_layers.c   TF-Slim layers, repeat, stack
- *   tf_ema.c      ExponentialMovingAverage, restore maps
+ *   tf_ops.c      tf.* / tf.nn.* ops, initializer and regularizer objects
+ *   tf_image.c    image_input()
  *   tf_print.c    --print-variables / -collection / -restore-map / -signature
- *   tf_tensor.c   the Tensor value type: arithmetic, attributes, conversion
- *   tf_ops.c      tf.* / tf.nn.* ops, dtypes, initializer and regularizer objects
- * Not for use outside compiler/tf_*.c. */
-#ifndef SLIMC_TF_INTERNAL_H
-#define SLIMC_TF_INTERNAL_H
+ *   tf_tensor.c   the Tensor value type: arithmetic, attributes, conversion, dtypes
+ *   tf_build.c    graph builders: GNode in, GNode out, under TF's op names
+ *   tf_scope.c    variable scopes, name scopes, Graph.unique_name, default-name counters
+ *   tf_lib.c      tf_lib: the TfLib of an Eval (calls no other part)
+ * Not for use outside compiler/tf/. */
+#ifndef SLIMC_TF_LIB_H
+#define SLIMC_TF_LIB_H
 #include "tf/tf.h"
 
 typedef struct TfScope TfScope;     /* variable scope (tf_scope.c) */
@@ -66,6 +72,7 @@ bool tf_ns_name_ok(TfLib *t, const char *name, Span sp);
 extern const ExtType tf_tensor_type;     /* plain tensors */
 extern const ExtType tf_variable_type;   /* variables (also tensors) */
 
+/* tf_lib.c */
 TfLib *tf_lib(Eval *ev);                 /* the TfLib installed in EV */
 
 /* tf_tensor.c */
@@ -96,7 +103,7 @@ const char *tf_unique_name(TfLib *t, const char *name);
 const char *tf_op_name(TfLib *t, const char *name, const char *dflt);
 const char *tf_var_scope_name(TfLib *t); /* current variable scope name, "" at root */
 
-/* tf_ops.c: adds op OP (inputs IN, attributes ATTR or NULL) named tf_op_name(NAME, DFLT);
+/* tf_build.c: adds op OP (inputs IN, attributes ATTR or NULL) named tf_node_name(NAME, DFLT);
    shape errors become diagnostics at SP naming the op. Returns the node or NULL. */
 GNode *tf_build(TfLib *t, int op, const char *name, const char *dflt, GNode **in, int nin,
                 const slimrt_attr *attr, Span sp);
@@ -118,7 +125,10 @@ GNode *tf_reshape(TfLib *t, GNode *x, const int64_t *dims, int rank, const char 
 GNode *tf_build_shaped(TfLib *t, int op, const char *name, const char *dflt, GNode **in, int nin,
                        const slimrt_attr *attr, GShape out, Span sp);
 GNode *tf_cast(TfLib *t, GNode *x, int dtype, const char *name, Span sp);
-/* A generated op (Less, LogicalAnd, Select, FloorDiv, ...) as TF's op_def_library builds it:
+/* A new node's name: NAME verbatim if it ends in '/' (a name scope's own name), else
+   tf_op_name(NAME, DFLT). */
+const char *tf_node_name(TfLib *t, const char *name, const char *dflt);
+/* tf_tensor.c: a generated op (Less, LogicalAnd, Select, FloorDiv, ...) as TF's op_def_library builds it:
    Python operands become constants named after their input (ARGNAMES) inside the op's name
    scope; FIXED (or NULL) gives inputs of a fixed dtype; HINT > 0: the dtype of the others. */
 GNode *tf_gen_op(TfLib *t, int op, const char *name, const char *dflt, Value **args, const char *const *argnames,
@@ -127,7 +137,7 @@ GNode *tf_gen_op(TfLib *t, int op, const char *name, const char *dflt, Value **a
 bool tf_truediv_casts(Value *x, Value *y);
 /* TF's truediv of integer operands: "truediv/Cast", "truediv/Cast_1" to float32/float64, RealDiv. */
 GNode *tf_truediv(TfLib *t, Value *x, Value *y, const char *name, int hint, Span sp);
-/* Applies an activation given as a value (tf.nn.relu builtin, a user function, None). */
+/* tf_ops.c: applies an activation given as a value (tf.nn.relu builtin, a user function, None). */
 Value *tf_apply_fn(TfLib *t, Value *fn, Value *x, Span sp);
 /* Initializer / regularizer objects (values of ExtType "Initializer"/"Regularizer"). */
 TfInit *tf_init_of(Value *v);
@@ -197,6 +207,10 @@ void tf_layers_register(TfLib *t, Value *slim_ns, Value *utils_ns);
 void tf_ema_register(TfLib *t, Value *train_ns);
 /* tf_image.c: image_input(), the signature's image preprocessing */
 void tf_image_register(TfLib *t);
+/* tf_ema.c: the graph's restore map at the model's end (-1 with an error pending). */
+int tf_restore_map(TfLib *t, Span sp);
+/* tf_model.c: installs the model hooks into T's Eval and a fresh state. */
+void tf_model_register(TfLib *t);
 /* tf_print.c: "float32" etc. */
 const char *tf_dtype_name(int dtype);
 
