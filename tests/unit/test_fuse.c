@@ -41,15 +41,19 @@ static GNode *conv_bn(Graph *g, const char *prefix, GNode *x, int64_t stride) {
 
 /* A ResNet unit: relu(bn(conv(x)) + bn(conv(x))): the later chain takes the add
    and the relu, the earlier one ends at its batch norm; both are fused. */
-Test(pass_fuse, residual_unit) {
+static Graph *residual_graph(GNode **add, GNode **relu) {
   Graph *g = graph_new(&arena, "unit");
   GNode *x = graph_input(g, "x", SHAPE(1, 6, 6, 4), SPAN_NONE);
-  GNode *sc = conv_bn(g, "shortcut", x, 1);
-  GNode *r = conv_bn(g, "conv3", x, 1);
-  GNode *in[2] = {sc, r};
-  GNode *add = op(g, SLIMRT_OP_ADD, "add", in, 2, NULL);
-  GNode *relu = op(g, SLIMRT_OP_RELU, "relu", &add, 1, NULL);
-  set_outputs(g, 1, "y", relu);
+  GNode *in[2] = {conv_bn(g, "shortcut", x, 1), conv_bn(g, "conv3", x, 1)};
+  *add = op(g, SLIMRT_OP_ADD, "add", in, 2, NULL);
+  *relu = op(g, SLIMRT_OP_RELU, "relu", add, 1, NULL);
+  set_outputs(g, 1, "y", *relu);
+  return g;
+}
+
+Test(pass_fuse, residual_unit) {
+  GNode *add, *relu;
+  Graph *g = residual_graph(&add, &relu);
   BackendOptions o = opts();
   cr_assert_eq(run_passes(g, &diag, &o), 0);
   cr_assert_eq(count_op(g, SLIMRT_OP_FUSED_CONV2D), 2);
@@ -62,7 +66,7 @@ Test(pass_fuse, residual_unit) {
   cr_expect_eq(l->epsilon, 0.001);
   cr_assert_eq(last->nin, 7, "x, filter, 4 batch norm inputs, residual");
   cr_expect_eq(last->in[6], first, "the residual is the other chain's result");
-  cr_expect_eq(last->in[0], x);
+  cr_expect_eq(last->in[0], g->inputs.items[0]);
 }
 
 /* A zero PAD over H and W joins the conv's padding; bias + relu6 fuse. */
@@ -175,14 +179,8 @@ Test(pass_fuse, residual_that_is_also_the_image_is_not_overwritten) {
    forward graph keeps its conv, batch norm, add and relu, its variables' nodes and
    its outputs. */
 Test(pass_fuse, forward_graph_survives_lowering) {
-  Graph *g = graph_new(&arena, "unit");
-  GNode *x = graph_input(g, "x", SHAPE(1, 6, 6, 4), SPAN_NONE);
-  GNode *sc = conv_bn(g, "shortcut", x, 1);
-  GNode *r = conv_bn(g, "conv3", x, 1);
-  GNode *in[2] = {sc, r};
-  GNode *add = op(g, SLIMRT_OP_ADD, "add", in, 2, NULL);
-  GNode *relu = op(g, SLIMRT_OP_RELU, "relu", &add, 1, NULL);
-  set_outputs(g, 1, "y", relu);
+  GNode *add, *relu;
+  Graph *g = residual_graph(&add, &relu);
   int nodes = g->nodes.n, vars = g->vars.n;
   Graph *low = graph_clone(g);
   cr_assert_eq(low->nodes.n, nodes);
