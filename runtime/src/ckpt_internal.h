@@ -1,4 +1,5 @@
-/* Shared between ckpt_read.c and ckpt_write.c; not part of the public API. */
+/* Shared between ckpt_read.c and ckpt_write.c (defined in ckpt_common.c); not part
+   of the public API. */
 #ifndef SLIMRT_CKPT_INTERNAL_H
 #define SLIMRT_CKPT_INTERNAL_H
 #include <stddef.h>

@@ -50,17 +50,6 @@ struct slimrt_ckpt {
   unsigned char *keybuf;
 };
 
-int slimrt_ckpti_elem_size(int dtype) {
-  switch (dtype) {
-  case 1: case 3: case 13: case 22: return 4;          /* float int32 qint32 uint32 */
-  case 2: case 8: case 9: case 23: return 8;           /* double complex64 int64 uint64 */
-  case 4: case 6: case 10: case 11: case 12: return 1; /* uint8 int8 bool qint8 quint8 */
-  case 5: case 14: case 15: case 16: case 17: case 19: return 2;
-  case 18: return 16;                                  /* complex128 */
-  default: return 0;
-  }
-}
-
 /* ---- small decoding helpers ---------------------------------------------- */
 
 static uint32_t le32(const unsigned char *p) {
