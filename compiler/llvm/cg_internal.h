@@ -1,4 +1,4 @@
-/* Private interface between the back end's files (target, codegen, emit, link,
+/* Private interface between the back end's files (target, machine, codegen, emit, link,
  * cheader). Only backend.h is seen by the driver. */
 #ifndef SLIMC_CG_INTERNAL_H
 #define SLIMC_CG_INTERNAL_H
@@ -20,7 +20,7 @@ int cg_module_emit(CgModule *m, Diag *d, const BackendOptions *o, EmitKind kind,
 char *cg_module_ir(CgModule *m);
 LLVMModuleRef cg_module_llvm(CgModule *m);
 LLVMTargetMachineRef cg_module_tm(CgModule *m);
-/* emit.c: the target machine for o->triple / o->cpu / o->opt_level, or NULL with a diagnostic. */
+/* machine.c: the target machine for o->triple / o->cpu / o->opt_level, or NULL with a diagnostic. */
 LLVMTargetMachineRef cg_target_machine(Diag *d, const BackendOptions *o);
 void cg_module_free(CgModule *m);
 
