@@ -14,6 +14,7 @@
 #include <llvm-c/Core.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
+#include "llvm/cg_abi.h"
 #include "llvm/cg_internal.h"
 #include "slimrt.h"
 
@@ -41,6 +42,7 @@ typedef struct Cg {
   size_t nshared, shared_cap;
   int maxid, maxvarid, maxnin;       /* maxnin: the most inputs of an op (the `in` slot's size) */
   bool oom;                          /* an allocation failed while building the module */
+  const char *abi_unset;             /* a runtime struct's field left unset (abi_const), or NULL */
   /* run()'s kernel calls as a table (see "kernel steps" below) */
   LLVMTypeRef ref_ty, step_ty;
   LLVMValueRef steps_gv, refs_gv, run_steps;
@@ -127,6 +129,14 @@ static void shared_free(Cg *c) {
   for (size_t i = 0; i < c->shared_cap; i++)
     if (c->shared[i].owned) free(c->shared[i].bytes);
   free(c->shared);
+}
+
+/* A constant runtime struct S (slimrt_abi.h) from F, filled by field name. */
+static LLVMValueRef abi_const(Cg *c, CgAbiStruct s, LLVMValueRef *f) {
+  LLVMValueRef v = cg_abi_const(c->ctx, s, f);
+  for (int i = 0; !v && i < cg_abi_nfields(s); i++)
+    if (!f[i] && !c->abi_unset) c->abi_unset = cg_abi_field_name(s, i);
+  return v ? v : LLVMGetUndef(cg_abi_type(c->ctx, s));
 }
 
 static LLVMValueRef cstring(Cg *c, const char *s) {
@@ -345,13 +355,13 @@ static void emit_call(Cg *c, GNode *n, const char *sym) {
     c->oom = true;
     return;
   }
-  store_field(c, 0, c->in_slot);
-  store_field(c, 1, in_shapes);
-  store_field(c, 2, const_i64(c, n->nin));
-  store_field(c, 3, buffer(c, n));
-  store_field(c, 4, out_shape);
-  store_field(c, 5, attr_global(c, n));
-  store_field(c, 6, c->pool);
+  store_field(c, CG_ABI_call_in, c->in_slot);
+  store_field(c, CG_ABI_call_in_shape, in_shapes);
+  store_field(c, CG_ABI_call_nin, const_i64(c, n->nin));
+  store_field(c, CG_ABI_call_out, buffer(c, n));
+  store_field(c, CG_ABI_call_out_shape, out_shape);
+  store_field(c, CG_ABI_call_attr, attr_global(c, n));
+  store_field(c, CG_ABI_call_pool, c->pool);
   LLVMValueRef f = kernel_decl(c, sym);
   LLVMBuildCall2(c->b, LLVMGlobalGetValueType(f), f, &c->call_slot, 1, "");
 }
@@ -449,11 +459,15 @@ static LLVMValueRef build_steps_fn(Cg *c) {
   LLVMPositionBuilderAtEnd(c->b, callb);
   LLVMValueRef oa[4] = {field_ptr(c, c->step_ty, s, STEP_OUT), io, arena, w};
   LLVMValueRef out = LLVMBuildCall2(c->b, ref_fty, ref_fn, oa, 4, "out");
-  LLVMValueRef fields[7] = {
-      in, LLVMBuildLoad2(c->b, c->ptr, field_ptr(c, c->step_ty, s, STEP_IN_SHAPE), ""), nin, out,
-      LLVMBuildLoad2(c->b, c->ptr, field_ptr(c, c->step_ty, s, STEP_OUT_SHAPE), ""),
-      LLVMBuildLoad2(c->b, c->ptr, field_ptr(c, c->step_ty, s, STEP_ATTR), ""), pool};
-  for (unsigned k = 0; k < 7; k++) LLVMBuildStore(c->b, fields[k], field_ptr(c, c->call_ty, call, k));
+  LLVMValueRef fields[CG_ABI_call_NFIELDS] = {
+      [CG_ABI_call_in] = in,
+      [CG_ABI_call_in_shape] = LLVMBuildLoad2(c->b, c->ptr, field_ptr(c, c->step_ty, s, STEP_IN_SHAPE), ""),
+      [CG_ABI_call_nin] = nin,
+      [CG_ABI_call_out] = out,
+      [CG_ABI_call_out_shape] = LLVMBuildLoad2(c->b, c->ptr, field_ptr(c, c->step_ty, s, STEP_OUT_SHAPE), ""),
+      [CG_ABI_call_attr] = LLVMBuildLoad2(c->b, c->ptr, field_ptr(c, c->step_ty, s, STEP_ATTR), ""),
+      [CG_ABI_call_pool] = pool};
+  for (unsigned k = 0; k < CG_ABI_call_NFIELDS; k++) LLVMBuildStore(c->b, fields[k], field_ptr(c, c->call_ty, call, k));
   LLVMValueRef kernel = LLVMBuildLoad2(c->b, c->ptr, field_ptr(c, c->step_ty, s, STEP_KERNEL), "kernel");
   LLVMTypeRef kp = c->ptr;
   LLVMBuildCall2(c->b, LLVMFunctionType(c->vd, &kp, 1, 0), kernel, &call, 1, "");
@@ -850,8 +864,10 @@ static LLVMValueRef io_descs(Cg *c, LLVMTypeRef io_ty, GNode **nodes, const char
     }
     GShape sh = nodes[i]->shape;
     if (nodes[i]->batch_mult) sh.dims[0] = -1; /* the run-time batch (pass_batch.c) */
-    LLVMValueRef f[3] = {cstring(c, names[i]), shape_value(c, &sh), prep};
-    v[i] = LLVMConstNamedStruct(io_ty, f, 3);
+    LLVMValueRef f[CG_ABI_io_desc_NFIELDS] = {[CG_ABI_io_desc_name] = cstring(c, names[i]),
+                                              [CG_ABI_io_desc_shape] = shape_value(c, &sh),
+                                              [CG_ABI_io_desc_image_prep] = prep};
+    v[i] = abi_const(c, CG_ABI_io_desc, f);
   }
   LLVMValueRef gv = private_global(c, LLVMConstArray2(io_ty, v, (uint64_t)n), ".io", 8);
   free(v);
@@ -860,15 +876,9 @@ static LLVMValueRef io_descs(Cg *c, LLVMTypeRef io_ty, GNode **nodes, const char
 
 static LLVMValueRef build_desc(Cg *c, LLVMValueRef run, LLVMValueRef prepare, bool *all_embedded) {
   Graph *g = c->g;
-  LLVMTypeRef io_f[3] = {c->ptr, c->shape_ty, c->ptr};
-  LLVMTypeRef io_ty = LLVMStructCreateNamed(c->ctx, "slimrt_io_desc");
-  LLVMStructSetBody(io_ty, io_f, 3, 0);
-  LLVMTypeRef var_f[8] = {c->ptr, c->ptr, c->shape_ty, c->ptr, c->i64, LLVMArrayType2(c->f64, 2), c->ptr, c->i64};
-  LLVMTypeRef var_ty = LLVMStructCreateNamed(c->ctx, "slimrt_var_desc");
-  LLVMStructSetBody(var_ty, var_f, 8, 0);
-  LLVMTypeRef desc_f[11] = {c->ptr, c->i64, c->i64, c->i64, c->ptr, c->ptr, c->ptr, c->i64, c->i64, c->ptr, c->ptr};
-  LLVMTypeRef desc_ty = LLVMStructCreateNamed(c->ctx, "slimrt_model_desc");
-  LLVMStructSetBody(desc_ty, desc_f, 11, 0);
+  LLVMTypeRef io_ty = cg_abi_type(c->ctx, CG_ABI_io_desc);
+  LLVMTypeRef var_ty = cg_abi_type(c->ctx, CG_ABI_var_desc);
+  LLVMTypeRef entry_ty = cg_abi_type(c->ctx, CG_ABI_entry_desc);
 
   int ni = g->inputs.n, no = g->noutputs;
   GNode **nodes = malloc(sizeof *nodes * (size_t)(ni + no + 1));
@@ -905,19 +915,40 @@ static LLVMValueRef build_desc(Cg *c, LLVMValueRef run, LLVMValueRef prepare, bo
       }
       LLVMValueRef pv[2] = {LLVMConstReal(c->f64, p[0]), LLVMConstReal(c->f64, p[1])};
       if (!c->embedded[i]) *all_embedded = false;
-      LLVMValueRef f[8] = {
-          cstring(c, var->name), cstring(c, ckpt_key_of(c, var)), shape_value(c, &var->shape),
-          c->embedded[i] ? c->embedded[i] : LLVMConstPointerNull(c->ptr), const_i64(c, kind),
-          LLVMConstArray2(c->f64, pv, 2), values, const_i64(c, nvalues)};
-      v[i] = LLVMConstNamedStruct(var_ty, f, 8);
+      LLVMValueRef f[CG_ABI_var_desc_NFIELDS] = {
+          [CG_ABI_var_desc_name] = cstring(c, var->name),
+          [CG_ABI_var_desc_ckpt_key] = cstring(c, ckpt_key_of(c, var)),
+          [CG_ABI_var_desc_shape] = shape_value(c, &var->shape),
+          [CG_ABI_var_desc_embedded] = c->embedded[i] ? c->embedded[i] : LLVMConstPointerNull(c->ptr),
+          [CG_ABI_var_desc_init_kind] = const_i64(c, kind),
+          [CG_ABI_var_desc_init_p] = LLVMConstArray2(c->f64, pv, 2),
+          [CG_ABI_var_desc_init_values] = values,
+          [CG_ABI_var_desc_init_nvalues] = const_i64(c, nvalues)};
+      v[i] = abi_const(c, CG_ABI_var_desc, f);
     }
     vars = private_global(c, LLVMConstArray2(var_ty, v, (uint64_t)g->vars.n), ".vars", 8);
     free(v);
   }
-  LLVMValueRef f[11] = {cstring(c, g->model_name), const_i64(c, ni), const_i64(c, no),
-                        const_i64(c, g->vars.n), inputs, outputs, vars, const_i64(c, g->arena_size),
-                        const_i64(c, *all_embedded), run, prepare};
-  return private_global(c, LLVMConstNamedStruct(desc_ty, f, 11), "slimc_model", 8);
+  /* the entry points: `run` alone for now */
+  LLVMValueRef e[CG_ABI_entry_desc_NFIELDS] = {
+      [CG_ABI_entry_desc_name] = cstring(c, "run"),
+      [CG_ABI_entry_desc_fn] = run,
+      [CG_ABI_entry_desc_ninputs] = const_i64(c, ni),
+      [CG_ABI_entry_desc_noutputs] = const_i64(c, no),
+      [CG_ABI_entry_desc_inputs] = inputs,
+      [CG_ABI_entry_desc_outputs] = outputs};
+  LLVMValueRef entry = abi_const(c, CG_ABI_entry_desc, e);
+  LLVMValueRef entries = private_global(c, LLVMConstArray2(entry_ty, &entry, 1), ".entries", 8);
+  LLVMValueRef f[CG_ABI_model_desc_NFIELDS] = {
+      [CG_ABI_model_desc_name] = cstring(c, g->model_name),
+      [CG_ABI_model_desc_nentries] = const_i64(c, 1),
+      [CG_ABI_model_desc_entries] = entries,
+      [CG_ABI_model_desc_nvars] = const_i64(c, g->vars.n),
+      [CG_ABI_model_desc_vars] = vars,
+      [CG_ABI_model_desc_arena_size] = const_i64(c, g->arena_size),
+      [CG_ABI_model_desc_weights_embedded] = const_i64(c, *all_embedded),
+      [CG_ABI_model_desc_prepare] = prepare};
+  return private_global(c, abi_const(c, CG_ABI_model_desc, f), "slimc_model", 8);
 }
 
 /* ---- entry points ------------------------------------------------------------ */
@@ -1077,9 +1108,7 @@ CgModule *cg_module_build(Graph *g, Diag *d, const BackendOptions *o) {
   c.ptr = LLVMPointerTypeInContext(c.ctx, 0);
   c.vd = LLVMVoidTypeInContext(c.ctx);
   c.shape_ty = LLVMArrayType2(c.i64, 2 + SLIMRT_MAX_RANK);
-  LLVMTypeRef call_f[7] = {c.ptr, c.ptr, c.i64, c.ptr, c.ptr, c.ptr, c.ptr};
-  c.call_ty = LLVMStructCreateNamed(c.ctx, "slimrt_call");
-  LLVMStructSetBody(c.call_ty, call_f, 7, 0);
+  c.call_ty = cg_abi_type(c.ctx, CG_ABI_call);
   c.maxnin = 1;
   for (int i = 0; i < g->nodes.n; i++) {
     GNode *n = g->nodes.items[i];
@@ -1117,6 +1146,9 @@ CgModule *cg_module_build(Graph *g, Diag *d, const BackendOptions *o) {
     char *msg = NULL;
     if (c.oom) {
       diag_error(d, SPAN_NONE, "E0918", "out of memory while generating code for model '%s'", name);
+      rc = -1;
+    } else if (c.abi_unset) {
+      diag_error(d, SPAN_NONE, "E0906", "internal error: runtime descriptor field '%s' left unset", c.abi_unset);
       rc = -1;
     } else if (LLVMVerifyModule(m->mod, LLVMReturnStatusAction, &msg)) {
       diag_error(d, SPAN_NONE, "E0906", "internal error: generated LLVM IR is invalid: %s", msg);

@@ -111,42 +111,31 @@ enum slimrt_init_kind {
   SLIMRT_INIT_TRUNCATED_NORMAL, /* N(p[0], p[1]) redrawn beyond 2 stddev */
 };
 
-typedef struct slimrt_var_desc {
-  const char *name;             /* variable name (op name) */
-  const char *ckpt_key;         /* checkpoint key from the restore map; NULL: not restored */
-  slimrt_shape shape;
-  const void *embedded;         /* compile-time weights (read-only) or NULL */
-  int64_t init_kind;            /* slimrt_init_kind, for --random-init */
-  double init_p[2];
-  const double *init_values;    /* SLIMRT_INIT_CONSTANT with a list */
-  int64_t init_nvalues;
-} slimrt_var_desc;
-
-typedef struct slimrt_io_desc {
-  const char *name;
-  slimrt_shape shape;
-  const float *image_prep;         /* inputs: NULL, or mean[C] then scale[C] of image_input() */
-} slimrt_io_desc;
-
 /* RUN: io = inputs then outputs (ninputs + noutputs pointers), arena of
    arena_size bytes (64-byte aligned), weights[i] for vars[i]. */
 typedef void (*slimrt_run_fn)(void *const *io, void *arena, void *const *weights, slimrt_pool *pool);
 
-typedef struct slimrt_model_desc {
-  const char *name;
-  int64_t ninputs, noutputs, nvars;
-  const slimrt_io_desc *inputs;
-  const slimrt_io_desc *outputs;
-  const slimrt_var_desc *vars;
-  int64_t arena_size;
-  int64_t weights_embedded;     /* 1: every var has `embedded` */
-  slimrt_run_fn run;
-  /* NULL, or run once by slimrt_model_new after the weights are loaded (with the
-     io slots NULL): calls the prepare hooks, which may rewrite weights in place
-     (embedded weights, which must live in the program image, are first copied to
-     writable memory and their pages released). */
-  slimrt_run_fn prepare;
-} slimrt_model_desc;
+/* The descriptors the generated code defines, declared from the rows of
+   slimrt_abi.h (their fields, with a comment each, are there):
+   slimrt_var_desc:   name, ckpt_key, shape, embedded, init_kind, init_p[2],
+                      init_values, init_nvalues
+   slimrt_io_desc:    name, shape, image_prep
+   slimrt_entry_desc: name, fn, ninputs, noutputs, inputs, outputs; FN is called
+                      with io = its inputs then its outputs
+   slimrt_model_desc: name, nentries, entries, nvars, vars, arena_size,
+                      weights_embedded, prepare
+   prepare is NULL, or run once by slimrt_model_new after the weights are loaded
+   (with the io slots NULL): it calls the prepare hooks, which may rewrite weights
+   in place (embedded weights, which must live in the program image, are first
+   copied to writable memory and their pages released). */
+SLIMRT_ABI_DECLARE(var_desc)
+SLIMRT_ABI_DECLARE(io_desc)
+SLIMRT_ABI_DECLARE(entry_desc)
+SLIMRT_ABI_DECLARE(model_desc)
+
+/* D's entry point NAME, or NULL. Every model has "run" (entries[0]), which the
+   calls below run. */
+const slimrt_entry_desc *slimrt_model_entry(const slimrt_model_desc *d, const char *name);
 
 typedef struct slimrt_model slimrt_model;
 

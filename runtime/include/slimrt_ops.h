@@ -4,6 +4,7 @@
 #ifndef SLIMRT_OPS_H
 #define SLIMRT_OPS_H
 #include <stdint.h>
+#include "slimrt_abi.h"
 
 #define SLIMRT_MAX_RANK 8
 
@@ -137,16 +138,9 @@ typedef struct slimrt_shape {
 
 typedef struct slimrt_pool slimrt_pool;
 
-/* What the generated code passes to every kernel. */
-typedef struct slimrt_call {
-  const void *const *in;          /* nin input buffers */
-  const slimrt_shape *in_shape;   /* nin shapes */
-  int64_t nin;
-  void *out;
-  const slimrt_shape *out_shape;
-  const void *attr;               /* slimrt_attr_<ATTR> of the op */
-  slimrt_pool *pool;              /* may be NULL: run on the calling thread */
-} slimrt_call;
+/* What the generated code passes to every kernel: slimrt_call, its fields in
+   slimrt_abi.h (in, in_shape, nin, out, out_shape, attr, pool). */
+SLIMRT_ABI_DECLARE(call)
 
 typedef void (*slimrt_kernel)(const slimrt_call *c);
 

@@ -111,8 +111,9 @@ int slimrt_model_run_tensors(slimrt_model *m, const slimrt_tensor *inputs, int64
     return SLIMRT_API_ERR_ARGUMENT;
   }
   const char *mn = d->name ? d->name : "?";
+  const slimrt_entry_desc *e = slimrt_model_entry(d, "run"); /* found when the model was made */
   for (int out = 0; out < 2; out++) {
-    int64_t want = out ? d->noutputs : d->ninputs, have = out ? noutputs : ninputs;
+    int64_t want = out ? e->noutputs : e->ninputs, have = out ? noutputs : ninputs;
     const char *kind = out ? "output" : "input";
     if (have != want) {
       slimrt_errorf(err, errlen, "model %s has %lld %s%s, found %lld", mn, (long long)want, kind, want == 1 ? "" : "s",
@@ -125,26 +126,26 @@ int slimrt_model_run_tensors(slimrt_model *m, const slimrt_tensor *inputs, int64
     }
   }
   batch_seen b = {0, NULL, NULL};
-  for (int64_t i = 0; i < d->ninputs + d->noutputs; i++) {
-    int is_in = i < d->ninputs;
-    int rc = is_in ? check_tensor(mn, "input", &d->inputs[i], &inputs[i], &b, err, errlen)
-                   : check_tensor(mn, "output", &d->outputs[i - d->ninputs], &outputs[i - d->ninputs], &b, err, errlen);
+  for (int64_t i = 0; i < e->ninputs + e->noutputs; i++) {
+    int is_in = i < e->ninputs;
+    int rc = is_in ? check_tensor(mn, "input", &e->inputs[i], &inputs[i], &b, err, errlen)
+                   : check_tensor(mn, "output", &e->outputs[i - e->ninputs], &outputs[i - e->ninputs], &b, err, errlen);
     if (rc != SLIMRT_API_OK) return rc;
   }
-  size_t nio = (size_t)(d->ninputs + d->noutputs);
+  size_t nio = (size_t)(e->ninputs + e->noutputs);
   void **ptrs = malloc((nio ? nio : 1) * sizeof *ptrs);
   if (!ptrs) {
     slimrt_errorf(err, errlen, "model %s: out of memory", mn);
     return SLIMRT_API_ERR_ARGUMENT;
   }
-  for (int64_t i = 0; i < d->ninputs; i++) ptrs[i] = inputs[i].data;
-  for (int64_t i = 0; i < d->noutputs; i++) ptrs[d->ninputs + i] = outputs[i].data;
+  for (int64_t i = 0; i < e->ninputs; i++) ptrs[i] = inputs[i].data;
+  for (int64_t i = 0; i < e->noutputs; i++) ptrs[e->ninputs + i] = outputs[i].data;
   int rc;
   if (b.n) { /* a '?' batch: the only failure left is the 16 GiB limit */
-    rc = slimrt_model_run_batch(m, b.n, (const void *const *)ptrs, ptrs + d->ninputs, err, errlen)
+    rc = slimrt_model_run_batch(m, b.n, (const void *const *)ptrs, ptrs + e->ninputs, err, errlen)
              ? SLIMRT_API_ERR_BATCH : SLIMRT_API_OK;
   } else {
-    rc = slimrt_model_run(m, (const void *const *)ptrs, ptrs + d->ninputs) ? SLIMRT_API_ERR_ARGUMENT : SLIMRT_API_OK;
+    rc = slimrt_model_run(m, (const void *const *)ptrs, ptrs + e->ninputs) ? SLIMRT_API_ERR_ARGUMENT : SLIMRT_API_OK;
     if (rc) slimrt_errorf(err, errlen, "model %s: the run failed", mn);
   }
   free(ptrs);
@@ -152,8 +153,9 @@ int slimrt_model_run_tensors(slimrt_model *m, const slimrt_tensor *inputs, int64
 }
 
 int slimrt_model_io_info(const slimrt_model_desc *d, int output, int i, slimrt_io_info *info) {
-  if (!d || !info || i < 0 || i >= (output ? d->noutputs : d->ninputs)) return -1;
-  const slimrt_io_desc *io = output ? &d->outputs[i] : &d->inputs[i];
+  const slimrt_entry_desc *e = d ? slimrt_model_entry(d, "run") : NULL;
+  if (!e || !info || i < 0 || i >= (output ? e->noutputs : e->ninputs)) return -1;
+  const slimrt_io_desc *io = output ? &e->outputs[i] : &e->inputs[i];
   info->name = io->name;
   info->dtype = (int32_t)io->shape.dtype;
   info->rank = (int32_t)io->shape.rank;

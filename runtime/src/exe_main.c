@@ -18,6 +18,7 @@ enum { EXIT_RUN = 1, EXIT_USAGE = 2, DEFAULT_TOP = 5 };
 typedef struct cli {
   const char *prog;
   const slimrt_model_desc *d;
+  const slimrt_entry_desc *e; /* d's entry point "run" */
   const char *checkpoint;
   const char *labels_file;
   const char **in_files;   /* [ninputs], NULL until given */
@@ -52,10 +53,11 @@ static void print_sig(FILE *f, const char *kind, const slimrt_io_desc *io) {
 
 static void print_help(const cli *c) {
   const slimrt_model_desc *d = c->d;
+  const slimrt_entry_desc *e = c->e;
   printf("usage: %s %s\n", c->prog, usage_line);
   printf("Runs the model '%s' compiled by slimc.\n\n", d->name ? d->name : "?");
-  for (int64_t i = 0; i < d->ninputs; i++) print_sig(stdout, "input", &d->inputs[i]);
-  for (int64_t i = 0; i < d->noutputs; i++) print_sig(stdout, "output", &d->outputs[i]);
+  for (int64_t i = 0; i < e->ninputs; i++) print_sig(stdout, "input", &e->inputs[i]);
+  for (int64_t i = 0; i < e->noutputs; i++) print_sig(stdout, "output", &e->outputs[i]);
   printf("\nweights: %s\n\n", d->weights_embedded ? "embedded in this binary"
                                                    : "not embedded; give --checkpoint=PREFIX or --random-init");
   printf("  --checkpoint=PREFIX   TF checkpoint (format V2, or a directory with a `checkpoint` file)\n"
@@ -203,7 +205,7 @@ static const char *opt_value(const char *arg, const char *name) {
 }
 
 static int parse_args(cli *c, int argc, char **argv) {
-  const slimrt_model_desc *d = c->d;
+  const slimrt_entry_desc *e = c->e;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v;
     int64_t n;
@@ -223,9 +225,9 @@ static int parse_args(cli *c, int argc, char **argv) {
       if (!*v) return usage_error(c, "%s needs a checkpoint prefix", "--checkpoint");
       c->checkpoint = v;
     } else if ((v = opt_value(a, "--input"))) {
-      if (bind(c, "--input", "input", v, d->inputs, d->ninputs, c->in_files)) return EXIT_USAGE;
+      if (bind(c, "--input", "input", v, e->inputs, e->ninputs, c->in_files)) return EXIT_USAGE;
     } else if ((v = opt_value(a, "--output"))) {
-      if (bind(c, "--output", "output", v, d->outputs, d->noutputs, c->out_files)) return EXIT_USAGE;
+      if (bind(c, "--output", "output", v, e->outputs, e->noutputs, c->out_files)) return EXIT_USAGE;
     } else if ((v = opt_value(a, "--top"))) {
       if ((n = parse_count(v, 1, 1 << 30)) < 0) return usage_error(c, "--top=%s: K must be a positive integer", v);
       c->top = (int)n;
@@ -251,14 +253,14 @@ static int parse_args(cli *c, int argc, char **argv) {
     }
   }
   int from_stdin = 0;
-  for (int64_t i = 0; i < d->ninputs; i++) from_stdin += c->in_files[i] && !strcmp(c->in_files[i], "-");
+  for (int64_t i = 0; i < e->ninputs; i++) from_stdin += c->in_files[i] && !strcmp(c->in_files[i], "-");
   if (from_stdin > 1) return usage_error(c, "%s", "only one input can be read from standard input ('-')");
   /* an output must not replace an input, the labels, or another output */
-  for (int64_t i = 0; i < d->noutputs; i++) {
+  for (int64_t i = 0; i < e->noutputs; i++) {
     const char *o = c->out_files[i];
     if (!o || !strcmp(o, "-")) continue;
     const char *clash = NULL;
-    for (int64_t j = 0; j < d->ninputs && !clash; j++)
+    for (int64_t j = 0; j < e->ninputs && !clash; j++)
       if (c->in_files[j] && strcmp(c->in_files[j], "-") && slimrt_file_same(o, c->in_files[j])) clash = "an --input";
     if (!clash && c->labels_file && slimrt_file_same(o, c->labels_file)) clash = "the --labels file";
     for (int64_t j = 0; j < i && !clash; j++)
@@ -461,7 +463,7 @@ static int print_top(const slimrt_io_desc *io, const void *buf, int k, const cha
    axis as there are labels; -1 (message printed) if the file is unreadable or
    empty, or if no output has that many classes. */
 static int read_labels(cli *c, int64_t *which) {
-  const slimrt_io_desc *outs = c->d->outputs;
+  const slimrt_io_desc *outs = c->e->outputs;
   unsigned char *buf;
   size_t len;
   char err[512];
@@ -492,7 +494,7 @@ static int read_labels(cli *c, int64_t *which) {
     line = nl ? nl + 1 : end;
   }
   c->nlabels = n;
-  for (int64_t i = 0; i < c->d->noutputs; i++) {
+  for (int64_t i = 0; i < c->e->noutputs; i++) {
     const slimrt_shape *s = &outs[i].shape;
     if (s->rank > 0 && s->dims[s->rank - 1] == n) {
       *which = i;
@@ -501,7 +503,7 @@ static int read_labels(cli *c, int64_t *which) {
   }
   char have[512] = "", sh[160];
   size_t at = 0;
-  for (int64_t i = 0; i < c->d->noutputs && at < sizeof have; i++) {
+  for (int64_t i = 0; i < c->e->noutputs && at < sizeof have; i++) {
     slimrt_io_format_shape(sh, sizeof sh, (int)outs[i].shape.rank, outs[i].shape.dims);
     at += (size_t)snprintf(have + at, sizeof have - at, "%s%s %s", i ? ", " : "", outs[i].name, sh);
   }
@@ -550,9 +552,9 @@ static int bench(const cli *c, slimrt_model *m, int64_t batch, const void *const
 
 /* Stages every --output, then commits them all or none (fileio.h). */
 static int write_outputs(const cli *c, void *const *out) {
-  const slimrt_model_desc *d = c->d;
-  slimrt_out *p = calloc((size_t)d->noutputs + 1, sizeof *p);
-  slimrt_out **pp = calloc((size_t)d->noutputs + 1, sizeof *pp);
+  const slimrt_entry_desc *e = c->e;
+  slimrt_out *p = calloc((size_t)e->noutputs + 1, sizeof *p);
+  slimrt_out **pp = calloc((size_t)e->noutputs + 1, sizeof *pp);
   char err[512];
   int rc = 0;
   if (!p || !pp) {
@@ -561,9 +563,9 @@ static int write_outputs(const cli *c, void *const *out) {
     fprintf(stderr, "%s: out of memory\n", c->prog);
     return -1;
   }
-  for (int64_t i = 0; i < d->noutputs && !rc; i++) {
+  for (int64_t i = 0; i < e->noutputs && !rc; i++) {
     if (!c->out_files[i]) continue;
-    const slimrt_shape *s = &d->outputs[i].shape;
+    const slimrt_shape *s = &e->outputs[i].shape;
     slimrt_array a = {.dtype = (int)s->dtype, .rank = (int)s->rank, .data = out[i]};
     memcpy(a.dims, s->dims, sizeof a.dims);
     a.nbytes = (size_t)slimrt_shape_count(a.rank, a.dims) * (size_t)slimrt_dtype_size(a.dtype);
@@ -574,8 +576,8 @@ static int write_outputs(const cli *c, void *const *out) {
     pp[i] = &p[i];
   }
   if (rc) {
-    for (int64_t i = 0; i < d->noutputs; i++) slimrt_out_abort(&p[i]);
-  } else if (slimrt_out_commit_all(pp, (int)d->noutputs, err, sizeof err)) {
+    for (int64_t i = 0; i < e->noutputs; i++) slimrt_out_abort(&p[i]);
+  } else if (slimrt_out_commit_all(pp, (int)e->noutputs, err, sizeof err)) {
     fprintf(stderr, "%s: %s\n", c->prog, err);
     rc = -1;
   }
@@ -587,12 +589,13 @@ static int write_outputs(const cli *c, void *const *out) {
 /* Everything after argument parsing; frees what it allocates. */
 static int run(cli *c) {
   const slimrt_model_desc *d = c->d;
-  int64_t nio = d->ninputs + d->noutputs;
-  slimrt_array *in = calloc((size_t)d->ninputs + 1, sizeof *in);
+  const slimrt_entry_desc *e = c->e;
+  int64_t nio = e->ninputs + e->noutputs;
+  slimrt_array *in = calloc((size_t)e->ninputs + 1, sizeof *in);
   void **ptrs = calloc((size_t)nio + 1, sizeof *ptrs);
   slimrt_model *m = NULL;
-  slimrt_io_desc *outs = NULL; /* d->outputs with the '?' batch's size */
-  slimrt_model_desc shown;
+  slimrt_io_desc *outs = NULL; /* e->outputs with the '?' batch's size */
+  slimrt_entry_desc shown;
   int rc = EXIT_RUN;
   char err[1024];
   if (!in || !ptrs) {
@@ -601,7 +604,7 @@ static int run(cli *c) {
   }
   int64_t labelled = -1;
   if (c->labels_file && read_labels(c, &labelled)) goto done;
-  for (int64_t i = 0; i < d->ninputs; i++) {
+  for (int64_t i = 0; i < e->ninputs; i++) {
     const char **paths = malloc(sizeof *paths * (size_t)(c->nmore + 1));
     int np = 0;
     if (paths) {
@@ -609,28 +612,28 @@ static int run(cli *c) {
       for (int k = 0; k < c->nmore; k++)
         if (c->more_of[k] == i) paths[np++] = c->more[k];
     }
-    int bad = !paths || load_input(c, &d->inputs[i], paths, np, &in[i]);
+    int bad = !paths || load_input(c, &e->inputs[i], paths, np, &in[i]);
     free(paths);
     if (bad) goto done;
     ptrs[i] = in[i].data;
   }
   /* a '?' batch: its size comes from the inputs, which must agree */
   int64_t batch = 1, batch_of = -1;
-  for (int64_t i = 0; i < d->ninputs; i++) {
-    if (d->inputs[i].shape.rank < 1 || d->inputs[i].shape.dims[0] != -1) continue;
+  for (int64_t i = 0; i < e->ninputs; i++) {
+    if (e->inputs[i].shape.rank < 1 || e->inputs[i].shape.dims[0] != -1) continue;
     if (batch_of >= 0 && in[i].dims[0] != batch) {
-      fprintf(stderr, "%s: input '%s' has a batch of %lld but input '%s' one of %lld\n", c->prog, d->inputs[i].name,
-              (long long)in[i].dims[0], d->inputs[batch_of].name, (long long)batch);
+      fprintf(stderr, "%s: input '%s' has a batch of %lld but input '%s' one of %lld\n", c->prog, e->inputs[i].name,
+              (long long)in[i].dims[0], e->inputs[batch_of].name, (long long)batch);
       goto done;
     }
     batch = in[i].dims[0], batch_of = i;
   }
-  if (!(outs = calloc((size_t)d->noutputs + 1, sizeof *outs))) {
+  if (!(outs = calloc((size_t)e->noutputs + 1, sizeof *outs))) {
     fprintf(stderr, "%s: out of memory\n", c->prog);
     goto done;
   }
-  for (int64_t i = 0; i < d->noutputs; i++) { /* the outputs' shapes at this batch */
-    outs[i] = d->outputs[i];
+  for (int64_t i = 0; i < e->noutputs; i++) { /* the outputs' shapes at this batch */
+    outs[i] = e->outputs[i];
     int64_t item = slimrt_io_item_bytes(&outs[i]);
     if (outs[i].shape.rank >= 1 && outs[i].shape.dims[0] == -1) {
       outs[i].shape.dims[0] = batch;
@@ -641,20 +644,20 @@ static int run(cli *c) {
       }
     }
   }
-  shown = *d;
+  shown = *e;
   shown.outputs = outs;
-  c->d = &shown;
-  for (int64_t i = 0; i < d->noutputs; i++) {
+  c->e = &shown;
+  for (int64_t i = 0; i < e->noutputs; i++) {
     const slimrt_shape *s = &outs[i].shape;
     int64_t n = slimrt_shape_count((int)s->rank, s->dims);
     size_t bytes = n > 0 ? (size_t)n * (size_t)slimrt_dtype_size((int)s->dtype) : 0;
     bytes = (bytes + 63) & ~(size_t)63;
-    ptrs[d->ninputs + i] = aligned_alloc(64, bytes ? bytes : 64);
-    if (!ptrs[d->ninputs + i]) {
-      fprintf(stderr, "%s: out of memory for output '%s'\n", c->prog, d->outputs[i].name);
+    ptrs[e->ninputs + i] = aligned_alloc(64, bytes ? bytes : 64);
+    if (!ptrs[e->ninputs + i]) {
+      fprintf(stderr, "%s: out of memory for output '%s'\n", c->prog, e->outputs[i].name);
       goto done;
     }
-    memset(ptrs[d->ninputs + i], 0, bytes);
+    memset(ptrs[e->ninputs + i], 0, bytes);
   }
   m = slimrt_model_new(d, c->checkpoint, c->random ? c->seed : -1, c->threads, err, sizeof err);
   if (!m) {
@@ -662,7 +665,7 @@ static int run(cli *c) {
     goto done;
   }
   const void *const *inp = (const void *const *)ptrs;
-  void *const *outp = ptrs + d->ninputs;
+  void *const *outp = ptrs + e->ninputs;
   if (c->bench) {
     if (bench(c, m, batch, inp, outp)) goto done;
   } else if (slimrt_model_run_batch(m, batch, inp, outp, err, sizeof err)) {
@@ -671,9 +674,9 @@ static int run(cli *c) {
   }
   if (write_outputs(c, outp)) goto done;
   int any_out = 0;
-  for (int64_t i = 0; i < d->noutputs; i++) any_out |= c->out_files[i] != NULL;
+  for (int64_t i = 0; i < e->noutputs; i++) any_out |= c->out_files[i] != NULL;
   int top = c->top ? c->top : (!any_out && !c->print && !c->bench ? DEFAULT_TOP : 0);
-  for (int64_t i = 0; i < d->noutputs; i++) {
+  for (int64_t i = 0; i < e->noutputs; i++) {
     if (c->print) {
       const slimrt_shape *s = &outs[i].shape;
       int64_t n = slimrt_shape_count((int)s->rank, s->dims);
@@ -696,12 +699,12 @@ static int run(cli *c) {
   rc = 0;
 done:
   slimrt_model_free(m);
-  for (int64_t i = 0; in && i < d->ninputs; i++) slimrt_array_free(&in[i]);
-  for (int64_t i = 0; ptrs && i < d->noutputs; i++) free(ptrs[d->ninputs + i]);
+  for (int64_t i = 0; in && i < e->ninputs; i++) slimrt_array_free(&in[i]);
+  for (int64_t i = 0; ptrs && i < e->noutputs; i++) free(ptrs[e->ninputs + i]);
   free(in);
   free(ptrs);
   free(outs);
-  c->d = d;
+  c->e = e;
   free(c->labels);
   free(c->labels_buf);
   fflush(stdout);
@@ -714,12 +717,13 @@ int slimrt_main(const slimrt_model_desc *d, int argc, char **argv) {
   const char *slash = strrchr(prog, '/');
   c.prog = slash ? slash + 1 : prog;
   c.d = d;
-  if (!d || d->ninputs < 0 || d->noutputs < 0) {
+  const slimrt_entry_desc *e = c.e = d ? slimrt_model_entry(d, "run") : NULL;
+  if (!e || e->ninputs < 0 || e->noutputs < 0) {
     fprintf(stderr, "%s: malformed model descriptor\n", c.prog);
     return EXIT_RUN;
   }
-  c.in_files = calloc((size_t)d->ninputs + 1, sizeof *c.in_files);
-  c.out_files = calloc((size_t)d->noutputs + 1, sizeof *c.out_files);
+  c.in_files = calloc((size_t)e->ninputs + 1, sizeof *c.in_files);
+  c.out_files = calloc((size_t)e->noutputs + 1, sizeof *c.out_files);
   int rc;
   if (!c.in_files || !c.out_files) {
     fprintf(stderr, "%s: out of memory\n", c.prog);
@@ -739,11 +743,11 @@ int slimrt_main(const slimrt_model_desc *d, int argc, char **argv) {
                      "embedded)");
   } else {
     rc = 0;
-    for (int64_t i = 0; i < d->ninputs && !rc; i++)
+    for (int64_t i = 0; i < e->ninputs && !rc; i++)
       if (!c.in_files[i]) {
         char msg[300];
-        snprintf(msg, sizeof msg, "missing %s for input '%s'", d->ninputs == 1 ? "--input=FILE" : "--input=NAME=FILE",
-                 d->inputs[i].name);
+        snprintf(msg, sizeof msg, "missing %s for input '%s'", e->ninputs == 1 ? "--input=FILE" : "--input=NAME=FILE",
+                 e->inputs[i].name);
         rc = usage_error(&c, "%s", msg);
       }
     if (!rc) rc = run(&c);

@@ -11,10 +11,11 @@
 
 struct slimrt_model {
   const slimrt_model_desc *d;
+  const slimrt_entry_desc *run; /* d's entry point "run" */
   void *arena;         /* arena_size bytes, 64-byte aligned */
   void *weight_block;  /* every non-embedded variable, each 64-byte aligned */
   void **weights;      /* weights[i] for d->vars[i] */
-  void **io;           /* inputs then outputs, filled by each run */
+  void **io;           /* inputs then outputs, filled by each run (room for every entry point's) */
   slimrt_pool *pool;   /* NULL: kernels run on the caller */
 };
 
@@ -55,12 +56,24 @@ static int64_t var_bytes(const slimrt_var_desc *v) {
   return n * es;
 }
 
+const slimrt_entry_desc *slimrt_model_entry(const slimrt_model_desc *d, const char *name) {
+  for (int64_t i = 0; d && d->entries && name && i < d->nentries; i++)
+    if (d->entries[i].name && !strcmp(d->entries[i].name, name)) return &d->entries[i];
+  return NULL;
+}
+
 static int check_desc(const slimrt_model_desc *d, char *err, size_t errlen) {
   if (!d) return slimrt_errorf(err, errlen, "no model descriptor");
   const char *mn = d->name ? d->name : "?";
-  if (!d->run || d->ninputs < 0 || d->noutputs < 0 || d->nvars < 0 || d->arena_size < 0 ||
-      (d->ninputs && !d->inputs) || (d->noutputs && !d->outputs) || (d->nvars && !d->vars))
+  if (d->nentries < 1 || !d->entries || !slimrt_model_entry(d, "run") || d->nvars < 0 || d->arena_size < 0 ||
+      (d->nvars && !d->vars))
     return slimrt_errorf(err, errlen, "model %s: malformed descriptor", mn);
+  for (int64_t i = 0; i < d->nentries; i++) {
+    const slimrt_entry_desc *e = &d->entries[i];
+    if (!e->name || !e->fn || e->ninputs < 0 || e->noutputs < 0 || (e->ninputs && !e->inputs) ||
+        (e->noutputs && !e->outputs))
+      return slimrt_errorf(err, errlen, "model %s: malformed descriptor for entry point %lld", mn, (long long)i);
+  }
   for (int64_t i = 0; i < d->nvars; i++)
     if (!d->vars[i].name || var_bytes(&d->vars[i]) < 0)
       return slimrt_errorf(err, errlen, "model %s: malformed descriptor for variable %lld", mn, (long long)i);
@@ -123,8 +136,12 @@ slimrt_model *slimrt_model_new(const slimrt_model_desc *d, const char *checkpoin
     return NULL;
   }
   m->d = d;
+  m->run = slimrt_model_entry(d, "run");
+  int64_t nio = 0;
+  for (int64_t i = 0; i < d->nentries; i++)
+    if (d->entries[i].ninputs + d->entries[i].noutputs > nio) nio = d->entries[i].ninputs + d->entries[i].noutputs;
   m->weights = calloc((size_t)d->nvars + 1, sizeof *m->weights);
-  m->io = calloc((size_t)(d->ninputs + d->noutputs) + 1, sizeof *m->io);
+  m->io = calloc((size_t)nio + 1, sizeof *m->io);
   /* the generated code may index the arena even when its plan is empty */
   m->arena = block_alloc(d->arena_size > 0 ? (size_t)d->arena_size : 64);
   if (!m->weights || !m->io || !m->arena) goto oom;
@@ -186,17 +203,17 @@ fail:
 
 int slimrt_model_run(slimrt_model *m, const void *const *inputs, void *const *outputs) {
   if (!m) return -1;
-  const slimrt_model_desc *d = m->d;
-  if ((d->ninputs && !inputs) || (d->noutputs && !outputs)) return -1;
-  for (int64_t i = 0; i < d->ninputs; i++) {
+  const slimrt_entry_desc *e = m->run;
+  if ((e->ninputs && !inputs) || (e->noutputs && !outputs)) return -1;
+  for (int64_t i = 0; i < e->ninputs; i++) {
     if (!inputs[i]) return -1;
     m->io[i] = (void *)inputs[i];  /* the generated code never writes its inputs */
   }
-  for (int64_t i = 0; i < d->noutputs; i++) {
+  for (int64_t i = 0; i < e->noutputs; i++) {
     if (!outputs[i]) return -1;
-    m->io[d->ninputs + i] = outputs[i];
+    m->io[e->ninputs + i] = outputs[i];
   }
-  d->run(m->io, m->arena, m->weights, m->pool);
+  e->fn(m->io, m->arena, m->weights, m->pool);
   return 0;
 }
 
@@ -216,16 +233,17 @@ int slimrt_model_run_batch(slimrt_model *m, int64_t n, const void *const *inputs
                            size_t errlen) {
   if (!m) return slimrt_errorf(err, errlen, "no model");
   const slimrt_model_desc *d = m->d;
+  const slimrt_entry_desc *e = m->run;
   const char *mn = d->name ? d->name : "?";
   if (n < 1) return slimrt_errorf(err, errlen, "model %s: a batch of %lld items: the batch must be at least 1", mn,
                                   (long long)n);
-  if ((d->ninputs && !inputs) || (d->noutputs && !outputs))
-    return slimrt_errorf(err, errlen, "model %s: no %s array", mn, d->ninputs && !inputs ? "input" : "output");
-  int64_t nio = d->ninputs + d->noutputs;
+  if ((e->ninputs && !inputs) || (e->noutputs && !outputs))
+    return slimrt_errorf(err, errlen, "model %s: no %s array", mn, e->ninputs && !inputs ? "input" : "output");
+  int64_t nio = e->ninputs + e->noutputs;
   for (int64_t i = 0; i < nio; i++) {
-    int is_in = i < d->ninputs;
-    const slimrt_io_desc *io = is_in ? &d->inputs[i] : &d->outputs[i - d->ninputs];
-    const void *p = is_in ? inputs[i] : outputs[i - d->ninputs];
+    int is_in = i < e->ninputs;
+    const slimrt_io_desc *io = is_in ? &e->inputs[i] : &e->outputs[i - e->ninputs];
+    const void *p = is_in ? inputs[i] : outputs[i - e->ninputs];
     int64_t item = slimrt_io_item_bytes(io);
     if (!p) return slimrt_errorf(err, errlen, "model %s: %s '%s' is NULL", mn, is_in ? "input" : "output", io->name);
     if (item < 0) return slimrt_errorf(err, errlen, "model %s: malformed descriptor", mn);
@@ -236,13 +254,13 @@ int slimrt_model_run_batch(slimrt_model *m, int64_t n, const void *const *inputs
   }
   for (int64_t b = 0; b < n; b++) {
     for (int64_t i = 0; i < nio; i++) {
-      int is_in = i < d->ninputs;
-      const slimrt_io_desc *io = is_in ? &d->inputs[i] : &d->outputs[i - d->ninputs];
-      char *p = is_in ? (char *)inputs[i] : (char *)outputs[i - d->ninputs];
+      int is_in = i < e->ninputs;
+      const slimrt_io_desc *io = is_in ? &e->inputs[i] : &e->outputs[i - e->ninputs];
+      char *p = is_in ? (char *)inputs[i] : (char *)outputs[i - e->ninputs];
       int batched = io->shape.rank >= 1 && io->shape.dims[0] == -1;
       m->io[i] = batched ? p + b * slimrt_io_item_bytes(io) : p; /* the generated code never writes its inputs */
     }
-    d->run(m->io, m->arena, m->weights, m->pool);
+    e->fn(m->io, m->arena, m->weights, m->pool);
   }
   return 0;
 }

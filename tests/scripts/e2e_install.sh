@@ -31,7 +31,7 @@ SANFLAGS=(-DCMAKE_C_FLAGS="$SAN" -DCMAKE_EXE_LINKER_FLAGS="$SAN")
 
 if cmake --install "$BUILD" --prefix "$P" > "$TMP/log" 2>&1; then pass "cmake --install"
 else bad "cmake --install"; cat "$TMP/log"; exit 1; fi
-for f in bin/slimc bin/slim-ckpt lib/libslimrt.a lib/libslimrt.so lib/libslimrt.so.0 include/slimrt/slimrt.h \
+for f in bin/slimc bin/slim-ckpt lib/libslimrt.a lib/libslimrt.so lib/libslimrt.so.0 include/slimrt/slimrt.h include/slimrt/slimrt_abi.h \
          lib/pkgconfig/slimrt.pc lib/pkgconfig/slimrt-shared.pc lib/cmake/slimrt/slimrtConfig.cmake \
          lib/slimc/targets/aarch64-linux-gnu/libslimrt.a; do
   [ -e "$P/$f" ] && pass "installed $f" || bad "installed $f"

@@ -85,7 +85,8 @@ Test(pass_prepack, prepare_function_emitted) {
   char *ir = cg_module_ir(m);
   cr_expect(strstr(ir, "define internal void @slimc_prepare("), "no prepare function");
   cr_expect(strstr(ir, "call void @slimrt_p_FUSED_CONV2D("), "prepare does not call the hook");
-  cr_expect(strstr(ir, "@slimc_run, ptr @slimc_prepare }"), "the descriptor does not record prepare");
+  cr_expect(strstr(ir, "ptr @slimc_run, i64 1, i64 1, "), "the descriptor's entry point does not record run");
+  cr_expect(strstr(ir, ", ptr @slimc_prepare }, align 8"), "the descriptor does not record prepare");
   free(ir);
   cg_module_free(m);
 }

@@ -44,11 +44,11 @@ static const slimrt_var_desc affine_vars_local[] = {
     {"dense/b", NULL, F32_SHAPE(4), NULL, SLIMRT_INIT_CONSTANT, {7, 0}, NULL, 0},
 };
 
-static const slimrt_model_desc affine = {"affine", 1, 1, 2, affine_in, affine_out, affine_vars, 16, 0, affine_run};
-static const slimrt_model_desc affine_emb = {"affine", 1, 1, 2, affine_in, affine_out, affine_vars_emb, 16, 1,
-                                             affine_run};
-static const slimrt_model_desc affine_local = {"affine", 1, 1, 2, affine_in, affine_out, affine_vars_local, 16, 0,
-                                               affine_run};
+/* name, entry points, variables, arena_size, weights_embedded */
+static const slimrt_entry_desc affine_entry[] = {{"run", affine_run, 1, 1, affine_in, affine_out}};
+static const slimrt_model_desc affine = {"affine", 1, affine_entry, 2, affine_vars, 16, 0};
+static const slimrt_model_desc affine_emb = {"affine", 1, affine_entry, 2, affine_vars_emb, 16, 1};
+static const slimrt_model_desc affine_local = {"affine", 1, affine_entry, 2, affine_vars_local, 16, 0};
 
 #include "tmpdir.h"
 
@@ -94,6 +94,40 @@ Test(model, embedded_weights_are_used_in_place) {
   run_affine(m, x, y);
   assert_floats(y, want, 4);
   slimrt_model_free(m);
+}
+
+/* The runtime finds `run` among the entry points by its name; a model without one
+   is refused. */
+static void never_run(void *const *io, void *arena, void *const *w, slimrt_pool *pool) {
+  (void)io, (void)arena, (void)w, (void)pool;
+  cr_assert_fail("the entry point 'other' was run");
+}
+
+Test(model, run_is_found_among_the_entry_points) {
+  static const slimrt_io_desc none_out[] = {{"z", F32_SHAPE(2)}};
+  const slimrt_entry_desc two[] = {{"other", never_run, 0, 1, NULL, none_out},
+                                   {"run", affine_run, 1, 1, affine_in, affine_out}};
+  slimrt_model_desc d = affine_emb;
+  d.nentries = 2;
+  d.entries = two;
+  cr_assert_eq(slimrt_model_entry(&d, "run"), &two[1]);
+  cr_assert_eq(slimrt_model_entry(&d, "other"), &two[0]);
+  cr_assert_null(slimrt_model_entry(&d, "train"));
+  slimrt_io_info info;
+  cr_assert_eq(slimrt_model_io_info(&d, 1, 0, &info), 0);
+  cr_assert_str_eq(info.name, "y");
+  char err[256];
+  slimrt_model *m = slimrt_model_new(&d, NULL, -1, 1, err, sizeof err);
+  cr_assert_not_null(m, "%s", err);
+  float x[4] = {1, 1, 2, 2}, y[4], want[4] = {1.5f, 2.5f, 6.5f, 8.5f};
+  run_affine(m, x, y);
+  assert_floats(y, want, 4);
+  slimrt_model_free(m);
+
+  d.nentries = 1; /* "other" alone */
+  cr_assert_null(slimrt_model_new(&d, NULL, -1, 1, err, sizeof err));
+  cr_assert_str_eq(err, "model affine: malformed descriptor");
+  cr_assert_eq(slimrt_model_io_info(&d, 1, 0, &info), -1);
 }
 
 /* A prepare() that rewrites the weights in place, as the conv prepare hooks do:
@@ -191,7 +225,7 @@ Test(model, checkpoint_errors, .init = make_tmpdir, .fini = remove_tmpdir) {
 Test(model, no_weights_is_an_error) {
   expect_load_error(&affine, NULL, -1, "model affine: no weights");
   /* a variable with no initializer cannot be randomly initialized */
-  static const slimrt_model_desc d = {"affine", 1, 1, 2, affine_in, affine_out, affine_vars_local, 16, 0, affine_run};
+  static const slimrt_model_desc d = {"affine", 1, affine_entry, 2, affine_vars_local, 16, 0};
   expect_load_error(&d, NULL, 3, "variable 'dense/w' has no initializer the runtime can run");
 }
 
@@ -482,7 +516,8 @@ static void sub_run(void *const *io, void *arena, void *const *w, slimrt_pool *p
 }
 static const slimrt_io_desc sub_in[] = {{"a", {SLIMRT_I32, 1, {3}}}, {"b", {SLIMRT_I32, 1, {3}}}};
 static const slimrt_io_desc sub_out[] = {{"z", {SLIMRT_I64, 1, {3}}}};
-static const slimrt_model_desc sub = {"sub", 2, 1, 0, sub_in, sub_out, NULL, 0, 1, sub_run};
+static const slimrt_entry_desc sub_entry[] = {{"run", sub_run, 2, 1, sub_in, sub_out}};
+static const slimrt_model_desc sub = {"sub", 1, sub_entry, 0, NULL, 0, 1};
 
 Test(exe_main, named_inputs, .init = make_tmpdir, .fini = remove_tmpdir) {
   int32_t a[3] = {10, 20, 30}, b[3] = {1, 2, 40};
@@ -512,7 +547,8 @@ static void mean_run(void *const *io, void *arena, void *const *w, slimrt_pool *
 }
 static const slimrt_io_desc img_in[] = {{"image", {SLIMRT_U8, 4, {1, 96, 96, 1}}}};
 static const slimrt_io_desc img_out[] = {{"mean", F32_SHAPE(1)}};
-static const slimrt_model_desc img = {"img", 1, 1, 0, img_in, img_out, NULL, 0, 1, mean_run};
+static const slimrt_entry_desc img_entry[] = {{"run", mean_run, 1, 1, img_in, img_out}};
+static const slimrt_model_desc img = {"img", 1, img_entry, 0, NULL, 0, 1};
 
 Test(exe_main, pgm_input) {
   char in[600];
