@@ -80,12 +80,6 @@ static GNode *make_op(Graph *g, int op, const char *name, GNode **in, int nin, c
   return n;
 }
 
-const GShape *graph_out_shape(const GNode *n, int k) { return k <= 0 ? &n->shape : &n->outs[k - 1]; }
-
-const GShape *graph_in_shape(const GNode *n, int j) {
-  return graph_out_shape(n->in[j], n->in_port ? n->in_port[j] : 0);
-}
-
 GNode *graph_op(Graph *g, int op, const char *name, GNode **in, int nin, const slimrt_attr *attr,
                 Span sp, char *err, size_t errlen) {
   return graph_op_ports(g, op, name, in, NULL, nin, attr, sp, err, errlen);

@@ -1,5 +1,6 @@
-/* A tensor's static shape (GShape): element count and the two spellings messages
- * use. Below the graph and the shape rules, which both print shapes. */
+/* A tensor's static shape (GShape): element count, the two spellings messages use,
+ * and which shape an op's output or input has. Below the graph and the shape rules,
+ * which both read shapes. */
 #include <inttypes.h>
 #include <stdio.h>
 #include "ir/graph.h"
@@ -38,3 +39,9 @@ char *gshape_tf_str(const GShape *s, char *buf, size_t n) {
   return shape_text(s, buf, n, "(", ", ", ")", true);
 }
 
+
+const GShape *graph_out_shape(const GNode *n, int k) { return k <= 0 ? &n->shape : &n->outs[k - 1]; }
+
+const GShape *graph_in_shape(const GNode *n, int j) {
+  return graph_out_shape(n->in[j], n->in_port ? n->in_port[j] : 0);
+}

@@ -172,3 +172,40 @@ GNode *tf_cast(TfLib *t, GNode *x, int dtype, const char *name, Span sp) {
   out.dtype = dtype;
   return tf_build_shaped(t, SLIMRT_OP_CAST, name, "Cast", &x, 1, NULL, out, sp);
 }
+
+/* ---- the op table's API column: the tf.* names of each op ---- */
+
+/* Calls FN(op, namespace, name) for each name of the API column of every op. */
+void tf_each_api_name(void (*fn)(void *ctx, int op, const char *ns, size_t nslen, const char *name, size_t len),
+                          void *ctx) {
+  for (int op = 0; op < SLIMRT_OP_COUNT; op++) {
+    const char *p = slimrt_op_api(op);
+    while (p && *p) {
+      while (*p == ' ') p++;
+      size_t n = strcspn(p, " ");
+      if (!n) break;
+      const char *dot = memchr(p, '.', n);
+      if (dot) fn(ctx, op, p, (size_t)(dot - p), dot + 1, n - (size_t)(dot - p) - 1);
+      else fn(ctx, op, "", 0, p, n);
+      p += n;
+    }
+  }
+}
+
+typedef struct ApiFind { const char *want; int op; } ApiFind;
+
+static void api_find(void *ctx, int op, const char *ns, size_t nslen, const char *name, size_t len) {
+  ApiFind *f = ctx;
+  size_t wl = strlen(f->want);
+  if (f->op >= 0) return;
+  if (nslen ? wl == nslen + 1 + len && !memcmp(f->want, ns, nslen) && f->want[nslen] == '.' &&
+                  !memcmp(f->want + nslen + 1, name, len)
+            : wl == len && !memcmp(f->want, name, len))
+    f->op = op;
+}
+
+int tf_api_op(const char *api) {
+  ApiFind f = {api, -1};
+  tf_each_api_name(api_find, &f);
+  return f.op;
+}

@@ -113,6 +113,10 @@ GNode *tf_conv2d(TfLib *t, GNode *x, GNode *w, const int64_t strides[2], const i
 /* The op whose API column (slimrt_ops.def) lists API ("nn.softmax"; "add" for tf.add);
    -1 if none. How the library's own layers name the ops they compose. */
 int tf_api_op(const char *api);
+/* Calls FN for each name of the API column of every op: NS[0..NSLEN) its namespace ("nn";
+   empty: tf itself), NAME[0..LEN) the name (tf_build.c; tf_ops.c registers them). */
+void tf_each_api_name(void (*fn)(void *ctx, int op, const char *ns, size_t nslen, const char *name, size_t len),
+                      void *ctx);
 GNode *tf_depthwise_conv2d(TfLib *t, GNode *x, GNode *w, const int64_t strides[2], const int64_t rates[2],
                            const char *padding, const char *name, Span sp);
 GNode *tf_pool(TfLib *t, int op, GNode *x, const int64_t ksize[2], const int64_t strides[2],

@@ -1256,41 +1256,6 @@ static BuiltinFn const op_builder[SLIMRT_OP_COUNT] = {
 };
 #undef b_none
 
-/* Calls FN(op, namespace, name) for each name of the API column of every op. */
-static void each_api_name(void (*fn)(void *ctx, int op, const char *ns, size_t nslen, const char *name, size_t len),
-                          void *ctx) {
-  for (int op = 0; op < SLIMRT_OP_COUNT; op++) {
-    const char *p = slimrt_op_api(op);
-    while (p && *p) {
-      while (*p == ' ') p++;
-      size_t n = strcspn(p, " ");
-      if (!n) break;
-      const char *dot = memchr(p, '.', n);
-      if (dot) fn(ctx, op, p, (size_t)(dot - p), dot + 1, n - (size_t)(dot - p) - 1);
-      else fn(ctx, op, "", 0, p, n);
-      p += n;
-    }
-  }
-}
-
-typedef struct ApiFind { const char *want; int op; } ApiFind;
-
-static void api_find(void *ctx, int op, const char *ns, size_t nslen, const char *name, size_t len) {
-  ApiFind *f = ctx;
-  size_t wl = strlen(f->want);
-  if (f->op >= 0) return;
-  if (nslen ? wl == nslen + 1 + len && !memcmp(f->want, ns, nslen) && f->want[nslen] == '.' &&
-                  !memcmp(f->want + nslen + 1, name, len)
-            : wl == len && !memcmp(f->want, name, len))
-    f->op = op;
-}
-
-int tf_api_op(const char *api) {
-  ApiFind f = {api, -1};
-  each_api_name(api_find, &f);
-  return f.op;
-}
-
 /* One builtin per op and name, shared by the namespaces that list it (tf.sigmoid is
    tf.math.sigmoid, as in TF). */
 typedef struct ApiReg {
@@ -1326,7 +1291,7 @@ static void api_register(void *ctx, int op, const char *ns, size_t nslen, const 
 
 void tf_ops_register(TfLib *t, Value *tf_ns, Value *nn_ns, Value *math_ns) {
   ApiReg reg = {t, tf_ns, nn_ns, math_ns, {0}};
-  each_api_name(api_register, &reg);
+  tf_each_api_name(api_register, &reg);
   for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++) {
     const Entry *e = &entries[i];
     Value *v = make_builtin(t, e);
