@@ -52,6 +52,9 @@ static const float ZEROS[KC_MAX] __attribute__((aligned(64)));
 /* 16 floats, loadable from any float-aligned address. */
 typedef float vf16 __attribute__((vector_size(64), aligned(4)));
 typedef int32_t vi16 __attribute__((vector_size(64), aligned(4)));
+/* 8 floats: one AVX2 register. */
+typedef float vf8 __attribute__((vector_size(32), aligned(4)));
+typedef int32_t vi8 __attribute__((vector_size(32), aligned(4)));
 
 /* The epilogue of one tile, its pointers already at the tile's first column (and,
    for the residual, first row; row stride LDC like C's). */
@@ -60,64 +63,71 @@ typedef struct tile_epi {
   int act;
 } tile_epi;
 
-/* C[0..MR) x [0..16*NV) (+)= A x B[nseg*len][16*NV], then E (if not NULL: the
+/* C[0..MR) x [0..W*NV) (+)= A x B[nseg*len][W*NV], then E (if not NULL: the
    tile's last K step) applied in registers before the store. A comes in NSEG runs
    of LEN columns (a tap's channels): A(r, s*len + k) = a[s*MR + r][k]. The
    accumulators stay in registers across the runs. Instantiated per target and
-   tile shape below; MR and NV are constants there. */
-static inline __attribute__((always_inline)) void ukr_body(const int mr, const int nv, int64_t nseg, int64_t len,
-                                                           const float *const *a, const float *restrict b,
-                                                           float *c, int64_t ldc, int accumulate,
-                                                           const tile_epi *e) {
-  vf16 acc[MR_MAX][4];
-#pragma GCC unroll 12
-  for (int r = 0; r < mr; r++)
-#pragma GCC unroll 4
-    for (int v = 0; v < nv; v++) acc[r][v] = accumulate ? *(const vf16 *)(c + r * ldc + 16 * v) : (vf16){0};
-  for (int64_t s = 0; s < nseg; s++, a += mr) {
-    const float *ar[MR_MAX];
-#pragma GCC unroll 12
-    for (int r = 0; r < mr; r++) ar[r] = a[r];
-    for (int64_t k = 0; k < len; k++, b += 16 * nv) {
-      vf16 bv[4];
-#pragma GCC unroll 4
-      for (int v = 0; v < nv; v++) bv[v] = *(const vf16 *)(b + 16 * v);
-#pragma GCC unroll 12
-      for (int r = 0; r < mr; r++) {
-        float x = ar[r][k];
-#pragma GCC unroll 4
-        for (int v = 0; v < nv; v++) acc[r][v] += x * bv[v];
-      }
-    }
-  }
-  if (e) {
-    vf16 sc[4], sh[4], zero = {0}, six = zero + 6;
-#pragma GCC unroll 4
-    for (int v = 0; v < nv; v++) {
-      sc[v] = e->scale ? *(const vf16 *)(e->scale + 16 * v) : zero + 1;
-      sh[v] = e->shift ? *(const vf16 *)(e->shift + 16 * v) : zero;
-    }
-#pragma GCC unroll 12
-    for (int r = 0; r < mr; r++)
-#pragma GCC unroll 4
-      for (int v = 0; v < nv; v++) {
-        vf16 y = acc[r][v];
-        if (e->scale) y = y * sc[v];
-        y = y + sh[v];
-        if (e->residual) y += *(const vf16 *)(e->residual + r * ldc + 16 * v);
-        if (e->act != SLIMRT_ACT_NONE) y = (vf16)((vi16)y & (y > zero)); /* NaN -> 0, like epi_row */
-        if (e->act == SLIMRT_ACT_RELU6) {
-          vi16 lo = y < six;
-          y = (vf16)(((vi16)y & lo) | ((vi16)six & ~lo));
-        }
-        acc[r][v] = y;
-      }
-  }
-#pragma GCC unroll 12
-  for (int r = 0; r < mr; r++)
-#pragma GCC unroll 4
-    for (int v = 0; v < nv; v++) *(vf16 *)(c + r * ldc + 16 * v) = acc[r][v];
+   tile shape below; MR and NV are constants there.
+   Written once for vectors of W floats (VF, and VI for the masks): 16 for AVX-512 and
+   the portable code, 8 for AVX2, whose registers hold 8 (GCC lowers a 16-float vector
+   there through 128-bit halves and the stack: 40x slower). */
+#define DEFINE_UKR_BODY(NAME, VF, VI, W) \
+static inline __attribute__((always_inline)) void NAME(const int mr, const int nv, int64_t nseg, int64_t len, \
+                                                           const float *const *a, const float *restrict b, \
+                                                           float *c, int64_t ldc, int accumulate, \
+                                                           const tile_epi *e) { \
+  VF acc[MR_MAX][4]; \
+_Pragma("GCC unroll 12") \
+  for (int r = 0; r < mr; r++) \
+_Pragma("GCC unroll 4") \
+    for (int v = 0; v < nv; v++) acc[r][v] = accumulate ? *(const VF *)(c + r * ldc + W * v) : (VF){0}; \
+  for (int64_t s = 0; s < nseg; s++, a += mr) { \
+    const float *ar[MR_MAX]; \
+_Pragma("GCC unroll 12") \
+    for (int r = 0; r < mr; r++) ar[r] = a[r]; \
+    for (int64_t k = 0; k < len; k++, b += W * nv) { \
+      VF bv[4]; \
+_Pragma("GCC unroll 4") \
+      for (int v = 0; v < nv; v++) bv[v] = *(const VF *)(b + W * v); \
+_Pragma("GCC unroll 12") \
+      for (int r = 0; r < mr; r++) { \
+        float x = ar[r][k]; \
+_Pragma("GCC unroll 4") \
+        for (int v = 0; v < nv; v++) acc[r][v] += x * bv[v]; \
+      } \
+    } \
+  } \
+  if (e) { \
+    VF sc[4], sh[4], zero = {0}, six = zero + 6; \
+_Pragma("GCC unroll 4") \
+    for (int v = 0; v < nv; v++) { \
+      sc[v] = e->scale ? *(const VF *)(e->scale + W * v) : zero + 1; \
+      sh[v] = e->shift ? *(const VF *)(e->shift + W * v) : zero; \
+    } \
+_Pragma("GCC unroll 12") \
+    for (int r = 0; r < mr; r++) \
+_Pragma("GCC unroll 4") \
+      for (int v = 0; v < nv; v++) { \
+        VF y = acc[r][v]; \
+        if (e->scale) y = y * sc[v]; \
+        y = y + sh[v]; \
+        if (e->residual) y += *(const VF *)(e->residual + r * ldc + W * v); \
+        if (e->act != SLIMRT_ACT_NONE) y = (VF)((VI)y & (y > zero)); /* NaN -> 0, like epi_row */ \
+        if (e->act == SLIMRT_ACT_RELU6) { \
+          VI lo = y < six; \
+          y = (VF)(((VI)y & lo) | ((VI)six & ~lo)); \
+        } \
+        acc[r][v] = y; \
+      } \
+  } \
+_Pragma("GCC unroll 12") \
+  for (int r = 0; r < mr; r++) \
+_Pragma("GCC unroll 4") \
+    for (int v = 0; v < nv; v++) *(VF *)(c + r * ldc + W * v) = acc[r][v]; \
 }
+DEFINE_UKR_BODY(ukr_body, vf16, vi16, 16)
+DEFINE_UKR_BODY(ukr_body8, vf8, vi8, 8)
+#undef DEFINE_UKR_BODY
 
 typedef void (*ukr_fn)(int64_t nseg, int64_t len, const float *const *a, const float *b, float *c, int64_t ldc,
                        int accumulate, const tile_epi *e);
@@ -138,7 +148,7 @@ static void ukr_avx512_7x64(int64_t nseg, int64_t len, const float *const *a, co
 SLIMRT_TARGET_X86("avx2,fma")
 static void ukr_avx2_3x32(int64_t nseg, int64_t len, const float *const *a, const float *b, float *c,
                              int64_t ldc, int acc, const tile_epi *e) {
-  ukr_body(3, 2, nseg, len, a, b, c, ldc, acc, e);
+  ukr_body8(3, 4, nseg, len, a, b, c, ldc, acc, e);
 }
 static void ukr_generic_2x32(int64_t nseg, int64_t len, const float *const *a, const float *b, float *c,
                              int64_t ldc, int acc, const tile_epi *e) {
