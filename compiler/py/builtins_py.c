@@ -2,7 +2,9 @@
  * sorted, ...), the methods of str / list / dict / namedtuples, % formatting and
  * str.format, and the small modules functools, collections and math. Each
  * function is described once in a table (name, parameters, implementation). */
-#include "py/eval_internal.h"
+#include "py/builtins_py.h"
+#include "py/callargs.h"
+#include "py/py_class.h"
 #include "slimrt_checked.h"
 #include <errno.h>
 #include <math.h>
@@ -11,40 +13,8 @@
 #include <limits.h>
 #include <string.h>
 
-typedef Value *(*PyImpl)(Eval *ev, Value *self, Value **v, const Args *a);
-/* PARAMS as for Builtin; NULL: the implementation reads A itself. */
-typedef struct PyFn { const char *name; const char *const *params; int nreq; PyImpl fn; } PyFn;
-typedef struct Bound { Value *self; const PyFn *m; } Bound;
-
 #define P(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define NOARGS ((const char *const[]){NULL})
-
-/* The parameter list of CPython's one-argument C builtins (METH_O: len, abs, ...),
-   which word their argument errors their own way. */
-static const char *const meth_o[] = {"obj", NULL};
-
-static Value *dispatch(Eval *ev, const Args *a, void *data) {
-  Bound *b = data;
-  Value *v[8] = {0};
-  if (b->m->params == meth_o) {
-    if (a->nkw) return eval_error(ev, a->call_span, "E0303", "%s() takes no keyword arguments", b->m->name);
-    if (a->npos != 1)
-      return eval_error(ev, a->call_span, "E0303", "%s() takes exactly one argument (%d given)", b->m->name, a->npos);
-  }
-  if (b->m->params && eval_bind_checked(ev, b->m->name, b->m->params, b->m->nreq, a, v) < 0) return NULL;
-  return b->m->fn(ev, b->self, v, a);
-}
-
-static Value *make_fn(Eval *ev, const PyFn *m, Value *self) {
-  Bound *b = eval_alloc(ev, sizeof *b);
-  b->self = self;
-  b->m = m;
-  Builtin *bi = eval_alloc(ev, sizeof *bi);
-  bi->name = m->name;
-  bi->fn = dispatch;
-  bi->data = b;
-  return val_builtin(ev, bi);
-}
 
 static Span argsp(const Args *a, int i) { return a->pos_spans && i < a->npos ? a->pos_spans[i] : a->call_span; }
 
@@ -475,7 +445,7 @@ static int isinstance_one(Eval *ev, Value *x, Value *cls, Span sp) {
   int pr = pyc_isinstance(ev, x, cls); /* pyclass: user classes, object, type */
   if (pr != -2) return pr;
   if (cls->kind == V_BUILTIN) {
-    Bound *b = cls->u.builtin->fn == dispatch ? cls->u.builtin->data : NULL;
+    PyFnBound *b = cls->u.builtin->fn == py_fn_dispatch ? cls->u.builtin->data : NULL;
     const TypeTag *t = b ? (const TypeTag *)b->self : NULL;
     if (t == &tag_int) return x->kind == V_INT || x->kind == V_BOOL; /* bool is an int */
     if (t == &tag_tuple) return x->kind == V_TUPLE || (x->kind == V_INSTANCE && x->u.inst->cls->is_tuple);
@@ -1632,21 +1602,21 @@ static Value *n_asdict(Eval *ev, Value *self, Value **v, const Args *a) {
 /* ---- tables ---- */
 
 static const PyFn globals_tab[] = {
-  {"len", meth_o, 1, b_len},
+  {"len", py_meth_o, 1, b_len},
   {"range", P("start", "stop", "step"), 1, b_range},
   {"min", NULL, 0, b_min},
   {"max", NULL, 0, b_max},
-  {"abs", meth_o, 1, b_abs},
-  {"repr", meth_o, 1, b_repr},
+  {"abs", py_meth_o, 1, b_abs},
+  {"repr", py_meth_o, 1, b_repr},
   {"sorted", P("iterable", "*", "key", "reverse"), 1, b_sorted},
   {"reversed", P("sequence"), 1, b_reversed},
   {"sum", P("iterable", "start"), 1, b_sum},
-  {"any", meth_o, 1, b_any},
-  {"all", meth_o, 1, b_all},
+  {"any", py_meth_o, 1, b_any},
+  {"all", py_meth_o, 1, b_all},
   {"enumerate", P("iterable", "start"), 1, b_enumerate},
   {"zip", NULL, 0, b_zip},
   {"isinstance", P("obj", "class_or_tuple"), 2, b_isinstance},
-  {"callable", meth_o, 1, b_callable},
+  {"callable", py_meth_o, 1, b_callable},
   {"getattr", P("object", "name", "default"), 2, b_getattr},
   {"hasattr", P("obj", "name"), 2, b_hasattr},
   {"print", NULL, 0, b_print},
@@ -1749,7 +1719,7 @@ static const PyFn math_tab[] = {
 
 static Value *method(Eval *ev, const PyFn *tab, Value *self, const char *name) {
   for (const PyFn *m = tab; m->name; m++)
-    if (strcmp(m->name, name) == 0) return make_fn(ev, m, self);
+    if (strcmp(m->name, name) == 0) return py_fn_new(ev, m, self);
   return NULL;
 }
 
@@ -1835,33 +1805,31 @@ Value *py_attr(Eval *ev, Value *self, const char *name, Span sp) {
 }
 
 const char *py_exception_class(Value *v) {
-  if (v->kind != V_BUILTIN || v->u.builtin->fn != dispatch) return NULL;
-  Bound *b = v->u.builtin->data;
+  if (v->kind != V_BUILTIN || v->u.builtin->fn != py_fn_dispatch) return NULL;
+  PyFnBound *b = v->u.builtin->data;
   return b->m == &exc_fn ? (const char *)b->self : NULL;
 }
 
 static Value *module_of(Eval *ev, const char *name, const PyFn *tab, int n) {
   Value *ns = val_namespace(ev, name);
-  for (int i = 0; i < n; i++) ns_set(ev, ns, tab[i].name, make_fn(ev, &tab[i], NULL));
+  for (int i = 0; i < n; i++) ns_set(ev, ns, tab[i].name, py_fn_new(ev, &tab[i], NULL));
   eval_register_module(ev, name, ns);
   return ns;
 }
 
 void py_install(Eval *ev) {
-  pyc_install(ev); /* pyclass: object, property, super, type, ... */
-  for (int i = 0; i < COUNT(globals_tab); i++) eval_set_global(ev, globals_tab[i].name, make_fn(ev, &globals_tab[i], NULL));
+  for (int i = 0; i < COUNT(globals_tab); i++) eval_set_global(ev, globals_tab[i].name, py_fn_new(ev, &globals_tab[i], NULL));
   for (int i = 0; i < COUNT(types_tab); i++)
-    eval_set_global(ev, types_tab[i].fn.name, make_fn(ev, &types_tab[i].fn, (Value *)types_tab[i].tag));
+    eval_set_global(ev, types_tab[i].fn.name, py_fn_new(ev, &types_tab[i].fn, (Value *)types_tab[i].tag));
   for (int i = 0; i < COUNT(exc_tree); i++) {
     /* self carries the class name (see b_exception and py_exception_class) */
-    Value *v = make_fn(ev, &exc_fn, (Value *)exc_tree[i].name);
+    Value *v = py_fn_new(ev, &exc_fn, (Value *)exc_tree[i].name);
     v->u.builtin->name = exc_tree[i].name;
     eval_set_global(ev, exc_tree[i].name, v);
   }
   eval_set_global(ev, "IOError", eval_get_global(ev, "OSError"));
   eval_set_global(ev, "EnvironmentError", eval_get_global(ev, "OSError"));
-  Value *ft = module_of(ev, "functools", functools_tab, COUNT(functools_tab));
-  pymod_install_functools(ev, ft); /* pymod */
+  module_of(ev, "functools", functools_tab, COUNT(functools_tab)); /* py_modules.c adds wraps */
   Value *col = module_of(ev, "collections", collections_tab, COUNT(collections_tab));
   ns_set(ev, col, "OrderedDict", eval_get_global(ev, "dict")); /* dicts are ordered already */
   Value *m = module_of(ev, "math", math_tab, COUNT(math_tab));
@@ -1869,5 +1837,4 @@ void py_install(Eval *ev) {
   ns_set(ev, m, "e", val_float(ev, M_E));
   ns_set(ev, m, "inf", val_float(ev, INFINITY));
   eval_register_module(ev, "__future__", val_namespace(ev, "__future__"));
-  pymod_install(ev); /* pymod: the rest of 3.1's builtins and 3.2's modules */
 }

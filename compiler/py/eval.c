@@ -2,7 +2,10 @@
  * Python's semantics. Errors are recorded as one pending diagnostic that
  * collects notes and the call chain while it unwinds, and is printed when it
  * reaches eval_main_file / eval_run_model. */
-#include "py/eval_internal.h"
+#include "py/eval.h"
+#include "py/py_class.h"
+#include "py/builtins_py.h"
+#include "py/py_modules.h"
 #include "front/parse.h"
 #include "slimrt_checked.h"
 #include "base/stackguard.h"
@@ -27,48 +30,6 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
-/* ---- name tables: open addressing keyed by string hash ---- */
-
-typedef struct Slot { const char *name; uint32_t h; Value *v; } Slot;
-typedef struct Table { Slot *s; int n, cap; } Table;
-
-static uint32_t hname(const char *s) {
-  uint32_t h = 2166136261u;
-  for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
-  return h;
-}
-
-static Slot *tab_find(const Table *t, const char *name, uint32_t h) {
-  if (!t->cap) return NULL;
-  uint32_t mask = (uint32_t)t->cap - 1;
-  for (uint32_t i = h & mask;; i = (i + 1) & mask) {
-    Slot *s = &t->s[i];
-    if (!s->name) return NULL;
-    if (s->h == h && (s->name == name || strcmp(s->name, name) == 0)) return s;
-  }
-}
-
-static void tab_put(Eval *ev, Table *t, const char *name, uint32_t h, Value *v);
-
-static void tab_grow(Eval *ev, Table *t) {
-  Table old = *t;
-  t->cap = old.cap ? old.cap * 2 : 8;
-  t->s = eval_alloc(ev, sizeof(Slot) * (size_t)t->cap);
-  t->n = 0;
-  for (int i = 0; i < old.cap; i++)
-    if (old.s[i].name) tab_put(ev, t, old.s[i].name, old.s[i].h, old.s[i].v);
-}
-
-static void tab_put(Eval *ev, Table *t, const char *name, uint32_t h, Value *v) {
-  Slot *s = tab_find(t, name, h);
-  if (s) { s->v = v; return; }
-  if ((t->n + 1) * 4 > t->cap * 3) tab_grow(ev, t);
-  uint32_t mask = (uint32_t)t->cap - 1;
-  uint32_t i = h & mask;
-  while (t->s[i].name) i = (i + 1) & mask;
-  t->s[i] = (Slot){name, h, v};
-  t->n++;
-}
 
 /* ---- environments ---- */
 
@@ -103,49 +64,6 @@ struct Module {
   Value *ns;            /* the module object: mirrors the module's globals */
 };
 
-typedef struct ENote { Span sp; const char *msg; } ENote;
-
-typedef struct Frame { struct Frame *prev; const char *name; Span call; } Frame;
-
-typedef struct PtrMap { const void **k; void **v; int n, cap; } PtrMap;
-
-struct Eval {
-  Arena *arena;
-  Diag *d;
-  SrcMgr *sm;
-  EvalOptions opt;
-  EvalHooks hooks;
-  bool has_hooks;
-  size_t mem_base;
-  bool mem_over;        /* an allocation went past max_memory: everything stops */
-  Span cur;             /* the span of the latest step, for that error */
-  int64_t steps;
-  int depth;
-  StackGuard stack;     /* the C stack's depth guard (stackguard.h) */
-  Frame *frame;
-  ValCache *vc;
-  Table builtins;
-  Dict *modules;        /* dotted name -> namespace */
-  PtrVec mods;          /* Module* in load order */
-  Table mod_paths;      /* resolved path -> Module* (as the slot's pointer): a 30,000-file load chain */
-  PtrVec loaded_paths;
-  PtrMap localsets;     /* Ast* (def / lambda / model) -> Table* */
-  ModelDecl *models;
-  int nmodels, capmodels;
-  Value *retval;
-  /* the pending error */
-  bool err;
-  Span err_sp;
-  const char *err_code, *err_msg;
-  PtrVec notes, chain;
-  Table umods;          /* pymod: dotted name -> Module* of every imported user module */
-  /* pyexc: the exception object of the pending error (NULL until raised or caught),
-     the exception an `except` block is handling (bare raise, __context__) */
-  Value *err_exc, *err_ctx, *handling;
-  struct Gen *gen;      /* pyexc: the generator whose body is running (NULL: none) */
-  PtrVec gens;          /* every generator that got a stack (released by eval_free) */
-  int live_gens;
-};
 
 enum Flow { F_NORMAL, F_RETURN, F_BREAK, F_CONTINUE, F_ERROR };
 
@@ -156,28 +74,6 @@ static Value *eval_fstring(Eval *ev, Env *env, Ast *n);
 static Value *eval_yield(Eval *ev, Env *env, Ast *n);
 static void gen_install(Eval *ev);
 
-void *eval_alloc(Eval *ev, size_t n) {
-  void *p = arena_alloc(ev->arena, n);
-  if (!p) { /* the arena has its own hard limit: nothing sensible to report */
-    fprintf(stderr, "slimc: out of memory\n");
-    abort();
-  }
-  /* every value the program builds comes through here (strings, lists, tuples, dicts,
-     materialised ranges), also inside builtins that loop in C: past the limit the
-     error is raised at the latest step and iterations stop (iter_next, eval_step) */
-  if (!ev->mem_over && ev->arena->used_total - ev->mem_base > ev->opt.max_memory) {
-    ev->mem_over = true;
-    if (!ev->err) eval_error(ev, ev->cur, "E0314", "evaluation exceeded the memory limit of %zu bytes", ev->opt.max_memory);
-  }
-  return p;
-}
-
-ValCache *eval_valcache(Eval *ev) { return ev->vc; }
-Arena *eval_arena(Eval *ev) { return ev->arena; }
-Diag *eval_diag(Eval *ev) { return ev->d; }
-void *eval_hooks_ud(Eval *ev) { return ev->hooks.ud; }
-bool eval_has_error(Eval *ev) { return ev->err; }
-Span eval_call_span(Eval *ev) { return ev->frame ? ev->frame->call : SPAN_NONE; }
 
 static void *pm_get(PtrMap *m, const void *k) {
   if (!m->cap) return NULL;
@@ -208,46 +104,9 @@ static void pm_put(Eval *ev, PtrMap *m, const void *k, void *v) {
 
 /* ---- errors ---- */
 
-Value *eval_error(Eval *ev, Span sp, const char *code, const char *fmt, ...) {
-  if (ev->err) return NULL; /* the first error wins: evaluation stops there */
-  va_list ap;
-  va_start(ap, fmt);
-  ev->err_msg = arena_vprintf(ev->arena, fmt, ap);
-  va_end(ap);
-  ev->err = true;
-  ev->err_sp = sp;
-  ev->err_code = code;
-  ev->notes.n = ev->chain.n = 0;
-  ev->err_exc = NULL;
-  ev->err_ctx = ev->handling;
-  return NULL;
-}
-
-const char *eval_clear_error(Eval *ev) {
-  const char *code = ev->err ? ev->err_code : NULL;
-  ev->err = false;
-  ev->err_exc = NULL;
-  ev->notes.n = ev->chain.n = 0;
-  return code;
-}
-
-static void add_note(Eval *ev, PtrVec *v, Span sp, const char *msg) {
-  ENote *n = eval_alloc(ev, sizeof *n);
-  n->sp = sp;
-  n->msg = msg;
-  ptrvec_push(ev->arena, v, n);
-}
-
-void eval_note(Eval *ev, Span sp, const char *fmt, ...) {
-  if (!ev->err) return;
-  va_list ap;
-  va_start(ap, fmt);
-  add_note(ev, &ev->notes, sp, arena_vprintf(ev->arena, fmt, ap));
-  va_end(ap);
-}
 
 static void chain_note(Eval *ev, Span sp, const char *fmt, const char *name) {
-  if (ev->err) add_note(ev, &ev->chain, sp, arena_printf(ev->arena, fmt, name));
+  if (ev->err) eval_add_note(ev, &ev->chain, sp, arena_printf(ev->arena, fmt, name));
 }
 
 /* Prints the pending error; long call chains (deep recursion) are cut. */
@@ -273,103 +132,35 @@ static void report(Eval *ev) {
   ev->notes.n = ev->chain.n = 0;
 }
 
-/* pymod: CPython's rule for "did you mean" (Python/suggestions.c): a weighted Levenshtein
-   distance (an insertion, deletion or substitution costs 2, a change of case only 1),
-   accepted up to (len(name) + len(candidate) + 3) * 2 / 6; names over 40 bytes are never
-   compared. So `lib` never suggests `len` (distance 4 > 3). */
-enum { SUG_MOVE = 2, SUG_CASE = 1, SUG_MAX_LEN = 40 };
-
-static int sug_subst(char a, char b) {
-  if (a == b) return 0;
-  char la = (char)(a >= 'A' && a <= 'Z' ? a + 32 : a), lb = (char)(b >= 'A' && b <= 'Z' ? b + 32 : b);
-  return la == lb ? SUG_CASE : SUG_MOVE;
-}
-
-/* The distance, or MAX + 1 once it is certainly above MAX. */
-static int sug_distance(const char *a, const char *b, int max) {
-  int na = (int)strlen(a), nb = (int)strlen(b);
-  if (na > SUG_MAX_LEN || nb > SUG_MAX_LEN) return max + 1;
-  if (abs(na - nb) * SUG_MOVE > max) return max + 1;
-  int row[SUG_MAX_LEN + 1];
-  for (int j = 0; j <= nb; j++) row[j] = j * SUG_MOVE;
-  for (int i = 1; i <= na; i++) {
-    int diag = row[0], best = row[0] = i * SUG_MOVE;
-    for (int j = 1; j <= nb; j++) {
-      int up = row[j];
-      int v = diag + sug_subst(a[i - 1], b[j - 1]);
-      if (up + SUG_MOVE < v) v = up + SUG_MOVE;
-      if (row[j - 1] + SUG_MOVE < v) v = row[j - 1] + SUG_MOVE;
-      row[j] = v;
-      diag = up;
-      if (v < best) best = v;
-    }
-    if (best > max) return max + 1;
-  }
-  return row[nb];
-}
-
-const char *eval_suggest(const char *name, const char *const *cands, int n) {
-  const char *best = NULL;
-  int bestd = 0;
-  int nlen = (int)strlen(name);
-  for (int i = 0; i < n; i++) {
-    if (!cands[i] || strcmp(cands[i], name) == 0) continue;
-    int limit = (nlen + (int)strlen(cands[i]) + 3) * SUG_MOVE / 6;
-    int dd = sug_distance(name, cands[i], limit);
-    /* ties go to the alphabetically first name so the hint never depends on table layout */
-    if (dd <= limit && (!best || dd < bestd || (dd == bestd && strcmp(cands[i], best) < 0))) {
-      best = cands[i];
-      bestd = dd;
-    }
-  }
-  return best;
-}
 
 static void table_names(Eval *ev, const Table *t, PtrVec *out) {
   for (int i = 0; i < t->cap; i++)
     if (t->s[i].name && t->s[i].v) ptrvec_push(ev->arena, out, (void *)t->s[i].name);
 }
 
-/* ---- resource limits ---- */
-
-bool eval_check_mem(Eval *ev, size_t n, Span sp) {
-  size_t used = ev->arena->used_total - ev->mem_base;
-  if (used + n > ev->opt.max_memory) {
-    eval_error(ev, sp, "E0314", "evaluation exceeded the memory limit of %zu bytes", ev->opt.max_memory);
-    return false;
-  }
-  return true;
-}
-
-bool eval_stack_ok(Eval *ev, Span sp) {
-  if (stack_guard_ok(&ev->stack)) return true;
-  if (!ev->err)
-    eval_error(ev, sp, "E0312", "maximum recursion depth exceeded: calls or expressions nested too deeply for "
-               "the compiler's stack");
-  return false;
-}
-
-bool eval_step(Eval *ev, Span sp) {
-  if (ev->err) return false;
-  ev->cur = sp;
-  if (ev->mem_over) return eval_check_mem(ev, SIZE_MAX / 2, sp);
-  if (!eval_stack_ok(ev, sp)) return false;
-  if (++ev->steps > ev->opt.max_steps) {
-    eval_error(ev, sp, "E0313", "evaluation exceeded %lld steps (raise with -fmax-eval-steps=N)",
-               (long long)ev->opt.max_steps);
-    return false;
-  }
-  if ((ev->steps & 1023) == 0) return eval_check_mem(ev, 0, sp);
-  return true;
-}
 
 /* ---- construction ---- */
+
+static int ev_truthy(Eval *ev, Value *v, Span sp);
+static Value *ev_iter_list(Eval *ev, Value *v, Span sp);
+static Value *ev_binop(Eval *ev, AstOp op, Value *l, Value *r, Span sp);
+static Value *ev_getattr(Eval *ev, Value *obj, const char *name, Span sp);
+static Value *ev_call(Eval *ev, Value *fn, const Args *a);
+static void ev_ns_setattr(Eval *ev, Value *ns, const char *name, Value *v);
+
+/* The call interface of the layers below (interp.h) */
+static const EvalOps eval_ops = {
+  .call = ev_call, .getattr = ev_getattr, .binop = ev_binop, .truthy = ev_truthy, .iter_list = ev_iter_list,
+  .ns_setattr = ev_ns_setattr, .user_binop = pyc_binop, .user_repr = pyc_user_repr,
+  .default_repr = pyc_default_repr, .builtin_attr = py_attr,
+};
 
 Eval *eval_new(Arena *arena, Diag *d, SrcMgr *sm, const EvalOptions *opt) {
   Eval *ev = arena_alloc(arena, sizeof *ev);
   ev->arena = arena;
   ev->d = d;
   ev->sm = sm;
+  ev->ops = &eval_ops;
   if (opt) ev->opt = *opt;
   if (ev->opt.max_steps <= 0) ev->opt.max_steps = 100000000;
   if (!ev->opt.max_memory) ev->opt.max_memory = (size_t)4 << 30;
@@ -385,7 +176,9 @@ Eval *eval_new(Arena *arena, Diag *d, SrcMgr *sm, const EvalOptions *opt) {
     ev->vc->small[i].u.i = i - 5;
   }
   ev->modules = val_dict(ev)->u.dict;
+  pyc_install(ev); /* pyclass: object, property, super, type, ... */
   py_install(ev);
+  pymod_install(ev); /* pymod: the rest of 3.1's builtins and 3.2's modules */
   gen_install(ev);
   return ev;
 }
@@ -398,21 +191,11 @@ void eval_set_hooks(Eval *ev, const EvalHooks *h) {
   ev->has_hooks = true;
 }
 
-void eval_set_global(Eval *ev, const char *name, Value *v) {
-  name = arena_strdup(ev->arena, name);
-  tab_put(ev, &ev->builtins, name, hname(name), v);
-}
 
-Value *eval_get_global(Eval *ev, const char *name) {
-  Slot *s = tab_find(&ev->builtins, name, hname(name));
-  return s ? s->v : NULL;
-}
-
-void eval_register_module(Eval *ev, const char *dotted, Value *ns) { dict_set_str(ev, ev->modules, dotted, ns); }
 
 /* ---- truth, conversion helpers ---- */
 
-int eval_truthy(Eval *ev, Value *v, Span sp) {
+static int ev_truthy(Eval *ev, Value *v, Span sp) {
   switch (v->kind) {
   case V_NONE: return 0;
   case V_BOOL: return v->u.b;
@@ -453,47 +236,6 @@ int eval_truthy(Eval *ev, Value *v, Span sp) {
   }
 }
 
-/* An absent argument (NULL from eval_bind) reaching a conversion was a required one. */
-static bool missing_arg(Eval *ev, Value *v, Span sp, const char *what) {
-  if (v) return false;
-  eval_error(ev, sp, "E0303", "missing required argument '%s'", what);
-  return true;
-}
-
-bool eval_to_int(Eval *ev, Value *v, Span sp, const char *what, int64_t *out) {
-  if (missing_arg(ev, v, sp, what)) return false;
-  if (v->kind == V_INT) { *out = v->u.i; return true; }
-  if (v->kind == V_BOOL) { *out = v->u.b; return true; }
-  eval_error(ev, sp, "E0302", "%s must be int, got %s", what, val_type_name(v));
-  return false;
-}
-
-bool eval_to_float(Eval *ev, Value *v, Span sp, const char *what, double *out) {
-  if (missing_arg(ev, v, sp, what)) return false;
-  if (v->kind == V_FLOAT) { *out = v->u.f; return true; }
-  if (v->kind == V_INT) { *out = (double)v->u.i; return true; }
-  if (v->kind == V_BOOL) { *out = v->u.b; return true; }
-  eval_error(ev, sp, "E0302", "%s must be float, got %s", what, val_type_name(v));
-  return false;
-}
-
-bool eval_str_nul_free(Eval *ev, Value *v, Span sp, const char *what) {
-  if (v->kind != V_STR || !memchr(v->u.str.s, 0, v->u.str.len)) return true;
-  eval_error(ev, sp, "E0306", "ValueError: %s %s contains a NUL character (TF: not a valid name)", what,
-             val_repr(ev, v));
-  return false;
-}
-
-bool eval_to_str(Eval *ev, Value *v, Span sp, const char *what, const char **out) {
-  if (missing_arg(ev, v, sp, what)) return false;
-  if (v->kind == V_STR) {
-    if (!eval_str_nul_free(ev, v, sp, what)) return false;
-    *out = v->u.str.s;
-    return true;
-  }
-  eval_error(ev, sp, "E0302", "%s must be str, got %s", what, val_type_name(v));
-  return false;
-}
 
 /* ---- iteration ---- */
 
@@ -583,7 +325,7 @@ static Value *iter_next(Eval *ev, Iter *it) {
   return NULL;
 }
 
-Value *eval_iter_list(Eval *ev, Value *v, Span sp) {
+static Value *ev_iter_list(Eval *ev, Value *v, Span sp) {
   Iter it;
   if (!iter_init(ev, &it, v, sp)) return NULL;
   if (it.kind == IT_RANGE && !eval_check_mem(ev, (size_t)it.n * 8, sp)) return NULL;
@@ -749,7 +491,7 @@ static Value *seq_concat(Eval *ev, Value *l, Value *r, Span sp) {
   return out;
 }
 
-Value *eval_binop(Eval *ev, AstOp op, Value *l, Value *r, Span sp) {
+static Value *ev_binop(Eval *ev, AstOp op, Value *l, Value *r, Span sp) {
   if (pyc_is_user(l) || pyc_is_user(r)) { /* pyclass: __add__ / __radd__ ... */
     bool found;
     Value *res = pyc_binop(ev, op, l, r, sp, &found);
@@ -1081,7 +823,7 @@ static Value *eval_index_expr(Eval *ev, Env *env, Ast *n) {
 
 static Module *user_module(Eval *ev, const char *dotted);
 
-Value *eval_getattr(Eval *ev, Value *obj, const char *name, Span sp) {
+static Value *ev_getattr(Eval *ev, Value *obj, const char *name, Span sp) {
   Value *v = NULL;
   switch (obj->kind) {
   case V_NAMESPACE: {
@@ -1260,162 +1002,8 @@ static bool assign(Eval *ev, Env *env, Ast *t, Value *v) {
 
 /* ---- calls ---- */
 
-bool eval_is_callable(Value *v) {
-  switch (v->kind) {
-  case V_FUNC: case V_BUILTIN: case V_PARTIAL: case V_CLASS: return true;
-  case V_EXT: return v->u.ext.type->call != NULL;
-  case V_INSTANCE: return pyc_is_user(v) && pyc_has_dunder(v, "__call__"); /* pyclass */
-  default: return false;
-  }
-}
 
-const char *eval_callable_name(Value *fn) {
-  switch (fn->kind) {
-  case V_FUNC: return fn->u.func->name;
-  case V_BUILTIN: return fn->u.builtin->name;
-  case V_PARTIAL: return eval_callable_name(fn->u.partial->fn);
-  case V_CLASS: return fn->u.cls->name;
-  default: return val_type_name(fn);
-  }
-}
 
-static const char *name_list(Eval *ev, const char **names, int n) {
-  /* 'a', 'a' and 'b', 'a', 'b', and 'c' like Python */
-  const char *s = "";
-  for (int i = 0; i < n; i++) {
-    const char *sep = i == 0 ? "" : (n == 2 ? " and " : (i == n - 1 ? ", and " : ", "));
-    s = arena_printf(ev->arena, "%s%s'%s'", s, sep, names[i]);
-  }
-  return s;
-}
-
-/* The parameter list of a callee, normalised for binding. */
-typedef struct ParamSpec {
-  const char **names;   /* positional then keyword-only */
-  int npos, nkwonly;    /* counts */
-  int star, dstar;      /* index of *args / **kwargs slot in OUT, or -1 */
-  bool *has_default;    /* per name */
-} ParamSpec;
-
-/* Binds A to SPEC; OUT has npos + nkwonly (+1 star) (+1 dstar) slots; absent
-   optional params stay NULL. CHECK_MISSING is off for eval_bind (builtins
-   with defaults check for NULL themselves). */
-static int bind_args(Eval *ev, const char *fname, const ParamSpec *ps, const Args *a, Value **out, bool check_missing) {
-  int nnamed = ps->npos + ps->nkwonly;
-  Span sp = a->call_span;
-  int np = a->npos;
-  if (np > ps->npos && ps->star < 0) {
-    int nreq = 0;
-    for (int i = 0; i < ps->npos; i++) nreq += !ps->has_default[i];
-    const char *takes;
-    if (nreq == ps->npos)
-      takes = arena_printf(ev->arena, "%d positional argument%s", ps->npos, ps->npos == 1 ? "" : "s");
-    else
-      takes = arena_printf(ev->arena, "from %d to %d positional arguments", nreq, ps->npos);
-    eval_error(ev, a->npos > ps->npos && a->pos_spans ? a->pos_spans[ps->npos] : sp, "E0303",
-               "%s() takes %s but %d %s given", fname, takes, np, np == 1 ? "was" : "were");
-    return -1;
-  }
-  for (int i = 0; i < np && i < ps->npos; i++) out[i] = a->pos[i];
-  if (ps->star >= 0) {
-    int extra = np > ps->npos ? np - ps->npos : 0;
-    out[ps->star] = val_tuple_of(ev, a->pos + ps->npos, extra);
-  }
-  Value *kwd = ps->dstar >= 0 ? val_dict(ev) : NULL;
-  for (int k = 0; k < a->nkw; k++) {
-    const char *kn = a->kw[k];
-    Span ks = a->kw_spans ? a->kw_spans[k] : sp;
-    int j = -1;
-    for (int i = 0; i < nnamed; i++)
-      if (strcmp(ps->names[i], kn) == 0) { j = i; break; }
-    if (j < 0) {
-      if (kwd) {
-        if (dict_get_str(kwd->u.dict, kn)) {
-          eval_error(ev, ks, "E0303", "%s() got multiple values for keyword argument '%s'", fname, kn);
-          return -1;
-        }
-        dict_set_str(ev, kwd->u.dict, kn, a->kwv[k]);
-        continue;
-      }
-      /* CPython's (and so TF's) text; the suggestion is a note */
-      const char *sug = eval_suggest(kn, ps->names, nnamed);
-      eval_error(ev, ks, "E0303", "%s() got an unexpected keyword argument '%s'", fname, kn);
-      if (sug) eval_note(ev, ks, "did you mean '%s'?", sug);
-      return -1;
-    }
-    if (out[j]) {
-      eval_error(ev, ks, "E0303", "%s() got multiple values for argument '%s'", fname, kn);
-      return -1;
-    }
-    out[j] = a->kwv[k];
-  }
-  if (kwd) out[ps->dstar] = kwd;
-  if (check_missing) {
-    const char *miss[64];
-    int nm = 0;
-    for (int i = 0; i < ps->npos; i++)
-      if (!out[i] && !ps->has_default[i] && nm < 64) miss[nm++] = ps->names[i];
-    if (nm) {
-      eval_error(ev, sp, "E0303", "%s() missing %d required positional argument%s: %s", fname, nm,
-                 nm == 1 ? "" : "s", name_list(ev, miss, nm));
-      return -1;
-    }
-    for (int i = ps->npos; i < nnamed; i++)
-      if (!out[i] && !ps->has_default[i] && nm < 64) miss[nm++] = ps->names[i];
-    if (nm) {
-      eval_error(ev, sp, "E0303", "%s() missing %d required keyword-only argument%s: %s", fname, nm,
-                 nm == 1 ? "" : "s", name_list(ev, miss, nm));
-      return -1;
-    }
-  }
-  return 0;
-}
-
-/* A builtin's "a", "b", "*args", "**kw" list as a ParamSpec; slot order is the
-   order of PARAMS (eval_bind's contract). */
-static int builtin_bind(Eval *ev, const char *fname, const char *const *params, int nrequired, const Args *a,
-                        Value **out, bool check) {
-  int n = 0;
-  while (params[n]) n++;
-  ParamSpec ps = {.star = -1, .dstar = -1};
-  ps.names = eval_alloc(ev, sizeof(char *) * (size_t)(n + 1));
-  ps.has_default = eval_alloc(ev, sizeof(bool) * (size_t)(n + 1));
-  int *slot = eval_alloc(ev, sizeof(int) * (size_t)(n + 1));
-  bool seen_star = false;
-  for (int i = 0; i < n; i++) {
-    const char *p = params[i];
-    if (p[0] == '*' && p[1] == '*') { ps.dstar = i; continue; }
-    if (p[0] == '*' && !p[1]) { seen_star = true; continue; } /* bare '*': keyword-only marker */
-    if (p[0] == '*') { ps.star = i; seen_star = true; continue; }
-    slot[ps.npos + ps.nkwonly] = i;
-    ps.has_default[ps.npos + ps.nkwonly] = i >= nrequired;
-    ps.names[ps.npos + ps.nkwonly] = p;
-    if (seen_star) ps.nkwonly++;
-    else ps.npos++;
-  }
-  int nn = ps.npos + ps.nkwonly;
-  Value **tmp = eval_alloc(ev, sizeof(Value *) * (size_t)(nn + 2));
-  int star = ps.star, dstar = ps.dstar;
-  ps.star = star >= 0 ? nn : -1;
-  ps.dstar = dstar >= 0 ? nn + 1 : -1;
-  if (bind_args(ev, fname, &ps, a, tmp, check) < 0) return -1;
-  for (int i = 0; i < n; i++) out[i] = NULL;
-  for (int i = 0; i < nn; i++) out[slot[i]] = tmp[i];
-  if (star >= 0) out[star] = tmp[nn];
-  if (dstar >= 0) out[dstar] = tmp[nn + 1];
-  return 0;
-}
-
-int eval_bind_checked(Eval *ev, const char *fname, const char *const *params, int nrequired, const Args *a,
-                      Value **out) {
-  return builtin_bind(ev, fname, params, nrequired, a, out, true);
-}
-
-int eval_bind(Eval *ev, const char *fname, const char *const *params, const Args *a, Value **out) {
-  int n = 0;
-  while (params[n]) n++;
-  return builtin_bind(ev, fname, params, n, a, out, false) < 0 ? -1 : 0;
-}
 
 static ParamSpec *func_spec(Eval *ev, Ast *def) {
   AstList *pl = &def->u.fn.params;
@@ -1482,7 +1070,7 @@ static Value *call_func(Eval *ev, Func *f, const Args *a) {
   Value *stackv[16];
   Value **out = nslots <= 16 ? stackv : eval_alloc(ev, sizeof(Value *) * (size_t)nslots);
   memset(out, 0, sizeof(Value *) * (size_t)nslots);
-  if (bind_args(ev, f->qualname ? f->qualname : f->name, ps, a, out, true) < 0) {
+  if (eval_bind_spec(ev, f->qualname ? f->qualname : f->name, ps, a, out, true) < 0) {
     eval_note(ev, def->span, "'%s' defined here", f->name);
     return NULL;
   }
@@ -1525,26 +1113,11 @@ static Value *call_func(Eval *ev, Func *f, const Args *a) {
   return result;
 }
 
-/* pyclass: the namedtuple part of an instance of C (a namedtuple type or a class
-   derived from one); NTNAME names the generated __new__ in argument errors. */
-Value *eval_nt_new(Eval *ev, ClassT *c, const char *ntname, const Args *a) {
-  const char **params = eval_alloc(ev, sizeof(char *) * (size_t)(c->nfields + 1));
-  for (int i = 0; i < c->nfields; i++) params[i] = c->fields[i];
-  Value **out = eval_alloc(ev, sizeof(Value *) * (size_t)(c->nfields + 1));
-  const char *fname = arena_printf(ev->arena, "%s.__new__", ntname);
-  if (builtin_bind(ev, fname, params, c->nfields, a, out, true) < 0) return NULL;
-  Value *v = eval_alloc(ev, sizeof *v);
-  v->kind = V_INSTANCE;
-  v->u.inst = eval_alloc(ev, sizeof *v->u.inst);
-  v->u.inst->cls = c;
-  v->u.inst->vals = out;
-  return v;
-}
 
 /* CPython names the generated constructor: "P.__new__() missing 1 required ..." */
 static Value *make_instance(Eval *ev, ClassT *c, const Args *a) { return eval_nt_new(ev, c, c->name, a); }
 
-Value *eval_call(Eval *ev, Value *fn, const Args *a) {
+static Value *ev_call(Eval *ev, Value *fn, const Args *a) {
   if (!eval_step(ev, a->call_span)) return NULL;
   switch (fn->kind) {
   case V_FUNC: return call_func(ev, fn->u.func, a);
@@ -1554,7 +1127,7 @@ Value *eval_call(Eval *ev, Value *fn, const Args *a) {
       int n = 0;
       while (b->params[n]) n++;
       Value **tmp = eval_alloc(ev, sizeof(Value *) * (size_t)(n + 1));
-      if (builtin_bind(ev, b->name, b->params, b->nrequired, a, tmp, true) < 0) return NULL;
+      if (eval_bind_checked(ev, b->name, b->params, b->nrequired, a, tmp) < 0) return NULL;
     }
     /* builtins see the call span through eval_call_span() */
     Frame fr = {ev->frame, b->name, a->call_span};
@@ -1615,15 +1188,6 @@ Value *eval_call(Eval *ev, Value *fn, const Args *a) {
   return eval_error(ev, a->call_span, "E0302", "'%s' object is not callable", val_type_name(fn));
 }
 
-Value *eval_call_pos(Eval *ev, Value *fn, Value **argv, int argc, Span sp) {
-  Span spans[8];
-  Args a = {.pos = argv, .npos = argc, .call_span = sp};
-  if (argc <= 8) {
-    for (int i = 0; i < argc; i++) spans[i] = sp;
-    a.pos_spans = spans;
-  }
-  return eval_call(ev, fn, &a);
-}
 
 static Value *zero_arg_super(Eval *ev, Env *env, Span sp);
 
@@ -2274,7 +1838,7 @@ static Value *import_dotted(Eval *ev, Module *importer, const char *dotted, Span
   }
 }
 
-void eval_ns_setattr(Eval *ev, Value *ns, const char *name, Value *v) {
+static void ev_ns_setattr(Eval *ev, Value *ns, const char *name, Value *v) {
   Module *m = user_module(ev, ns->u.ns->name);
   if (m && m->ns == ns && m->env) bind(ev, m->env, name, v);
   else {
@@ -3351,15 +2915,6 @@ static Value *zero_arg_super(Eval *ev, Env *env, Span sp) {
   return pyc_super(ev, cs->v, ss->v, sp);
 }
 
-Span eval_cur_span(Eval *ev) { return ev->cur; }
-
-/* A recursion limit hit by the call at SP, made from "C" (a class's __init__):
-   CPython's words for that case. */
-void eval_recursion_via_c(Eval *ev, Span sp) {
-  if (ev->err && !strcmp(ev->err_code, "E0312") && ev->err_sp.line == sp.line && ev->err_sp.col == sp.col &&
-      !strcmp(ev->err_msg, "maximum recursion depth exceeded"))
-    ev->err_msg = "maximum recursion depth exceeded while calling a Python object";
-}
 
 /* `with` on a user instance: __enter__, the rest, then __exit__ on every way out:
    (None, None, None), or the body's exception, which a true result suppresses. The

@@ -7,7 +7,8 @@
  * lookup along the single-inheritance chain, instance creation, the dunder
  * protocols and the builtins object, property, staticmethod, classmethod, super,
  * type, issubclass and setattr. */
-#include "py/eval_internal.h"
+#include "py/py_class.h"
+#include "py/callargs.h"
 #include <string.h>
 
 typedef struct Method { Value *fn, *self; } Method;
@@ -27,21 +28,6 @@ static Value *native(Eval *ev, const char *name, BuiltinFn fn, void *data) {
 ClassT *pyc_object(Eval *ev) {
   Value *o = eval_get_global(ev, "object");
   return o && o->kind == V_CLASS ? o->u.cls : NULL;
-}
-
-bool pyc_is_user(const Value *v) { return v->kind == V_INSTANCE && v->u.inst->cls->user; }
-
-/* The attribute NAME of class C or its bases (user classes' namespaces only). */
-Value *pyc_lookup(ClassT *c, const char *name, ClassT **owner) {
-  for (; c; c = c->base)
-    if (c->attrs) {
-      Value *v = dict_get_str(c->attrs, name);
-      if (v) {
-        if (owner) *owner = c;
-        return v;
-      }
-    }
-  return NULL;
 }
 
 /* A dunder a user class defines (not object's defaults). */
@@ -217,7 +203,7 @@ Value *pyc_getattr_inst(Eval *ev, Value *obj, const char *name, Span sp) {
   }
   if (!strcmp(name, "__doc__")) return pyc_getattr_class(ev, in->cls, "__doc__", sp);
   if (in->cls->is_tuple) {
-    Value *v = py_attr(ev, obj, name, sp);
+    Value *v = ev->ops->builtin_attr(ev, obj, name, sp);
     if (v || eval_has_error(ev)) return v;
   }
   Value *v = object_method(ev, obj, in->cls, name);
@@ -272,7 +258,7 @@ Value *pyc_getattr_class(Eval *ev, ClassT *c, const char *name, Span sp) {
     return native(ev, arena_printf(eval_arena(ev), "%s", name), obj_unbound, (void *)name);
   for (ClassT *b = c; b; b = b->base)
     if (!b->user) { /* _fields, _make, ... of a namedtuple base */
-      Value *r = py_attr(ev, c->self, name, sp);
+      Value *r = ev->ops->builtin_attr(ev, c->self, name, sp);
       if (r || eval_has_error(ev)) return r;
       break;
     }
@@ -535,6 +521,15 @@ Value *pyc_call_dunder(Eval *ev, Value *obj, const char *name, Value **argv, int
 
 bool pyc_has_dunder(Value *obj, const char *name) { return user_dunder(obj, name) != NULL; }
 
+bool eval_is_callable(Value *v) {
+  switch (v->kind) {
+  case V_FUNC: case V_BUILTIN: case V_PARTIAL: case V_CLASS: return true;
+  case V_EXT: return v->u.ext.type->call != NULL;
+  case V_INSTANCE: return pyc_is_user(v) && pyc_has_dunder(v, "__call__"); /* pyclass */
+  default: return false;
+  }
+}
+
 /* a + b etc. with a user instance on either side: __add__, then the reflected __radd__ */
 Value *pyc_binop(Eval *ev, AstOp op, Value *l, Value *r, Span sp, bool *found) {
   static const char *const names[][2] = {
@@ -641,7 +636,7 @@ static Value *super_getattr(Eval *ev, Value *self, const char *name, Span sp) {
       if (v) return descr_get(ev, v, s->of_class ? NULL : s->obj, s->objcls, sp);
     }
     if (!c->user && !s->of_class) { /* a namedtuple base: its methods */
-      Value *v = py_attr(ev, s->obj, name, sp);
+      Value *v = ev->ops->builtin_attr(ev, s->obj, name, sp);
       if (v || eval_has_error(ev)) return v;
     }
   }
@@ -709,7 +704,7 @@ static Value *b_type(Eval *ev, const Args *a, void *data) {
     return eval_get_global(ev, "type");
   }
   /* pymod: the built-in types by name (a stand-in object for those with no builtin) */
-  return pymod_type_object(ev, val_type_name(x));
+  return val_type_object(ev, val_type_name(x));
 }
 
 static Value *b_setattr(Eval *ev, const Args *a, void *data) {

@@ -3,47 +3,27 @@
  * (copy, contextlib, os / os.path, six / six.moves, logging, a small numpy), with
  * CPython's behaviour on compile-time values. tf.logging, tf.contrib.training.HParams
  * and tf.test live here too (pymod_install_tf), on top of the TF namespace. */
-#include "py/eval_internal.h"
+#include "py/py_modules.h"
+#include "py/callargs.h"
+#include "py/builtins_py.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef Value *(*PmFn)(Eval *ev, Value **v, const Args *a, void *self);
-typedef struct PmDef { const char *name; const char *const *params; int nreq; PmFn fn; } PmDef;
-typedef struct PmBound { const PmDef *d; void *self; } PmBound;
-
 #define P(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define NOARGS ((const char *const[]){NULL})
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-static Value *pm_dispatch(Eval *ev, const Args *a, void *data) {
-  PmBound *b = data;
-  Value *v[8] = {0};
-  if (b->d->params && eval_bind_checked(ev, b->d->name, b->d->params, b->d->nreq, a, v) < 0) return NULL;
-  return b->d->fn(ev, v, a, b->self);
-}
-
-static Value *pm_fn(Eval *ev, const PmDef *d, void *self) {
-  PmBound *b = eval_alloc(ev, sizeof *b);
-  b->d = d;
-  b->self = self;
-  Builtin *bi = eval_alloc(ev, sizeof *bi);
-  bi->name = d->name;
-  bi->fn = pm_dispatch;
-  bi->data = b;
-  return val_builtin(ev, bi);
-}
-
 static Span asp(const Args *a, int i) { return a->pos_spans && i < a->npos ? a->pos_spans[i] : a->call_span; }
 
-static void pm_fill(Eval *ev, Value *ns, const PmDef *tab, int n, void *self) {
-  for (int i = 0; i < n; i++) ns_set(ev, ns, tab[i].name, pm_fn(ev, &tab[i], self));
+static void pm_fill(Eval *ev, Value *ns, const PyFn *tab, int n, Value *self) {
+  for (int i = 0; i < n; i++) ns_set(ev, ns, tab[i].name, py_fn_new(ev, &tab[i], self));
 }
 
 /* ---- chr, ord, hex, oct, bin ---- */
 
-static Value *b_chr(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *b_chr(Eval *ev, Value *self, Value **v, const Args *a) {
   (void)self;
   if (v[0]->kind != V_INT && v[0]->kind != V_BOOL)
     return eval_error(ev, asp(a, 0), "E0302", "'%s' object cannot be interpreted as an integer", val_type_name(v[0]));
@@ -68,7 +48,7 @@ static int64_t utf8_count(const char *s, size_t n) {
   return k;
 }
 
-static Value *b_ord(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *b_ord(Eval *ev, Value *self, Value **v, const Args *a) {
   (void)self;
   if (v[0]->kind != V_STR)
     return eval_error(ev, asp(a, 0), "E0302", "ord() expected string of length 1, but %s found", val_type_name(v[0]));
@@ -99,26 +79,9 @@ static Value *int_radix(Eval *ev, Value **v, const Args *a, int base, const char
   } while (u);
   return val_strf(ev, "%s%s%s", x < 0 ? "-" : "", pfx, buf + i);
 }
-static Value *b_hex(Eval *ev, Value **v, const Args *a, void *s) { (void)s; return int_radix(ev, v, a, 16, "0x"); }
-static Value *b_oct(Eval *ev, Value **v, const Args *a, void *s) { (void)s; return int_radix(ev, v, a, 8, "0o"); }
-static Value *b_bin(Eval *ev, Value **v, const Args *a, void *s) { (void)s; return int_radix(ev, v, a, 2, "0b"); }
-
-/* ---- type(x) ---- */
-
-/* The type object of a value: the builtin of that name where one exists (int, str, ...),
-   else one made once per compilation under a name no program can spell. */
-Value *pymod_type_object(Eval *ev, const char *tname) {
-  Value *t = eval_get_global(ev, tname);
-  if (t && t->kind == V_BUILTIN && strcmp(t->u.builtin->name, tname) == 0) return t;
-  char key[96];
-  snprintf(key, sizeof key, " type %s", tname);
-  t = eval_get_global(ev, key);
-  if (t) return t;
-  Value *ns = val_namespace(ev, tname);
-  ns_set(ev, ns, "__name__", val_str(ev, tname));
-  eval_set_global(ev, key, ns);
-  return ns;
-}
+static Value *b_hex(Eval *ev, Value *s, Value **v, const Args *a) { (void)s; return int_radix(ev, v, a, 16, "0x"); }
+static Value *b_oct(Eval *ev, Value *s, Value **v, const Args *a) { (void)s; return int_radix(ev, v, a, 8, "0o"); }
+static Value *b_bin(Eval *ev, Value *s, Value **v, const Args *a) { (void)s; return int_radix(ev, v, a, 2, "0b"); }
 
 /* ---- iter / next ---- */
 
@@ -139,7 +102,7 @@ static const char *iter_repr(Eval *ev, Value *self) {
 
 static const ExtType iter_type = {.name = "iterator", .items = iter_items, .repr = iter_repr};
 
-static Value *b_iter(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *b_iter(Eval *ev, Value *self, Value **v, const Args *a) {
   (void)self;
   if (val_is_ext(v[0], &iter_type)) return v[0];
   Value *items = eval_iter_list(ev, v[0], asp(a, 0));
@@ -156,7 +119,7 @@ static Value *b_iter(Eval *ev, Value **v, const Args *a, void *self) {
   return val_ext(ev, &iter_type, it);
 }
 
-static Value *b_next(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *b_next(Eval *ev, Value *self, Value **v, const Args *a) {
   (void)self;
   if (!val_is_ext(v[0], &iter_type))
     return eval_error(ev, asp(a, 0), "E0302", "'%s' object is not an iterator", val_type_name(v[0]));
@@ -279,20 +242,20 @@ static Value *set_from_arg(Eval *ev, Value *x, Span sp) {
   return set_fill(ev, s, x, sp) ? s : NULL;
 }
 
-static Value *sm_add(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *sm_add(Eval *ev, Value *self, Value **v, const Args *a) {
   return set_add(ev, self, v[0], asp(a, 0)) ? val_none(ev) : NULL;
 }
-static Value *sm_discard(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *sm_discard(Eval *ev, Value *self, Value **v, const Args *a) {
   if (!val_key_ok(ev, v[0], asp(a, 0))) return NULL;
   dict_del(set_of(self)->d, v[0]);
   return val_none(ev);
 }
-static Value *sm_remove(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *sm_remove(Eval *ev, Value *self, Value **v, const Args *a) {
   if (!val_key_ok(ev, v[0], asp(a, 0))) return NULL;
   if (!dict_del(set_of(self)->d, v[0])) return eval_error(ev, a->call_span, "E0305", "KeyError: %s", val_repr(ev, v[0]));
   return val_none(ev);
 }
-static Value *sm_pop(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *sm_pop(Eval *ev, Value *self, Value **v, const Args *a) {
   (void)v;
   Value *k;
   int it = 0;
@@ -301,18 +264,18 @@ static Value *sm_pop(Eval *ev, Value **v, const Args *a, void *self) {
   dict_del(set_of(self)->d, k);
   return k;
 }
-static Value *sm_clear(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *sm_clear(Eval *ev, Value *self, Value **v, const Args *a) {
   (void)v, (void)a;
   set_of(self)->d = val_dict(ev)->u.dict;
   return val_none(ev);
 }
-static Value *sm_copy(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *sm_copy(Eval *ev, Value *self, Value **v, const Args *a) {
   (void)v;
   if (set_of(self)->frozen) return self;
   Value *r = set_new(ev, false);
   return set_fill(ev, r, self, a->call_span) ? r : NULL;
 }
-static Value *sm_update(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *sm_update(Eval *ev, Value *self, Value **v, const Args *a) {
   Value *rest = v[0];
   for (int i = 0; i < rest->u.list.n; i++)
     if (!set_fill(ev, self, rest->u.list.items[i], asp(a, i))) return NULL;
@@ -320,7 +283,7 @@ static Value *sm_update(Eval *ev, Value **v, const Args *a, void *self) {
 }
 /* union / intersection / difference / symmetric_difference with any iterables */
 static Value *set_multi(Eval *ev, Value **v, const Args *a, Value *self, char op) {
-  Value *r = sm_copy(ev, v, a, self);
+  Value *r = sm_copy(ev, self, v, a);
   if (r == self) r = set_combine(ev, self, self, '|');
   for (int i = 0; r && i < v[0]->u.list.n; i++) {
     Value *o = set_from_arg(ev, v[0]->u.list.items[i], asp(a, i));
@@ -329,27 +292,27 @@ static Value *set_multi(Eval *ev, Value **v, const Args *a, Value *self, char op
   }
   return r;
 }
-static Value *sm_union(Eval *ev, Value **v, const Args *a, void *self) { return set_multi(ev, v, a, self, '|'); }
-static Value *sm_inter(Eval *ev, Value **v, const Args *a, void *self) { return set_multi(ev, v, a, self, '&'); }
-static Value *sm_diff(Eval *ev, Value **v, const Args *a, void *self) { return set_multi(ev, v, a, self, '-'); }
-static Value *sm_symdiff(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *sm_union(Eval *ev, Value *self, Value **v, const Args *a) { return set_multi(ev, v, a, self, '|'); }
+static Value *sm_inter(Eval *ev, Value *self, Value **v, const Args *a) { return set_multi(ev, v, a, self, '&'); }
+static Value *sm_diff(Eval *ev, Value *self, Value **v, const Args *a) { return set_multi(ev, v, a, self, '-'); }
+static Value *sm_symdiff(Eval *ev, Value *self, Value **v, const Args *a) {
   Value *o = set_from_arg(ev, v[0], asp(a, 0));
   return o ? set_combine(ev, self, o, '^') : NULL;
 }
-static Value *sm_issubset(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *sm_issubset(Eval *ev, Value *self, Value **v, const Args *a) {
   Value *o = set_from_arg(ev, v[0], asp(a, 0));
   return o ? val_bool(ev, subset(self, o)) : NULL;
 }
-static Value *sm_issuperset(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *sm_issuperset(Eval *ev, Value *self, Value **v, const Args *a) {
   Value *o = set_from_arg(ev, v[0], asp(a, 0));
   return o ? val_bool(ev, subset(o, self)) : NULL;
 }
-static Value *sm_isdisjoint(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *sm_isdisjoint(Eval *ev, Value *self, Value **v, const Args *a) {
   Value *o = set_from_arg(ev, v[0], asp(a, 0));
   return o ? val_bool(ev, dict_len(set_of(set_combine(ev, self, o, '&'))->d) == 0) : NULL;
 }
 
-static const PmDef set_methods[] = {
+static const PyFn set_methods[] = {
   {"add", P("elem"), 1, sm_add},
   {"discard", P("elem"), 1, sm_discard},
   {"remove", P("elem"), 1, sm_remove},
@@ -370,7 +333,7 @@ enum { SET_FIRST_PURE = 6 }; /* copy and below: frozenset has them too */
 static Value *set_getattr(Eval *ev, Value *self, const char *attr, Span sp) {
   (void)sp;
   for (int i = set_of(self)->frozen ? SET_FIRST_PURE : 0; i < COUNT(set_methods); i++)
-    if (strcmp(set_methods[i].name, attr) == 0) return pm_fn(ev, &set_methods[i], self);
+    if (strcmp(set_methods[i].name, attr) == 0) return py_fn_new(ev, &set_methods[i], self);
   return NULL;
 }
 
@@ -382,7 +345,7 @@ static const ExtType frozenset_type = {.name = "frozenset", .getattr = set_getat
                                        .truthy = set_truthy, .repr = set_repr, .equal = set_equal,
                                        .items = set_items};
 
-static Value *b_set(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *b_set(Eval *ev, Value *self, Value **v, const Args *a) {
   bool frozen = self != NULL;
   if (frozen && v[0] && val_is_ext(v[0], &frozenset_type)) return v[0];
   Value *s = set_new(ev, frozen);
@@ -390,7 +353,7 @@ static Value *b_set(Eval *ev, Value **v, const Args *a, void *self) {
   return s;
 }
 
-static const PmDef globals_tab[] = {
+static const PyFn globals_tab[] = {
   {"chr", P("i"), 1, b_chr},
   {"ord", P("c"), 1, b_ord},
   {"hex", P("number"), 1, b_hex},
@@ -399,8 +362,8 @@ static const PmDef globals_tab[] = {
   {"iter", P("object"), 1, b_iter},
   {"next", P("iterator", "default"), 1, b_next},
 };
-static const PmDef set_ctor = {"set", P("iterable"), 0, b_set};
-static const PmDef frozenset_ctor = {"frozenset", P("iterable"), 0, b_set};
+static const PyFn set_ctor = {"set", P("iterable"), 0, b_set};
+static const PyFn frozenset_ctor = {"frozenset", P("iterable"), 0, b_set};
 
 /* ---- copy ---- */
 
@@ -470,13 +433,13 @@ static Value *deepcopy_r(Eval *ev, Value *v, Memo *m, Span sp, int depth) {
   return r;
 }
 
-static Value *c_deepcopy(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *c_deepcopy(Eval *ev, Value *self, Value **v, const Args *a) {
   (void)self;
   Memo m = {0};
   return deepcopy_r(ev, v[0], &m, a->call_span, 0);
 }
 
-static Value *c_copy(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *c_copy(Eval *ev, Value *self, Value **v, const Args *a) {
   (void)self;
   Value *x = v[0];
   if (x->kind == V_LIST) {
@@ -489,11 +452,11 @@ static Value *c_copy(Eval *ev, Value **v, const Args *a, void *self) {
     for (int it = 0; dict_next(x->u.dict, &it, &k, &y);) dict_set(ev, r->u.dict, k, y);
     return r;
   }
-  if (val_is_ext(x, &set_type)) return sm_copy(ev, v, a, x);
+  if (val_is_ext(x, &set_type)) return sm_copy(ev, x, v, a);
   return x;
 }
 
-static const PmDef copy_tab[] = {
+static const PyFn copy_tab[] = {
   {"copy", P("x"), 1, c_copy},
   {"deepcopy", P("x", "memo"), 1, c_deepcopy},
 };
@@ -508,14 +471,14 @@ static Value *nullctx_enter(Eval *ev, Value *self, Span sp) {
 static int nullctx_exit(Eval *ev, Value *self, Span sp) { (void)ev, (void)self, (void)sp; return 0; }
 static const ExtType nullctx_type = {.name = "nullcontext", .enter = nullctx_enter, .exit = nullctx_exit};
 
-static Value *cl_nullcontext(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *cl_nullcontext(Eval *ev, Value *self, Value **v, const Args *a) {
   (void)a, (void)self;
   NullCtx *c = eval_alloc(ev, sizeof *c);
   c->enter = v[0] ? v[0] : val_none(ev);
   return val_ext(ev, &nullctx_type, c);
 }
 
-static const PmDef contextlib_tab[] = {
+static const PyFn contextlib_tab[] = {
   {"nullcontext", P("enter_result"), 0, cl_nullcontext},
 };
 
@@ -530,7 +493,7 @@ static bool strs(Eval *ev, Value *list, const Args *a, const char *fn) {
   return true;
 }
 
-static Value *op_join(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *op_join(Eval *ev, Value *self, Value **v, const Args *a) {
   (void)self;
   Value *all = val_list(ev, 0);
   val_list_append(ev, all, v[0]);
@@ -556,7 +519,7 @@ static Value *str_arg(Eval *ev, Value **v, const Args *a, const char *fn) {
 }
 
 /* split at the last '/': (head without trailing slashes unless all slashes, tail) */
-static Value *op_split(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *op_split(Eval *ev, Value *self, Value **v, const Args *a) {
   (void)self;
   if (!str_arg(ev, v, a, "split")) return NULL;
   const char *s = v[0]->u.str.s;
@@ -570,15 +533,15 @@ static Value *op_split(Eval *ev, Value **v, const Args *a, void *self) {
   t->u.list.items[1] = val_strn(ev, s + i, n - i);
   return t;
 }
-static Value *op_basename(Eval *ev, Value **v, const Args *a, void *self) {
-  Value *t = op_split(ev, v, a, self);
+static Value *op_basename(Eval *ev, Value *self, Value **v, const Args *a) {
+  Value *t = op_split(ev, self, v, a);
   return t ? t->u.list.items[1] : NULL;
 }
-static Value *op_dirname(Eval *ev, Value **v, const Args *a, void *self) {
-  Value *t = op_split(ev, v, a, self);
+static Value *op_dirname(Eval *ev, Value *self, Value **v, const Args *a) {
+  Value *t = op_split(ev, self, v, a);
   return t ? t->u.list.items[0] : NULL;
 }
-static Value *op_splitext(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *op_splitext(Eval *ev, Value *self, Value **v, const Args *a) {
   (void)self;
   if (!str_arg(ev, v, a, "splitext")) return NULL;
   const char *s = v[0]->u.str.s;
@@ -596,12 +559,12 @@ static Value *op_splitext(Eval *ev, Value **v, const Args *a, void *self) {
   t->u.list.items[1] = val_strn(ev, s + dot, n - dot);
   return t;
 }
-static Value *op_isabs(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *op_isabs(Eval *ev, Value *self, Value **v, const Args *a) {
   (void)self;
   if (!str_arg(ev, v, a, "isabs")) return NULL;
   return val_bool(ev, v[0]->u.str.len && v[0]->u.str.s[0] == '/');
 }
-static Value *op_normpath(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *op_normpath(Eval *ev, Value *self, Value **v, const Args *a) {
   (void)self;
   if (!str_arg(ev, v, a, "normpath")) return NULL;
   const char *s = v[0]->u.str.s;
@@ -633,7 +596,7 @@ static Value *op_normpath(Eval *ev, Value **v, const Args *a, void *self) {
   return tb_value(&b);
 }
 
-static const PmDef ospath_tab[] = {
+static const PyFn ospath_tab[] = {
   {"join", P("a", "*p"), 1, op_join},
   {"split", P("p"), 1, op_split},
   {"basename", P("p"), 1, op_basename},
@@ -645,8 +608,8 @@ static const PmDef ospath_tab[] = {
 
 /* ---- logging and tf.logging: messages go to stderr as notes ---- */
 
-static Value *log_at(Eval *ev, Value **v, const Args *a, void *self) {
-  const char *level = self;
+static Value *log_at(Eval *ev, Value *self, Value **v, const Args *a) {
+  const char *level = (const char *)self;
   Value *msg = v[0];
   if (v[1] && v[1]->u.list.n) {
     if (msg->kind != V_STR) return eval_error(ev, asp(a, 0), "E0302", "not all arguments converted during string formatting");
@@ -659,19 +622,19 @@ static Value *log_at(Eval *ev, Value **v, const Args *a, void *self) {
   return val_none(ev);
 }
 
-static Value *log_nop(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *log_nop(Eval *ev, Value *self, Value **v, const Args *a) {
   (void)v, (void)a, (void)self;
   return val_none(ev);
 }
 
-static const PmDef log_tab[] = {
+static const PyFn log_tab[] = {
   {"debug", P("msg", "*args"), 1, log_at},   {"info", P("msg", "*args"), 1, log_at},
   {"warning", P("msg", "*args"), 1, log_at}, {"warn", P("msg", "*args"), 1, log_at},
   {"error", P("msg", "*args"), 1, log_at},   {"fatal", P("msg", "*args"), 1, log_at},
   {"critical", P("msg", "*args"), 1, log_at},
 };
 static const char *const log_levels[] = {"DEBUG", "INFO", "WARNING", "WARNING", "ERROR", "CRITICAL", "CRITICAL"};
-static const PmDef log_misc[] = {
+static const PyFn log_misc[] = {
   {"set_verbosity", P("v"), 1, log_nop},
   {"basicConfig", P("**kwargs"), 0, log_nop},
 };
@@ -679,7 +642,7 @@ static const PmDef log_misc[] = {
 static void fill_logging(Eval *ev, Value *ns, bool tf) {
   for (int i = 0; i < COUNT(log_tab); i++) {
     if (!tf && (strcmp(log_tab[i].name, "fatal") == 0)) continue;
-    ns_set(ev, ns, log_tab[i].name, pm_fn(ev, &log_tab[i], (void *)log_levels[i]));
+    ns_set(ev, ns, log_tab[i].name, py_fn_new(ev, &log_tab[i], (void *)log_levels[i]));
   }
   pm_fill(ev, ns, log_misc, tf ? 1 : 2, NULL);
   static const struct { const char *n; int v; } lv[] = {
@@ -758,7 +721,7 @@ static const char *np_dtype_name(Value *dt) {
   return NULL;
 }
 
-static Value *np_array(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *np_array(Eval *ev, Value *self, Value **v, const Args *a) {
   (void)self;
   Value *dims = val_list(ev, 0);
   bool isf = false;
@@ -859,7 +822,7 @@ static bool np_flat(Eval *ev, Value *v, Value *out, Span sp, int depth) {
   return true;
 }
 
-static Value *np_prod(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *np_prod(Eval *ev, Value *self, Value **v, const Args *a) {
   (void)self;
   Value *l = val_list(ev, 0);
   if (!np_flat(ev, v[0], l, asp(a, 0), 0)) return NULL;
@@ -876,7 +839,7 @@ static Value *np_prod(Eval *ev, Value **v, const Args *a, void *self) {
   return isf || !l->u.list.n ? val_float(ev, f) : val_int(ev, p); /* numpy: an empty product is 1.0 */
 }
 
-static Value *np_sum(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *np_sum(Eval *ev, Value *self, Value **v, const Args *a) {
   (void)self;
   Value *l = val_list(ev, 0);
   if (!np_flat(ev, v[0], l, asp(a, 0), 0)) return NULL;
@@ -894,12 +857,12 @@ static Value *np_sum(Eval *ev, Value **v, const Args *a, void *self) {
 }
 
 typedef double (*MathFn)(double);
-static Value *np_unary(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *np_unary(Eval *ev, Value *self, Value **v, const Args *a) {
   double x;
   if (!eval_to_float(ev, v[0], asp(a, 0), "x", &x)) return NULL;
   return val_float(ev, ((MathFn)self)(x));
 }
-static Value *np_minmax(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *np_minmax(Eval *ev, Value *self, Value **v, const Args *a) {
   double x, y;
   if (!eval_to_float(ev, v[0], asp(a, 0), "x1", &x) || !eval_to_float(ev, v[1], asp(a, 1), "x2", &y)) return NULL;
   bool mx = self != NULL, pickx = mx ? x >= y : x <= y;
@@ -907,7 +870,7 @@ static Value *np_minmax(Eval *ev, Value **v, const Args *a, void *self) {
   if (v[0]->kind == V_FLOAT || v[1]->kind == V_FLOAT) return val_float(ev, pickx ? x : y);
   return r;
 }
-static Value *np_abs(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *np_abs(Eval *ev, Value *self, Value **v, const Args *a) {
   (void)self;
   if (v[0]->kind == V_INT) return val_int(ev, v[0]->u.i < 0 ? (int64_t)(0 - (uint64_t)v[0]->u.i) : v[0]->u.i);
   double x;
@@ -916,8 +879,8 @@ static Value *np_abs(Eval *ev, Value **v, const Args *a, void *self) {
 }
 
 /* np.float32(x), np.int64(x), ...: Python numbers (numpy's scalar types, see docs/python.md) */
-static Value *np_scalar(Eval *ev, Value **v, const Args *a, void *self) {
-  const char *dt = self;
+static Value *np_scalar(Eval *ev, Value *self, Value **v, const Args *a) {
+  const char *dt = (const char *)self;
   Value *x = v[0] ? v[0] : val_int(ev, 0);
   if (x->kind == V_STR) {
     char *end;
@@ -934,9 +897,9 @@ static const char *const np_dtypes[] = {"float16", "float32", "float64", "int8",
                                         "uint8", "uint16", "bool_"};
 
 const char *pymod_np_dtype_name(Value *v) {
-  if (!v || v->kind != V_BUILTIN || v->u.builtin->fn != pm_dispatch) return NULL;
-  PmBound *b = v->u.builtin->data;
-  return b->d->fn == np_scalar ? b->self : NULL;
+  if (!v || v->kind != V_BUILTIN || v->u.builtin->fn != py_fn_dispatch) return NULL;
+  PyFnBound *b = v->u.builtin->data;
+  return b->m->fn == np_scalar ? (const char *)b->self : NULL;
 }
 
 static Value *np_dtype_obj(Eval *ev, const char *name) {
@@ -946,27 +909,27 @@ static Value *np_dtype_obj(Eval *ev, const char *name) {
   return t ? t : val_str(ev, name);
 }
 
-static const PmDef np_scalar_def[] = {
+static const PyFn np_scalar_def[] = {
   {"float16", P("x"), 0, np_scalar}, {"float32", P("x"), 0, np_scalar}, {"float64", P("x"), 0, np_scalar},
   {"int8", P("x"), 0, np_scalar},    {"int16", P("x"), 0, np_scalar},   {"int32", P("x"), 0, np_scalar},
   {"int64", P("x"), 0, np_scalar},   {"uint8", P("x"), 0, np_scalar},   {"uint16", P("x"), 0, np_scalar},
   {"bool_", P("x"), 0, np_scalar},
 };
 
-static const PmDef np_tab[] = {
+static const PyFn np_tab[] = {
   {"array", P("object", "dtype"), 1, np_array},
   {"asarray", P("a", "dtype"), 1, np_array},
   {"prod", P("a"), 1, np_prod},
   {"sum", P("a"), 1, np_sum},
   {"abs", P("x"), 1, np_abs},
 };
-static const PmDef np_math[] = {
+static const PyFn np_math[] = {
   {"sqrt", P("x"), 1, np_unary}, {"ceil", P("x"), 1, np_unary}, {"floor", P("x"), 1, np_unary},
   {"log", P("x"), 1, np_unary},  {"log2", P("x"), 1, np_unary}, {"exp", P("x"), 1, np_unary},
   {"round", P("a"), 1, np_unary}, {"around", P("a"), 1, np_unary}, /* half to even, as numpy */
 };
 static const MathFn np_math_fn[] = {sqrt, ceil, floor, log, log2, exp, rint, rint};
-static const PmDef np_minmax_def[] = {
+static const PyFn np_minmax_def[] = {
   {"maximum", P("x1", "x2"), 2, np_minmax},
   {"minimum", P("x1", "x2"), 2, np_minmax},
 };
@@ -974,12 +937,12 @@ static const PmDef np_minmax_def[] = {
 static void install_numpy(Eval *ev) {
   Value *np = val_namespace(ev, "numpy");
   pm_fill(ev, np, np_tab, COUNT(np_tab), NULL);
-  for (int i = 0; i < COUNT(np_math); i++) ns_set(ev, np, np_math[i].name, pm_fn(ev, &np_math[i], (void *)np_math_fn[i]));
-  ns_set(ev, np, "maximum", pm_fn(ev, &np_minmax_def[0], (void *)1));
-  ns_set(ev, np, "minimum", pm_fn(ev, &np_minmax_def[1], NULL));
+  for (int i = 0; i < COUNT(np_math); i++) ns_set(ev, np, np_math[i].name, py_fn_new(ev, &np_math[i], (void *)np_math_fn[i]));
+  ns_set(ev, np, "maximum", py_fn_new(ev, &np_minmax_def[0], (void *)1));
+  ns_set(ev, np, "minimum", py_fn_new(ev, &np_minmax_def[1], NULL));
   for (int i = 0; i < COUNT(np_scalar_def); i++) {
     const char *dt = strcmp(np_dtypes[i], "bool_") == 0 ? "bool" : np_dtypes[i];
-    Value *f = pm_fn(ev, &np_scalar_def[i], (void *)dt);
+    Value *f = py_fn_new(ev, &np_scalar_def[i], (void *)dt);
     ns_set(ev, np, np_dtypes[i], f);
     char key[64];
     snprintf(key, sizeof key, " numpy %s", np_dtypes[i]);
@@ -995,12 +958,12 @@ static void install_numpy(Eval *ev) {
 
 /* ---- six ---- */
 
-static Value *six_items(Eval *ev, Value **v, const Args *a, void *self) {
-  const char *m = self;
+static Value *six_items(Eval *ev, Value *self, Value **v, const Args *a) {
+  const char *m = (const char *)self;
   Value *f = eval_getattr(ev, v[0], m, asp(a, 0));
   return f ? eval_call_pos(ev, f, NULL, 0, a->call_span) : NULL;
 }
-static const PmDef six_tab[] = {
+static const PyFn six_tab[] = {
   {"iteritems", P("d"), 1, six_items},
   {"iterkeys", P("d"), 1, six_items},
   {"itervalues", P("d"), 1, six_items},
@@ -1017,20 +980,20 @@ static Value *update_wrapper(Eval *ev, Value *wrapper, Value *wrapped) {
   }
   return wrapper;
 }
-static Value *ft_update_wrapper(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *ft_update_wrapper(Eval *ev, Value *self, Value **v, const Args *a) {
   (void)a, (void)self;
   return update_wrapper(ev, v[0], v[1]);
 }
-static Value *ft_wraps_apply(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *ft_wraps_apply(Eval *ev, Value *self, Value **v, const Args *a) {
   (void)a;
   return update_wrapper(ev, v[0], self);
 }
-static const PmDef ft_wraps_dec = {"update_wrapper", P("wrapper"), 1, ft_wraps_apply};
-static Value *ft_wraps(Eval *ev, Value **v, const Args *a, void *self) {
+static const PyFn ft_wraps_dec = {"update_wrapper", P("wrapper"), 1, ft_wraps_apply};
+static Value *ft_wraps(Eval *ev, Value *self, Value **v, const Args *a) {
   (void)a, (void)self;
-  return pm_fn(ev, &ft_wraps_dec, v[0]);
+  return py_fn_new(ev, &ft_wraps_dec, v[0]);
 }
-static const PmDef functools_tab[] = {
+static const PyFn functools_tab[] = {
   {"update_wrapper", P("wrapper", "wrapped", "assigned", "updated"), 2, ft_update_wrapper},
   {"wraps", P("wrapped", "assigned", "updated"), 1, ft_wraps},
 };
@@ -1044,9 +1007,11 @@ static Value *module(Eval *ev, const char *name) {
 }
 
 void pymod_install(Eval *ev) {
-  for (int i = 0; i < COUNT(globals_tab); i++) eval_set_global(ev, globals_tab[i].name, pm_fn(ev, &globals_tab[i], NULL));
-  eval_set_global(ev, "set", pm_fn(ev, &set_ctor, NULL));
-  eval_set_global(ev, "frozenset", pm_fn(ev, &frozenset_ctor, (void *)1));
+  /* functools.update_wrapper and functools.wraps, on builtins_py.c's functools */
+  pm_fill(ev, dict_get_str(ev->modules, "functools"), functools_tab, COUNT(functools_tab), NULL);
+  for (int i = 0; i < COUNT(globals_tab); i++) eval_set_global(ev, globals_tab[i].name, py_fn_new(ev, &globals_tab[i], NULL));
+  eval_set_global(ev, "set", py_fn_new(ev, &set_ctor, NULL));
+  eval_set_global(ev, "frozenset", py_fn_new(ev, &frozenset_ctor, (void *)1));
 
   pm_fill(ev, module(ev, "copy"), copy_tab, COUNT(copy_tab), NULL);
   pm_fill(ev, module(ev, "contextlib"), contextlib_tab, COUNT(contextlib_tab), NULL);
@@ -1067,7 +1032,7 @@ void pymod_install(Eval *ev) {
   ns_set(ev, six, "string_types", val_tuple_of(ev, &str, 1));
   ns_set(ev, six, "integer_types", val_tuple_of(ev, &intv, 1));
   ns_set(ev, six, "text_type", str);
-  for (int i = 0; i < COUNT(six_tab); i++) ns_set(ev, six, six_tab[i].name, pm_fn(ev, &six_tab[i], (void *)six_meth[i]));
+  for (int i = 0; i < COUNT(six_tab); i++) ns_set(ev, six, six_tab[i].name, py_fn_new(ev, &six_tab[i], (void *)six_meth[i]));
   static const char *const moved[][2] = {{"xrange", "range"}, {"range", "range"}, {"zip", "zip"}, {"map", "map"},
                                          {"filter", "filter"}, {"input", NULL}};
   for (int i = 0; i < COUNT(moved); i++) {
@@ -1080,16 +1045,13 @@ void pymod_install(Eval *ev) {
 }
 
 /* Adds update_wrapper / wraps to functools (made by builtins_py.c). */
-void pymod_install_functools(Eval *ev, Value *functools) {
-  pm_fill(ev, functools, functools_tab, COUNT(functools_tab), NULL);
-}
 
 /* ---- TF parts: tf.logging, tf.contrib.training.HParams, tf.test ---- */
 
 typedef struct HParams { Dict *d; } HParams;
 static const ExtType hparams_type;
 
-static Value *hp_set(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *hp_set(Eval *ev, Value *self, Value **v, const Args *a) {
   HParams *h = ((Value *)self)->u.ext.data;
   const char *name;
   if (!eval_to_str(ev, v[0], asp(a, 0), "name", &name)) return NULL;
@@ -1101,7 +1063,7 @@ static Value *hp_set(Eval *ev, Value **v, const Args *a, void *self) {
   dict_set_str(ev, h->d, name, old->kind == V_FLOAT && v[1]->kind == V_INT ? val_float(ev, (double)v[1]->u.i) : v[1]);
   return val_none(ev);
 }
-static Value *hp_add(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *hp_add(Eval *ev, Value *self, Value **v, const Args *a) {
   HParams *h = ((Value *)self)->u.ext.data;
   const char *name;
   if (!eval_to_str(ev, v[0], asp(a, 0), "name", &name)) return NULL;
@@ -1109,21 +1071,21 @@ static Value *hp_add(Eval *ev, Value **v, const Args *a, void *self) {
   dict_set_str(ev, h->d, name, v[1]);
   return val_none(ev);
 }
-static Value *hp_values(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *hp_values(Eval *ev, Value *self, Value **v, const Args *a) {
   (void)v, (void)a;
   HParams *h = ((Value *)self)->u.ext.data;
   Value *r = val_dict(ev), *k, *x;
   for (int it = 0; dict_next(h->d, &it, &k, &x);) dict_set(ev, r->u.dict, k, x);
   return r;
 }
-static Value *hp_get(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *hp_get(Eval *ev, Value *self, Value **v, const Args *a) {
   HParams *h = ((Value *)self)->u.ext.data;
   const char *name;
   if (!eval_to_str(ev, v[0], asp(a, 0), "key", &name)) return NULL;
   Value *x = dict_get_str(h->d, name);
   return x ? x : v[1] ? v[1] : val_none(ev);
 }
-static const PmDef hp_methods[] = {
+static const PyFn hp_methods[] = {
   {"set_hparam", P("name", "value"), 2, hp_set},
   {"add_hparam", P("name", "value"), 2, hp_add},
   {"values", NOARGS, 0, hp_values},
@@ -1136,12 +1098,12 @@ static Value *hp_getattr(Eval *ev, Value *self, const char *attr, Span sp) {
   Value *x = dict_get_str(h->d, attr);
   if (x) return x;
   for (int i = 0; i < COUNT(hp_methods); i++)
-    if (strcmp(hp_methods[i].name, attr) == 0) return pm_fn(ev, &hp_methods[i], self);
+    if (strcmp(hp_methods[i].name, attr) == 0) return py_fn_new(ev, &hp_methods[i], self);
   return NULL;
 }
 static const ExtType hparams_type = {.name = "HParams", .getattr = hp_getattr};
 
-static Value *hp_new(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *hp_new(Eval *ev, Value *self, Value **v, const Args *a) {
   (void)a, (void)self;
   HParams *h = eval_alloc(ev, sizeof *h);
   h->d = val_dict(ev)->u.dict;
@@ -1149,13 +1111,13 @@ static Value *hp_new(Eval *ev, Value **v, const Args *a, void *self) {
   for (int it = 0; dict_next(v[1]->u.dict, &it, &k, &x);) dict_set(ev, h->d, k, x);
   return val_ext(ev, &hparams_type, h);
 }
-static const PmDef hp_ctor = {"HParams", P("hparam_def", "**kwargs"), 0, hp_new};
+static const PyFn hp_ctor = {"HParams", P("hparam_def", "**kwargs"), 0, hp_new};
 
-static Value *gpu_false(Eval *ev, Value **v, const Args *a, void *self) {
+static Value *gpu_false(Eval *ev, Value *self, Value **v, const Args *a) {
   (void)v, (void)a, (void)self;
   return val_bool(ev, false);
 }
-static const PmDef tftest_tab[] = {
+static const PyFn tftest_tab[] = {
   {"is_gpu_available", P("cuda_only", "min_cuda_compute_capability"), 0, gpu_false},
   {"is_built_with_cuda", NOARGS, 0, gpu_false},
 };
@@ -1166,7 +1128,7 @@ void pymod_install_tf(Eval *ev, Value *tf, Value *contrib) {
   ns_set(ev, tf, "logging", lg);
   eval_register_module(ev, "tensorflow.logging", lg);
   Value *training = val_namespace(ev, "tensorflow.contrib.training");
-  ns_set(ev, training, "HParams", pm_fn(ev, &hp_ctor, NULL));
+  ns_set(ev, training, "HParams", py_fn_new(ev, &hp_ctor, NULL));
   ns_set(ev, contrib, "training", training);
   eval_register_module(ev, "tensorflow.contrib.training", training);
   Value *test = val_namespace(ev, "tensorflow.test");

@@ -1,6 +1,7 @@
 /* Compile-time values: constructors, insertion-ordered dicts, equality,
  * ordering, hashing, str() and repr(). Python's semantics throughout. */
-#include "py/eval_internal.h"
+#include "py/interp.h"
+#include "py/value.h"
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -329,6 +330,8 @@ bool val_is_ext(const Value *v, const ExtType *t) { return v && v->kind == V_EXT
 void ns_set(Eval *ev, Value *ns, const char *name, Value *v) { dict_set_str(ev, ns->u.ns->attrs, name, v); }
 Value *ns_get(Value *ns, const char *name) { return dict_get_str(ns->u.ns->attrs, name); }
 
+void eval_register_module(Eval *ev, const char *dotted, Value *ns) { dict_set_str(ev, ev->modules, dotted, ns); }
+
 static const char *exc_repr(Eval *ev, Value *self) {
   ExcObj *x = self->u.ext.data;
   if (!x->args || x->args->u.list.n == 0) return arena_printf(eval_arena(ev), "%s()", x->cls);
@@ -444,7 +447,7 @@ static bool equal_at(Value *a, Value *b, int depth, bool *deep) {
     Eval *ev = c->attrs->ev;
     bool found;
     Span sp = eval_call_span(ev);
-    Value *r = pyc_binop(ev, OP_EQ, a, b, sp, &found);
+    Value *r = ev->ops->user_binop(ev, OP_EQ, a, b, sp, &found);
     int t = r ? eval_truthy(ev, r, sp) : -1;
     if (t < 0) {
       *deep = true; /* an error is pending: it wins over the comparison's */
@@ -497,7 +500,7 @@ static int less_at(Eval *ev, Value *a, Value *b, Span sp, int depth) {
   if (is_num(a) && is_num(b)) return num_cmp(a, b) == -1;
   if ((a->kind == V_INSTANCE && a->u.inst->cls->user) || (b->kind == V_INSTANCE && b->u.inst->cls->user)) {
     bool found; /* pyclass: sorted(), min() and max() through __lt__ / __gt__ */
-    Value *r = pyc_binop(ev, OP_LT, a, b, sp, &found);
+    Value *r = ev->ops->user_binop(ev, OP_LT, a, b, sp, &found);
     if (found) return r ? eval_truthy(ev, r, sp) : -1;
   }
   if (a->kind == V_STR && b->kind == V_STR) {
@@ -718,13 +721,13 @@ static void repr_into(Repr *r, Value *v) {
     if (v->u.inst->cls->user) { /* pyclass: a user __repr__, else object's */
       bool plain = r->plain && r->depth == 1, failed = false;
       r->plain = false;
-      const char *t = plain ? NULL : pyc_user_repr(b->ev, v, false, &failed);
+      const char *t = plain ? NULL : b->ev->ops->user_repr(b->ev, v, false, &failed);
       if (failed) {
         r->deep = true;
         break;
       }
       if (t || !v->u.inst->cls->is_tuple) {
-        tb_puts(b, t ? t : pyc_default_repr(b->ev, v));
+        tb_puts(b, t ? t : b->ev->ops->default_repr(b->ev, v));
         break;
       }
     }
@@ -785,9 +788,9 @@ const char *val_str_of(Eval *ev, Value *v) {
     return x->msg ? x->msg : "";
   }
   if (v->kind == V_EXT && v->u.ext.type->str) return v->u.ext.type->str(ev, v);
-  if (v->kind == V_INSTANCE && v->u.inst->cls->user && pyc_has_dunder(v, "__str__")) { /* pyclass */
+  if (v->kind == V_INSTANCE && v->u.inst->cls->user && pyc_lookup(v->u.inst->cls, "__str__", NULL)) { /* pyclass */
     bool failed;
-    const char *t = pyc_user_repr(ev, v, true, &failed);
+    const char *t = ev->ops->user_repr(ev, v, true, &failed);
     if (t || failed) return t ? t : "";
   }
   return val_repr(ev, v);
@@ -803,9 +806,9 @@ const char *val_repr_at(Eval *ev, Value *v, Span sp) {
 }
 
 const char *val_str_at(Eval *ev, Value *v, Span sp) {
-  if (v->kind == V_INSTANCE && v->u.inst->cls->user && pyc_has_dunder(v, "__str__")) { /* pyclass */
+  if (v->kind == V_INSTANCE && v->u.inst->cls->user && pyc_lookup(v->u.inst->cls, "__str__", NULL)) { /* pyclass */
     bool failed;
-    const char *t = pyc_user_repr(ev, v, true, &failed);
+    const char *t = ev->ops->user_repr(ev, v, true, &failed);
     return failed ? NULL : t;
   }
   if (v->kind == V_STR || val_is_ext(v, &val_exception_type)) return val_str_of(ev, v);
@@ -819,3 +822,35 @@ static const char *slice_repr(Eval *ev, Value *self) {
                       val_repr(ev, s->step));
 }
 const ExtType val_slice_type = {.name = "slice", .repr = slice_repr};
+
+/* ---- pyclass: class attributes (the object model is py_class.c) ---- */
+
+bool pyc_is_user(const Value *v) { return v->kind == V_INSTANCE && v->u.inst->cls->user; }
+
+/* The attribute NAME of class C or its bases (user classes' namespaces only). */
+Value *pyc_lookup(ClassT *c, const char *name, ClassT **owner) {
+  for (; c; c = c->base)
+    if (c->attrs) {
+      Value *v = dict_get_str(c->attrs, name);
+      if (v) {
+        if (owner) *owner = c;
+        return v;
+      }
+    }
+  return NULL;
+}
+
+/* The type object of a value: the builtin of that name where one exists (int, str, ...),
+   else one made once per compilation under a name no program can spell. */
+Value *val_type_object(Eval *ev, const char *tname) {
+  Value *t = eval_get_global(ev, tname);
+  if (t && t->kind == V_BUILTIN && strcmp(t->u.builtin->name, tname) == 0) return t;
+  char key[96];
+  snprintf(key, sizeof key, " type %s", tname);
+  t = eval_get_global(ev, key);
+  if (t) return t;
+  Value *ns = val_namespace(ev, tname);
+  ns_set(ev, ns, "__name__", val_str(ev, tname));
+  eval_set_global(ev, key, ns);
+  return ns;
+}

@@ -178,4 +178,47 @@ extern const ExtType val_slice_type;
 void ns_set(Eval *ev, Value *ns, const char *name, Value *v);
 Value *ns_get(Value *ns, const char *name);
 
+/* ---- for the evaluator's own files (compiler/py/) ---- */
+/* Shared singletons and the small-int cache live in this block, owned by the Eval. */
+typedef struct ValCache {
+  Value none, t, f;
+  Value small[1024 + 6];   /* -5 .. 1024 */
+} ValCache;
+bool val_hashable(const Value *v);
+/* Python's < on compile-time values: 1/0, or -1 with an error pending at SP. */
+int val_less(Eval *ev, Value *a, Value *b, Span sp);
+/* repr of a float as Python prints it (shortest round trip). BUF >= 32 bytes. */
+void val_float_repr(double f, char *buf);
+Value *val_tuple_of(Eval *ev, Value **items, int n);
+Value *val_list_of(Eval *ev, Value **items, int n);
+int val_len(const Value *v);   /* -1: no len() */
+/* A "ValueError: msg" style exception object (what builtin exception constructors return). */
+extern const ExtType val_exception_type;
+/* pyexc: ARGS is e.args (a tuple), MSG str(e); CAUSE/CONTEXT are __cause__/__context__
+   (NULL: None); VALUE is StopIteration.value. Once raised, SP/CODE/TEXT say where and
+   how: a re-raise reports there again (CPython's innermost traceback frame). */
+typedef struct ExcObj {
+  const char *cls; const char *msg;
+  Value *args, *cause, *context, *value;
+  bool suppress_context, raised;
+  Span sp; const char *code, *text;
+} ExcObj;
+
+/* Growable text in the evaluator's arena (value.c). */
+typedef struct TextBuf { char *s; size_t n, cap; Eval *ev; } TextBuf;
+void tb_put(TextBuf *b, const char *s, size_t n);
+void tb_puts(TextBuf *b, const char *s);
+Value *tb_value(TextBuf *b);   /* the text as a str value (no copy) */
+/* repr without a user __repr__ at the top (object.__repr__, a namedtuple base's) */
+const char *val_repr_plain(Eval *ev, Value *v);
+/* pyclass: an instance of a class statement's class; the attribute NAME of class C or
+   its bases (user classes' namespaces only), and the class that holds it in OWNER */
+bool pyc_is_user(const Value *v);
+Value *pyc_lookup(ClassT *c, const char *name, ClassT **owner);
+/* type(x) of a built-in value: the builtin named TNAME, or a stand-in type object. */
+Value *val_type_object(Eval *ev, const char *tname);
+
+/* Registers NS as an importable module (import DOTTED). */
+void eval_register_module(Eval *ev, const char *dotted, Value *ns);
+
 #endif

@@ -22,7 +22,7 @@
 #include <inttypes.h>
 #include <stddef.h>
 #include <string.h>
-#include "py/eval_internal.h"
+#include "py/eval.h"
 #include "tf/tf_lib.h"
 #include "slimrt_checked.h"
 
