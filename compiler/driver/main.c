@@ -634,8 +634,7 @@ static int run(Arena *arena, Options *o) {
     }
   }
   /* the passes lower a copy: the forward graph the evaluator built stays as it was */
-  Graph *forward = g;
-  g = graph_clone(forward);
+  g = graph_clone(g);
   PassOptions po = backend_pass_options(&bo);
   if (passes_run(g, &d, &po) != 0 || d.nerrors) {
     rc = 1;

@@ -128,11 +128,14 @@ GNode *graph_op_shaped(Graph *g, int op, const char *name, GNode **in, int nin, 
 
 /* ---- the forward graph kept apart from its lowering ---- */
 
+/* The clone of V; its node is set when the clone of V's VARIABLE node is made (a
+   variable whose node is dead has none). */
 static GVar *clone_var(const Graph *g, GVar **vm, const GVar *v) {
   if (!v) return NULL;
   if (!vm[v->id]) {
     GVar *c = arena_alloc(g->arena, sizeof *c);
     *c = *v;
+    c->node = NULL;
     vm[v->id] = c;
   }
   return vm[v->id];
@@ -176,6 +179,7 @@ Graph *graph_clone(const Graph *g) {
       memcpy(m->outs, n->outs, sizeof *m->outs * (size_t)(n->nout - 1));
     }
     m->var = clone_var(g, vm, n->var);
+    if (m->var && n->var->node == n) m->var->node = m;
     ptrvec_push(g->arena, &c->nodes, m);
   }
   for (int i = 0; i < g->vars.n; i++) ptrvec_push(g->arena, &c->vars, clone_var(g, vm, g->vars.items[i]));
@@ -189,9 +193,6 @@ Graph *graph_clone(const Graph *g) {
     for (int k = 0; k < g->nrestore; k++)
       c->restore[k] = (GRestore){g->restore[k].key, clone_var(g, vm, g->restore[k].var)};
   }
-  for (int v = 0; v < maxv; v++) /* a variable's node is its clone, or none once dead */
-    if (vm[v]) vm[v]->node = vm[v]->node && vm[v]->node->id < maxn && nm[vm[v]->node->id] &&
-                                     nm[vm[v]->node->id]->var == vm[v] ? nm[vm[v]->node->id] : NULL;
   return c;
 }
 

@@ -106,7 +106,7 @@ static int infer_unary(Ctx *c, bool float_only) {
 }
 
 /* numpy broadcasting: align from the right; each pair equal or one of them 1. */
-static int infer_broadcast(Ctx *c) {
+static int rule_broadcast(Ctx *c) {
   const GShape *a = graph_in_shape(c->n, 0), *b = graph_in_shape(c->n, 1);
   if (same_dtype(c, 1, "y", "x")) return -1;
   if (!is_number(a->dtype) && a->dtype != SLIMRT_BOOL) return need_float(c, a->dtype, "x");
@@ -138,7 +138,7 @@ static int compare(Ctx *c, bool eq) {
     return fail(c, "Value passed to parameter 'x' has DataType %s not in list of allowed values: float32, "
                 "float64, int32, uint8, int16, int8, int64, bfloat16, uint16, float16, uint32, uint64",
                 dt_name(dt));
-  if (infer_broadcast(c)) return -1;
+  if (rule_broadcast(c)) return -1;
   c->n->shape.dtype = SLIMRT_BOOL;
   return 0;
 }
@@ -151,12 +151,12 @@ static int need_bool(Ctx *c, int i, const char *arg) {
               op_tf_type(c->n->op), dt_name(dt));
 }
 
-static int infer_logical(Ctx *c) {
+static int rule_logical(Ctx *c) {
   if (need_bool(c, 0, "x") || need_bool(c, 1, "y")) return -1;
-  return infer_broadcast(c);
+  return rule_broadcast(c);
 }
 
-static int infer_logical_not(Ctx *c) {
+static int rule_logical_not(Ctx *c) {
   if (need_bool(c, 0, "x")) return -1;
   c->n->shape = *graph_in_shape(c->n, 0);
   return 0;
@@ -186,7 +186,7 @@ static int merge_shapes(Ctx *c, const GShape *a, const GShape *b, GShape *out) {
 
 /* TF 1.x's Select: t and e have one shape; the condition is a scalar, that shape, or
    (t of rank >= 1) a vector over t's first dimension. */
-static int infer_select(Ctx *c) {
+static int rule_select(Ctx *c) {
   const GShape *cond = graph_in_shape(c->n, 0), *t = graph_in_shape(c->n, 1), *e = graph_in_shape(c->n, 2);
   if (need_bool(c, 0, "condition")) return -1;
   if (same_dtype_of(c, 2, 1, "e", "t")) return -1;
@@ -202,7 +202,7 @@ static int infer_select(Ctx *c) {
   return 0;
 }
 
-static int infer_bias_add(Ctx *c) {
+static int rule_bias_add(Ctx *c) {
   const GShape *x = graph_in_shape(c->n, 0), *b = graph_in_shape(c->n, 1);
   char s[512];
   if (x->rank < 2)
@@ -218,7 +218,7 @@ static int infer_bias_add(Ctx *c) {
   return 0;
 }
 
-static int infer_cast(Ctx *c) {
+static int rule_cast(Ctx *c) {
   const GShape *x = graph_in_shape(c->n, 0);
   if (c->n->shape.rank < 0 || c->n->shape.dtype == SLIMRT_INVALID)
     return fail(c, "Cast needs its destination dtype");
@@ -232,7 +232,7 @@ static int infer_cast(Ctx *c) {
 
 /* ---- linear algebra, convolution, pooling ---- */
 
-static int infer_matmul(Ctx *c) {
+static int rule_matmul(Ctx *c) {
   const GShape *a = graph_in_shape(c->n, 0), *b = graph_in_shape(c->n, 1);
   if (need_rank(c, a, 2) || need_rank(c, b, 2)) return -1;
   if (same_dtype(c, 1, "b", "a") || need_float(c, a->dtype, "a")) return -1;
@@ -361,7 +361,7 @@ static int infer_pool(Ctx *c, const char *kind) {
   return 0;
 }
 
-static int infer_batch_norm(Ctx *c) {
+static int rule_batch_norm(Ctx *c) {
   const GShape *x = graph_in_shape(c->n, 0);
   static const char *const what[] = {"x", "scale", "offset", "mean", "variance"};
   if (x->rank != 4 && x->rank != 2) {
@@ -386,7 +386,7 @@ static int infer_batch_norm(Ctx *c) {
   return 0;
 }
 
-static int infer_softmax(Ctx *c) {
+static int rule_softmax(Ctx *c) {
   const GShape *x = graph_in_shape(c->n, 0);
   if (x->rank < 1) {
     char s[512];
@@ -400,7 +400,7 @@ static int infer_softmax(Ctx *c) {
 
 /* ---- reductions ---- */
 
-static int infer_reduce(Ctx *c) {
+static int rule_reduce(Ctx *c) {
   const GShape *x = graph_in_shape(c->n, 0);
   const slimrt_attr_reduce *a = &c->n->attr.reduce;
   if (!is_number(x->dtype)) return need_float(c, x->dtype, "input");
@@ -419,7 +419,7 @@ static int infer_reduce(Ctx *c) {
   return 0;
 }
 
-static int infer_argmax(Ctx *c) {
+static int rule_argmax(Ctx *c) {
   const GShape *x = graph_in_shape(c->n, 0);
   int64_t ax = c->n->attr.argmax.axis;
   if (!is_number(x->dtype)) return need_float(c, x->dtype, "input");
@@ -437,7 +437,7 @@ static int infer_argmax(Ctx *c) {
 
 /* ---- data movement ---- */
 
-static int infer_reshape(Ctx *c) {
+static int rule_reshape(Ctx *c) {
   const GShape *x = graph_in_shape(c->n, 0);
   if (c->n->shape.rank < 0) return fail(c, "Reshape needs its target shape");
   GShape o;
@@ -518,7 +518,7 @@ int shape_reshape(const GShape *in, const int64_t *dims, int rank, GShape *out, 
   return 0;
 }
 
-static int infer_transpose(Ctx *c) {
+static int rule_transpose(Ctx *c) {
   const GShape *x = graph_in_shape(c->n, 0);
   const int64_t *p = c->n->attr.transpose.perm;
   bool seen[SLIMRT_MAX_RANK] = {0};
@@ -536,7 +536,7 @@ static int infer_transpose(Ctx *c) {
   return 0;
 }
 
-static int infer_concat(Ctx *c) {
+static int rule_concat(Ctx *c) {
   GNode *n = c->n;
   const GShape *x0 = graph_in_shape(n, 0);
   int64_t ax = n->attr.concat.axis;
@@ -579,7 +579,7 @@ static int infer_concat(Ctx *c) {
   return 0;
 }
 
-static int infer_pad(Ctx *c) {
+static int rule_pad(Ctx *c) {
   const GShape *x = graph_in_shape(c->n, 0);
   const slimrt_attr_pad *a = &c->n->attr.pad;
   GShape o = *x;
@@ -600,7 +600,7 @@ static int infer_pad(Ctx *c) {
   return 0;
 }
 
-static int infer_slice(Ctx *c) {
+static int rule_slice(Ctx *c) {
   GNode *n = c->n;
   const GShape *x = graph_in_shape(n, 0);
   const slimrt_attr_slice *a = &n->attr.slice;
@@ -648,7 +648,7 @@ static int infer_slice(Ctx *c) {
   return 0;
 }
 
-static int infer_tile(Ctx *c) {
+static int rule_tile(Ctx *c) {
   const GShape *x = graph_in_shape(c->n, 0);
   GShape o = *x;
   for (int i = 0; i < SLIMRT_MAX_RANK; i++) {
@@ -664,7 +664,7 @@ static int infer_tile(Ctx *c) {
   return 0;
 }
 
-static int infer_one_hot(Ctx *c) {
+static int rule_one_hot(Ctx *c) {
   const GShape *x = graph_in_shape(c->n, 0);
   const slimrt_attr_onehot *a = &c->n->attr.onehot;
   if (!is_int(x->dtype))
@@ -683,40 +683,23 @@ static int infer_one_hot(Ctx *c) {
   return 0;
 }
 
-/* ---- the rules the op table's SHAPE column names ---- */
+/* ---- the rest of the rules the op table's SHAPE column names (rule_<SHAPE>; the
+   rules above with a Ctx only are named so already) ---- */
 
 static int rule_source(Ctx *c) {
   if (c->n->shape.rank < 0) return fail(c, "%s needs its shape", op_tf_type(c->n->op));
   return 0;
 }
 static int rule_identity(Ctx *c) { c->n->shape = *graph_in_shape(c->n, 0); return 0; }
-static int rule_reshape(Ctx *c) { return infer_reshape(c); }
 /* element-wise unary: any number, or floats only when the table says so */
 static int rule_unary(Ctx *c) { return infer_unary(c, slimrt_op_flags(c->n->op) & SLIMRT_F_FLOAT_ONLY); }
-static int rule_broadcast(Ctx *c) { return infer_broadcast(c); }
 static int rule_compare(Ctx *c) { return compare(c, false); }
 static int rule_equality(Ctx *c) { return compare(c, true); }
-static int rule_logical(Ctx *c) { return infer_logical(c); }
-static int rule_logical_not(Ctx *c) { return infer_logical_not(c); }
-static int rule_select(Ctx *c) { return infer_select(c); }
-static int rule_bias_add(Ctx *c) { return infer_bias_add(c); }
-static int rule_cast(Ctx *c) { return infer_cast(c); }
-static int rule_matmul(Ctx *c) { return infer_matmul(c); }
 static int rule_conv2d(Ctx *c) { return infer_conv(c, CONV_PLAIN); }
 static int rule_depthwise_conv2d(Ctx *c) { return infer_conv(c, CONV_DEPTHWISE); }
 static int rule_conv2d_transpose(Ctx *c) { return infer_conv(c, CONV_TRANSPOSE); }
 static int rule_max_pool(Ctx *c) { return infer_pool(c, "max_pool"); }
 static int rule_avg_pool(Ctx *c) { return infer_pool(c, "avg_pool"); }
-static int rule_batch_norm(Ctx *c) { return infer_batch_norm(c); }
-static int rule_softmax(Ctx *c) { return infer_softmax(c); }
-static int rule_reduce(Ctx *c) { return infer_reduce(c); }
-static int rule_argmax(Ctx *c) { return infer_argmax(c); }
-static int rule_transpose(Ctx *c) { return infer_transpose(c); }
-static int rule_concat(Ctx *c) { return infer_concat(c); }
-static int rule_pad(Ctx *c) { return infer_pad(c); }
-static int rule_slice(Ctx *c) { return infer_slice(c); }
-static int rule_tile(Ctx *c) { return infer_tile(c); }
-static int rule_one_hot(Ctx *c) { return infer_one_hot(c); }
 /* ops made after shape inference (the fusion pass's FUSED_CONV2D) */
 static int rule_none(Ctx *c) { return fail(c, "no shape rule for op %s", op_tf_type(c->n->op)); }
 

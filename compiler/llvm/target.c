@@ -4,17 +4,21 @@
  * come from the runtime itself, so the passes and the kernels cannot disagree. */
 #include "llvm/cg_internal.h"
 
-static bool is_exact_dtype(int dt) { return dt != SLIMRT_F32 && dt != SLIMRT_F64 && dt != SLIMRT_F16 && dt != SLIMRT_BF16; }
+static bool is_float(int dt) { return dt == SLIMRT_F32 || dt == SLIMRT_F64 || dt == SLIMRT_F16 || dt == SLIMRT_BF16; }
 
 /* The host runs the very kernels the generated code calls. */
 static slimrt_kernel host_fold_kernel(const GNode *n) { return slimrt_op_kernel(n->op); }
 
 /* Another architecture: the host's kernels give the target's bits only where every
    element is exact (a copy or one IEEE operation) or no float is involved. */
+static bool touches_floats(const GNode *n) {
+  bool f = is_float(n->shape.dtype);
+  for (int j = 0; j < n->nin; j++) f = f || is_float(n->in[j]->shape.dtype);
+  return f;
+}
+
 static slimrt_kernel cross_fold_kernel(const GNode *n) {
-  bool exact = (slimrt_op_flags(n->op) & SLIMRT_F_EXACT) != 0;
-  for (int j = 0; j < n->nin && !exact; j++) exact = is_exact_dtype(n->in[j]->shape.dtype);
-  exact = exact || (n->nin > 0 && is_exact_dtype(n->shape.dtype) && is_exact_dtype(n->in[0]->shape.dtype));
+  bool exact = (slimrt_op_flags(n->op) & SLIMRT_F_EXACT) || !touches_floats(n);
   return exact ? slimrt_op_kernel(n->op) : NULL;
 }
 
